@@ -1,0 +1,41 @@
+/**
+ * `maverick`: the composition root. The only module (with cli/commands/*) that
+ * may import every folder: it wires simulator, gateway and regional node
+ * together for the demo and builds each production command.
+ */
+import { Command, CommanderError } from 'commander';
+import { isMaverickError } from '../proto/errors.js';
+import { commands } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command('maverick')
+    .description(
+      'Offline-first LoRaWAN gateway: network server, farm telemetry store, signed compliance bundles.',
+    )
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)');
+  for (const register of commands) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with exit code 0.
+      return err.exitCode;
+    }
+    if (isMaverickError(err)) {
+      process.stderr.write(`maverick: error ${err.code} (${err.codeName}): ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(
+      `maverick: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return 70;
+  }
+}
