@@ -1,0 +1,48 @@
+/**
+ * Opens the gateway's RxDB database on a given RxStorage (the SQLite storage
+ * in production and in the demo; RxDB's memory storage only in unit tests).
+ */
+import { createRxDatabase, type RxCollection, type RxDatabase, type RxStorage } from 'rxdb';
+import {
+  type BundleDoc,
+  type DeviceDoc,
+  type DevNonceDoc,
+  farmCollections,
+  type KvDoc,
+  type PlotDoc,
+  type ReadingDoc,
+  type SessionDoc,
+  type UplinkDoc,
+} from './schemas.js';
+
+export interface FarmCollections {
+  uplinks: RxCollection<UplinkDoc>;
+  readings: RxCollection<ReadingDoc>;
+  devices: RxCollection<DeviceDoc>;
+  sessions: RxCollection<SessionDoc>;
+  devnonces: RxCollection<DevNonceDoc>;
+  plots: RxCollection<PlotDoc>;
+  bundles: RxCollection<BundleDoc>;
+  kv: RxCollection<KvDoc>;
+}
+
+export type FarmDatabase = RxDatabase<FarmCollections>;
+
+export interface OpenFarmDatabaseOptions {
+  // RxStorage's generics differ per storage; the farm database does not care which.
+  // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
+  storage: RxStorage<any, any>;
+  name?: string;
+}
+
+export async function openFarmDatabase(options: OpenFarmDatabaseOptions): Promise<FarmDatabase> {
+  const db = await createRxDatabase<FarmCollections>({
+    name: options.name ?? 'maverick',
+    storage: options.storage,
+    multiInstance: false,
+    eventReduce: true,
+    closeDuplicates: true,
+  });
+  await db.addCollections(farmCollections);
+  return db;
+}

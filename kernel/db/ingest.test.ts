@@ -1,0 +1,144 @@
+import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
+import { UplinkIngestor, type UplinkRecord } from './ingest.js';
+import { applyRetention } from './retention.js';
+import { bundleId } from './schemas.js';
+import { countUplinks, listUplinks } from './uplink-queries.js';
+
+let db: FarmDatabase | undefined;
+let counter = 0;
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+});
+
+async function open() {
+  db = await openFarmDatabase({ storage: getRxStorageMemory(), name: `ingest${counter++}` });
+  return db;
+}
+
+function record(devEui: string, fCnt: number, receivedAtMs = 1_700_000_000_000 + fCnt * 1000): UplinkRecord {
+  return {
+    devEui,
+    devAddr: '26011bda',
+    applicationId: 'farm',
+    fCnt,
+    fPort: 2,
+    confirmed: false,
+    adr: true,
+    dr: 5,
+    phyPayload: Uint8Array.from([0x40, 1, 2, 3, 4]),
+    data: Uint8Array.from([1, 103, 0, 212]),
+    object: { temperatureSensor: { '1': 21.2 }, humiditySensor: { '2': 40 } },
+    rxInfo: [{ gatewayEui: '0102030405060708', rssi: -80, snr: 7.5, tmst: 1 }],
+    frequencyHz: 868_100_000,
+    receivedAtMs,
+    time: new Date(receivedAtMs).toISOString(),
+    timeSource: 'host-unsynced',
+  };
+}
+
+describe('UplinkIngestor', () => {
+  it('commits a batch and resolves each store() only after the commit', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm, { maxBatch: 10, maxDelayMs: 1000 });
+    const stored = Array.from({ length: 10 }, (_, i) => ingest.store(record('0011223344556677', i)));
+    await Promise.all(stored);
+    expect(await countUplinks(farm)).toBe(10);
+    expect(await farm.readings.count().exec()).toBe(20);
+    expect(ingest.counters).toMatchObject({ stored: 10, batches: 1, duplicates: 0 });
+  });
+
+  it('flushes a partial batch after maxDelayMs', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm, { maxBatch: 500, maxDelayMs: 20 });
+    await ingest.store(record('0011223344556677', 1));
+    expect(await countUplinks(farm)).toBe(1);
+  });
+
+  it('treats a re-stored uplink (same DevEUI and FCnt) as a no-op, not a duplicate', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm, { maxDelayMs: 5 });
+    await ingest.store(record('0011223344556677', 7));
+    await ingest.store(record('0011223344556677', 7));
+    expect(await countUplinks(farm)).toBe(1);
+    expect(await farm.readings.count().exec()).toBe(2);
+    expect(ingest.counters.duplicates).toBe(1);
+  });
+
+  it('lists uplinks per device with the fields the CLI prints', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm, { maxDelayMs: 5 });
+    await Promise.all([
+      ingest.store(record('aa', 1)),
+      ingest.store(record('bb', 1)),
+      ingest.store(record('aa', 2)),
+    ]);
+    const list = await listUplinks(farm, { devEui: 'aa' });
+    expect(list.map((u) => u.fCnt)).toEqual([1, 2]);
+    expect(list[0]).toMatchObject({ devEui: 'aa', fPort: 2, rssi: -80, snr: 7.5, gateways: 1 });
+    expect(await countUplinks(farm, { devEui: 'bb' })).toBe(1);
+  });
+
+  it('rejects store() after close with a StoreClosed error', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm);
+    await ingest.close();
+    await expect(ingest.store(record('aa', 1))).rejects.toMatchObject({ code: 4003 });
+  });
+});
+
+describe('retention', () => {
+  it('drops only old uplinks sealed in acknowledged bundles, and alarms instead of dropping unsynced evidence', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm, { maxDelayMs: 5 });
+    const day = 86_400_000;
+    const now = 1_800_000_000_000;
+    await Promise.all([
+      ingest.store(record('aa', 1, now - 40 * day)), // old, sealed in acked bundle 0 → goes
+      ingest.store(record('aa', 2, now - 40 * day)), // old, sealed in unacked bundle 1 → stays
+      ingest.store(record('aa', 3, now - 40 * day)), // old, unsealed → stays
+      ingest.store(record('aa', 4, now - 1 * day)), // recent, acked → stays (under quota)
+    ]);
+    const mark = async (fCnt: number, seq: number) => {
+      const doc = await farm.uplinks.findOne({ selector: { fCnt } }).exec();
+      await doc!.incrementalPatch({ sealedSeq: seq });
+    };
+    await mark(1, 0);
+    await mark(2, 1);
+    await mark(4, 0);
+    const bundle = (seq: number, syncState: 'pending' | 'acked') => ({
+      id: bundleId(seq),
+      seq,
+      cose: '',
+      digest: '00',
+      kind: 'bundle' as const,
+      fromMs: 0,
+      toMs: 0,
+      uplinkCount: 1,
+      createdAt: now,
+      syncState,
+    });
+    await farm.bundles.bulkInsert([bundle(0, 'acked'), bundle(1, 'pending')]);
+
+    const first = await applyRetention(farm, {
+      nowMs: now,
+      rawDays: 30,
+      sizeBytes: async () => 100,
+      quotaBytes: 1000,
+    });
+    expect(first).toMatchObject({ deletedUplinks: 1, deletedReadings: 2, quotaAlarm: false });
+    expect((await listUplinks(farm)).map((u) => u.fCnt)).toEqual([2, 3, 4]);
+
+    // Over quota: the acked recent one goes too, then only unsynced evidence is left → alarm, nothing else dropped.
+    const second = await applyRetention(farm, {
+      nowMs: now,
+      rawDays: 30,
+      sizeBytes: async () => 5000,
+      quotaBytes: 1000,
+    });
+    expect(second).toMatchObject({ deletedUplinks: 1, quotaAlarm: true });
+    expect((await listUplinks(farm)).map((u) => u.fCnt)).toEqual([2, 3]);
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * Batched, durable ingest of processed uplinks.
+ *
+ * Records accumulate for up to `maxDelayMs` or `maxBatch` records, whichever
+ * comes first; then one write per collection covers the whole batch (one
+ * fsync each with synchronous=FULL instead of one per uplink). `store()`
+ * resolves only after the batch that holds the record has committed: an uplink
+ * counts as stored, and may be published, only then.
+ *
+ * Readings are written before their uplinks: the uplink document is the
+ * commit marker, so a crash between the two leaves readings that a retry
+ * re-inserts idempotently (409 = already there), never an uplink without them.
+ */
+import type { RxCollection } from 'rxdb';
+import { describeError, ErrorCode, isMaverickError, MaverickError } from '../../proto/errors.js';
+import { type Logger, silentLogger } from '../../proto/log.js';
+import type { FarmDatabase } from './farm-db.js';
+import { readingsFromObject } from './fixed-point.js';
+import { type ReadingDoc, readingId, UNSEALED, type UplinkDoc, uplinkId } from './schemas.js';
+
+export interface UplinkRecord {
+  devEui: string;
+  devAddr: string;
+  applicationId: string;
+  fCnt: number;
+  fPort?: number;
+  confirmed: boolean;
+  adr: boolean;
+  dr?: number;
+  phyPayload: Uint8Array;
+  data?: Uint8Array;
+  object?: Record<string, unknown>;
+  codecErrors?: string[];
+  rxInfo: object[];
+  frequencyHz: number;
+  receivedAtMs: number;
+  time: string;
+  timeSource: 'gps' | 'ntp' | 'host-unsynced';
+  plotId?: string;
+}
+
+export interface IngestOptions {
+  maxBatch?: number;
+  maxDelayMs?: number;
+  logger?: Logger;
+}
+
+interface Pending {
+  uplink: UplinkDoc;
+  readings: ReadingDoc[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface IngestCounters {
+  stored: number;
+  duplicates: number;
+  batches: number;
+  failedBatches: number;
+}
+
+const b64 = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
+  const doc: UplinkDoc = {
+    id: uplinkId(rec.devEui, rec.fCnt),
+    devEui: rec.devEui,
+    devAddr: rec.devAddr,
+    applicationId: rec.applicationId,
+    fCnt: rec.fCnt,
+    confirmed: rec.confirmed,
+    adr: rec.adr,
+    phy: b64(rec.phyPayload),
+    // Round-trip through JSON: RxDB stores plain JSON, and metadata may hold undefined fields.
+    rxInfo: JSON.parse(JSON.stringify(rec.rxInfo)) as Record<string, unknown>[],
+    frequencyHz: rec.frequencyHz,
+    receivedAt: rec.receivedAtMs,
+    time: rec.time,
+    timeSource: rec.timeSource,
+    sealedSeq: UNSEALED,
+  };
+  if (rec.fPort !== undefined) doc.fPort = rec.fPort;
+  if (rec.dr !== undefined) doc.dr = rec.dr;
+  if (rec.data) doc.data = b64(rec.data);
+  if (rec.object) doc.object = JSON.parse(JSON.stringify(rec.object)) as Record<string, unknown>;
+  if (rec.codecErrors?.length) doc.codecErrors = rec.codecErrors;
+  if (rec.plotId) doc.plotId = rec.plotId;
+  return doc;
+}
+
+export function toReadingDocs(rec: UplinkRecord): ReadingDoc[] {
+  return readingsFromObject(rec.object).map((r) => {
+    const doc: ReadingDoc = {
+      id: readingId(rec.devEui, rec.fCnt, r.field),
+      devEui: rec.devEui,
+      fCnt: rec.fCnt,
+      field: r.field,
+      value: r.value,
+      scale: r.scale,
+      receivedAt: rec.receivedAtMs,
+      timeSource: rec.timeSource,
+      sealedSeq: UNSEALED,
+    };
+    if (rec.plotId) doc.plotId = rec.plotId;
+    return doc;
+  });
+}
+
+export class UplinkIngestor {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly maxBatch: number;
+  private readonly maxDelayMs: number;
+  private readonly logger: Logger;
+  readonly counters: IngestCounters = { stored: 0, duplicates: 0, batches: 0, failedBatches: 0 };
+
+  constructor(
+    private readonly db: FarmDatabase,
+    options: IngestOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 500;
+    this.maxDelayMs = options.maxDelayMs ?? 100;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Resolves once the record is durably committed (or was already stored). */
+  store(rec: UplinkRecord): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new MaverickError(ErrorCode.StoreClosed, 'uplink store is closed'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ uplink: toUplinkDoc(rec), readings: toReadingDocs(rec), resolve, reject });
+      if (this.queue.length >= this.maxBatch) this.kick();
+      else if (!this.timer) this.timer = setTimeout(() => this.kick(), this.maxDelayMs);
+    });
+  }
+
+  /** Commits whatever is queued now. */
+  async flush(): Promise<void> {
+    this.kick();
+    await this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    // Batches commit strictly one after another, in arrival order.
+    this.writing = this.writing.then(() => this.commit(batch));
+    if (this.queue.length > 0) this.kick();
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      await insertIgnoringDuplicates(
+        this.db.readings,
+        batch.flatMap((p) => p.readings),
+      );
+      const duplicates = await insertIgnoringDuplicates(
+        this.db.uplinks,
+        batch.map((p) => p.uplink),
+      );
+      this.counters.batches++;
+      this.counters.stored += batch.length - duplicates;
+      this.counters.duplicates += duplicates;
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      this.counters.failedBatches++;
+      this.logger.error({ err: describeError(err), size: batch.length }, 'uplink batch not stored');
+      const error = isMaverickError(err)
+        ? err
+        : new MaverickError(ErrorCode.StoreIo, `uplink batch not stored: ${describeError(err)}`, {
+            cause: err,
+          });
+      for (const p of batch) p.reject(error);
+    }
+  }
+}
+
+/** bulkInsert where an existing document (409) means "already stored"; any other error throws. Returns the number of duplicates. */
+async function insertIgnoringDuplicates<T extends { id: string }>(
+  collection: RxCollection<T>,
+  docs: T[],
+): Promise<number> {
+  if (docs.length === 0) return 0;
+  const result = await collection.bulkInsert(docs);
+  let duplicates = 0;
+  for (const e of result.error) {
+    if (e.status === 409) {
+      duplicates++;
+      continue;
+    }
+    throw new MaverickError(
+      ErrorCode.StoreIo,
+      `write of ${collection.name}/${e.documentId} failed with status ${e.status}`,
+      {
+        context: { error: e },
+      },
+    );
+  }
+  return duplicates;
+}

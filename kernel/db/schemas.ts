@@ -1,0 +1,313 @@
+/**
+ * The gateway's data model: RxDB collections with JSON schemas and indexes.
+ *
+ * RxDB's free core allows at most 13 collections per process (devices and
+ * regional share a process in the demo), so the gateway keeps to 8: state
+ * that is small and keyed (sequence numbers, join nonces, checkpoints, gateway
+ * state) shares one `kv` collection instead of a collection each.
+ *
+ * Primary keys are idempotent: an uplink is `devEui|fCnt32`, a reading
+ * `devEui|fCnt32|field`, so a batch retried after a crash is a no-op (409
+ * conflicts are treated as "already stored"), never a duplicate.
+ */
+import type { RxJsonSchema } from 'rxdb';
+
+/** Readings not yet in a bundle carry this sequence number. */
+export const UNSEALED = -1;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const timeMs = { type: 'integer', minimum: 0, maximum: 8_640_000_000_000, multipleOf: 1 } as const;
+const seq = { type: 'integer', minimum: -1, maximum: MAX_SAFE, multipleOf: 1 } as const;
+const eui = { type: 'string', maxLength: 16 } as const;
+
+export interface UplinkDoc {
+  id: string;
+  devEui: string;
+  devAddr: string;
+  applicationId: string;
+  fCnt: number;
+  fPort?: number;
+  confirmed: boolean;
+  adr: boolean;
+  dr?: number;
+  /** PHYPayload as received, base64. */
+  phy: string;
+  /** Decrypted FRMPayload, base64. */
+  data?: string;
+  object?: Record<string, unknown>;
+  codecErrors?: string[];
+  rxInfo: Record<string, unknown>[];
+  frequencyHz: number;
+  receivedAt: number;
+  /** ISO 8601 UTC reception time. */
+  time: string;
+  timeSource: 'gps' | 'ntp' | 'host-unsynced';
+  plotId?: string;
+  /** Sequence number of the bundle that sealed this uplink's readings, UNSEALED until then. */
+  sealedSeq: number;
+}
+
+export const uplinkSchema: RxJsonSchema<UplinkDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 40 },
+    devEui: eui,
+    devAddr: { type: 'string', maxLength: 8 },
+    applicationId: { type: 'string', maxLength: 64 },
+    fCnt: { type: 'integer', minimum: 0, maximum: 0xffffffff, multipleOf: 1 },
+    fPort: { type: 'integer', minimum: 0, maximum: 255 },
+    confirmed: { type: 'boolean' },
+    adr: { type: 'boolean' },
+    dr: { type: 'integer', minimum: 0, maximum: 15 },
+    phy: { type: 'string' },
+    data: { type: 'string' },
+    object: { type: 'object' },
+    codecErrors: { type: 'array', items: { type: 'string' } },
+    rxInfo: { type: 'array', items: { type: 'object' } },
+    frequencyHz: { type: 'integer', minimum: 0, maximum: 10_000_000_000 },
+    receivedAt: timeMs,
+    time: { type: 'string', maxLength: 40 },
+    timeSource: { type: 'string', enum: ['gps', 'ntp', 'host-unsynced'], maxLength: 16 },
+    plotId: { type: 'string', maxLength: 64 },
+    sealedSeq: seq,
+  },
+  required: [
+    'id',
+    'devEui',
+    'devAddr',
+    'applicationId',
+    'fCnt',
+    'confirmed',
+    'adr',
+    'phy',
+    'rxInfo',
+    'frequencyHz',
+    'receivedAt',
+    'time',
+    'timeSource',
+    'sealedSeq',
+  ],
+  indexes: ['receivedAt', ['devEui', 'receivedAt'], ['sealedSeq', 'receivedAt']],
+};
+
+export interface ReadingDoc {
+  id: string;
+  devEui: string;
+  fCnt: number;
+  /** Field path in the decoded object, e.g. `temperatureSensor.3`. */
+  field: string;
+  /** Fixed-point integer: the reading is value × 10^scale. */
+  value: number;
+  scale: number;
+  receivedAt: number;
+  timeSource: 'gps' | 'ntp' | 'host-unsynced';
+  plotId?: string;
+  sealedSeq: number;
+}
+
+export const readingSchema: RxJsonSchema<ReadingDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 160 },
+    devEui: eui,
+    fCnt: { type: 'integer', minimum: 0, maximum: 0xffffffff, multipleOf: 1 },
+    field: { type: 'string', maxLength: 128 },
+    value: { type: 'integer' },
+    scale: { type: 'integer', minimum: -12, maximum: 12 },
+    receivedAt: timeMs,
+    timeSource: { type: 'string', enum: ['gps', 'ntp', 'host-unsynced'], maxLength: 16 },
+    plotId: { type: 'string', maxLength: 64 },
+    sealedSeq: seq,
+  },
+  required: ['id', 'devEui', 'fCnt', 'field', 'value', 'scale', 'receivedAt', 'timeSource', 'sealedSeq'],
+  indexes: [
+    ['sealedSeq', 'receivedAt'],
+    ['devEui', 'receivedAt'],
+  ],
+};
+
+/** A registered device (network-server registry), stored as JSON with keys hex-encoded. */
+export interface DeviceDoc {
+  devEui: string;
+  /** DevAddr of the current session or ABP address, '' when none: indexed for the uplink lookup. */
+  devAddr: string;
+  record: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export const deviceSchema: RxJsonSchema<DeviceDoc> = {
+  version: 0,
+  primaryKey: 'devEui',
+  type: 'object',
+  properties: {
+    devEui: eui,
+    devAddr: { type: 'string', maxLength: 8 },
+    record: { type: 'object' },
+    updatedAt: timeMs,
+  },
+  required: ['devEui', 'devAddr', 'record', 'updatedAt'],
+  indexes: ['devAddr'],
+};
+
+/** A device's network session (keys, counters, MAC state). */
+export interface SessionDoc {
+  devEui: string;
+  devAddr: string;
+  record: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export const sessionSchema: RxJsonSchema<SessionDoc> = {
+  version: 0,
+  primaryKey: 'devEui',
+  type: 'object',
+  properties: {
+    devEui: eui,
+    devAddr: { type: 'string', maxLength: 8 },
+    record: { type: 'object' },
+    updatedAt: timeMs,
+  },
+  required: ['devEui', 'devAddr', 'record', 'updatedAt'],
+  indexes: ['devAddr'],
+};
+
+/** One used DevNonce: `devEui|nonce`. Existence is the fact. */
+export interface DevNonceDoc {
+  id: string;
+  devEui: string;
+  devNonce: number;
+  usedAt: number;
+}
+
+export const devNonceSchema: RxJsonSchema<DevNonceDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 24 },
+    devEui: eui,
+    devNonce: { type: 'integer', minimum: 0, maximum: 0xffff },
+    usedAt: timeMs,
+  },
+  required: ['id', 'devEui', 'devNonce', 'usedAt'],
+};
+
+export interface PlotDoc {
+  id: string;
+  name: string;
+  /** Area in hectares × 10^4 (fixed-point, no floats in evidence). */
+  areaHa4: number;
+  /** GeoJSON geometry (Point or Polygon, WGS84 [lon, lat]). */
+  geometry: Record<string, unknown>;
+  createdAt: number;
+}
+
+export const plotSchema: RxJsonSchema<PlotDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 64 },
+    name: { type: 'string' },
+    areaHa4: { type: 'integer', minimum: 0 },
+    geometry: { type: 'object' },
+    createdAt: timeMs,
+  },
+  required: ['id', 'name', 'areaHa4', 'geometry', 'createdAt'],
+};
+
+export interface BundleDoc {
+  /** Sequence number, zero-padded so that string order is numeric order. */
+  id: string;
+  seq: number;
+  /** The exact signed COSE_Sign1 bytes, base64. */
+  cose: string;
+  /** SHA-256 of the COSE bytes, hex. */
+  digest: string;
+  kind: 'bundle' | 'commitment';
+  fromMs: number;
+  toMs: number;
+  uplinkCount: number;
+  createdAt: number;
+  /** pending → acked by the regional node. */
+  syncState: 'pending' | 'acked';
+  ackedAt?: number;
+}
+
+export const bundleSchema: RxJsonSchema<BundleDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 24 },
+    seq: { type: 'integer', minimum: 0, maximum: MAX_SAFE, multipleOf: 1 },
+    cose: { type: 'string' },
+    digest: { type: 'string', maxLength: 64 },
+    kind: { type: 'string', enum: ['bundle', 'commitment'], maxLength: 16 },
+    fromMs: timeMs,
+    toMs: timeMs,
+    uplinkCount: { type: 'integer', minimum: 0 },
+    createdAt: timeMs,
+    syncState: { type: 'string', enum: ['pending', 'acked'], maxLength: 8 },
+    ackedAt: timeMs,
+  },
+  required: [
+    'id',
+    'seq',
+    'cose',
+    'digest',
+    'kind',
+    'fromMs',
+    'toMs',
+    'uplinkCount',
+    'createdAt',
+    'syncState',
+  ],
+  indexes: [['syncState', 'seq']],
+};
+
+/** Small keyed state: sequence counters, join nonces, checkpoints, gateway state, outbox cursors. */
+export interface KvDoc {
+  key: string;
+  value: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export const kvSchema: RxJsonSchema<KvDoc> = {
+  version: 0,
+  primaryKey: 'key',
+  type: 'object',
+  properties: {
+    key: { type: 'string', maxLength: 128 },
+    value: { type: 'object' },
+    updatedAt: timeMs,
+  },
+  required: ['key', 'value', 'updatedAt'],
+};
+
+export const farmCollections = {
+  uplinks: { schema: uplinkSchema },
+  readings: { schema: readingSchema },
+  devices: { schema: deviceSchema },
+  sessions: { schema: sessionSchema },
+  devnonces: { schema: devNonceSchema },
+  plots: { schema: plotSchema },
+  bundles: { schema: bundleSchema },
+  kv: { schema: kvSchema },
+} as const;
+
+export function uplinkId(devEui: string, fCnt: number): string {
+  return `${devEui}|${fCnt.toString().padStart(10, '0')}`;
+}
+
+export function readingId(devEui: string, fCnt: number, field: string): string {
+  return `${uplinkId(devEui, fCnt)}|${field}`;
+}
+
+export function bundleId(seq: number): string {
+  return seq.toString().padStart(16, '0');
+}
