@@ -1,0 +1,97 @@
+/**
+ * Counters of the Semtech UDP backend (monotonic, for metrics and `maverick doctor`), and a warn
+ * limiter so a forwarder spraying garbage cannot flood the log.
+ */
+import type { Logger } from '../../proto/log.js';
+import type { TxAckStatus } from '../../proto/radio.js';
+
+export function createSemtechUdpCounters() {
+  return {
+    datagramsReceived: 0,
+    datagramsPushData: 0,
+    datagramsPullData: 0,
+    datagramsTxAck: 0,
+    /** PUSH_ACK / PULL_ACK / PULL_RESP arriving at a server: only a confused peer sends these. */
+    datagramsUnexpectedType: 0,
+    malformedDatagrams: 0,
+    rxpkReceived: 0,
+    rxpkForwarded: 0,
+    rxpkBadCrc: 0,
+    rxpkNoCrc: 0,
+    /** Entries dropped because a field was missing or wrong (their siblings still went through). */
+    rxpkDropped: 0,
+    statReceived: 0,
+    statInvalid: 0,
+    pushAcksSent: 0,
+    pullAcksSent: 0,
+    pullRespSent: 0,
+    /** TX_ACKs whose token matched no pending downlink (late, duplicated or spoofed). */
+    txAckUnmatched: 0,
+    txAckOk: 0,
+    txAckTooLate: 0,
+    txAckTooEarly: 0,
+    txAckCollisionPacket: 0,
+    txAckCollisionBeacon: 0,
+    txAckTxFreq: 0,
+    txAckTxPower: 0,
+    txAckGpsUnlocked: 0,
+    txNoRoute: 0,
+    txTimeout: 0,
+    txUnsupported: 0,
+    /** v1 forwarders never send TX_ACK: their downlinks resolve OK once handed to the socket. */
+    txSentWithoutAckV1: 0,
+    sendErrors: 0,
+    listenerErrors: 0,
+    gatewaysEvicted: 0,
+  };
+}
+
+export type SemtechUdpCounters = ReturnType<typeof createSemtechUdpCounters>;
+
+const TX_STATUS_COUNTER: Record<TxAckStatus, keyof SemtechUdpCounters> = {
+  OK: 'txAckOk',
+  TOO_LATE: 'txAckTooLate',
+  TOO_EARLY: 'txAckTooEarly',
+  COLLISION_PACKET: 'txAckCollisionPacket',
+  COLLISION_BEACON: 'txAckCollisionBeacon',
+  TX_FREQ: 'txAckTxFreq',
+  TX_POWER: 'txAckTxPower',
+  GPS_UNLOCKED: 'txAckGpsUnlocked',
+  NO_ROUTE: 'txNoRoute',
+  TIMEOUT: 'txTimeout',
+  UNSUPPORTED: 'txUnsupported',
+};
+
+export function countTxStatus(counters: SemtechUdpCounters, status: TxAckStatus): void {
+  counters[TX_STATUS_COUNTER[status]]++;
+}
+
+/** At most `perWindow` warnings per window; the number swallowed is reported with the next one let through. */
+export class WarnLimiter {
+  #windowStart = 0;
+  #inWindow = 0;
+  #suppressed = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly perWindow = 10,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  warn(fields: Record<string, unknown>, message: string): void {
+    const t = this.now();
+    if (t - this.#windowStart >= this.windowMs) {
+      this.#windowStart = t;
+      this.#inWindow = 0;
+    }
+    if (this.#inWindow >= this.perWindow) {
+      this.#suppressed++;
+      return;
+    }
+    this.#inWindow++;
+    const suppressed = this.#suppressed;
+    this.#suppressed = 0;
+    this.logger.warn(suppressed > 0 ? { ...fields, suppressedSinceLast: suppressed } : fields, message);
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * The Semtech UDP packet-forwarder backend: a UDP server that packet forwarders (lora_pkt_fwd and
+ * friends) talk to, following Semtech PROTOCOL.TXT v2. Acknowledges before processing, keeps one
+ * downlink route per gateway EUI, correlates TX_ACK by token, and never lets untrusted bytes crash
+ * the process: broken datagrams are counted and logged (rate-limited).
+ */
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { isIPv6 } from 'node:net';
+import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
+import { type Logger, silentLogger } from '../../proto/log.js';
+import type {
+  RadioBackend,
+  RadioBackendEvents,
+  RadioBackendState,
+  RadioCapabilities,
+  TxAck,
+  TxAckStatus,
+  TxRequest,
+} from '../../proto/radio.js';
+import {
+  decodeDatagram,
+  encodePullAck,
+  encodePullResp,
+  encodePushAck,
+  type PullDataPacket,
+  type PushDataPacket,
+  type TxAckPacket,
+  txAckStatus,
+  txpkFromTxRequest,
+} from '../../proto/semtech-udp/index.js';
+import { countTxStatus, createSemtechUdpCounters, WarnLimiter } from './semtech-udp-counters.js';
+import { type GatewayRoute, GatewayRoutes } from './semtech-udp-routes.js';
+
+export interface SemtechUdpBackendOptions {
+  /** Address to bind; IPv4 or IPv6 literal. Default 127.0.0.1 (the forwarder runs on the same Pi). */
+  host?: string;
+  /** UDP port; 0 picks a free one (tests). Default 1700, the forwarder's usual serv_port_up/down. */
+  port?: number;
+  logger?: Logger;
+  /** How long schedule() waits for the TX_ACK of a PULL_RESP before resolving TIMEOUT. */
+  txAckTimeoutMs?: number;
+  /** Most gateways remembered at once. */
+  maxGateways?: number;
+}
+
+interface PendingTx {
+  gatewayEui: string;
+  id: number | undefined;
+  timer: NodeJS.Timeout;
+  resolve: (ack: TxAck) => void;
+}
+
+const PUSH_DATA_ID = 0x00;
+const MAX_PENDING_TX = 4096;
+
+export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implements RadioBackend {
+  readonly kind = 'semtech-udp' as const;
+  readonly capabilities: RadioCapabilities = { downlink: true, timedDownlink: true };
+
+  readonly #host: string;
+  readonly #port: number;
+  readonly #log: Logger;
+  readonly #warn: WarnLimiter;
+  readonly #txAckTimeoutMs: number;
+  readonly #routes: GatewayRoutes;
+  readonly #pending = new Map<number, PendingTx>();
+  readonly #counters = createSemtechUdpCounters();
+  #socket: dgram.Socket | undefined;
+  #state: RadioBackendState = 'stopped';
+
+  constructor(options: SemtechUdpBackendOptions = {}) {
+    super();
+    this.#host = options.host ?? '127.0.0.1';
+    this.#port = options.port ?? 1700;
+    this.#log = (options.logger ?? silentLogger).child({ backend: 'semtech-udp' });
+    this.#warn = new WarnLimiter(this.#log);
+    this.#txAckTimeoutMs = options.txAckTimeoutMs ?? 2000;
+    this.#routes = new GatewayRoutes(options.maxGateways);
+  }
+
+  get state(): RadioBackendState {
+    return this.#state;
+  }
+
+  async start(): Promise<void> {
+    if (this.#socket) return;
+    this.#setState('starting');
+    const socket = dgram.createSocket({ type: isIPv6(this.#host) ? 'udp6' : 'udp4' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(this.#port, this.#host, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      socket.close();
+      this.#setState('down', describeError(err));
+      throw new MaverickError(ErrorCode.RadioBind, `semtech-udp: cannot bind ${this.#host}:${this.#port}`, {
+        hint: 'another process (a second maverick, chirpstack-gateway-bridge) may hold the port; pick another port',
+        cause: err,
+      });
+    }
+    socket.on('message', (msg, rinfo) => this.#onDatagram(msg, rinfo));
+    socket.on('error', (err) => {
+      // After a successful bind, errors are per-send (e.g. ICMP unreachable); the socket stays usable.
+      this.#log.warn({ err: describeError(err) }, 'semtech-udp socket error');
+    });
+    this.#socket = socket;
+    const { host, port } = this.address();
+    this.#log.info({ host, port }, 'semtech-udp listening for packet forwarders');
+    this.#setState('up');
+  }
+
+  async stop(): Promise<void> {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    for (const [token, pending] of this.#pending) this.#settle(token, pending, 'TIMEOUT');
+    this.#routes.clear();
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (this.#state !== 'stopped') this.#setState('stopped');
+  }
+
+  /** The bound address; valid after start() (tests bind port 0 and read the real one here). */
+  address(): { host: string; port: number } {
+    if (!this.#socket) {
+      throw new MaverickError(ErrorCode.RadioNotStarted, 'semtech-udp: address() before start()', {
+        hint: 'await backend.start() first',
+      });
+    }
+    const a = this.#socket.address();
+    return { host: a.address, port: a.port };
+  }
+
+  /** Gateways that have pulled, with where their downlinks go. */
+  gateways(): GatewayRoute[] {
+    return this.#routes.list();
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return { ...this.#counters, gatewaysKnown: this.#routes.list().length, txPending: this.#pending.size };
+  }
+
+  schedule(tx: TxRequest): Promise<TxAck> {
+    const gatewayEui = tx.gatewayEui.toLowerCase();
+    const done = (status: TxAckStatus): Promise<TxAck> => {
+      countTxStatus(this.#counters, status);
+      return Promise.resolve(ackOf(gatewayEui, status, tx.id));
+    };
+    const socket = this.#socket;
+    if (!socket) return done('UNSUPPORTED');
+    const route = this.#routes.get(gatewayEui);
+    if (!route) {
+      this.#log.warn({ gatewayEui }, 'downlink for a gateway that has not sent PULL_DATA: no route');
+      return done('NO_ROUTE');
+    }
+    if (this.#pending.size >= MAX_PENDING_TX) {
+      // Thousands of unacknowledged downlinks: the forwarder is gone; more would time out too.
+      this.#warn.warn({ gatewayEui, pending: this.#pending.size }, 'too many downlinks awaiting TX_ACK');
+      return done('TIMEOUT');
+    }
+    const token = this.#freeToken();
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePullResp({ token, version: route.version, txpk: txpkFromTxRequest(tx) });
+    } catch (err) {
+      // A malformed request (fractional power, frequency out of range) is a caller bug, not a radio condition.
+      return Promise.reject(err);
+    }
+    return new Promise<TxAck>((resolve) => {
+      const timer = setTimeout(() => {
+        const pending = this.#pending.get(token);
+        if (pending) this.#settle(token, pending, 'TIMEOUT');
+      }, this.#txAckTimeoutMs);
+      this.#pending.set(token, { gatewayEui, id: tx.id, timer, resolve });
+      socket.send(bytes, route.port, route.address, (err) => {
+        const pending = this.#pending.get(token);
+        if (err) {
+          this.#counters.sendErrors++;
+          this.#log.warn({ gatewayEui, err: describeError(err) }, 'PULL_RESP send failed');
+          if (pending) this.#settle(token, pending, 'NO_ROUTE');
+          return;
+        }
+        this.#counters.pullRespSent++;
+        if (route.version === 1 && pending) {
+          this.#counters.txSentWithoutAckV1++;
+          this.#settle(token, pending, 'OK');
+        }
+      });
+    });
+  }
+
+  #onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    this.#counters.datagramsReceived++;
+    this.#ackPushDataFirst(msg, rinfo);
+    let packet: ReturnType<typeof decodeDatagram>;
+    try {
+      packet = decodeDatagram(msg);
+    } catch (err) {
+      this.#counters.malformedDatagrams++;
+      const fields = { from: `${rinfo.address}:${rinfo.port}`, length: msg.length };
+      if (err instanceof MaverickError) this.#warn.warn({ ...fields, code: err.codeName }, err.message);
+      else this.#log.error({ ...fields, err: describeError(err) }, 'semtech-udp decoder failed unexpectedly');
+      return;
+    }
+    switch (packet.type) {
+      case 'PUSH_DATA':
+        this.#onPushData(packet);
+        break;
+      case 'PULL_DATA':
+        this.#onPullData(packet, rinfo);
+        break;
+      case 'TX_ACK':
+        this.#onTxAck(packet);
+        break;
+      default:
+        this.#counters.datagramsUnexpectedType++;
+        this.#warn.warn(
+          { from: `${rinfo.address}:${rinfo.port}`, type: packet.type },
+          'unexpected packet type',
+        );
+    }
+  }
+
+  /**
+   * PROTOCOL.TXT §3.3: PUSH_ACK is sent "immediately after receiving a PUSH_DATA packet", so the
+   * forwarder's ack statistics reflect the link, not our processing. Needs only a sane header.
+   */
+  #ackPushDataFirst(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (msg.length < 12 || (msg[0] !== 1 && msg[0] !== 2) || msg[3] !== PUSH_DATA_ID) return;
+    const ack = encodePushAck({ token: (msg[1]! << 8) | msg[2]!, version: msg[0] });
+    this.#send(ack, rinfo, () => this.#counters.pushAcksSent++);
+  }
+
+  #onPushData(packet: PushDataPacket): void {
+    this.#counters.datagramsPushData++;
+    const receivedAtMs = Date.now();
+    for (const outcome of packet.rxpk) {
+      this.#counters.rxpkReceived++;
+      if (outcome.status === 'ok') {
+        this.#counters.rxpkForwarded++;
+        this.#emitSafely('uplink', { ...outcome.uplink, receivedAtMs });
+      } else if (outcome.status === 'bad-crc') {
+        this.#counters.rxpkBadCrc++;
+      } else if (outcome.status === 'no-crc') {
+        this.#counters.rxpkNoCrc++;
+      } else {
+        this.#counters.rxpkDropped++;
+        this.#warn.warn({ gatewayEui: packet.gatewayEui }, `rxpk dropped: ${outcome.reason}`);
+      }
+    }
+    if (packet.stat) {
+      this.#counters.statReceived++;
+      this.#emitSafely('stats', { ...packet.stat, receivedAtMs });
+    } else if (packet.statError !== undefined) {
+      this.#counters.statInvalid++;
+      this.#warn.warn({ gatewayEui: packet.gatewayEui }, `stat dropped: ${packet.statError}`);
+    }
+  }
+
+  #onPullData(packet: PullDataPacket, rinfo: dgram.RemoteInfo): void {
+    this.#counters.datagramsPullData++;
+    this.#send(encodePullAck({ token: packet.token, version: packet.version }), rinfo, () => {
+      this.#counters.pullAcksSent++;
+    });
+    const { changed, evicted } = this.#routes.update({
+      gatewayEui: packet.gatewayEui,
+      address: rinfo.address,
+      port: rinfo.port,
+      version: packet.version,
+      lastPullMs: Date.now(),
+    });
+    if (evicted) this.#counters.gatewaysEvicted++;
+    if (changed) {
+      this.#log.info(
+        { gatewayEui: packet.gatewayEui, address: rinfo.address, port: rinfo.port, version: packet.version },
+        'packet forwarder route open',
+      );
+    }
+  }
+
+  #onTxAck(packet: TxAckPacket): void {
+    this.#counters.datagramsTxAck++;
+    const pending = this.#pending.get(packet.token);
+    // The EUI must match too: a token alone is 16 bits and another gateway may reuse it.
+    if (!pending || pending.gatewayEui !== packet.gatewayEui) {
+      this.#counters.txAckUnmatched++;
+      this.#warn.warn(
+        { gatewayEui: packet.gatewayEui, token: packet.token },
+        'TX_ACK matches no pending downlink',
+      );
+      return;
+    }
+    this.#settle(packet.token, pending, txAckStatus(packet.error));
+  }
+
+  #settle(token: number, pending: PendingTx, status: TxAckStatus): void {
+    clearTimeout(pending.timer);
+    this.#pending.delete(token);
+    countTxStatus(this.#counters, status);
+    if (status !== 'OK')
+      this.#log.warn({ gatewayEui: pending.gatewayEui, status }, 'downlink not transmitted');
+    pending.resolve(ackOf(pending.gatewayEui, status, pending.id));
+  }
+
+  /** A random token not in flight; pending is capped far below 65536, so the scan always finds one. */
+  #freeToken(): number {
+    const start = Math.floor(Math.random() * 0x10000);
+    for (let i = 0; i < 0x10000; i++) {
+      const token = (start + i) & 0xffff;
+      if (!this.#pending.has(token)) return token;
+    }
+    throw new MaverickError(ErrorCode.RadioTxRejected, 'semtech-udp: no free PULL_RESP token');
+  }
+
+  #send(bytes: Uint8Array, to: dgram.RemoteInfo, onSent: () => void): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    socket.send(bytes, to.port, to.address, (err) => {
+      if (!err) {
+        onSent();
+        return;
+      }
+      this.#counters.sendErrors++;
+      this.#warn.warn({ to: `${to.address}:${to.port}`, err: describeError(err) }, 'semtech-udp send failed');
+    });
+  }
+
+  /** A throwing listener must not take the socket handler (and the process) down with it. */
+  #emitSafely<K extends keyof RadioBackendEvents>(event: K, ...args: RadioBackendEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: RadioBackendEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#counters.listenerErrors++;
+      this.#log.error({ event, err: describeError(err) }, 'semtech-udp listener threw');
+    }
+  }
+
+  #setState(state: RadioBackendState, detail?: string): void {
+    this.#state = state;
+    this.#emitSafely('state', detail === undefined ? { state } : { state, detail });
+  }
+}
+
+function ackOf(gatewayEui: string, status: TxAckStatus, id: number | undefined): TxAck {
+  return id === undefined ? { gatewayEui, status } : { gatewayEui, status, id };
+}
