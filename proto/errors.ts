@@ -14,6 +14,7 @@ export const ErrorRange = {
   link: [6000, 6999],
   regional: [7000, 7999],
   radio: [8000, 8999],
+  mqtt: [9000, 9999],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export type ErrorArea = keyof typeof ErrorRange;
@@ -26,6 +27,12 @@ export const ErrorCode = {
   CliUsage: 1003,
   KeyFilePermissions: 1004,
   DataDirMissing: 1005,
+  /** `maverick init` found an existing setup and --force was not given. */
+  SetupExists: 1006,
+  /** A secret file (MQTT password) is missing, empty or unreadable. */
+  SecretMissing: 1007,
+  /** The metrics/status HTTP server could not listen on metrics.bind. */
+  MetricsBind: 1008,
   // wire formats (untrusted bytes)
   WireTruncated: 2000,
   WireBadVersion: 2001,
@@ -47,6 +54,10 @@ export const ErrorCode = {
   LorawanRegion: 3007,
   LorawanMacCommand: 3008,
   LorawanDownlink: 3009,
+  /** A device registration field is invalid (the context names the field). */
+  LorawanDeviceInvalid: 3010,
+  /** The simulated end device was asked for something its state does not allow (not joined, nothing to retransmit). */
+  LorawanDeviceState: 3012,
   // store
   StoreCorrupt: 4000,
   StoreDiskFull: 4001,
@@ -64,6 +75,9 @@ export const ErrorCode = {
   BundleDecompressionBomb: 5005,
   BundleChain: 5006,
   KeyMissing: 5007,
+  KeyInvalid: 5008,
+  KeyExists: 5009,
+  BundleSequence: 5010,
   // links / sync
   LinkDown: 6000,
   LinkTimeout: 6001,
@@ -75,6 +89,8 @@ export const ErrorCode = {
   RegionalEquivocation: 7001,
   RegionalGap: 7002,
   RegionalUnknownGateway: 7003,
+  RegionalChain: 7004,
+  RegionalStore: 7005,
   // radio backends
   RadioNotStarted: 8000,
   RadioBind: 8001,
@@ -83,6 +99,15 @@ export const ErrorCode = {
   RadioTxTimeout: 8004,
   RadioTxRejected: 8005,
   RadioUnsupported: 8006,
+  // local MQTT broker, event publishers, payload codecs
+  MqttBind: 9000,
+  MqttTls: 9001,
+  MqttBadTopic: 9002,
+  MqttBadCommand: 9003,
+  MqttPublish: 9004,
+  MqttClosed: 9005,
+  CodecInvalid: 9006,
+  MqttConnect: 9007,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -156,6 +181,7 @@ export const isBundleError = inArea('bundle');
 export const isLinkError = inArea('link');
 export const isRegionalError = inArea('regional');
 export const isRadioError = inArea('radio');
+export const isMqttError = inArea('mqtt');
 
 /** Normalises anything thrown into a message fit for a log line. */
 export function describeError(err: unknown): string {

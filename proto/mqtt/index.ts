@@ -1,0 +1,5 @@
+/** ChirpStack v4-compatible MQTT topics, event JSON and downlink commands (pure). */
+export * from './command.js';
+export * from './events.js';
+export * from './metadata.js';
+export * from './topics.js';
