@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CollectedUplink, Deduplicator } from './dedup.js';
+import { rxMeta } from './fake-radio.test-helpers.js';
+
+let dedup: Deduplicator | undefined;
+afterEach(() => dedup?.clear());
+
+describe('Deduplicator', () => {
+  it('collects copies within the window into one uplink, best SNR first', async () => {
+    const out: CollectedUplink[] = [];
+    dedup = new Deduplicator((u) => out.push(u), { windowMs: 30 });
+    const phy = new Uint8Array([1, 2, 3]);
+    dedup.add({ phyPayload: phy, rx: rxMeta({ gatewayEui: 'a', snr: 1 }), receivedAtMs: 10 });
+    dedup.add({ phyPayload: new Uint8Array(phy), rx: rxMeta({ gatewayEui: 'b', snr: 8 }), receivedAtMs: 11 });
+    dedup.add({ phyPayload: new Uint8Array([9]), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 12 });
+    expect(out).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(out).toHaveLength(2);
+    expect(out[0]?.rxInfo.map((r) => r.gatewayEui)).toEqual(['b', 'a']);
+    expect(out[0]?.receivedAtMs).toBe(10);
+  });
+
+  it('flush() releases at once; the same copy reported twice by one gateway counts once', () => {
+    const out: CollectedUplink[] = [];
+    dedup = new Deduplicator((u) => out.push(u), { windowMs: 60_000 });
+    const rx = rxMeta();
+    dedup.add({ phyPayload: new Uint8Array([1]), rx, receivedAtMs: 1 });
+    dedup.add({ phyPayload: new Uint8Array([1]), rx, receivedAtMs: 2 });
+    dedup.flush();
+    expect(out).toHaveLength(1);
+    expect(out[0]?.rxInfo).toHaveLength(1);
+    expect(dedup.size).toBe(0);
+  });
+
+  it('a frame arriving after the window is a new uplink', async () => {
+    const out: CollectedUplink[] = [];
+    dedup = new Deduplicator((u) => out.push(u), { windowMs: 10 });
+    dedup.add({ phyPayload: new Uint8Array([1]), rx: rxMeta(), receivedAtMs: 1 });
+    await new Promise((r) => setTimeout(r, 40));
+    dedup.add({ phyPayload: new Uint8Array([1]), rx: rxMeta({ gatewayEui: 'z' }), receivedAtMs: 2 });
+    dedup.flush();
+    expect(out).toHaveLength(2);
+  });
+});

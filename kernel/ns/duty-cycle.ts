@@ -1,0 +1,56 @@
+/**
+ * Duty-cycle bookkeeping for the gateway's own transmissions. EU868 limits each
+ * sub-band to a fraction of airtime (ETSI EN 300 220, as tabled in RP002-1.0.x
+ * §2.1.3); we sum time on air per sub-band over a sliding hour.
+ */
+
+export interface SubBand {
+  minHz: number;
+  maxHz: number;
+  /** Fraction of time allowed on air, e.g. 0.1 for 10 %. */
+  dutyCycle: number;
+}
+
+const WINDOW_MS = 3_600_000;
+
+export class DutyCycleTracker {
+  private readonly used = new Map<number, { atMs: number; airMs: number }[]>();
+
+  constructor(
+    private readonly subBands: readonly SubBand[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The index of the sub-band holding this frequency, or -1 when none limits it. */
+  subBandOf(frequencyHz: number): number {
+    return this.subBands.findIndex((b) => frequencyHz >= b.minHz && frequencyHz <= b.maxHz);
+  }
+
+  /** Whether sending `airMs` on this frequency now keeps the sub-band within its duty cycle. */
+  allows(frequencyHz: number, airMs: number): boolean {
+    const band = this.subBandOf(frequencyHz);
+    if (band < 0) return true;
+    const limit = (this.subBands[band]?.dutyCycle ?? 1) * WINDOW_MS;
+    return this.usedMs(band) + airMs <= limit;
+  }
+
+  record(frequencyHz: number, airMs: number): void {
+    const band = this.subBandOf(frequencyHz);
+    if (band < 0) return;
+    let list = this.used.get(band);
+    if (!list) {
+      list = [];
+      this.used.set(band, list);
+    }
+    list.push({ atMs: this.now(), airMs });
+  }
+
+  /** Airtime used in the last hour on a sub-band, in ms. */
+  usedMs(band: number): number {
+    const list = this.used.get(band);
+    if (!list) return 0;
+    const since = this.now() - WINDOW_MS;
+    while (list.length > 0 && (list[0]?.atMs ?? 0) < since) list.shift();
+    return list.reduce((sum, e) => sum + e.airMs, 0);
+  }
+}

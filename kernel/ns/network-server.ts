@@ -1,0 +1,322 @@
+/**
+ * The offline LoRaWAN network server: radio uplinks in, de-duplicated, joined
+ * or verified and decoded, stored (through `beforePublish`) and only then
+ * published as events; Class A downlinks out through the gateway that heard
+ * the device best.
+ *
+ * Events (ChirpStack's integration events, same names): `up`, `join`, `ack`,
+ * `txack`, `status`, `log`, and `rejected` for every frame turned away.
+ */
+import { EventEmitter } from 'node:events';
+import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
+import { type Logger, silentLogger } from '../../proto/log.js';
+import { type DataFrame, decodePhy, type JoinRequestFrame } from '../../proto/lorawan/index.js';
+import type { RadioBackend, RadioUplink, RxMetadata, TimeSource } from '../../proto/radio.js';
+import { getRegion } from '../../proto/regions/index.js';
+import { DEFAULT_INSTALLATION_MARGIN_DB } from './adr.js';
+import { answerUplink } from './answer.js';
+import { type CollectedUplink, Deduplicator } from './dedup.js';
+import { ClassAScheduler, joinAcceptPlans } from './downlink.js';
+import { DownlinkQueue, type DownlinkRequest } from './downlink-queue.js';
+import { JoinServer } from './join-server.js';
+import type { Rejection } from './rejection.js';
+import type { NetworkRepository } from './repository.js';
+import { KeyedSerialExecutor } from './serial-executor.js';
+import { type SessionParameters, sessionParameters } from './session.js';
+import { type TransmitResult, Transmitter } from './transmitter.js';
+import type { RegionId } from './types.js';
+import { normalizeHex } from './types.js';
+import { deviceInfo, UplinkProcessor } from './uplink.js';
+import type {
+  AckEvent,
+  DecodePayload,
+  DeviceInfo,
+  JoinEvent,
+  LogEvent,
+  ProcessedUplink,
+  StatusEvent,
+  TxAckEvent,
+} from './uplink-types.js';
+
+export interface NetworkServerOptions {
+  repository: NetworkRepository;
+  radios: RadioBackend[];
+  /** Region of devices registered without one (default EU868). */
+  regionId?: RegionId;
+  /** NetID, 6 hex characters (default 000000). */
+  netId?: string;
+  /** How long to collect copies of one frame (default 200 ms). */
+  dedupWindowMs?: number;
+  decodePayload?: DecodePayload;
+  /** Whether the host clock is NTP-synchronised; default 'host-unsynced'. */
+  hostTimeSource?: () => TimeSource;
+  logger?: Logger;
+  /** Durably stores an uplink; the `up` event waits for it, and a failure withholds it. */
+  beforePublish?: (uplink: ProcessedUplink) => Promise<void>;
+  /** Receive-window settings the network wants per region (defaults: the region's). */
+  sessionParameters?: Partial<Record<RegionId, Partial<SessionParameters>>>;
+  /** DevStatusReq period in ms (default 24 h; 0 disables). */
+  devStatusIntervalMs?: number;
+  installationMarginDb?: number;
+  /** Clock for duty-cycle bookkeeping (tests). */
+  now?: () => number;
+}
+
+export interface NetworkServerEvents {
+  up: [ProcessedUplink];
+  join: [JoinEvent];
+  ack: [AckEvent];
+  txack: [TxAckEvent];
+  status: [StatusEvent];
+  log: [LogEvent];
+  rejected: [Rejection];
+}
+
+export class NetworkServer extends EventEmitter<NetworkServerEvents> {
+  readonly queue = new DownlinkQueue();
+  private readonly logger: Logger;
+  private readonly dedup: Deduplicator;
+  private readonly joinServer: JoinServer;
+  private readonly uplinks: UplinkProcessor;
+  private readonly transmitter: Transmitter;
+  private readonly scheduler: ClassAScheduler;
+  private readonly executor: KeyedSerialExecutor;
+  private readonly routes = new Map<string, RadioBackend>();
+  private readonly radioListeners = new Map<RadioBackend, (uplink: RadioUplink) => void>();
+  private readonly counts: Record<string, number> = {};
+  private running = false;
+
+  constructor(private readonly options: NetworkServerOptions) {
+    super();
+    this.logger = (options.logger ?? silentLogger).child({ module: 'ns' });
+    this.dedup = new Deduplicator((u) => this.onCollected(u), { windowMs: options.dedupWindowMs });
+    this.joinServer = new JoinServer({
+      repository: options.repository,
+      netId: options.netId ?? '000000',
+      parametersFor: (device) => this.parametersFor(device.regionId),
+    });
+    this.uplinks = new UplinkProcessor({
+      repository: options.repository,
+      decodePayload: options.decodePayload,
+      hostTimeSource: options.hostTimeSource,
+      installationMarginDb: options.installationMarginDb ?? DEFAULT_INSTALLATION_MARGIN_DB,
+    });
+    this.transmitter = new Transmitter({ logger: this.logger, now: options.now });
+    this.scheduler = new ClassAScheduler(this.transmitter, this.queue, this.logger);
+    this.executor = new KeyedSerialExecutor((err, key) => {
+      this.count('internal_errors');
+      this.logger.error({ key, err: describeError(err) }, 'uplink processing failed');
+    });
+  }
+
+  /** Subscribes to every radio's uplinks. Radios are started and stopped by their owner. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    for (const radio of this.options.radios) {
+      const listener = (uplink: RadioUplink) => this.onRadioUplink(radio, uplink);
+      this.radioListeners.set(radio, listener);
+      radio.on('uplink', listener);
+    }
+  }
+
+  /** Unsubscribes, hands over frames still being collected, and waits for processing to finish. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const [radio, listener] of this.radioListeners) radio.off('uplink', listener);
+    this.radioListeners.clear();
+    this.dedup.flush();
+    await this.executor.idle();
+  }
+
+  /** Releases frames still in the de-duplication window and waits until they are processed (tests). */
+  async flush(): Promise<void> {
+    this.dedup.flush();
+    await this.executor.idle();
+  }
+
+  /** Queues an application payload for the device's next receive window; returns its id. */
+  async enqueueDownlink(devEui: string, request: DownlinkRequest): Promise<string> {
+    const id = normalizeHex(devEui, 8, 'devEui');
+    if (!(await this.options.repository.getDevice(id))) {
+      throw new MaverickError(ErrorCode.LorawanUnknownDevice, `no device with devEui ${id}`, {
+        hint: 'register it first (`maverick device add`)',
+        context: { devEui: id },
+      });
+    }
+    return this.queue.enqueue(id, request).id;
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return { ...this.counts };
+  }
+
+  private onRadioUplink(radio: RadioBackend, uplink: RadioUplink): void {
+    this.count('radio_uplinks');
+    this.routes.set(uplink.rx.gatewayEui, radio);
+    this.dedup.add(uplink);
+  }
+
+  private onCollected(collected: CollectedUplink): void {
+    this.count('uplinks');
+    let frame: ReturnType<typeof decodePhy>;
+    try {
+      frame = decodePhy(collected.phyPayload);
+    } catch (err) {
+      this.reject({
+        reason: 'malformed',
+        message: describeError(err),
+        gatewayEui: collected.rxInfo[0]?.gatewayEui,
+      });
+      return;
+    }
+    if (frame.kind === 'join-request') {
+      void this.executor.run(`eui:${frame.devEui}`, () => this.handleJoin(collected, frame));
+    } else if (frame.kind === 'data' && frame.uplink) {
+      void this.executor.run(`addr:${frame.devAddr}`, () => this.handleData(collected, frame));
+    } else {
+      this.reject({
+        reason: 'unsupported_mtype',
+        message: `${frame.kind === 'data' ? frame.mType : 'JoinAccept'} heard on the uplink path; ignored`,
+        gatewayEui: collected.rxInfo[0]?.gatewayEui,
+      });
+    }
+  }
+
+  private async handleJoin(collected: CollectedUplink, frame: JoinRequestFrame): Promise<void> {
+    const outcome = await this.joinServer.handle(frame);
+    if (!outcome.ok)
+      return this.reject({ ...outcome.rejection, gatewayEui: collected.rxInfo[0]?.gatewayEui });
+    this.count('joins');
+    const info = deviceInfo(outcome.device);
+    this.logger.info({ devEui: info.devEui, devAddr: outcome.session.devAddr }, 'device joined');
+    this.safeEmit('join', {
+      device: info,
+      devAddr: outcome.session.devAddr,
+      joinNonce: outcome.joinNonce,
+      time: new Date(collected.receivedAtMs).toISOString(),
+      rxInfo: collected.rxInfo,
+    });
+    const route = this.routeFor(collected.rxInfo);
+    if (!route) return this.logNoRoute(info);
+    const region = getRegion(outcome.device.regionId);
+    const upDr = region.dataRateIndex(route.rx.dataRate) ?? 0;
+    let plans: ReturnType<typeof joinAcceptPlans>;
+    try {
+      plans = joinAcceptPlans(region, route.rx, upDr, outcome.joinAccept);
+    } catch (err) {
+      this.count('downlinks_unplannable');
+      this.logger.warn({ devEui: info.devEui, err: describeError(err) }, 'join accept could not be planned');
+      return;
+    }
+    const result = await this.transmitter.transmit(route.backend, route.rx.gatewayEui, region, plans);
+    this.reportTransmit(info, result, undefined, undefined);
+  }
+
+  private async handleData(collected: CollectedUplink, frame: DataFrame): Promise<void> {
+    await answerUplink(this.answerContext(), collected, frame);
+  }
+
+  private answerContext() {
+    return {
+      repository: this.options.repository,
+      uplinks: this.uplinks,
+      scheduler: this.scheduler,
+      queue: this.queue,
+      logger: this.logger,
+      beforePublish: this.options.beforePublish,
+      devStatusIntervalMs: this.options.devStatusIntervalMs ?? 86_400_000,
+      parametersFor: (regionId: RegionId) => this.parametersFor(regionId),
+      routeFor: (rxInfo: readonly RxMetadata[]) => this.routeFor(rxInfo),
+      count: (name: string) => this.count(name),
+      reject: (rejection: Rejection) => this.reject(rejection),
+      emit: <K extends keyof NetworkServerEvents>(event: K, ...args: NetworkServerEvents[K]) =>
+        this.safeEmit(event, ...args),
+      reportTransmit: (info: DeviceInfo, result: TransmitResult, downlinkId?: string, fCntDown?: number) =>
+        this.reportTransmit(info, result, downlinkId, fCntDown),
+      logNoRoute: (info: DeviceInfo) => this.logNoRoute(info),
+    };
+  }
+
+  private parametersFor(regionId: RegionId): SessionParameters {
+    return sessionParameters(regionId, this.options.sessionParameters?.[regionId]);
+  }
+
+  /** The best receiver whose backend can transmit at a concentrator timestamp. */
+  private routeFor(rxInfo: readonly RxMetadata[]): { backend: RadioBackend; rx: RxMetadata } | undefined {
+    for (const rx of rxInfo) {
+      const backend = this.routes.get(rx.gatewayEui);
+      if (backend?.capabilities.downlink && backend.capabilities.timedDownlink) return { backend, rx };
+    }
+    return undefined;
+  }
+
+  private reportTransmit(
+    info: DeviceInfo,
+    result: TransmitResult,
+    downlinkId?: string,
+    fCntDown?: number,
+  ): void {
+    for (const attempt of result.attempts) {
+      if (attempt.status === 'DUTY_CYCLE') {
+        this.count('downlinks_duty_cycle');
+        this.safeEmit('log', {
+          device: info,
+          level: 'warn',
+          code: 'DUTY_CYCLE',
+          description: `${attempt.window} skipped: the sub-band's duty cycle is used up`,
+          context: { frequencyHz: attempt.frequencyHz },
+        });
+        continue;
+      }
+      this.safeEmit('txack', { device: info, downlinkId, fCntDown, ...attempt });
+    }
+    this.count(result.sent ? 'downlinks_sent' : 'downlinks_failed');
+    if (!result.sent) {
+      this.logger.warn(
+        { devEui: info.devEui, attempts: result.attempts },
+        'downlink not sent in RX1 nor RX2',
+      );
+    }
+  }
+
+  private logNoRoute(info: DeviceInfo): void {
+    this.count('downlinks_no_route');
+    this.logger.warn({ devEui: info.devEui }, 'no receiving gateway can transmit a timed downlink');
+    this.safeEmit('log', {
+      device: info,
+      level: 'warn',
+      code: 'NO_ROUTE',
+      description: 'no gateway can answer this device',
+    });
+  }
+
+  private reject(rejection: Rejection): void {
+    this.count(`rejected_${rejection.reason}`);
+    this.logger.warn(
+      {
+        reason: rejection.reason,
+        devEui: rejection.devEui,
+        devAddr: rejection.devAddr,
+        gatewayEui: rejection.gatewayEui,
+        ...rejection.details,
+      },
+      rejection.message,
+    );
+    this.safeEmit('rejected', rejection);
+  }
+
+  private count(name: string): void {
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+  }
+
+  /** A throwing listener must not break the pipeline (EventEmitter would rethrow into us). */
+  private safeEmit<K extends keyof NetworkServerEvents>(event: K, ...args: NetworkServerEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: NetworkServerEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.logger.error({ event, err: describeError(err) }, 'event listener threw');
+    }
+  }
+}
