@@ -1,0 +1,115 @@
+import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultDeviceSession } from '../ns/session.js';
+import type { Device } from '../ns/types.js';
+import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
+import { UplinkIngestor } from './ingest.js';
+import { RxdbNetworkRepository } from './network-repository.js';
+
+const device: Device = {
+  devEui: '0102030405060708',
+  name: 'probe',
+  applicationId: 'farm',
+  regionId: 'EU868',
+  codec: { kind: 'none' },
+  activation: { mode: 'otaa', joinEui: '0000000000000000', appKey: '00'.repeat(16) },
+  skipFCntCheck: false,
+};
+
+let db: FarmDatabase | undefined;
+let n = 0;
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+});
+
+async function open() {
+  db = await openFarmDatabase({ storage: getRxStorageMemory(), name: `repo${n++}` });
+  return db;
+}
+
+describe('RxdbNetworkRepository', () => {
+  it('keeps devices, sessions, DevNonces and JoinNonces, and finds devices by DevAddr', async () => {
+    const farm = await open();
+    const repo = await RxdbNetworkRepository.open(farm);
+    await repo.putDevice(device);
+    const session = defaultDeviceSession(device, {
+      devAddr: '00000001',
+      nwkSKey: '11'.repeat(16),
+      appSKey: '22'.repeat(16),
+    });
+    await repo.putSession(session);
+    await repo.addDevNonce(device.devEui, 7);
+    expect(await repo.nextJoinNonce(device.devEui)).toBe(1);
+    expect(await repo.nextJoinNonce(device.devEui)).toBe(2);
+
+    // A second repository over the same database sees exactly what was written (what a restart reads).
+    const again = await RxdbNetworkRepository.open(farm);
+    expect(await again.getDevice(device.devEui)).toEqual(device);
+    expect(await again.getSession(device.devEui)).toEqual(session);
+    expect((await again.devicesByDevAddr('00000001')).map((a) => a.device.devEui)).toEqual([device.devEui]);
+    expect(await again.devicesByDevAddr('00000002')).toEqual([]);
+    expect(await again.hasDevNonce(device.devEui, 7)).toBe(true);
+    expect(await again.hasDevNonce(device.devEui, 8)).toBe(false);
+    expect(await again.nextJoinNonce(device.devEui)).toBe(3);
+
+    expect(await again.removeDevice(device.devEui)).toBe(true);
+    expect(await again.getSession(device.devEui)).toBeUndefined();
+    expect(await again.hasDevNonce(device.devEui, 7)).toBe(false);
+    expect(await again.removeDevice(device.devEui)).toBe(false);
+  });
+
+  it('returns copies: mutating a result does not change the stored state', async () => {
+    const repo = await RxdbNetworkRepository.open(await open());
+    await repo.putDevice(device);
+    const got = (await repo.getDevice(device.devEui))!;
+    got.name = 'changed';
+    expect((await repo.getDevice(device.devEui))!.name).toBe('probe');
+  });
+
+  it('group-commits concurrent session writes and keeps the latest per device', async () => {
+    const farm = await open();
+    const repo = await RxdbNetworkRepository.open(farm);
+    await repo.putDevice(device);
+    const base = defaultDeviceSession(device, {
+      devAddr: '00000001',
+      nwkSKey: '11'.repeat(16),
+      appSKey: '22'.repeat(16),
+    });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => repo.putSession({ ...base, fCntUp: i })));
+    const stored = await farm.sessions.findOne(device.devEui).exec();
+    expect((stored!.toJSON().record as { fCntUp: number }).fCntUp).toBe(49);
+  });
+
+  it('raises the uplink counter at open to the highest stored uplink of the session', async () => {
+    const farm = await open();
+    const repo = await RxdbNetworkRepository.open(farm);
+    await repo.putDevice(device);
+    await repo.putSession({
+      ...defaultDeviceSession(device, {
+        devAddr: '00000001',
+        nwkSKey: '11'.repeat(16),
+        appSKey: '22'.repeat(16),
+      }),
+      fCntUp: 3,
+    });
+    // The uplink with FCnt 9 was stored, but the process died before the session write landed.
+    const ingest = new UplinkIngestor(farm, { maxDelayMs: 1 });
+    await ingest.store({
+      devEui: device.devEui,
+      devAddr: '00000001',
+      applicationId: 'farm',
+      fCnt: 9,
+      confirmed: false,
+      adr: false,
+      phyPayload: new Uint8Array([0x40]),
+      rxInfo: [],
+      frequencyHz: 868_100_000,
+      receivedAtMs: 1_700_000_000_000,
+      time: new Date(1_700_000_000_000).toISOString(),
+      timeSource: 'host-unsynced',
+    });
+    const again = await RxdbNetworkRepository.open(farm);
+    expect((await again.getSession(device.devEui))!.fCntUp).toBe(9);
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * The network server's state in the farm database (RxDB): devices, sessions,
+ * DevNonces and JoinNonces.
+ *
+ * Reads come from an in-memory copy loaded at open (a farm has hundreds of
+ * devices, not millions), so the uplink path never waits for the disk to read.
+ * Writes are durable before they resolve. Session updates — one per uplink —
+ * go through a group commit, so under load one transaction (one fsync) carries
+ * many devices' counters instead of one each.
+ *
+ * At open, each session's uplink counter is raised to the highest FCnt stored
+ * in `uplinks`: a stored uplink is proof the counter got there, even if the
+ * process died before the session write landed, so a replay of it is refused.
+ */
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import type { ActiveDevice, NetworkRepository } from '../ns/repository.js';
+import { cloneDevice, cloneSession, type Device, type DeviceSession } from '../ns/types.js';
+import type { FarmDatabase } from './farm-db.js';
+import { GroupCommit } from './group-commit.js';
+
+const JOIN_NONCE_KEY = (devEui: string) => `join-nonce|${devEui}`;
+const devNonceId = (devEui: string, nonce: number) => `${devEui}|${nonce}`;
+
+function deviceDevAddr(device: Device, session: DeviceSession | undefined): string {
+  if (session) return session.devAddr;
+  return device.activation.mode === 'abp' ? device.activation.devAddr : '';
+}
+
+export class RxdbNetworkRepository implements NetworkRepository {
+  private readonly devices = new Map<string, Device>();
+  private readonly sessions = new Map<string, DeviceSession>();
+  private readonly sessionWrites: GroupCommit<DeviceSession>;
+  private closed = false;
+
+  private constructor(private readonly db: FarmDatabase) {
+    this.sessionWrites = new GroupCommit(async (items) => {
+      // The latest state per device wins within one transaction.
+      const latest = new Map(items.map((s) => [s.devEui, s]));
+      const now = Date.now();
+      await db.sessions.bulkUpsert(
+        [...latest.values()].map((s) => ({
+          devEui: s.devEui,
+          devAddr: s.devAddr,
+          record: s as unknown as Record<string, unknown>,
+          updatedAt: now,
+        })),
+      );
+    });
+  }
+
+  static async open(db: FarmDatabase): Promise<RxdbNetworkRepository> {
+    const repo = new RxdbNetworkRepository(db);
+    for (const doc of await db.devices.find().exec()) {
+      const device = doc.toJSON().record as unknown as Device;
+      repo.devices.set(device.devEui, device);
+    }
+    for (const doc of await db.sessions.find().exec()) {
+      const session = doc.toJSON().record as unknown as DeviceSession;
+      const newest = await db.uplinks
+        .findOne({ selector: { devEui: session.devEui }, sort: [{ devEui: 'asc' }, { receivedAt: 'desc' }] })
+        .exec();
+      // Only uplinks of this session count: a rejoin restarts the counter at 0.
+      if (newest && newest.devAddr === session.devAddr && newest.fCnt > (session.fCntUp ?? -1)) {
+        session.fCntUp = newest.fCnt;
+      }
+      repo.sessions.set(session.devEui, session);
+    }
+    return repo;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MaverickError(ErrorCode.StoreClosed, 'network repository is closed');
+  }
+
+  async getDevice(devEui: string): Promise<Device | undefined> {
+    const d = this.devices.get(devEui);
+    return d && cloneDevice(d);
+  }
+
+  async devicesByDevAddr(devAddr: string): Promise<ActiveDevice[]> {
+    const out: ActiveDevice[] = [];
+    for (const session of this.sessions.values()) {
+      if (session.devAddr !== devAddr) continue;
+      const device = this.devices.get(session.devEui);
+      if (device) out.push({ device: cloneDevice(device), session: cloneSession(session) });
+    }
+    return out;
+  }
+
+  async listDevices(): Promise<Device[]> {
+    return [...this.devices.values()].map(cloneDevice).sort((a, b) => a.devEui.localeCompare(b.devEui));
+  }
+
+  async putDevice(device: Device): Promise<void> {
+    this.assertOpen();
+    await this.db.devices.upsert({
+      devEui: device.devEui,
+      devAddr: deviceDevAddr(device, this.sessions.get(device.devEui)),
+      record: device as unknown as Record<string, unknown>,
+      updatedAt: Date.now(),
+    });
+    this.devices.set(device.devEui, cloneDevice(device));
+  }
+
+  async removeDevice(devEui: string): Promise<boolean> {
+    this.assertOpen();
+    if (!this.devices.has(devEui)) return false;
+    await this.sessionWrites.idle();
+    const nonces = await this.db.devnonces.find({ selector: { devEui } }).exec();
+    await this.db.devnonces.bulkRemove(nonces.map((n) => n.id));
+    await this.db.sessions.bulkRemove([devEui]);
+    await this.db.kv.bulkRemove([JOIN_NONCE_KEY(devEui)]);
+    await this.db.devices.bulkRemove([devEui]);
+    this.sessions.delete(devEui);
+    this.devices.delete(devEui);
+    return true;
+  }
+
+  async getSession(devEui: string): Promise<DeviceSession | undefined> {
+    const s = this.sessions.get(devEui);
+    return s && cloneSession(s);
+  }
+
+  async putSession(session: DeviceSession): Promise<void> {
+    this.assertOpen();
+    const copy = cloneSession(session);
+    this.sessions.set(copy.devEui, copy);
+    await this.sessionWrites.submit(copy);
+  }
+
+  async hasDevNonce(devEui: string, devNonce: number): Promise<boolean> {
+    return (await this.db.devnonces.findOne(devNonceId(devEui, devNonce)).exec()) !== null;
+  }
+
+  async addDevNonce(devEui: string, devNonce: number): Promise<void> {
+    this.assertOpen();
+    await this.db.devnonces.upsert({
+      id: devNonceId(devEui, devNonce),
+      devEui,
+      devNonce,
+      usedAt: Date.now(),
+    });
+  }
+
+  async nextJoinNonce(devEui: string): Promise<number> {
+    this.assertOpen();
+    const key = JOIN_NONCE_KEY(devEui);
+    const doc = await this.db.kv.findOne(key).exec();
+    const next = (((doc?.value as { joinNonce?: number } | undefined)?.joinNonce ?? 0) + 1) & 0xffffff;
+    await this.db.kv.upsert({ key, value: { joinNonce: next }, updatedAt: Date.now() });
+    return next;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.sessionWrites.idle();
+    this.closed = true;
+  }
+}
