@@ -1,0 +1,149 @@
+/**
+ * Maps the network server's events onto ChirpStack v4 integration JSON and
+ * topics (proto/mqtt). One place, so the broker sees exactly what an existing
+ * ChirpStack integration expects.
+ */
+import type { DeviceInfo, JoinEvent, ProcessedUplink, StatusEvent, TxAckEvent } from '../kernel/ns/index.js';
+import type { AckEvent, LogEvent } from '../kernel/ns/uplink-types.js';
+import {
+  ackEventJson,
+  eventTopic,
+  joinEventJson,
+  type LogCode,
+  logEventJson,
+  statusEventJson,
+  txAckEventJson,
+  uplinkEventJson,
+} from '../proto/mqtt/index.js';
+import type { DeviceInfoInput } from '../proto/mqtt/metadata.js';
+import type { TimeSource } from '../proto/radio.js';
+import { getRegion } from '../proto/regions/index.js';
+
+export interface OutgoingEvent {
+  topic: string;
+  json: Record<string, unknown>;
+}
+
+/** ChirpStack's deviceInfo: Maverick has one tenant (the farm) and one profile per region. */
+export function deviceInfoInput(device: DeviceInfo): DeviceInfoInput {
+  const tags: Record<string, string> = {};
+  if (device.plotId) tags.plotId = device.plotId;
+  return {
+    tenantId: 'farm',
+    tenantName: 'farm',
+    applicationId: device.applicationId,
+    applicationName: device.applicationId,
+    deviceProfileId: device.regionId.toLowerCase(),
+    deviceProfileName: device.regionId,
+    deviceName: device.name,
+    devEui: device.devEui,
+    tags,
+  };
+}
+
+export function upEvent(up: ProcessedUplink): OutgoingEvent {
+  const json = uplinkEventJson({
+    time: new Date(up.time),
+    timeSource: up.timeSource,
+    device: deviceInfoInput(up.device),
+    devAddr: up.devAddr,
+    adr: up.adr,
+    dr: up.dr,
+    fCnt: up.fCnt,
+    ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
+    confirmed: up.confirmed,
+    data: up.data,
+    ...(up.object ? { object: up.object } : {}),
+    rx: up.rxInfo,
+  });
+  return { topic: eventTopic(up.device.applicationId, up.device.devEui, 'up'), json };
+}
+
+export function joinEvent(e: JoinEvent): OutgoingEvent {
+  const json = joinEventJson({
+    time: new Date(e.time),
+    timeSource: e.rxInfo.some((r) => r.time) ? 'gps' : 'host-unsynced',
+    device: deviceInfoInput(e.device),
+    devAddr: e.devAddr,
+  });
+  return { topic: eventTopic(e.device.applicationId, e.device.devEui, 'join'), json };
+}
+
+export function ackEvent(e: AckEvent, timeSource: TimeSource): OutgoingEvent {
+  const json = ackEventJson({
+    time: new Date(),
+    timeSource,
+    device: deviceInfoInput(e.device),
+    queueItemId: e.downlinkId,
+    acknowledged: e.acknowledged,
+    fCntDown: e.fCntDown,
+  });
+  return { topic: eventTopic(e.device.applicationId, e.device.devEui, 'ack'), json };
+}
+
+let txAckCounter = 0;
+
+export function txAckEvent(e: TxAckEvent, timeSource: TimeSource): OutgoingEvent | undefined {
+  const region = getRegion(e.device.regionId);
+  const dataRate = region.dataRates.find((d) => d.dr === e.dr)?.dataRate;
+  if (!dataRate) return undefined;
+  txAckCounter = (txAckCounter + 1) >>> 0;
+  const json = txAckEventJson({
+    time: new Date(),
+    timeSource,
+    device: deviceInfoInput(e.device),
+    downlinkId: txAckCounter,
+    queueItemId: e.downlinkId ?? '',
+    fCntDown: e.fCntDown ?? 0,
+    gatewayEui: e.gatewayEui,
+    tx: {
+      frequencyHz: e.frequencyHz,
+      powerDbm: region.downlinkTxPowerDbm,
+      dataRate,
+      codingRate: '4/5',
+      invertPolarity: true,
+    },
+  });
+  return { topic: eventTopic(e.device.applicationId, e.device.devEui, 'txack'), json };
+}
+
+export function statusEvent(e: StatusEvent, timeSource: TimeSource): OutgoingEvent {
+  const json = statusEventJson({
+    time: new Date(e.at),
+    timeSource,
+    device: deviceInfoInput(e.device),
+    margin: e.margin,
+    battery: e.battery,
+  });
+  return { topic: eventTopic(e.device.applicationId, e.device.devEui, 'status'), json };
+}
+
+const logCodes: Record<string, LogCode> = {
+  codec: 'UPLINK_CODEC',
+  uplink_codec: 'UPLINK_CODEC',
+  downlink_codec: 'DOWNLINK_CODEC',
+  otaa: 'OTAA',
+  mic: 'UPLINK_MIC',
+  retransmission: 'UPLINK_F_CNT_RETRANSMISSION',
+  downlink_gateway: 'DOWNLINK_GATEWAY',
+  payload_size: 'DOWNLINK_PAYLOAD_SIZE',
+  f_cnt_down: 'F_CNT_DOWN',
+  expired: 'EXPIRED',
+};
+
+export function logEvent(e: LogEvent, timeSource: TimeSource): OutgoingEvent | undefined {
+  if (!e.device) return undefined;
+  const context: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e.context ?? {}))
+    context[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  const json = logEventJson({
+    time: new Date(),
+    timeSource,
+    device: deviceInfoInput(e.device),
+    level: e.level === 'warn' ? 'WARNING' : e.level === 'error' ? 'ERROR' : 'INFO',
+    code: logCodes[e.code.toLowerCase()] ?? 'UNKNOWN',
+    description: e.description,
+    context,
+  });
+  return { topic: eventTopic(e.device.applicationId, e.device.devEui, 'log'), json };
+}

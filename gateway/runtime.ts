@@ -1,0 +1,244 @@
+/**
+ * The gateway runtime: every part of the field kernel wired together.
+ *
+ *   radio backends → network server → durable store (batched) → MQTT events
+ *                         ↑                                  ↓
+ *                   downlink commands  ←─────────────  local broker
+ *
+ * It takes explicit, already-resolved options (the config file is mapped onto
+ * them by gateway/app.ts), so tests and the demo build it the same way
+ * production does.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CodecRunner } from '../kernel/codec/index.js';
+import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
+import { UplinkIngestor } from '../kernel/db/ingest.js';
+import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
+import { NetworkServer, type ProcessedUplink } from '../kernel/ns/index.js';
+import { getRxStorageSqlite } from '../kernel/store/rx-storage-sqlite.js';
+import type { SynchronousMode } from '../kernel/store/sqlite-driver.js';
+import { describeError } from '../proto/errors.js';
+import { type Logger, silentLogger } from '../proto/log.js';
+import type { DownlinkCommand } from '../proto/mqtt/index.js';
+import type { RadioBackend, TimeSource } from '../proto/radio.js';
+import type { RegionId } from '../proto/regions/types.js';
+import {
+  ackEvent,
+  joinEvent,
+  logEvent,
+  type OutgoingEvent,
+  statusEvent,
+  txAckEvent,
+  upEvent,
+} from './events.js';
+import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
+
+export type MqttRuntimeOptions =
+  | {
+      kind: 'embedded';
+      host: string;
+      port: number;
+      username: string;
+      password: string;
+      tls?: { keyPath: string; certPath: string };
+    }
+  | { kind: 'external'; url: string; username?: string; password?: string };
+
+export interface GatewayRuntimeOptions {
+  dataDir: string;
+  gatewayId: string;
+  regionId: RegionId;
+  netId?: string;
+  radios: RadioBackend[];
+  mqtt: MqttRuntimeOptions;
+  synchronous?: SynchronousMode;
+  dedupWindowMs?: number;
+  hostTimeSource?: () => TimeSource;
+  /** Ingest batching (default 100 ms / 500 uplinks). */
+  ingest?: { maxBatch?: number; maxDelayMs?: number };
+  logger?: Logger;
+}
+
+export interface GatewayRuntime {
+  readonly db: FarmDatabase;
+  readonly ns: NetworkServer;
+  readonly repository: RxdbNetworkRepository;
+  readonly ingestor: UplinkIngestor;
+  readonly codecs: CodecRunner;
+  readonly publisher: EventPublisher;
+  /** The embedded broker's bound address, when embedded. */
+  readonly broker?: { host: string; port: number };
+  counters(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/** Turns a processed uplink into the store's record. */
+function toRecord(up: ProcessedUplink) {
+  return {
+    devEui: up.device.devEui,
+    devAddr: up.devAddr,
+    applicationId: up.device.applicationId,
+    fCnt: up.fCnt,
+    ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
+    confirmed: up.confirmed,
+    adr: up.adr,
+    dr: up.dr,
+    phyPayload: up.phyPayload,
+    data: up.data,
+    ...(up.object ? { object: up.object } : {}),
+    ...(up.errors.length ? { codecErrors: up.errors } : {}),
+    rxInfo: up.rxInfo,
+    frequencyHz: up.txInfo.frequencyHz,
+    receivedAtMs: Date.parse(up.time) || Date.now(),
+    time: up.time,
+    timeSource: up.timeSource,
+    ...(up.device.plotId ? { plotId: up.device.plotId } : {}),
+  };
+}
+
+export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
+  const logger = options.logger ?? silentLogger;
+  const storeDir = join(options.dataDir, 'store');
+  mkdirSync(storeDir, { recursive: true, mode: 0o700 });
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, 'shutdown step failed');
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const db = await openFarmDatabase({
+      storage: getRxStorageSqlite({
+        directory: storeDir,
+        synchronous: options.synchronous ?? 'FULL',
+        logger,
+      }),
+      name: 'gateway',
+    });
+    cleanups.push(() => db.close());
+    const repository = await RxdbNetworkRepository.open(db);
+    cleanups.push(() => repository.close());
+    const ingestor = new UplinkIngestor(db, { ...options.ingest, logger });
+    cleanups.push(() => ingestor.close());
+    const codecs = new CodecRunner({ logger });
+    cleanups.push(() => codecs.close());
+
+    let broker: MqttBroker | undefined;
+    let publisher: EventPublisher;
+    if (options.mqtt.kind === 'embedded') {
+      const m = options.mqtt;
+      const started = await MqttBroker.start({
+        host: m.host,
+        port: m.port,
+        username: m.username,
+        password: m.password,
+        ...(m.tls ? { tls: m.tls } : {}),
+        logger,
+      });
+      broker = started;
+      cleanups.push(() => started.close());
+      publisher = await EmbeddedPublisher.create(started, { gatewayEui: options.gatewayId, logger });
+    } else {
+      publisher = await ExternalPublisher.connect({
+        url: options.mqtt.url,
+        ...(options.mqtt.username ? { username: options.mqtt.username } : {}),
+        ...(options.mqtt.password ? { password: options.mqtt.password } : {}),
+        gatewayEui: options.gatewayId,
+        logger,
+      });
+    }
+    cleanups.push(() => publisher.close());
+
+    const hostTimeSource = options.hostTimeSource ?? (() => 'host-unsynced' as TimeSource);
+    const ns = new NetworkServer({
+      repository,
+      radios: options.radios,
+      regionId: options.regionId,
+      ...(options.netId ? { netId: options.netId } : {}),
+      ...(options.dedupWindowMs !== undefined ? { dedupWindowMs: options.dedupWindowMs } : {}),
+      hostTimeSource,
+      logger,
+      decodePayload: (device, fPort, bytes, receivedAt) =>
+        codecs.decodeUplink(device.codec, { bytes, fPort, recvTime: receivedAt }),
+      // The store commits the uplink before its event is published (issue 4).
+      beforePublish: (up) => ingestor.store(toRecord(up)),
+    });
+
+    const publish = (event: OutgoingEvent | undefined) => {
+      if (!event) return;
+      publisher.publishEvent(event.topic, event.json).catch((err: unknown) => {
+        logger.warn({ err: describeError(err), topic: event.topic }, 'event not published');
+      });
+    };
+    ns.on('up', (up) => publish(upEvent(up)));
+    ns.on('join', (e) => publish(joinEvent(e)));
+    ns.on('ack', (e) => publish(ackEvent(e, hostTimeSource())));
+    ns.on('txack', (e) => publish(txAckEvent(e, hostTimeSource())));
+    ns.on('status', (e) => publish(statusEvent(e, hostTimeSource())));
+    ns.on('log', (e) => publish(logEvent(e, hostTimeSource())));
+
+    publisher.onCommand(
+      async (command: DownlinkCommand) => {
+        try {
+          let data = command.data;
+          let fPort = command.fPort;
+          if (!data && command.object) {
+            const device = await repository.getDevice(command.devEui);
+            if (!device) throw new Error(`no device ${command.devEui}`);
+            const encoded = await codecs.encodeDownlink(device.codec, command.object);
+            if (encoded.errors.length || !encoded.bytes)
+              throw new Error(encoded.errors.join('; ') || 'codec gave no bytes');
+            data = encoded.bytes;
+            fPort = encoded.fPort ?? fPort;
+          }
+          await ns.enqueueDownlink(command.devEui, {
+            fPort,
+            confirmed: command.confirmed,
+            data: data ?? new Uint8Array(),
+          });
+        } catch (err) {
+          logger.warn({ err: describeError(err), devEui: command.devEui }, 'downlink command refused');
+        }
+      },
+      (error, topic) => logger.warn({ err: error.message, topic }, 'invalid downlink command'),
+    );
+
+    ns.start();
+    cleanups.push(async () => ns.stop());
+    for (const radio of options.radios) {
+      await radio.start();
+      cleanups.push(() => radio.stop());
+    }
+    // cleanup() runs these in reverse: radios, server, publisher, broker, codecs, ingest flush, store.
+    const address = broker?.address();
+    logger.info(
+      { gatewayId: options.gatewayId, radios: options.radios.map((r) => r.kind), mqtt: address },
+      'gateway runtime up',
+    );
+    return {
+      db,
+      ns,
+      repository,
+      ingestor,
+      codecs,
+      publisher,
+      ...(address ? { broker: address } : {}),
+      counters: () => ({ ...ns.counters(), ...prefix('ingest_', { ...ingestor.counters }) }),
+      stop: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+function prefix(p: string, o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [p + k, v]));
+}
