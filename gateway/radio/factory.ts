@@ -1,0 +1,111 @@
+/**
+ * The one place that turns radio configuration into a RadioBackend (the
+ * zigbee-herdsman adapter pattern: one contract, chosen by config in one factory).
+ */
+
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import type { Logger } from '../../proto/log.js';
+import type { RadioBackend } from '../../proto/radio.js';
+import { SemtechUdpBackend } from './semtech-udp.js';
+import type { BindingInterface } from './serial-binding-types.cjs';
+import { SerialConcentratorBackend } from './serial-concentrator.js';
+import type { ReconnectOptions } from './serial-port-session.js';
+import { SingleChannelBackend } from './single-channel.js';
+
+export interface SemtechUdpRadioConfig {
+  kind: 'semtech-udp';
+  /** Bind address; default 127.0.0.1. */
+  host?: string;
+  /** Default 1700; 0 picks a free port. */
+  port?: number;
+  txAckTimeoutMs?: number;
+}
+
+export interface SerialRadioConfig {
+  kind: 'serial';
+  /** e.g. /dev/ttyACM0 or a udev symlink like /dev/maverick-concentrator. */
+  path: string;
+  baudRate?: number;
+  /** 16 hex characters: the MCU has no EUI of its own. */
+  gatewayEui: string;
+  txAckTimeoutMs?: number;
+  reconnect?: Partial<ReconnectOptions>;
+  heartbeatMs?: number;
+}
+
+export interface SingleChannelRadioConfig {
+  kind: 'single-channel';
+  path: string;
+  baudRate?: number;
+  gatewayEui: string;
+  /** The one frequency the modem listens on. */
+  frequencyHz: number;
+  spreadingFactor?: number;
+  bandwidthKHz?: 125 | 250 | 500;
+  codingRate?: '4/5' | '4/6' | '4/7' | '4/8';
+  preamble?: number;
+  txPowerDbm?: number;
+  reconnect?: Partial<ReconnectOptions>;
+  commandTimeoutMs?: number;
+  heartbeatMs?: number;
+}
+
+export type RadioConfig = SemtechUdpRadioConfig | SerialRadioConfig | SingleChannelRadioConfig;
+
+export interface RadioFactoryDeps {
+  /** Serial binding for the serial kinds (tests and the demo pass a mock link's binding). */
+  binding?: BindingInterface;
+}
+
+function requirePath(config: { path?: unknown }, kind: string): string {
+  if (typeof config.path !== 'string' || config.path === '') {
+    throw new MaverickError(ErrorCode.ConfigInvalid, `radio.path is required for a ${kind} radio`, {
+      hint: 'set radio.path to the serial device, e.g. /dev/ttyUSB0',
+      context: { field: 'radio.path' },
+    });
+  }
+  return config.path;
+}
+
+export function createRadioBackend(
+  config: RadioConfig,
+  logger: Logger,
+  deps: RadioFactoryDeps = {},
+): RadioBackend {
+  const binding = deps.binding ? { binding: deps.binding } : {};
+  switch (config.kind) {
+    case 'semtech-udp':
+      return new SemtechUdpBackend({ ...config, logger });
+    case 'serial':
+      return new SerialConcentratorBackend({
+        ...config,
+        path: requirePath(config, config.kind),
+        logger,
+        ...binding,
+      });
+    case 'single-channel':
+      if (!Number.isInteger(config.frequencyHz) || config.frequencyHz <= 0) {
+        throw new MaverickError(
+          ErrorCode.ConfigInvalid,
+          'radio.frequencyHz must be a positive integer (Hz)',
+          {
+            hint: 'a single-channel modem listens on one frequency, e.g. 868100000',
+            context: { field: 'radio.frequencyHz' },
+          },
+        );
+      }
+      return new SingleChannelBackend({
+        ...config,
+        path: requirePath(config, config.kind),
+        logger,
+        ...binding,
+      });
+    default: {
+      const kind = (config as { kind?: unknown }).kind;
+      throw new MaverickError(ErrorCode.ConfigInvalid, `radio.kind "${String(kind)}" is unknown`, {
+        hint: 'use one of semtech-udp, serial, single-channel',
+        context: { field: 'radio.kind' },
+      });
+    }
+  }
+}
