@@ -112,4 +112,23 @@ describe('RxdbNetworkRepository', () => {
     const again = await RxdbNetworkRepository.open(farm);
     expect((await again.getSession(device.devEui))!.fCntUp).toBe(9);
   });
+
+  it('finds a device registered meanwhile by another writer (the CLI) on a lookup miss', async () => {
+    const farm = await open();
+    const running = await RxdbNetworkRepository.open(farm);
+    expect(await running.getDevice(device.devEui)).toBeUndefined();
+    const cli = await RxdbNetworkRepository.open(farm);
+    await cli.putDevice(device);
+    await cli.putSession(
+      defaultDeviceSession(device, {
+        devAddr: '0000000a',
+        nwkSKey: '11'.repeat(16),
+        appSKey: '22'.repeat(16),
+      }),
+    );
+    // The miss pull is rate-limited to once a second.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await running.devicesByDevAddr('0000000a')).map((a) => a.device.devEui)).toEqual([device.devEui]);
+    expect(await running.getDevice(device.devEui)).toEqual(device);
+  });
 });

@@ -8,10 +8,16 @@
  * go through a group commit, so under load one transaction (one fsync) carries
  * many devices' counters instead of one each.
  *
+ * Another process (the `maverick device` CLI) may register devices while the
+ * gateway runs: a lookup that misses the in-memory copy pulls the changes
+ * committed since the last pull straight from the storage (RxDB's own caches
+ * do not see other processes' writes), at most once a second.
+ *
  * At open, each session's uplink counter is raised to the highest FCnt stored
  * in `uplinks`: a stored uplink is proof the counter got there, even if the
  * process died before the session write landed, so a replay of it is refused.
  */
+import { getChangedDocumentsSince } from 'rxdb';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type { ActiveDevice, NetworkRepository } from '../ns/repository.js';
 import { cloneDevice, cloneSession, type Device, type DeviceSession } from '../ns/types.js';
@@ -31,6 +37,8 @@ export class RxdbNetworkRepository implements NetworkRepository {
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly sessionWrites: GroupCommit<DeviceSession>;
   private closed = false;
+  private lastPullMs = 0;
+  private checkpoints: { devices?: unknown; sessions?: unknown } = {};
 
   private constructor(private readonly db: FarmDatabase) {
     this.sessionWrites = new GroupCommit(async (items) => {
@@ -50,6 +58,8 @@ export class RxdbNetworkRepository implements NetworkRepository {
 
   static async open(db: FarmDatabase): Promise<RxdbNetworkRepository> {
     const repo = new RxdbNetworkRepository(db);
+    // Start the cross-process change feed after everything loaded below.
+    await repo.pullChanges(true);
     for (const doc of await db.devices.find().exec()) {
       const device = doc.toJSON().record as unknown as Device;
       repo.devices.set(device.devEui, device);
@@ -72,12 +82,70 @@ export class RxdbNetworkRepository implements NetworkRepository {
     if (this.closed) throw new MaverickError(ErrorCode.StoreClosed, 'network repository is closed');
   }
 
+  /**
+   * Applies device and session changes committed since the last pull (by this
+   * process or another). Devices are written through, so storage is the truth
+   * for them; a session is only taken when this process has none for the
+   * device, since its own may be newer than what has committed.
+   */
+  private async pullChanges(initial = false): Promise<void> {
+    for (;;) {
+      const page = await getChangedDocumentsSince(
+        this.db.devices.storageInstance,
+        500,
+        this.checkpoints.devices,
+      );
+      this.checkpoints.devices = page.checkpoint;
+      if (!initial) {
+        for (const doc of page.documents) {
+          if (doc._deleted) {
+            this.devices.delete(doc.devEui);
+            this.sessions.delete(doc.devEui);
+          } else this.devices.set(doc.devEui, doc.record as unknown as Device);
+        }
+      }
+      if (page.documents.length < 500) break;
+    }
+    for (;;) {
+      const page = await getChangedDocumentsSince(
+        this.db.sessions.storageInstance,
+        500,
+        this.checkpoints.sessions,
+      );
+      this.checkpoints.sessions = page.checkpoint;
+      if (!initial) {
+        for (const doc of page.documents) {
+          if (!doc._deleted && !this.sessions.has(doc.devEui)) {
+            this.sessions.set(doc.devEui, doc.record as unknown as DeviceSession);
+          }
+        }
+      }
+      if (page.documents.length < 500) break;
+    }
+  }
+
+  /** On a miss, look for devices registered by another process (rate-limited). */
+  private async pullOnMiss(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPullMs < 1000 || this.closed) return;
+    this.lastPullMs = now;
+    await this.pullChanges();
+  }
+
   async getDevice(devEui: string): Promise<Device | undefined> {
+    if (!this.devices.has(devEui)) await this.pullOnMiss();
     const d = this.devices.get(devEui);
     return d && cloneDevice(d);
   }
 
   async devicesByDevAddr(devAddr: string): Promise<ActiveDevice[]> {
+    const found = this.findByDevAddr(devAddr);
+    if (found.length > 0) return found;
+    await this.pullOnMiss();
+    return this.findByDevAddr(devAddr);
+  }
+
+  private findByDevAddr(devAddr: string): ActiveDevice[] {
     const out: ActiveDevice[] = [];
     for (const session of this.sessions.values()) {
       if (session.devAddr !== devAddr) continue;
