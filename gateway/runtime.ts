@@ -10,7 +10,6 @@
  * production does.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { CodecRunner } from '../kernel/codec/index.js';
 import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
 import { UplinkIngestor } from '../kernel/db/ingest.js';
@@ -33,6 +32,7 @@ import {
   upEvent,
 } from './events.js';
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
+import { storeDirectory } from './store-access.js';
 
 export type MqttRuntimeOptions =
   | {
@@ -99,7 +99,7 @@ function toRecord(up: ProcessedUplink) {
 
 export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
   const logger = options.logger ?? silentLogger;
-  const storeDir = join(options.dataDir, 'store');
+  const storeDir = storeDirectory(options.dataDir);
   mkdirSync(storeDir, { recursive: true, mode: 0o700 });
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async () => {

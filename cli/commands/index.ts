@@ -3,7 +3,26 @@
  * parallel work on different commands from colliding.
  */
 import type { Command } from 'commander';
+import { registerBundle } from './bundle.js';
+import { registerDevice } from './device.js';
+import { registerDoctor } from './doctor.js';
+import { registerInit } from './init.js';
+import { registerKeys } from './keys.js';
+import { registerPlot } from './plot.js';
+import { registerRegional } from './regional.js';
+import { registerRun } from './run.js';
+import { registerUplinks } from './uplinks.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  registerInit,
+  registerKeys,
+  registerDoctor,
+  registerRun,
+  registerDevice,
+  registerPlot,
+  registerUplinks,
+  registerBundle,
+  registerRegional,
+];
