@@ -1,0 +1,255 @@
+/**
+ * The gateway's notary: seals unsealed uplinks into a signed, hash-chained
+ * bundle on a schedule or when enough have accumulated.
+ *
+ * Crash safety (one sequence number, one bundle, ever):
+ *   1. reserve(): seq N is persisted before signing;
+ *   2. the signed COSE bytes for N are persisted (savePending) before the sink
+ *      marks anything sealed;
+ *   3. sink.commit() stores the bundle, marks its uplinks sealed and enqueues
+ *      it in the outbox (atomic on the sink's side, idempotent for a repeat);
+ *   4. complete(N) advances the chain head.
+ * A crash before 2 re-uses N for a fresh signature (no bytes for N ever left);
+ * a crash after 2 re-commits the persisted bytes and never signs N again.
+ */
+import { bundleDigest, signBundle } from '../../proto/bundle/bundle.js';
+import { sourceCounts } from '../../proto/bundle/columnar.js';
+import type { BundleClaims, SigningKey } from '../../proto/bundle/cose.js';
+import { toHex } from '../../proto/bundle/ed25519.js';
+import { encodeBundlePayload } from '../../proto/bundle/payload.js';
+import { plotDefinitionHash } from '../../proto/bundle/plots.js';
+import type {
+  PlotDefinition,
+  PlotReference,
+  Reading,
+  TimeSource,
+  UplinkRecord,
+} from '../../proto/bundle/types.js';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { type Logger, silentLogger } from '../../proto/log.js';
+import type { PendingBundle, SequenceStore } from './sequence-store.js';
+
+/** One stored uplink not yet in any bundle, with its decoded readings (fixed-point). */
+export interface UnsealedUplink {
+  /** The store's id, handed back to the sink to mark sealed. */
+  id: string;
+  /** 16 hex digits. */
+  devEui: string;
+  fCnt: number;
+  /** Unix ms. */
+  receivedAt: number;
+  timeSource: TimeSource;
+  plotId: string | null;
+  readings: Reading[];
+}
+
+export interface UplinkSource {
+  /** Up to `limit` unsealed uplinks, oldest first. */
+  unsealed(limit: number): Promise<UnsealedUplink[]>;
+  countUnsealed(): Promise<number>;
+}
+
+export interface PlotDirectory {
+  /** The registered definition of a plot, or undefined if unknown. */
+  definition(plotId: string): Promise<PlotDefinition | undefined>;
+}
+
+/** What the sink receives: the exact signed bytes plus what it needs to index them. */
+export interface SealedBundle {
+  seq: number;
+  digest: Uint8Array;
+  cose: Uint8Array;
+  uplinkIds: string[];
+  timeRange: { start: number; end: number };
+  uplinks: number;
+  timeSources: Record<TimeSource, number>;
+}
+
+export interface BundleSink {
+  /**
+   * Persist the bundle, mark `uplinkIds` sealed and put it in the outbox, atomically.
+   * Must be idempotent: after a crash the same (seq, digest, bytes) may be committed again.
+   */
+  commit(bundle: SealedBundle): Promise<void>;
+}
+
+export interface SealerOptions {
+  source: UplinkSource;
+  sink: BundleSink;
+  sequences: SequenceStore;
+  plots: PlotDirectory;
+  key: SigningKey;
+  /** CWT iss: the gateway id. */
+  gatewayId: string;
+  /** CWT sub: the farm / plot scope. */
+  scope: string;
+  /** Seal at least this often when anything is unsealed (default 1 h). */
+  periodMs?: number;
+  /** Seal early once this many uplinks wait; also the most in one bundle (default 5000). */
+  maxUplinksPerBundle?: number;
+  compress?: boolean;
+  now?: () => number;
+  logger?: Logger;
+}
+
+function devEuiBytes(hex: string): Uint8Array {
+  if (!/^[0-9a-fA-F]{16}$/.test(hex)) {
+    throw new MaverickError(
+      ErrorCode.BundleMalformed,
+      `uplink DevEUI ${JSON.stringify(hex)} is not 16 hex digits`,
+    );
+  }
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+export class Sealer {
+  private readonly periodMs: number;
+  private readonly maxUplinks: number;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private lastSealAt: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: SealerOptions) {
+    this.periodMs = options.periodMs ?? 3_600_000;
+    this.maxUplinks = options.maxUplinksPerBundle ?? 5000;
+    this.now = options.now ?? Date.now;
+    this.log = options.logger ?? silentLogger;
+    this.lastSealAt = this.now();
+  }
+
+  /** Seals now: first finishes a pending bundle left by a crash, then seals what is unsealed. */
+  sealNow(): Promise<SealedBundle[]> {
+    // Serialised: two overlapping seals would race for one sequence number.
+    const run = this.running.then(() => this.sealAll());
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Checks every `checkEveryMs` whether the period elapsed or the size threshold is reached. */
+  start(checkEveryMs = 60_000): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      void this.tick().catch((err: unknown) => this.log.error({ err }, 'sealing failed; will retry'));
+    }, checkEveryMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One scheduler step (exposed so tests drive it with an injected clock). */
+  async tick(): Promise<SealedBundle[]> {
+    const due = this.now() - this.lastSealAt >= this.periodMs;
+    if (!due && (await this.options.source.countUnsealed()) < this.maxUplinks) return [];
+    return this.sealNow();
+  }
+
+  private async sealAll(): Promise<SealedBundle[]> {
+    const sealed: SealedBundle[] = [];
+    const state = await this.options.sequences.load();
+    if (state.pending) sealed.push(await this.commit(state.pending, 'recovered'));
+    for (let round = 0; round < 1000; round++) {
+      const batch = await this.options.source.unsealed(this.maxUplinks);
+      const fresh = batch.filter((u) => !sealed.some((b) => b.uplinkIds.includes(u.id)));
+      if (fresh.length === 0) break;
+      sealed.push(await this.sealBatch(fresh));
+      if (batch.length < this.maxUplinks) break;
+    }
+    this.lastSealAt = this.now();
+    return sealed;
+  }
+
+  private async sealBatch(batch: UnsealedUplink[]): Promise<SealedBundle> {
+    const { sequences, key } = this.options;
+    const state = await sequences.load();
+    const seq = await sequences.reserve();
+    const uplinks: UplinkRecord[] = batch.map((u) => ({
+      devEui: devEuiBytes(u.devEui),
+      plotId: u.plotId,
+      fCnt: u.fCnt,
+      receivedAt: u.receivedAt,
+      timeSource: u.timeSource,
+      readings: u.readings,
+    }));
+    const { plots, carried } = await this.plotReferences(uplinks, state.carriedPlots);
+    const timeRange = uplinks.reduce(
+      (r, u) => ({ start: Math.min(r.start, u.receivedAt), end: Math.max(r.end, u.receivedAt) }),
+      { start: Number.POSITIVE_INFINITY, end: 0 },
+    );
+    const payload = encodeBundlePayload({
+      seq,
+      prevHash: state.lastDigest,
+      timeRange,
+      plots,
+      uplinks,
+      compress: this.options.compress ?? true,
+    });
+    const claims: BundleClaims = {
+      iss: this.options.gatewayId,
+      sub: this.options.scope,
+      iat: Math.floor(this.now() / 1000),
+    };
+    const cose = signBundle(payload, key, claims);
+    const pending: PendingBundle = {
+      seq,
+      cose,
+      digest: bundleDigest(cose),
+      uplinkIds: batch.map((u) => u.id),
+      carriedPlots: carried,
+      timeRange,
+      uplinks: uplinks.length,
+      timeSources: sourceCounts(uplinks),
+    };
+    await sequences.savePending(pending);
+    return this.commit(pending, 'sealed');
+  }
+
+  private async plotReferences(
+    uplinks: UplinkRecord[],
+    alreadyCarried: string[],
+  ): Promise<{ plots: PlotReference[]; carried: string[] }> {
+    const ids = [...new Set(uplinks.map((u) => u.plotId).filter((p): p is string => p !== null))];
+    const plots: PlotReference[] = [];
+    const carried: string[] = [];
+    for (const plotId of ids) {
+      const definition = await this.options.plots.definition(plotId);
+      if (!definition) {
+        throw new MaverickError(ErrorCode.BundleMalformed, `plot ${plotId} is not registered`, {
+          hint: 'register it with `maverick plot add` so its geometry can be sealed',
+        });
+      }
+      const geometryHash = plotDefinitionHash(definition);
+      const hashHex = toHex(geometryHash);
+      if (alreadyCarried.includes(hashHex)) {
+        plots.push({ plotId, geometryHash });
+      } else {
+        plots.push({ plotId, geometryHash, definition });
+        carried.push(hashHex);
+      }
+    }
+    return { plots, carried };
+  }
+
+  private async commit(pending: PendingBundle, how: 'sealed' | 'recovered'): Promise<SealedBundle> {
+    const bundle: SealedBundle = {
+      seq: pending.seq,
+      digest: pending.digest,
+      cose: pending.cose,
+      uplinkIds: pending.uplinkIds,
+      timeRange: pending.timeRange,
+      uplinks: pending.uplinks,
+      timeSources: pending.timeSources,
+    };
+    await this.options.sink.commit(bundle);
+    await this.options.sequences.complete(pending.seq);
+    this.log.info(
+      { seq: bundle.seq, bytes: bundle.cose.length, uplinks: bundle.uplinks, digest: toHex(bundle.digest) },
+      how === 'sealed' ? 'bundle sealed' : 'pending bundle recovered after restart',
+    );
+    return bundle;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * A deterministic CBOR encoder for exactly Maverick's bundle data model
+ * (RFC 8949 §4.2.1 core deterministic encoding): safe integers, byte and text
+ * strings, arrays, maps with integer or text keys, booleans and null.
+ * Shortest-form heads, definite lengths, map keys sorted bytewise by their
+ * encoding, no floats, no tags (the COSE tag 18 is added by cose.ts only).
+ * Written rather than configuring cbor-x because the verifier must also
+ * *reject* non-canonical input, which no general decoder does; one small
+ * codec for one data model keeps both directions provably in step.
+ */
+import { ErrorCode, MaverickError } from '../errors.js';
+
+export type CborKey = number | string;
+export type CborValue = number | Uint8Array | string | boolean | null | CborValue[] | CborMap;
+export type CborMap = Map<CborKey, CborValue>;
+
+const textEncoder = new TextEncoder();
+
+class ByteWriter {
+  private buf = new Uint8Array(256);
+  length = 0;
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = b;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  result(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/** Writes a major type + argument in its shortest form (RFC 8949 §4.2.1). */
+function writeHead(w: ByteWriter, major: number, arg: number): void {
+  const m = major << 5;
+  if (arg < 24) {
+    w.byte(m | arg);
+  } else if (arg < 0x100) {
+    w.byte(m | 24);
+    w.byte(arg);
+  } else if (arg < 0x10000) {
+    w.byte(m | 25);
+    w.byte(arg >>> 8);
+    w.byte(arg & 0xff);
+  } else if (arg < 0x100000000) {
+    w.byte(m | 26);
+    w.byte((arg >>> 24) & 0xff);
+    w.byte((arg >>> 16) & 0xff);
+    w.byte((arg >>> 8) & 0xff);
+    w.byte(arg & 0xff);
+  } else {
+    w.byte(m | 27);
+    const hi = Math.floor(arg / 0x100000000);
+    const lo = arg % 0x100000000;
+    for (const word of [hi, lo]) {
+      w.byte((word >>> 24) & 0xff);
+      w.byte((word >>> 16) & 0xff);
+      w.byte((word >>> 8) & 0xff);
+      w.byte(word & 0xff);
+    }
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  }
+  return a.length - b.length;
+}
+
+function writeValue(w: ByteWriter, value: CborValue, depth: number): void {
+  if (depth > 64) throw new MaverickError(ErrorCode.BundleMalformed, 'value nests deeper than 64 levels');
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) {
+      throw new MaverickError(
+        ErrorCode.BundleMalformed,
+        `bundle values are integers (fixed-point), got ${value}`,
+        {
+          hint: 'scale the reading to an integer with a decimal scale',
+        },
+      );
+    }
+    if (value >= 0) writeHead(w, 0, value);
+    else writeHead(w, 1, -1 - value);
+  } else if (value instanceof Uint8Array) {
+    writeHead(w, 2, value.length);
+    w.bytes(value);
+  } else if (typeof value === 'string') {
+    const utf8 = textEncoder.encode(value);
+    writeHead(w, 3, utf8.length);
+    w.bytes(utf8);
+  } else if (Array.isArray(value)) {
+    writeHead(w, 4, value.length);
+    for (const item of value) writeValue(w, item, depth + 1);
+  } else if (value instanceof Map) {
+    const entries = [...value.entries()].map(([k, v]) => ({ key: encodeCbor(k), value: v }));
+    entries.sort((a, b) => compareBytes(a.key, b.key));
+    writeHead(w, 5, entries.length);
+    for (const entry of entries) {
+      w.bytes(entry.key);
+      writeValue(w, entry.value, depth + 1);
+    }
+  } else if (value === false) {
+    w.byte(0xf4);
+  } else if (value === true) {
+    w.byte(0xf5);
+  } else if (value === null) {
+    w.byte(0xf6);
+  } else {
+    throw new MaverickError(ErrorCode.BundleMalformed, `cannot encode ${typeof value} in a bundle`);
+  }
+}
+
+/** Core-deterministic CBOR bytes of `value`. Same value, same bytes. */
+export function encodeCbor(value: CborValue): Uint8Array {
+  const w = new ByteWriter();
+  writeValue(w, value, 0);
+  return w.result();
+}
+
+/** Encodes `value` wrapped in CBOR tag `tag` (used only for the COSE_Sign1 tag 18). */
+export function encodeTaggedCbor(tag: number, value: CborValue): Uint8Array {
+  const w = new ByteWriter();
+  writeHead(w, 6, tag);
+  writeValue(w, value, 0);
+  return w.result();
+}
+
+export { compareBytes };

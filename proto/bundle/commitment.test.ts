@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, isMaverickError } from '../errors.js';
+import { bundleDigest } from './bundle.js';
+import {
+  COMMITMENT_MAX_BYTES,
+  commitmentDigest,
+  type DailyCommitment,
+  signCommitment,
+  verifyCommitment,
+} from './commitment.js';
+import { keyIdOf, publicKeyOf, randomSecretKey } from './ed25519.js';
+
+const secretKey = randomSecretKey();
+const publicKey = publicKeyOf(secretKey);
+const key = { kid: keyIdOf(publicKey), secretKey };
+
+const digests = Array.from({ length: 24 }, (_, i) => bundleDigest(Uint8Array.of(i)));
+const commitment: DailyCommitment = {
+  day: 20_412,
+  seqFirst: 4_000_000,
+  seqLast: 4_000_023,
+  digest: commitmentDigest(digests),
+  bundles: 24,
+  uplinks: 960,
+  timeRange: { start: 1_763_596_800_000, end: 1_763_683_199_999 },
+  timeSources: { gps: 900, ntp: 40, 'host-unsynced': 20 },
+};
+// Realistically long claims: a full gateway EUI id and a farm scope with a plot list.
+const claims = {
+  iss: 'gw-0016c001ff10a235',
+  sub: 'farm:fazenda-boa-vista/plots:north,south',
+  iat: 1_763_683_260,
+};
+
+describe('daily commitment', () => {
+  it(`fits one ${COMMITMENT_MAX_BYTES}-byte satellite message, signed, and verifies`, () => {
+    const cose = signCommitment(commitment, key, claims);
+    expect(cose.length).toBeLessThanOrEqual(COMMITMENT_MAX_BYTES);
+    const { commitment: back, envelope } = verifyCommitment(cose, () => publicKey);
+    expect(back).toEqual(commitment);
+    expect(envelope.contentType).toBe('application/vnd.maverick.commitment+cbor');
+  });
+
+  it('commits to the bundle digests in order', () => {
+    expect(Buffer.compare(commitmentDigest(digests), commitmentDigest([...digests].reverse()))).not.toBe(0);
+  });
+
+  it('refuses claims too long for the message rather than emitting an oversize one', () => {
+    let err: unknown;
+    try {
+      signCommitment(commitment, key, { ...claims, sub: 'x'.repeat(200) });
+    } catch (e) {
+      err = e;
+    }
+    expect(isMaverickError(err, ErrorCode.BundleMalformed)).toBe(true);
+  });
+
+  it('a tampered commitment fails verification', () => {
+    const cose = signCommitment(commitment, key, claims);
+    const bad = cose.slice();
+    bad[bad.length - 70] = (bad[bad.length - 70] as number) ^ 1;
+    expect(() => verifyCommitment(bad, () => publicKey)).toThrow();
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * The bundle content model: what a gateway seals and what a verifier gets
+ * back. All numbers are integers: readings are fixed-point (value × 10^scale),
+ * times are Unix milliseconds, coordinates are micro-degrees (WGS84).
+ */
+
+/** Where a reading's timestamp came from. Bundles never hide unsynchronised time. */
+export type TimeSource = 'gps' | 'ntp' | 'host-unsynced';
+export const TIME_SOURCES: readonly TimeSource[] = ['gps', 'ntp', 'host-unsynced'];
+
+export interface Reading {
+  /** Field name as the device codec reports it, e.g. "soil_moisture". */
+  field: string;
+  /** Decimal exponent: the physical value is `value × 10^scale` (e.g. -2 for hundredths). */
+  scale: number;
+  value: number;
+}
+
+export interface UplinkRecord {
+  /** 8-byte DevEUI. */
+  devEui: Uint8Array;
+  /** The plot the device belonged to when it sent this, or null when unassigned. */
+  plotId: string | null;
+  fCnt: number;
+  /** Unix ms. */
+  receivedAt: number;
+  timeSource: TimeSource;
+  readings: Reading[];
+}
+
+/** [longitude, latitude] in micro-degrees (RFC 7946 order). */
+export type MicroPosition = [number, number];
+
+export type PlotGeometry =
+  | { type: 'Point'; coordinates: MicroPosition }
+  /** Linear rings, first exterior, closed (first position repeated last) as in RFC 7946 §3.1.6. */
+  | { type: 'Polygon'; coordinates: MicroPosition[][] };
+
+export interface PlotDefinition {
+  /** Plot area in square metres (EUDR: Point allowed up to 4 ha = 40 000 m²). */
+  areaM2: number;
+  geometry: PlotGeometry;
+}
+
+export interface PlotReference {
+  plotId: string;
+  /** SHA-256 of the deterministic CBOR of the definition. */
+  geometryHash: Uint8Array;
+  /** Carried in the first bundle that names the plot; later bundles carry only the hash. */
+  definition?: PlotDefinition;
+}
+
+export interface DeviceSummary {
+  devEui: Uint8Array;
+  plotId: string | null;
+  uplinks: number;
+  fCntFirst: number;
+  fCntLast: number;
+  /** Inclusive FCnt ranges never received between consecutive uplinks: the gaps, made visible. */
+  missingFCnt: [number, number][];
+  /** Times the FCnt went backwards (device reset / rejoin) in receive order. */
+  counterResets: number;
+}
+
+export interface TimeRange {
+  /** Unix ms, inclusive. */
+  start: number;
+  /** Unix ms, inclusive. */
+  end: number;
+}
+
+/** What the sealer hands to encodeBundlePayload. */
+export interface BundleContent {
+  seq: number;
+  /** SHA-256 of the previous bundle's COSE bytes; 32 zero bytes for the genesis bundle. */
+  prevHash: Uint8Array;
+  /** The sealing window; every uplink's receivedAt lies inside it. */
+  timeRange: TimeRange;
+  plots: PlotReference[];
+  uplinks: UplinkRecord[];
+  /** Raw-deflate the telemetry block (RFC 1951). */
+  compress: boolean;
+}
+
+/** What decodeBundlePayload returns: the content plus the summaries it carries. */
+export interface DecodedBundle extends BundleContent {
+  version: number;
+  timeSources: Record<TimeSource, number>;
+  devices: DeviceSummary[];
+}
+
+export const BUNDLE_FORMAT_VERSION = 1;
+export const GENESIS_PREV_HASH = new Uint8Array(32);

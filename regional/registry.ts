@@ -1,0 +1,75 @@
+/**
+ * The gateways this regional node trusts: their Ed25519 public keys, by kid.
+ * Only registered keys verify bundles (`maverick regional gateway add`).
+ * Persisted in the RegionalStore; held in memory for synchronous lookups
+ * during verification.
+ */
+import { keyIdOf, toHex } from '../proto/bundle/ed25519.js';
+import { ErrorCode, MaverickError } from '../proto/errors.js';
+import type { GatewayKeyRecord, RegionalStore } from './store.js';
+
+export class GatewayRegistry {
+  private readonly byKid = new Map<string, GatewayKeyRecord>();
+
+  private constructor(private readonly store: RegionalStore) {}
+
+  static async open(store: RegionalStore): Promise<GatewayRegistry> {
+    const registry = new GatewayRegistry(store);
+    for (const record of await store.listGatewayKeys()) registry.byKid.set(record.kid, record);
+    return registry;
+  }
+
+  /** Registers a gateway public key; the kid is derived from the key, never taken on trust. */
+  async add(
+    gatewayId: string,
+    publicKey: Uint8Array,
+    options: { label?: string; now?: number } = {},
+  ): Promise<GatewayKeyRecord> {
+    if (!/^[\x21-\x7e]{1,128}$/.test(gatewayId)) {
+      throw new MaverickError(
+        ErrorCode.ConfigInvalid,
+        `gateway id ${JSON.stringify(gatewayId)} must be 1-128 printable ASCII characters`,
+      );
+    }
+    if (publicKey.length !== 32) {
+      throw new MaverickError(
+        ErrorCode.KeyInvalid,
+        `an Ed25519 public key is 32 bytes, got ${publicKey.length}`,
+      );
+    }
+    const kid = toHex(keyIdOf(publicKey));
+    const existing = this.byKid.get(kid);
+    if (existing && existing.gatewayId !== gatewayId) {
+      throw new MaverickError(
+        ErrorCode.KeyExists,
+        `key ${kid} is already registered to gateway ${existing.gatewayId}`,
+      );
+    }
+    const record: GatewayKeyRecord = {
+      gatewayId,
+      kid,
+      publicKey: publicKey.slice(),
+      ...(options.label ? { label: options.label } : {}),
+      addedAt: options.now ?? Date.now(),
+    };
+    await this.store.putGatewayKey(record);
+    this.byKid.set(kid, record);
+    return record;
+  }
+
+  async remove(kidHex: string): Promise<boolean> {
+    const removed = await this.store.removeGatewayKey(kidHex);
+    this.byKid.delete(kidHex);
+    return removed;
+  }
+
+  list(): GatewayKeyRecord[] {
+    return [...this.byKid.values()].sort(
+      (a, b) => a.gatewayId.localeCompare(b.gatewayId) || a.addedAt - b.addedAt,
+    );
+  }
+
+  resolve(kid: Uint8Array): GatewayKeyRecord | undefined {
+    return this.byKid.get(toHex(kid));
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * RegionalStore over RxDB on any RxStorage (rxdb 17). Three collections, to
+ * stay well inside RxDB's 13-per-process limit when the demo runs the
+ * gateway and the regional node in one process:
+ *   regional_bundles  one document per accepted bundle (exact COSE bytes + decoded summary)
+ *   regional_uplinks  the decoded evidence, one document per uplink, indexed by plot and time
+ *   regional_records  small keyed records: gateway keys, alerts, plot definitions (by `kind`)
+ * Writes are upserts keyed by content identity, so a retry after a crash is a
+ * no-op; a bundle document is written last and is the commit marker.
+ */
+import {
+  createRxDatabase,
+  type MangoQuerySelector,
+  type RxCollection,
+  type RxDatabase,
+  type RxJsonSchema,
+  type RxStorage,
+} from 'rxdb';
+import type { DeviceSummary, PlotDefinition, TimeSource, UplinkRecord } from '../proto/bundle/types.js';
+import { ErrorCode, MaverickError } from '../proto/errors.js';
+import type {
+  EvidenceQuery,
+  GatewayKeyRecord,
+  RegionalAlert,
+  RegionalStore,
+  StoredBundle,
+  StoredCommitment,
+} from './store.js';
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const int = { type: 'integer', minimum: 0, maximum: MAX_SAFE, multipleOf: 1 } as const;
+
+interface BundleDoc {
+  id: string;
+  gatewayId: string;
+  seq: number;
+  digest: string;
+  prevHash: string;
+  kid: string;
+  cose: string;
+  iat: number;
+  sub: string;
+  timeStart: number;
+  timeEnd: number;
+  uplinkCount: number;
+  timeSources: Record<TimeSource, number>;
+  plots: { plotId: string; geometryHash: string }[];
+  devices: (Omit<DeviceSummary, 'devEui'> & { devEui: string })[];
+  receivedAt: number;
+  source: string;
+}
+
+interface UplinkDoc {
+  id: string;
+  gatewayId: string;
+  seq: number;
+  devEui: string;
+  /** '' when the device had no plot (RxDB indexes need a value). */
+  plotId: string;
+  fCnt: number;
+  receivedAt: number;
+  timeSource: TimeSource;
+  readings: { field: string; scale: number; value: number }[];
+}
+
+interface RecordDoc {
+  id: string;
+  kind: 'gateway' | 'alert' | 'plot' | 'commitment';
+  gatewayId: string;
+  at: number;
+  data: Record<string, unknown>;
+}
+
+const bundleSchema: RxJsonSchema<BundleDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 160 },
+    gatewayId: { type: 'string', maxLength: 128 },
+    seq: int,
+    digest: { type: 'string' },
+    prevHash: { type: 'string' },
+    kid: { type: 'string' },
+    cose: { type: 'string' },
+    iat: { type: 'integer' },
+    sub: { type: 'string' },
+    timeStart: { type: 'integer' },
+    timeEnd: { type: 'integer' },
+    uplinkCount: { type: 'integer' },
+    timeSources: { type: 'object' },
+    plots: { type: 'array', items: { type: 'object' } },
+    devices: { type: 'array', items: { type: 'object' } },
+    receivedAt: { type: 'integer' },
+    source: { type: 'string' },
+  },
+  required: ['id', 'gatewayId', 'seq', 'digest', 'cose'],
+  indexes: [['gatewayId', 'seq']],
+};
+
+const uplinkSchema: RxJsonSchema<UplinkDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 200 },
+    gatewayId: { type: 'string', maxLength: 128 },
+    seq: int,
+    devEui: { type: 'string', maxLength: 16 },
+    plotId: { type: 'string', maxLength: 128 },
+    fCnt: int,
+    receivedAt: int,
+    timeSource: { type: 'string' },
+    readings: { type: 'array', items: { type: 'object' } },
+  },
+  required: ['id', 'gatewayId', 'seq', 'devEui', 'plotId', 'fCnt', 'receivedAt'],
+  indexes: [['plotId', 'receivedAt']],
+};
+
+const recordSchema: RxJsonSchema<RecordDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: { type: 'string', maxLength: 200 },
+    kind: { type: 'string', maxLength: 16 },
+    gatewayId: { type: 'string', maxLength: 128 },
+    at: int,
+    data: { type: 'object' },
+  },
+  required: ['id', 'kind', 'gatewayId', 'at', 'data'],
+  indexes: [['kind', 'gatewayId']],
+};
+
+interface RegionalCollections {
+  regional_bundles: RxCollection<BundleDoc>;
+  regional_uplinks: RxCollection<UplinkDoc>;
+  regional_records: RxCollection<RecordDoc>;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+const bundleId = (gatewayId: string, seq: number): string => `${gatewayId}|${String(seq).padStart(16, '0')}`;
+
+function toStored(doc: BundleDoc): StoredBundle {
+  return {
+    ...doc,
+    cose: new Uint8Array(Buffer.from(doc.cose, 'base64')),
+    devices: doc.devices.map((d) => ({ ...d, devEui: fromHex(d.devEui) })),
+  };
+}
+
+export interface RxdbRegionalStoreOptions {
+  // RxStorage's generics differ per storage; this store does not care which.
+  // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
+  storage: RxStorage<any, any>;
+  /** RxDB database name (lowercase letters, digits, _$()+-/). */
+  name?: string;
+}
+
+export class RxdbRegionalStore implements RegionalStore {
+  private constructor(private readonly db: RxDatabase<RegionalCollections>) {}
+
+  static async open(options: RxdbRegionalStoreOptions): Promise<RxdbRegionalStore> {
+    const db = await createRxDatabase<RegionalCollections>({
+      name: options.name ?? 'maverick_regional',
+      storage: options.storage,
+      multiInstance: false,
+      eventReduce: true,
+      closeDuplicates: true,
+    });
+    try {
+      await db.addCollections({
+        regional_bundles: { schema: bundleSchema },
+        regional_uplinks: { schema: uplinkSchema },
+        regional_records: { schema: recordSchema },
+      });
+    } catch (err) {
+      await db.close();
+      throw new MaverickError(ErrorCode.RegionalStore, 'could not open the regional store collections', {
+        cause: err,
+      });
+    }
+    return new RxdbRegionalStore(db);
+  }
+
+  async putGatewayKey(record: GatewayKeyRecord): Promise<void> {
+    await this.db.regional_records.upsert({
+      id: `gateway|${record.kid}`,
+      kind: 'gateway',
+      gatewayId: record.gatewayId,
+      at: record.addedAt,
+      data: {
+        kid: record.kid,
+        publicKey: hex(record.publicKey),
+        ...(record.label ? { label: record.label } : {}),
+      },
+    });
+  }
+
+  async removeGatewayKey(kid: string): Promise<boolean> {
+    const doc = await this.db.regional_records.findOne(`gateway|${kid}`).exec();
+    if (!doc) return false;
+    await doc.remove();
+    return true;
+  }
+
+  async listGatewayKeys(): Promise<GatewayKeyRecord[]> {
+    const docs = await this.db.regional_records.find({ selector: { kind: 'gateway' } }).exec();
+    return docs.map((d) => ({
+      gatewayId: d.gatewayId,
+      kid: String(d.data.kid),
+      publicKey: fromHex(String(d.data.publicKey)),
+      ...(typeof d.data.label === 'string' ? { label: d.data.label } : {}),
+      addedAt: d.at,
+    }));
+  }
+
+  async getBundle(gatewayId: string, seq: number): Promise<StoredBundle | undefined> {
+    const doc = await this.db.regional_bundles.findOne(bundleId(gatewayId, seq)).exec();
+    return doc ? toStored(doc.toMutableJSON()) : undefined;
+  }
+
+  async headSeq(gatewayId: string): Promise<number> {
+    const [doc] = await this.db.regional_bundles
+      .find({ selector: { gatewayId }, sort: [{ seq: 'desc' }], limit: 1 })
+      .exec();
+    return doc?.seq ?? 0;
+  }
+
+  async putBundle(
+    bundle: StoredBundle,
+    uplinks: UplinkRecord[],
+    plotDefinitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
+  ): Promise<void> {
+    const { gatewayId, seq } = bundle;
+    if (plotDefinitions.length > 0) {
+      await this.db.regional_records.bulkUpsert(
+        plotDefinitions.map((p) => ({
+          id: `plot|${p.geometryHash}`,
+          kind: 'plot' as const,
+          gatewayId,
+          at: bundle.receivedAt,
+          data: { plotId: p.plotId, definition: p.definition as unknown as Record<string, unknown> },
+        })),
+      );
+    }
+    const uplinkDocs: UplinkDoc[] = uplinks.map((u) => ({
+      id: `${bundleId(gatewayId, seq)}|${hex(u.devEui)}|${u.fCnt}|${u.receivedAt}`,
+      gatewayId,
+      seq,
+      devEui: hex(u.devEui),
+      plotId: u.plotId ?? '',
+      fCnt: u.fCnt,
+      receivedAt: u.receivedAt,
+      timeSource: u.timeSource,
+      readings: u.readings.map((r) => ({ field: r.field, scale: r.scale, value: r.value })),
+    }));
+    const result = await this.db.regional_uplinks.bulkUpsert(uplinkDocs);
+    if (result.error.length > 0) {
+      throw new MaverickError(
+        ErrorCode.RegionalStore,
+        `storing ${result.error.length} uplinks of bundle ${seq} failed`,
+      );
+    }
+    // Written last: its presence means the evidence above is complete.
+    await this.db.regional_bundles.upsert({
+      ...bundle,
+      id: bundleId(gatewayId, seq),
+      cose: Buffer.from(bundle.cose).toString('base64'),
+      devices: bundle.devices.map((d) => ({ ...d, devEui: hex(d.devEui) })),
+    });
+  }
+
+  async listBundles(gatewayId?: string): Promise<StoredBundle[]> {
+    const docs = await this.db.regional_bundles
+      .find({ selector: gatewayId === undefined ? {} : { gatewayId }, sort: [{ id: 'asc' }] })
+      .exec();
+    return docs.map((d) => toStored(d.toMutableJSON()));
+  }
+
+  async putCommitment(c: StoredCommitment): Promise<void> {
+    await this.db.regional_records.upsert({
+      id: `commitment|${c.gatewayId}|${c.day}`,
+      kind: 'commitment',
+      gatewayId: c.gatewayId,
+      at: c.receivedAt,
+      data: { ...c, cose: Buffer.from(c.cose).toString('base64') },
+    });
+  }
+
+  async getCommitment(gatewayId: string, day: number): Promise<StoredCommitment | undefined> {
+    const doc = await this.db.regional_records.findOne(`commitment|${gatewayId}|${day}`).exec();
+    if (!doc) return undefined;
+    const data = doc.toMutableJSON().data as unknown as StoredCommitment & { cose: string };
+    return { ...data, cose: new Uint8Array(Buffer.from(data.cose, 'base64')) };
+  }
+
+  async putAlert(alert: RegionalAlert): Promise<void> {
+    await this.db.regional_records.upsert({
+      id: `alert|${alert.id}`,
+      kind: 'alert',
+      gatewayId: alert.gatewayId,
+      at: alert.at,
+      data: { ...alert } as unknown as Record<string, unknown>,
+    });
+  }
+
+  async listAlerts(gatewayId?: string): Promise<RegionalAlert[]> {
+    const selector: MangoQuerySelector<RecordDoc> =
+      gatewayId === undefined ? { kind: 'alert' } : { kind: 'alert', gatewayId };
+    const docs = await this.db.regional_records.find({ selector }).exec();
+    return docs
+      .map((d) => d.toMutableJSON().data as unknown as RegionalAlert)
+      .sort((a, b) => a.at - b.at || a.seq - b.seq);
+  }
+
+  async getPlotDefinition(
+    geometryHash: string,
+  ): Promise<{ plotId: string; definition: PlotDefinition } | undefined> {
+    const doc = await this.db.regional_records.findOne(`plot|${geometryHash}`).exec();
+    if (!doc) return undefined;
+    const data = doc.toMutableJSON().data;
+    return { plotId: String(data.plotId), definition: data.definition as unknown as PlotDefinition };
+  }
+
+  async evidenceForPlot(
+    query: EvidenceQuery,
+  ): Promise<{ gatewayId: string; seq: number; uplink: UplinkRecord }[]> {
+    const docs = await this.db.regional_uplinks
+      .find({
+        selector: { plotId: query.plotId, receivedAt: { $gte: query.from, $lte: query.to } },
+        sort: [{ receivedAt: 'asc' }],
+      })
+      .exec();
+    return docs.map((d) => ({
+      gatewayId: d.gatewayId,
+      seq: d.seq,
+      uplink: {
+        devEui: fromHex(d.devEui),
+        plotId: d.plotId === '' ? null : d.plotId,
+        fCnt: d.fCnt,
+        receivedAt: d.receivedAt,
+        timeSource: d.timeSource,
+        readings: d.readings.map((r) => ({ ...r })),
+      },
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
