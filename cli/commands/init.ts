@@ -1,0 +1,49 @@
+/** `maverick init`: prepares a data directory for a new gateway (config, secrets, key pair). */
+import type { Command } from 'commander';
+import type { RegisterCommand } from './index.js';
+
+interface InitFlags {
+  dataDir: string;
+  region?: string;
+  gatewayId?: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  force?: boolean;
+}
+
+export const registerInit: RegisterCommand = (program: Command) => {
+  program
+    .command('init')
+    .description('create a data directory: commented config, MQTT password file, gateway key pair')
+    .requiredOption('--data-dir <dir>', 'data directory to create (mode 0700)')
+    .option('--region <region>', 'LoRaWAN region: EU868 or US915', 'EU868')
+    .option('--gateway-id <eui>', "gateway EUI, 16 hex characters (default: from this machine's MAC address)")
+    .option('--mqtt-username <user>', 'user name for the local MQTT broker', 'maverick')
+    .option(
+      '--mqtt-password <password>',
+      'password for the local broker (default: a random one, printed once)',
+    )
+    .option('--force', 'rewrite the config and password of an existing setup (the gateway key is kept)')
+    .action(async (flags: InitFlags) => {
+      const { initSetup } = await import('../../gateway/config/setup.js');
+      const result = await initSetup(flags);
+      const out = process.stdout;
+      out.write(`Maverick data directory ready: ${result.dataDir}\n`);
+      out.write(`  config:      ${result.configFile} (every key explained inside)\n`);
+      out.write(`  gateway id:  ${result.config.gateway.id}, region ${result.config.gateway.region}\n`);
+      out.write(
+        `  gateway key: ${result.keyId} ${result.keyCreated ? '(new; secret key mode 0600)' : '(existing key kept)'}\n`,
+      );
+      out.write(
+        `  MQTT user:   ${result.config.mqtt.username}, password in ${result.passwordFile} (mode 0600)\n`,
+      );
+      if (result.generatedPassword !== undefined) {
+        out.write(
+          `\nMQTT password (generated; shown only this once, note it for your farm apps):\n  ${result.generatedPassword}\n`,
+        );
+      }
+      out.write(
+        `\nNext: maverick doctor --data-dir ${result.dataDir}\n      maverick run --data-dir ${result.dataDir}\n`,
+      );
+    });
+};

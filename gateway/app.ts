@@ -1,0 +1,162 @@
+/**
+ * `maverick run`'s composition root: maps the validated config file onto the
+ * gateway runtime (gateway/runtime.ts: radios → network server → store →
+ * local broker), creates the radio backend(s) through the factory, and
+ * serves metrics and status on [metrics] bind. Sealing and regional links are
+ * not wired here yet.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../proto/log.js';
+import type { RadioBackend, TimeSource } from '../proto/radio.js';
+import { resolveDataPath } from './config/load.js';
+import { radioConfigsOf } from './config/radio.js';
+import type { MaverickConfig } from './config/schema.js';
+import { readMqttPassword } from './config/secrets.js';
+import { runHostCommand } from './doctor/host.js';
+import { Metrics } from './metrics/metrics.js';
+import { type MetricsServer, startMetricsServer } from './metrics/server.js';
+import { createRadioBackend } from './radio/factory.js';
+import { type GatewayRuntime, type MqttRuntimeOptions, startGatewayRuntime } from './runtime.js';
+import { storeDirectory } from './store-access.js';
+
+const CLOCK_CHECK_MS = 10 * 60_000;
+const STORE_SIZE_MS = 30_000;
+
+export interface RunningGateway {
+  readonly metrics: Metrics;
+  readonly runtime: GatewayRuntime;
+  readonly backends: readonly RadioBackend[];
+  /** e.g. http://127.0.0.1:9100 (serves /metrics and /status). */
+  readonly metricsUrl: string;
+  /** Stops the runtime (radios, server, broker, store) and the metrics server; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+function mqttOptions(config: MaverickConfig): MqttRuntimeOptions {
+  const password = readMqttPassword(config);
+  if (config.mqtt.external_url) {
+    return { kind: 'external', url: config.mqtt.external_url, username: config.mqtt.username, password };
+  }
+  const { tls } = config.mqtt;
+  return {
+    kind: 'embedded',
+    host: config.mqtt.host,
+    port: config.mqtt.port,
+    username: config.mqtt.username,
+    password,
+    ...(tls
+      ? { tls: { certPath: resolveDataPath(config, tls.cert), keyPath: resolveDataPath(config, tls.key) } }
+      : {}),
+  };
+}
+
+/** Bytes of every file under `dir` (the store is a handful of SQLite files). */
+function directoryBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      total += entry.isDirectory() ? directoryBytes(path) : statSync(path).size;
+    }
+  } catch {
+    // not created yet, or a file vanished between readdir and stat
+  }
+  return total;
+}
+
+/** NTP state of the host clock (timedatectl), checked now and then; the Pi has no RTC. */
+async function hostClock(): Promise<TimeSource> {
+  const ntp = await runHostCommand('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], 3000);
+  return ntp.kind === 'exited' && ntp.code === 0 && ntp.stdout.trim() === 'yes' ? 'ntp' : 'host-unsynced';
+}
+
+function wireRadio(backend: RadioBackend, metrics: Metrics, logger: Logger): void {
+  const log = logger.child({ backend: backend.kind });
+  backend.on('uplink', ({ rx, phyPayload }) => {
+    metrics.uplinkReceived({
+      backend: backend.kind,
+      frequencyHz: rx.frequencyHz,
+      rssi: rx.rssi,
+      ...(rx.snr === undefined ? {} : { snr: rx.snr }),
+      timeSource: rx.time ? 'gps' : 'host-unsynced',
+    });
+    // A reception time from the concentrator means it has a GPS fix (proto/radio.ts RxMetadata.time).
+    if (rx.time) metrics.setClockSource('gps', rx.time);
+    log.debug(
+      { gatewayEui: rx.gatewayEui, frequencyHz: rx.frequencyHz, rssi: rx.rssi, bytes: phyPayload.length },
+      'radio uplink',
+    );
+  });
+  backend.on('state', (change) => {
+    metrics.setRadioBackendState(backend.kind, change.state);
+    log.info({ state: change.state, detail: change.detail }, 'radio backend state');
+  });
+}
+
+export async function startGateway(config: MaverickConfig, logger: Logger): Promise<RunningGateway> {
+  const metrics = new Metrics({ gatewayId: config.gateway.id, processMetrics: true });
+  let clock: TimeSource = await hostClock();
+  metrics.setClockSource(clock);
+  const backends = radioConfigsOf(config).map((radio) => {
+    const backend = createRadioBackend(radio, logger);
+    wireRadio(backend, metrics, logger);
+    metrics.setRadioBackendState(backend.kind, backend.state);
+    return backend;
+  });
+  const server: MetricsServer = await startMetricsServer({
+    metrics,
+    host: config.metrics.bind.host,
+    port: config.metrics.bind.port,
+    logger,
+  });
+  let runtime: GatewayRuntime;
+  try {
+    runtime = await startGatewayRuntime({
+      dataDir: config.dataDir,
+      gatewayId: config.gateway.id,
+      regionId: config.gateway.region,
+      netId: config.gateway.net_id,
+      radios: backends,
+      mqtt: mqttOptions(config),
+      synchronous: config.store.synchronous,
+      hostTimeSource: () => clock,
+      logger,
+    });
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  runtime.ns.on('join', () => metrics.joinHandled('accepted'));
+  runtime.ns.on('rejected', (rejection) => metrics.uplinkRejected(rejection.reason));
+  runtime.ns.on('txack', (ack) => metrics.downlinkAcknowledged(ack.status));
+
+  const storeDir = storeDirectory(config.dataDir);
+  metrics.setStoreSizeBytes(directoryBytes(storeDir));
+  const timers = [
+    setInterval(() => metrics.setStoreSizeBytes(directoryBytes(storeDir)), STORE_SIZE_MS),
+    setInterval(() => {
+      void hostClock().then((source) => {
+        clock = source;
+        // GPS, once seen from the concentrator, is the better source; keep showing it.
+        if (metrics.snapshot().clock.source !== 'gps') metrics.setClockSource(source);
+      });
+    }, CLOCK_CHECK_MS),
+  ];
+  for (const timer of timers) timer.unref();
+
+  let stopped = false;
+  return {
+    metrics,
+    runtime,
+    backends,
+    metricsUrl: server.url,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const timer of timers) clearInterval(timer);
+      await runtime.stop();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * Writes a config as a commented TOML file: every key explained, optional keys
+ * shown commented out with an example. `parseConfigText(renderConfig(c))`
+ * gives back `c` (tested as a property).
+ */
+import { formatHostPort } from './fields.js';
+import { validateConfig } from './load.js';
+import {
+  BACKEND_KINDS,
+  BAUD_RATES,
+  type ConfigInput,
+  type FileConfig,
+  LINK_KINDS,
+  LOG_LEVELS,
+  REGIONS,
+  SYNCHRONOUS_MODES,
+} from './schema.js';
+
+/** A TOML basic string. JSON escapes are valid TOML escapes; TOML also forbids a raw DEL (TOML 1.0 §String). */
+function tomlString(text: string): string {
+  return JSON.stringify(text).replace(/\u007f/g, '\\u007F');
+}
+
+function tomlValue(value: string | number | boolean | readonly string[]): string {
+  if (Array.isArray(value)) return `[${value.map((v) => tomlString(v)).join(', ')}]`;
+  if (typeof value === 'string') return tomlString(value);
+  return String(value);
+}
+
+function list(values: readonly (string | number)[]): string {
+  return values.map((v) => (typeof v === 'string' ? `"${v}"` : String(v))).join(', ');
+}
+
+class TomlWriter {
+  private readonly lines: string[] = [];
+
+  comment(...text: string[]): this {
+    for (const line of text) this.lines.push(line ? `# ${line}` : '#');
+    return this;
+  }
+
+  table(name: string, ...about: string[]): this {
+    if (this.lines.length) this.lines.push('');
+    this.comment(...about);
+    this.lines.push(`[${name}]`);
+    return this;
+  }
+
+  /** A key with its explanation; `example` is written commented out when the value is absent. */
+  key(
+    name: string,
+    value: string | number | boolean | readonly string[] | undefined,
+    about: string,
+    example?: string | number | readonly string[],
+  ): this {
+    this.lines.push(`# ${about}`);
+    if (value !== undefined) this.lines.push(`${name} = ${tomlValue(value)}`);
+    else if (example !== undefined) this.lines.push(`# ${name} = ${tomlValue(example)}`);
+    return this;
+  }
+
+  text(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+/** The commented TOML text of a validated config. */
+export function renderConfig(config: FileConfig): string {
+  const w = new TomlWriter();
+  w.comment(
+    'Maverick gateway configuration (TOML). Written by `maverick init`; edit freely.',
+    'Unknown keys are errors, so a typo is caught at start. Command-line flags of',
+    '`maverick run` override these values. Check with `maverick doctor`.',
+  );
+  w.table('gateway', 'This gateway: its identity and the LoRaWAN region it operates in.')
+    .key(
+      'id',
+      config.gateway.id,
+      'Gateway EUI: 16 hex characters (usually from the Pi MAC with fffe in the middle).',
+    )
+    .key('region', config.gateway.region, `LoRaWAN regional parameters: ${list(REGIONS)}.`)
+    .key(
+      'net_id',
+      config.gateway.net_id,
+      'LoRaWAN NetID (6 hex characters); "000000" for a private network.',
+    );
+
+  const backend = config.radio.backend;
+  w.table('radio', 'How the concentrator reaches Maverick.').key(
+    'backend',
+    backend.length === 1 ? backend[0] : backend,
+    `${list(BACKEND_KINDS)}, or a list to run several at once, e.g. ["semtech-udp", "serial"].`,
+  );
+  w.table('radio.udp', 'Semtech UDP packet forwarder (lora_pkt_fwd) backend.').key(
+    'bind',
+    formatHostPort(config.radio.udp.bind),
+    'Address the forwarder sends to: its server_address and serv_port_up/down.',
+  );
+  w.table('radio.serial', 'Maverick serial concentrator (a bridge MCU on USB/UART).')
+    .key(
+      'path',
+      config.radio.serial.path,
+      'Serial device (udev gives it a stable name).',
+      '/dev/maverick-concentrator',
+    )
+    .key('baud', config.radio.serial.baud, `Baud rate: ${list(BAUD_RATES)}.`);
+  w.table(
+    'radio.single_channel',
+    'Single-channel modem (RAK3172 / RN2483): receive-mostly, NOT LoRaWAN-compliant for downlinks.',
+  )
+    .key('path', config.radio.single_channel.path, 'Serial device of the modem.', '/dev/ttyUSB0')
+    .key('baud', config.radio.single_channel.baud, `Baud rate: ${list(BAUD_RATES)}.`)
+    .key(
+      'frequency_hz',
+      config.radio.single_channel.frequency_hz,
+      'The one frequency it listens on, in Hz, inside the region band.',
+      868_100_000,
+    );
+
+  w.table(
+    'mqtt',
+    'Local MQTT broker for farm apps (ChirpStack v4 topics). Embedded unless external_url is set.',
+  )
+    .key(
+      'host',
+      config.mqtt.host,
+      'Address the embedded broker listens on ("0.0.0.0" to serve the farm LAN).',
+    )
+    .key('port', config.mqtt.port, 'TCP port, 1..65535.')
+    .key('username', config.mqtt.username, 'User name farm apps log in with.')
+    .key(
+      'password_file',
+      config.mqtt.password_file,
+      'File holding the password (mode 0600; relative to the data dir). The password is never in this file.',
+    )
+    .key(
+      'external_url',
+      config.mqtt.external_url,
+      'Use an existing broker instead of the embedded one.',
+      'mqtt://127.0.0.1:1883',
+    );
+  if (config.mqtt.tls) {
+    w.table('mqtt.tls', 'TLS for the embedded broker (PEM files).')
+      .key('cert', config.mqtt.tls.cert, 'Certificate chain file.')
+      .key('key', config.mqtt.tls.key, 'Private key file (mode 0600).');
+  } else {
+    w.comment('', 'TLS for the embedded broker: uncomment and point at PEM files.', '[mqtt.tls]').comment(
+      'cert = "/etc/maverick/tls/cert.pem"',
+      'key = "/etc/maverick/tls/key.pem"',
+    );
+  }
+
+  w.table('store', 'Telemetry store (SQLite on the data dir).')
+    .key(
+      'synchronous',
+      config.store.synchronous,
+      `SQLite synchronous mode: ${list(SYNCHRONOUS_MODES)}. FULL survives power cuts.`,
+    )
+    .key(
+      'retention_days',
+      config.store.retention_days,
+      'Days of telemetry kept after it has been sealed and acknowledged.',
+    )
+    .key(
+      'quota_mb',
+      config.store.quota_mb,
+      'Size limit of the store in MB; oldest acknowledged data goes first.',
+    );
+  w.table('sealer', 'Signed, hash-chained bundles of what the gateway heard.').key(
+    'interval_minutes',
+    config.sealer.interval_minutes,
+    'Seal a bundle every this many minutes (1..10080).',
+  );
+  w.table('regional', 'Regional node that receives bundles. Without a url, bundles wait in the outbox.')
+    .key('url', config.regional.url, 'Regional MQTT 5 broker.', 'mqtts://regional.example.org:8883')
+    .key('links', config.regional.links, `Links to try, in order: ${list(LINK_KINDS)}.`);
+  w.table('metrics', 'Prometheus /metrics and the /status JSON used by `maverick status` and `doctor`.').key(
+    'bind',
+    formatHostPort(config.metrics.bind),
+    'HOST:PORT to serve on.',
+  );
+  w.table('log', 'Structured logs (JSON lines on stderr; journald keeps them under systemd).').key(
+    'level',
+    config.log.level,
+    `${list(LOG_LEVELS)}.`,
+  );
+  return w.text();
+}
+
+/** Fills defaults around what `init` knows (gateway id, region, MQTT user) and renders the commented file. */
+export function renderDefaultConfig(values: ConfigInput): string {
+  return renderConfig(validateConfig(values, '(maverick init values)'));
+}

@@ -1,0 +1,137 @@
+/**
+ * First-time setup of a data directory (`maverick init`): the directory
+ * (0700), the MQTT password file (0600), the gateway key pair (kernel/keys,
+ * secret 0600) and the commented config. The config is written last, so its
+ * presence marks a complete setup; an existing setup is never overwritten
+ * without `force`, and even then the gateway key is kept (it is the
+ * gateway's identity: bundles it signed must stay attributable).
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../../kernel/keys/atomic-file.js';
+import { generateGatewayKey, keysDir, listGatewayPublicKeys } from '../../kernel/keys/gateway-key.js';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { configPath, resolveDataPath, validateConfig } from './load.js';
+import { renderConfig } from './render.js';
+import type { FileConfig } from './schema.js';
+import { generatePassword, writeSecretFile } from './secrets.js';
+
+export interface SetupOptions {
+  dataDir: string;
+  region?: string;
+  gatewayId?: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  force?: boolean;
+}
+
+export interface SetupResult {
+  dataDir: string;
+  configFile: string;
+  config: FileConfig;
+  passwordFile: string;
+  /** Set only when Maverick made the password up (so it can be shown once). */
+  generatedPassword?: string;
+  keyId: string;
+  /** False when --force kept an existing key. */
+  keyCreated: boolean;
+}
+
+/** The interfaces hardware/install.sh reads too, in the same order, so the forwarder's gateway_ID and ours agree. */
+const PREFERRED_INTERFACES = ['eth0', 'wlan0'];
+
+function macToEui(mac: string): string | undefined {
+  if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac) || mac === '00:00:00:00:00:00') return undefined;
+  const hex = mac.replace(/:/g, '').toLowerCase();
+  return `${hex.slice(0, 6)}fffe${hex.slice(6)}`;
+}
+
+/**
+ * EUI-64 from the Pi's MAC (OUI + FFFE + NIC, the usual gateway ID rule):
+ * eth0, then wlan0 (read from sysfs, so an unplugged cable does not change
+ * it), then any other interface; a random locally administered EUI when none.
+ */
+export function defaultGatewayId(): string {
+  for (const name of PREFERRED_INTERFACES) {
+    try {
+      const eui = macToEui(readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim());
+      if (eui) return eui;
+    } catch {
+      // no such interface on this machine
+    }
+  }
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      const eui = address.internal ? undefined : macToEui(address.mac);
+      if (eui) return eui;
+    }
+  }
+  const bytes = randomBytes(8);
+  // Locally administered, unicast (IEEE 802 U/L and I/G bits).
+  bytes[0] = (bytes[0] | 0x02) & 0xfe;
+  return bytes.toString('hex');
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+export async function initSetup(options: SetupOptions): Promise<SetupResult> {
+  const dataDir = resolve(options.dataDir);
+  const configFile = configPath(dataDir);
+  const keyring = join(keysDir(dataDir), 'keyring.json');
+  const existing = [configFile, keyring].filter((p) => existsSync(p));
+  if (existing.length > 0 && !options.force) {
+    throw new MaverickError(
+      ErrorCode.SetupExists,
+      `${dataDir} already holds a Maverick setup (${existing.join(', ')}); nothing was changed`,
+      {
+        hint: 'add --force to rewrite the config and MQTT password (the gateway key is kept), or pick another --data-dir',
+      },
+    );
+  }
+  // Validate everything before touching the disk, so a bad flag leaves no half-made setup.
+  const config = validateConfig(
+    {
+      gateway: { id: options.gatewayId ?? defaultGatewayId(), region: options.region ?? 'EU868' },
+      mqtt: options.mqttUsername === undefined ? {} : { username: options.mqttUsername },
+    },
+    'the maverick init flags',
+  );
+  const generatedPassword = options.mqttPassword === undefined ? generatePassword() : undefined;
+  const password = options.mqttPassword ?? (generatedPassword as string);
+
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // mkdir's mode only applies to a directory it creates (and umask trims it): set it explicitly.
+  chmodSync(dataDir, 0o700);
+
+  const passwordFile = resolveDataPath({ dataDir }, config.mqtt.password_file);
+  await writeSecretFile(passwordFile, password);
+
+  let keyId: string;
+  let keyCreated: boolean;
+  const current = existsSync(keyring)
+    ? (await listGatewayPublicKeys(dataDir)).find((k) => k.current)
+    : undefined;
+  if (current) {
+    keyId = hex(current.kid);
+    keyCreated = false;
+  } else {
+    const key = await generateGatewayKey(dataDir);
+    keyId = hex(key.kid);
+    keyCreated = true;
+  }
+
+  await writeFileAtomic(configFile, renderConfig(config), 0o644);
+  return {
+    dataDir,
+    configFile,
+    config,
+    passwordFile,
+    ...(generatedPassword === undefined ? {} : { generatedPassword }),
+    keyId,
+    keyCreated,
+  };
+}

@@ -1,0 +1,54 @@
+/** Doctor checks of the network side: the local broker and the regional link configuration. */
+import { existsSync } from 'node:fs';
+import type { MaverickConfig } from '../config/schema.js';
+import { dialHost, tcpProbe } from './host.js';
+import { type CheckResult, fail, ok, warn } from './types.js';
+
+export async function checkBroker(config: MaverickConfig, timeoutMs: number): Promise<CheckResult> {
+  const id = 'broker';
+  let host = dialHost(config.mqtt.host);
+  let port = config.mqtt.port;
+  let which = 'embedded broker (it runs inside maverick run)';
+  if (config.mqtt.external_url) {
+    const url = new URL(config.mqtt.external_url);
+    host = url.hostname.replace(/^\[|\]$/g, '');
+    port = url.port ? Number(url.port) : url.protocol === 'mqtts:' ? 8883 : 1883;
+    which = `external broker ${config.mqtt.external_url}`;
+  }
+  const error = await tcpProbe(host, port, timeoutMs);
+  if (error === undefined) return ok(id, `${which} reachable on ${host}:${port}`);
+  return fail(
+    id,
+    `${which} not reachable on ${host}:${port} (${error})`,
+    config.mqtt.external_url
+      ? 'start that broker or fix [mqtt] external_url in maverick.toml'
+      : `start the gateway: sudo systemctl start maverick (or maverick run --data-dir ${config.dataDir}); journalctl -u maverick -n 50 if it keeps stopping`,
+  );
+}
+
+export function checkRegional(config: MaverickConfig): CheckResult {
+  const id = 'regional';
+  const { url, links } = config.regional;
+  if (links.includes('satellite') && !existsSync('/dev/maverick-satmodem')) {
+    return warn(
+      id,
+      'the satellite link is configured but /dev/maverick-satmodem does not exist',
+      'plug in the satellite modem and install hardware/udev/99-maverick.rules (sudo udevadm trigger)',
+    );
+  }
+  if (!url) {
+    return warn(
+      id,
+      'no regional url: sealed bundles stay in the outbox on this Pi',
+      'set [regional] url = "mqtts://..." in maverick.toml (or maverick run --regional-url URL)',
+    );
+  }
+  if (links.length === 0) {
+    return warn(
+      id,
+      `regional url ${url} set but no links enabled`,
+      'set [regional] links = ["mqtt"] (and/or "satellite")',
+    );
+  }
+  return ok(id, `bundles go to ${url} over ${links.join(', ')}`);
+}

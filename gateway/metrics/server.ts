@@ -1,0 +1,97 @@
+/**
+ * A tiny HTTP server (node:http) for the metrics bind: `GET /metrics` in the
+ * Prometheus text format, `GET /status` as JSON for `maverick status` and
+ * `maverick doctor`. Read-only; nothing else is served.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { type Logger, silentLogger } from '../../proto/log.js';
+import type { Metrics } from './metrics.js';
+
+export interface MetricsServerOptions {
+  metrics: Metrics;
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  logger?: Logger;
+}
+
+export interface MetricsServer {
+  readonly host: string;
+  readonly port: number;
+  /** e.g. http://127.0.0.1:9100 */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const { metrics } = options;
+  const logger = options.logger ?? silentLogger;
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/metrics') {
+      metrics.prometheusText().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (err: unknown) => {
+          logger.error({ err: String(err) }, 'metrics collection failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
+        },
+      );
+      return;
+    }
+    if (path === '/status') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : `${JSON.stringify(metrics.snapshot())}\n`);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /status\n');
+  });
+  // A scraper that stalls must not hold a socket forever.
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+
+  await new Promise<void>((resolveListen, rejectListen) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      rejectListen(
+        new MaverickError(
+          ErrorCode.MetricsBind,
+          `cannot serve metrics on ${options.host}:${options.port}: ${err.code ?? err.message}`,
+          {
+            hint:
+              err.code === 'EADDRINUSE'
+                ? 'another process uses that port: change [metrics] bind in maverick.toml'
+                : 'check [metrics] bind in maverick.toml',
+            cause: err,
+          },
+        ),
+      );
+    };
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      resolveListen();
+    });
+  });
+  server.on('error', (err) => logger.error({ err: String(err) }, 'metrics server error'));
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  logger.info({ url: `http://${hostForUrl}:${address.port}` }, 'metrics and status served');
+  return {
+    host: address.address,
+    port: address.port,
+    url: `http://${hostForUrl}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
+  };
+}

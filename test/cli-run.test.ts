@@ -1,0 +1,188 @@
+/**
+ * `maverick run`: flags over the file (in-process), then the real process on
+ * loopback: a forwarder's PUSH_DATA is acknowledged and counted, `doctor`
+ * reads the running gateway's status, and SIGTERM stops it cleanly.
+ */
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveRunConfig } from '../cli/commands/run.js';
+import { initSetup } from '../gateway/config/index.js';
+import { ErrorCode, isMaverickError } from '../proto/errors.js';
+import { type CliProcess, runCli, spawnCli } from './helpers/cli.js';
+
+let root: string;
+let dir: string;
+let running: CliProcess | undefined;
+
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), 'maverick-cli-run-'));
+  dir = join(root, 'gw');
+  await initSetup({ dataDir: dir, gatewayId: 'b827ebfffe000002', mqttPassword: 'pw' });
+});
+
+afterEach(async () => {
+  if (running && running.child.exitCode === null) {
+    running.child.kill('SIGKILL');
+    await running.done;
+  }
+  running = undefined;
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
+  if (kind === 'udp') {
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    const { port } = s.address();
+    await new Promise<void>((r) => s.close(() => r()));
+    return port;
+  }
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe('resolveRunConfig', () => {
+  it('lets flags override the file', () => {
+    const config = resolveRunConfig({
+      dataDir: dir,
+      udpBind: '0.0.0.0:1701',
+      mqttPort: '2883',
+      regionalUrl: 'mqtts://regional.example:8883',
+    });
+    expect(config.radio.udp.bind).toEqual({ host: '0.0.0.0', port: 1701 });
+    expect(config.mqtt.port).toBe(2883);
+    expect(config.regional.url).toBe('mqtts://regional.example:8883');
+    expect(config.radio.backend).toEqual(['semtech-udp']);
+  });
+
+  it('--serial switches to the serial backend, with --udp-bind both run', () => {
+    expect(resolveRunConfig({ dataDir: dir, serial: '/dev/ttyACM0', baud: '57600' }).radio).toMatchObject({
+      backend: ['serial'],
+      serial: { path: '/dev/ttyACM0', baud: 57600 },
+    });
+    expect(
+      resolveRunConfig({ dataDir: dir, serial: '/dev/ttyACM0', udpBind: '127.0.0.1:1700' }).radio.backend,
+    ).toEqual(['semtech-udp', 'serial']);
+  });
+
+  it('names the field and says a flag set it', () => {
+    for (const [flags, text] of [
+      [
+        { mqttPort: '99999' },
+        'mqtt.port: 99999 is not allowed (set by a command-line flag): an integer 1..65535',
+      ],
+      [
+        { serial: '/dev/x', baud: 'fast' },
+        'radio.serial.baud: "fast" is not allowed (set by a command-line flag)',
+      ],
+      [
+        { udpBind: 'localhost' },
+        'radio.udp.bind: "localhost" is not allowed (set by a command-line flag): HOST:PORT',
+      ],
+      [
+        { regionalUrl: 'http://x' },
+        'regional.url: "http://x" is not allowed (set by a command-line flag): a URL starting with mqtt://',
+      ],
+    ] as const) {
+      try {
+        resolveRunConfig({ dataDir: dir, ...flags });
+        expect.unreachable();
+      } catch (err) {
+        expect(isMaverickError(err, ErrorCode.ConfigInvalid)).toBe(true);
+        expect((err as Error).message).toContain(text);
+      }
+    }
+  });
+});
+
+describe('maverick run (real process)', () => {
+  it('serves forwarders, shows in doctor, and stops on SIGTERM', async () => {
+    const [udpPort, metricsPort, mqttPort] = [
+      await freePort('udp'),
+      await freePort('tcp'),
+      await freePort('tcp'),
+    ];
+    const file = join(dir, 'maverick.toml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8')
+        .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
+        .replace('port = 1883', `port = ${mqttPort}`),
+    );
+    running = spawnCli(['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${udpPort}`], {
+      timeoutMs: 90_000,
+    });
+    await running.waitFor(/maverick running: gateway b827ebfffe000002, radio semtech-udp/, 45_000);
+
+    const forwarder = createSocket('udp4');
+    try {
+      const rxpk = {
+        rxpk: [
+          {
+            tmst: 1000,
+            freq: 868.1,
+            chan: 0,
+            rfch: 0,
+            stat: 1,
+            modu: 'LORA',
+            datr: 'SF7BW125',
+            codr: '4/5',
+            rssi: -57,
+            lsnr: 9.5,
+            size: 4,
+            data: Buffer.from([0x40, 1, 2, 3]).toString('base64'),
+          },
+        ],
+      };
+      const datagram = Buffer.concat([
+        Buffer.from([2, 0xab, 0xcd, 0x00]),
+        Buffer.from('b827ebfffe000002', 'hex'),
+        Buffer.from(JSON.stringify(rxpk)),
+      ]);
+      const ack = new Promise<Buffer>((resolveAck) => forwarder.once('message', (msg) => resolveAck(msg)));
+      forwarder.send(datagram, udpPort, '127.0.0.1');
+      expect([...(await ack)]).toEqual([2, 0xab, 0xcd, 0x01]);
+    } finally {
+      forwarder.close();
+    }
+
+    // The uplink is counted right after the ACK (ACK before processing): poll briefly, bounded.
+    const counted = 'maverick_uplinks_received_total{backend="semtech-udp"} 1';
+    let metricsText = '';
+    for (let i = 0; i < 50; i++) {
+      metricsText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      if (metricsText.includes(counted)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(metricsText).toContain(counted);
+
+    const doctor = await runCli(['doctor', '--data-dir', dir, '--json'], { timeoutMs: 60_000 });
+    const report = JSON.parse(doctor.stdout) as { checks: { id: string; status: string; finding: string }[] };
+    const check = (id: string) => report.checks.find((c) => c.id === id);
+    expect(check('gateway')?.status).toBe('ok');
+    expect(check('concentrator:semtech-udp')).toMatchObject({
+      status: 'ok',
+      finding: expect.stringContaining('1 uplinks'),
+    });
+    // The embedded broker of the running gateway listens on the configured port.
+    expect(check('broker')?.status).toBe('ok');
+
+    running.child.kill('SIGTERM');
+    const result = await running.done;
+    expect(result.timedOut).toBe(false);
+    expect(result.code).toBe(0);
+  });
+
+  it('explains a missing setup', async () => {
+    const r = await runCli(['run', '--data-dir', join(root, 'nowhere')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`run maverick init --data-dir ${join(root, 'nowhere')}`);
+  });
+});

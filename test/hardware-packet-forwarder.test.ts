@@ -1,0 +1,144 @@
+/**
+ * Every packet-forwarder profile in hardware/packet-forwarder/ parses as strict
+ * JSON, matches the layout lora_pkt_fwd expects for its chip, keeps every
+ * channel inside its radio's window and the region's band, and sends to
+ * Maverick on 127.0.0.1:1700. The checker itself is shown to catch mistakes.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkForwarderConf, stripJsonComments } from '../gateway/doctor/index.js';
+
+const dir = resolve(import.meta.dirname, '..', 'hardware', 'packet-forwarder');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+const boards = {
+  rak2287: 'sx1302',
+  rak5146: 'sx1302',
+  wm1302: 'sx1302',
+  corecell: 'sx1302',
+  rak2245: 'sx1301',
+  ic880a: 'sx1301',
+};
+const load = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+
+describe('packet-forwarder profiles', () => {
+  it('has EU868 and US915 for every board the issue names', () => {
+    const expected = Object.keys(boards).flatMap((b) => [`${b}-eu868.json`, `${b}-us915.json`]);
+    expect(files.sort()).toEqual(expected.sort());
+  });
+
+  it('cites a source for every profile in the README table', () => {
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    for (const file of files) {
+      const row = readme.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${file}\``));
+      expect(row, `${file} has no README row`).toBeDefined();
+      expect(row).toMatch(/Semtech/);
+    }
+  });
+
+  for (const file of files) {
+    it(`${file} matches the forwarder's layout, radio plan and ports`, () => {
+      const [board, regionText] = file.replace('.json', '').split('-') as [keyof typeof boards, string];
+      const region = regionText.toUpperCase() as 'EU868' | 'US915';
+      const json = load(file);
+      const report = checkForwarderConf(json, region);
+      expect(report.problems).toEqual([]);
+      expect(report.chip).toBe(boards[board]);
+      expect(report.gatewayConf).toMatchObject({
+        server_address: '127.0.0.1',
+        serv_port_up: 1700,
+        serv_port_down: 1700,
+      });
+      const mhz = report.channelsHz.map((hz) => hz / 1e6).sort((a, b) => a - b);
+      if (region === 'EU868') {
+        for (const f of [867.1, 867.3, 867.5, 867.7, 867.9, 868.1, 868.3, 868.5]) expect(mhz).toContain(f);
+      } else {
+        for (const f of [903.9, 904.1, 904.3, 904.5, 904.6, 904.7, 904.9, 905.1, 905.3])
+          expect(mhz).toContain(f);
+      }
+    });
+  }
+});
+
+describe('the forwarder config checker catches mistakes', () => {
+  const sx1302 = load('rak2287-eu868.json');
+  const sx1301 = load('ic880a-eu868.json');
+  const edit = (
+    json: Record<string, unknown>,
+    change: (copy: Record<string, Record<string, unknown>>) => void,
+  ) => {
+    const copy = structuredClone(json) as Record<string, Record<string, unknown>>;
+    change(copy);
+    return copy;
+  };
+
+  it('a channel outside its radio window (SX1301 window is 925 kHz for 125 kHz channels)', () => {
+    const bad = edit(sx1301, (c) => {
+      c.SX1301_conf.chan_multiSF_7 = { enable: true, radio: 0, if: 500000 };
+    });
+    expect(checkForwarderConf(bad, 'EU868').problems.join()).toMatch(/chan_multiSF_7: if 500000 .* window/);
+  });
+
+  it('an SX1302 file may use IFs the SX1301 could not (1.6 MHz window)', () => {
+    const wide = edit(sx1302, (c) => {
+      c.SX130x_conf.chan_multiSF_7 = { enable: true, radio: 0, if: 600000 };
+    });
+    expect(checkForwarderConf(wide, 'EU868').problems).toEqual([]);
+  });
+
+  it('a channel outside the region band, and a transmit range outside it', () => {
+    expect(checkForwarderConf(sx1302, 'US915').problems.join()).toMatch(/outside the US915 band/);
+    expect(checkForwarderConf(sx1302, 'US915').problems.join()).toMatch(
+      /transmit range .* leaves the US915 band/,
+    );
+  });
+
+  it('missing sections, wrong types and mixed layouts', () => {
+    const noStd = edit(sx1302, (c) => {
+      delete c.SX130x_conf.chan_Lora_std;
+    });
+    expect(checkForwarderConf(noStd).problems.join()).toContain('SX130x_conf.chan_Lora_std is missing');
+    const badPort = edit(sx1302, (c) => {
+      c.gateway_conf.serv_port_up = '1700';
+    });
+    expect(checkForwarderConf(badPort).problems.join()).toContain(
+      'gateway_conf.serv_port_up: "1700" is not allowed',
+    );
+    expect(checkForwarderConf({ ...sx1302, SX1301_conf: {} }).problems[0]).toMatch(/exactly one of/);
+    expect(checkForwarderConf('nope').chip).toBeUndefined();
+  });
+
+  it('a channel on a disabled radio', () => {
+    const bad = edit(sx1301, (c) => {
+      (c.SX1301_conf.radio_1 as Record<string, unknown>).enable = false;
+    });
+    expect(checkForwarderConf(bad, 'EU868').problems.join()).toMatch(/uses radio_1, which is disabled/);
+  });
+
+  it('strips C and C++ comments outside strings, as lora_pkt_fwd accepts them', () => {
+    const text = '{ /* block */ "a": "/dev/spidev0.0", // line\n "b": "x//y/*z*/" }';
+    expect(JSON.parse(stripJsonComments(text))).toEqual({ a: '/dev/spidev0.0', b: 'x//y/*z*/' });
+  });
+
+  it('never throws on arbitrary JSON values (fuzz)', () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue(),
+        fc.constantFrom(undefined, 'EU868' as const, 'US915' as const),
+        (value, region) => {
+          checkForwarderConf(value, region);
+          checkForwarderConf({ SX130x_conf: value, gateway_conf: value }, region);
+          checkForwarderConf({ SX1301_conf: value }, region);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (text) => {
+        stripJsonComments(text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
