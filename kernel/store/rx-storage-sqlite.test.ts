@@ -1,0 +1,133 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  fillWithDefaultSettings,
+  normalizeMangoQuery,
+  prepareQuery,
+  type RxJsonSchema,
+  randomToken,
+} from 'rxdb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../proto/errors.js';
+import { MAX_COLLECTIONS_PER_PROCESS, openMaverickDatabase } from './open-database.js';
+import { getRxStorageSqlite } from './rx-storage-sqlite.js';
+
+interface Note {
+  id: string;
+  text: string;
+}
+const noteSchema: RxJsonSchema<Note> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: { id: { type: 'string', maxLength: 10 }, text: { type: 'string', maxLength: 20 } },
+  required: ['id'],
+};
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'maverick-rx-sqlite-'));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function params(collectionName: string, schema = fillWithDefaultSettings(noteSchema)) {
+  return {
+    databaseInstanceToken: randomToken(10),
+    databaseName: 'unit',
+    collectionName,
+    schema,
+    options: {},
+    multiInstance: false,
+    devMode: false,
+  };
+}
+
+describe('getRxStorageSqlite', () => {
+  it('refuses schemas with attachments with StoreUnsupported', async () => {
+    const storage = getRxStorageSqlite({ directory });
+    const withAttachments = fillWithDefaultSettings({ ...noteSchema, attachments: {} });
+    await expect(storage.createStorageInstance(params('files', withAttachments))).rejects.toMatchObject({
+      code: ErrorCode.StoreUnsupported,
+      message: expect.stringMatching(/attachments/),
+    });
+  });
+
+  it('keeps all collections of a database in one file and deletes it when the last is removed', async () => {
+    const storage = getRxStorageSqlite({ directory });
+    const notes = await storage.createStorageInstance<Note>(params('notes'));
+    const memos = await storage.createStorageInstance<Note>(params('memos'));
+    expect(notes.internals.connection).toBe(memos.internals.connection);
+    const file = storage.databaseFile('unit');
+    expect(existsSync(file)).toBe(true);
+    await notes.remove();
+    expect(existsSync(file)).toBe(true);
+    await memos.remove();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('answers a query that names an index the schema does not declare (JS-side scan)', async () => {
+    const schema = fillWithDefaultSettings(noteSchema);
+    const notes = await getRxStorageSqlite({ directory }).createStorageInstance<Note>(
+      params('notes', schema),
+    );
+    try {
+      const texts = ['pear', 'apple', 'zebra', 'äpfel', 'kiwi'];
+      await notes.bulkWrite(
+        texts.map((text, i) => ({
+          document: {
+            id: `n${i}`,
+            text,
+            _deleted: false,
+            _rev: '1-a',
+            _attachments: {},
+            _meta: { lwt: 1000 + i },
+          },
+        })),
+        'test',
+      );
+      const query = normalizeMangoQuery(schema, {
+        selector: { text: { $gt: 'b' } },
+        index: ['text', 'id'],
+        sort: [{ text: 'asc' }],
+      });
+      const prepared = prepareQuery(schema, query);
+      expect(prepared.queryPlan.index).toEqual(['text', 'id']);
+      const result = await notes.query(prepared);
+      expect(result.documents.map((doc) => doc.text)).toEqual(['kiwi', 'pear', 'zebra', 'äpfel']);
+    } finally {
+      await notes.close();
+    }
+  });
+
+  it('fails calls on a closed instance with StoreClosed', async () => {
+    const notes = await getRxStorageSqlite({ directory }).createStorageInstance<Note>(params('notes'));
+    await notes.close();
+    await notes.close();
+    await expect(notes.findDocumentsById(['a'], false)).rejects.toMatchObject({
+      code: ErrorCode.StoreClosed,
+    });
+  });
+
+  it('keeps data across close and reopen (openMaverickDatabase)', async () => {
+    const open = () =>
+      openMaverickDatabase({ directory, name: 'reopen', collections: { notes: { schema: noteSchema } } });
+    const first = await open();
+    await first.notes.insert({ id: 'a', text: 'größe 😀' });
+    await first.close();
+    const second = await open();
+    expect((await second.notes.findOne('a').exec())?.text).toBe('größe 😀');
+    await second.close();
+  });
+
+  it(`refuses more than ${MAX_COLLECTIONS_PER_PROCESS} collections up front`, async () => {
+    const collections = Object.fromEntries(
+      Array.from({ length: MAX_COLLECTIONS_PER_PROCESS + 1 }, (_, i) => [`c${i}`, { schema: noteSchema }]),
+    );
+    await expect(openMaverickDatabase({ directory, name: 'many', collections })).rejects.toMatchObject({
+      code: ErrorCode.StoreUnsupported,
+    });
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * One SQLite connection per database file per process, shared by reference
+ * count: every RxDB collection of a database is a table in the same file, and
+ * SQLite serialises writers per file anyway, so a second connection would only
+ * add lock contention (SQLITE_BUSY) without adding throughput.
+ *
+ * Durability settings (https://www.sqlite.org/pragma.html, https://www.sqlite.org/wal.html):
+ * - `journal_mode=WAL`: readers (the `maverick uplinks` CLI) do not block the writer.
+ * - `synchronous=FULL` (default): the WAL is fsynced at every commit, so a
+ *   committed transaction survives power loss. NORMAL may lose the last
+ *   commits on power loss (never corrupts); EXTRA also fsyncs the directory.
+ * - `PRAGMA quick_check` at open: a damaged file is reported, not half-used.
+ */
+import { realpathSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { type Logger, silentLogger } from '../../proto/log.js';
+import {
+  openRawDatabase,
+  type RawSqliteDatabase,
+  resolveDriver,
+  type SqliteDriverName,
+  type SqliteStatement,
+  type SqlValue,
+} from './sqlite-adapters.js';
+import { corruptStoreError, translateSqliteError } from './sqlite-errors.js';
+
+export type { SqliteDriverName, SqliteStatement, SqlRow, SqlValue } from './sqlite-adapters.js';
+
+export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
+
+export interface OpenSqliteOptions {
+  /** fsync policy, see the module comment. Default FULL. */
+  synchronous?: SynchronousMode;
+  /** How long a writer waits for another process's lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Force a driver; default: MAVERICK_SQLITE_DRIVER, else node:sqlite when present. */
+  driver?: SqliteDriverName;
+  logger?: Logger;
+}
+
+const synchronousModes: readonly SynchronousMode[] = ['NORMAL', 'FULL', 'EXTRA'];
+
+export class SqliteConnection {
+  private readonly statements = new Map<string, SqliteStatement>();
+  private refs = 1;
+  private isClosed = false;
+  private deleteFiles = false;
+
+  constructor(
+    readonly file: string,
+    private readonly raw: RawSqliteDatabase,
+    private readonly onLastRelease: () => void,
+  ) {}
+
+  get driver(): SqliteDriverName {
+    return this.raw.driver;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** A cached prepared statement whose errors come out as MaverickErrors. */
+  prepare(sql: string): SqliteStatement {
+    this.ensureOpen();
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      const prepared = this.guard('preparing a statement', () => this.raw.prepare(sql));
+      statement = {
+        run: (...params) => this.guard('writing', () => prepared.run(...params)),
+        all: (...params) => this.guard('reading', () => prepared.all(...params)),
+        get: (...params) => this.guard('reading', () => prepared.get(...params)),
+      };
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  exec(sql: string): void {
+    this.ensureOpen();
+    this.guard('executing SQL', () => this.raw.exec(sql));
+  }
+
+  /** Runs `fn` inside BEGIN IMMEDIATE … COMMIT; on any error rolls back and rethrows (translated). */
+  transaction<T>(operation: string, fn: () => T): T {
+    this.ensureOpen();
+    this.guard(operation, () => this.raw.exec('BEGIN IMMEDIATE'));
+    try {
+      const result = fn();
+      this.raw.exec('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        this.raw.exec('ROLLBACK');
+      } catch {
+        // SQLite already rolled back by itself (it does on SQLITE_FULL / IOERR): nothing left to undo.
+      }
+      throw translateSqliteError(err, this.file, operation);
+    }
+  }
+
+  /** The value of a single-valued PRAGMA (e.g. `page_count`). */
+  pragma(statement: string): SqlValue | undefined {
+    const row = this.guard(`PRAGMA ${statement}`, () => this.raw.prepare(`PRAGMA ${statement}`).get());
+    return row ? Object.values(row)[0] : undefined;
+  }
+
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+
+  /** After RxDB removed the last collection: delete the file (and -wal, -shm) when the last user releases it. */
+  deleteFilesOnLastRelease(): void {
+    this.deleteFiles = true;
+  }
+
+  /** Drops one reference; the last one closes the file. */
+  release(): void {
+    if (this.isClosed) return;
+    this.refs--;
+    if (this.refs > 0) return;
+    this.isClosed = true;
+    this.statements.clear();
+    this.onLastRelease();
+    this.raw.close();
+    if (this.deleteFiles) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.file}${suffix}`, { force: true });
+    }
+  }
+
+  private guard<T>(operation: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw translateSqliteError(err, this.file, operation);
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.isClosed) {
+      throw new MaverickError(ErrorCode.StoreClosed, `The database ${this.file} is already closed`, {
+        hint: 'open the store again before using it',
+      });
+    }
+  }
+}
+
+const registry = new Map<string, Promise<SqliteConnection>>();
+
+/** Absolute, symlink-free path of a (possibly not yet existing) file in an existing directory. */
+function canonicalPath(file: string): string {
+  return join(realpathSync(dirname(file)), basename(file));
+}
+
+function applyPragmas(raw: RawSqliteDatabase, file: string, options: OpenSqliteOptions): void {
+  const synchronous = options.synchronous ?? 'FULL';
+  if (!synchronousModes.includes(synchronous)) {
+    throw new MaverickError(
+      ErrorCode.ConfigInvalid,
+      `synchronous must be NORMAL, FULL or EXTRA, not ${synchronous}`,
+    );
+  }
+  const busyTimeout = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+  raw.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+  const check = raw.prepare('PRAGMA quick_check').all();
+  const verdicts = check.map((row) => String(Object.values(row)[0]));
+  if (verdicts.length !== 1 || verdicts[0] !== 'ok') {
+    throw corruptStoreError(file, `quick_check reported: ${verdicts.slice(0, 5).join('; ')}`);
+  }
+  const mode = raw.prepare('PRAGMA journal_mode = WAL').get();
+  if (String(mode ? Object.values(mode)[0] : '').toLowerCase() !== 'wal') {
+    options.logger?.warn({ file, mode }, 'SQLite refused WAL mode; continuing with its journal mode');
+  }
+  raw.exec(`PRAGMA synchronous = ${synchronous}`);
+  raw.exec('PRAGMA foreign_keys = ON');
+}
+
+/**
+ * Opens (or shares) the connection to `file`. Each call must be paired with
+ * one `release()`. A damaged file fails with StoreCorrupt naming the file.
+ * The first opener's options (synchronous, driver) apply while the file stays open.
+ */
+export function acquireSqliteConnection(
+  file: string,
+  options: OpenSqliteOptions = {},
+): Promise<SqliteConnection> {
+  const key = canonicalPath(file);
+  const existing = registry.get(key);
+  if (existing) return existing.then((connection) => connection.retain());
+  const logger = options.logger ?? silentLogger;
+  const opening = (async () => {
+    const driver = options.driver ?? (await resolveDriver());
+    let raw: RawSqliteDatabase | undefined;
+    try {
+      raw = await openRawDatabase(key, driver);
+      applyPragmas(raw, key, options);
+    } catch (err) {
+      try {
+        raw?.close();
+      } catch {
+        // The open already failed; the original error is the one worth reporting.
+      }
+      throw translateSqliteError(err, key, 'opening the database');
+    }
+    logger.debug({ file: key, driver, synchronous: options.synchronous ?? 'FULL' }, 'SQLite database open');
+    return new SqliteConnection(key, raw, () => registry.delete(key));
+  })();
+  registry.set(key, opening);
+  opening.catch(() => registry.delete(key));
+  return opening;
+}
+
+/** How many files this process holds open (for tests and `maverick doctor`). */
+export function openSqliteFileCount(): number {
+  return registry.size;
+}
