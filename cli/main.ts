@@ -14,13 +14,23 @@ export function buildProgram(): Command {
     )
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)');
+  // Subcommands are created by each register(); they must inherit exit handling
+  // so `maverick <cmd> --help` returns to main() instead of calling process.exit.
+  program.exitOverride();
   for (const register of commands) register(program);
+  const inherit = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride();
+      sub.showHelpAfterError('(run with --help for usage)');
+      inherit(sub);
+    }
+  };
+  inherit(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -104,13 +104,21 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
     metrics.setRadioBackendState(backend.kind, backend.state);
     return backend;
   });
+  let runtime: GatewayRuntime | undefined;
   const server: MetricsServer = await startMetricsServer({
     metrics,
     host: config.metrics.bind.host,
     port: config.metrics.bind.port,
     logger,
+    actions: {
+      // `maverick bundle seal` while the gateway runs: only this process may seal.
+      '/seal': async () => {
+        if (!runtime?.sealer) throw new Error('sealing is disabled (no gateway key)');
+        const sealed = await runtime.sealer.sealNow();
+        return sealed.map((b) => ({ seq: b.seq, uplinks: b.uplinks, bytes: b.cose.length }));
+      },
+    },
   });
-  let runtime: GatewayRuntime;
   try {
     runtime = await startGatewayRuntime({
       dataDir: config.dataDir,
@@ -121,15 +129,17 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
       mqtt: mqttOptions(config),
       synchronous: config.store.synchronous,
       hostTimeSource: () => clock,
+      sealing: { periodMs: config.sealer.interval_minutes * 60_000 },
       logger,
     });
   } catch (err) {
     await server.close();
     throw err;
   }
-  runtime.ns.on('join', () => metrics.joinHandled('accepted'));
-  runtime.ns.on('rejected', (rejection) => metrics.uplinkRejected(rejection.reason));
-  runtime.ns.on('txack', (ack) => metrics.downlinkAcknowledged(ack.status));
+  const running = runtime;
+  running.ns.on('join', () => metrics.joinHandled('accepted'));
+  running.ns.on('rejected', (rejection) => metrics.uplinkRejected(rejection.reason));
+  running.ns.on('txack', (ack) => metrics.downlinkAcknowledged(ack.status));
 
   const storeDir = storeDirectory(config.dataDir);
   metrics.setStoreSizeBytes(directoryBytes(storeDir));
@@ -148,14 +158,14 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
   let stopped = false;
   return {
     metrics,
-    runtime,
+    runtime: running,
     backends,
     metricsUrl: server.url,
     async stop() {
       if (stopped) return;
       stopped = true;
       for (const timer of timers) clearInterval(timer);
-      await runtime.stop();
+      await running.stop();
       await server.close();
     },
   };

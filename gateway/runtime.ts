@@ -10,6 +10,7 @@
  * production does.
  */
 import { mkdirSync } from 'node:fs';
+import type { Sealer } from '../kernel/bundle/sealer.js';
 import { CodecRunner } from '../kernel/codec/index.js';
 import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
 import { UplinkIngestor } from '../kernel/db/ingest.js';
@@ -30,8 +31,10 @@ import {
   statusEvent,
   txAckEvent,
   upEvent,
+  uplinkCodecLogEvent,
 } from './events.js';
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
+import { createSealer, type SealingOptions } from './sealing.js';
 import { storeDirectory } from './store-access.js';
 
 export type MqttRuntimeOptions =
@@ -55,6 +58,8 @@ export interface GatewayRuntimeOptions {
   synchronous?: SynchronousMode;
   dedupWindowMs?: number;
   hostTimeSource?: () => TimeSource;
+  /** Seal bundles on a schedule (needs the gateway key from `maverick init`); off when absent. */
+  sealing?: SealingOptions;
   /** Ingest batching (default 100 ms / 500 uplinks). */
   ingest?: { maxBatch?: number; maxDelayMs?: number };
   logger?: Logger;
@@ -67,6 +72,8 @@ export interface GatewayRuntime {
   readonly ingestor: UplinkIngestor;
   readonly codecs: CodecRunner;
   readonly publisher: EventPublisher;
+  /** Present when sealing is configured and the gateway key exists. */
+  readonly sealer?: Sealer;
   /** The embedded broker's bound address, when embedded. */
   readonly broker?: { host: string; port: number };
   counters(): Record<string, number>;
@@ -165,8 +172,15 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       ...(options.dedupWindowMs !== undefined ? { dedupWindowMs: options.dedupWindowMs } : {}),
       hostTimeSource,
       logger,
-      decodePayload: (device, fPort, bytes, receivedAt) =>
-        codecs.decodeUplink(device.codec, { bytes, fPort, recvTime: receivedAt }),
+      // The codec answers `data` (TTS/ChirpStack codec convention); the network server calls it `object`.
+      decodePayload: async (device, fPort, bytes, receivedAt) => {
+        const decoded = await codecs.decodeUplink(device.codec, { bytes, fPort, recvTime: receivedAt });
+        return {
+          ...(decoded.data ? { object: decoded.data } : {}),
+          warnings: decoded.warnings,
+          errors: decoded.errors,
+        };
+      },
       // The store commits the uplink before its event is published (issue 4).
       beforePublish: (up) => ingestor.store(toRecord(up)),
     });
@@ -177,8 +191,11 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
         logger.warn({ err: describeError(err), topic: event.topic }, 'event not published');
       });
     };
-    ns.on('up', (up) => publish(upEvent(up)));
-    ns.on('join', (e) => publish(joinEvent(e)));
+    ns.on('up', (up) => {
+      publish(upEvent(up));
+      publish(uplinkCodecLogEvent(up));
+    });
+    ns.on('join', (e) => publish(joinEvent(e, hostTimeSource())));
     ns.on('ack', (e) => publish(ackEvent(e, hostTimeSource())));
     ns.on('txack', (e) => publish(txAckEvent(e, hostTimeSource())));
     ns.on('status', (e) => publish(statusEvent(e, hostTimeSource())));
@@ -210,6 +227,22 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       (error, topic) => logger.warn({ err: error.message, topic }, 'invalid downlink command'),
     );
 
+    let sealer: Sealer | undefined;
+    if (options.sealing) {
+      try {
+        sealer = await createSealer(options.dataDir, db, options.gatewayId, options.sealing, logger);
+        const s = sealer;
+        s.start(options.sealing.checkEveryMs ?? 60_000);
+        // Stopping seals nothing more; an unfinished bundle is completed at the next start.
+        cleanups.push(async () => s.stop());
+      } catch (err) {
+        logger.error(
+          { err: describeError(err) },
+          'sealing disabled: no usable gateway key (run `maverick init` or `maverick keys rotate`)',
+        );
+      }
+    }
+
     ns.start();
     cleanups.push(async () => ns.stop());
     for (const radio of options.radios) {
@@ -229,6 +262,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       ingestor,
       codecs,
       publisher,
+      ...(sealer ? { sealer } : {}),
       ...(address ? { broker: address } : {}),
       counters: () => ({ ...ns.counters(), ...prefix('ingest_', { ...ingestor.counters }) }),
       stop: cleanup,

@@ -1,20 +1,22 @@
 /**
  * `maverick bundle verify FILE --pub PEM`: checks a bundle with nothing but the
  * gateway's public key, prints the decoded summary, exits non-zero with the
- * precise reason when it is not valid. (`bundle seal` / `bundle export` need
- * the gateway store and belong here too once it is wired.)
+ * precise reason when it is not valid. `bundle seal` / `bundle export` are in
+ * bundle-store.ts.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { verifyBundle } from '../../proto/bundle/bundle.js';
 import { keyIdOf, toHex } from '../../proto/bundle/ed25519.js';
 import { publicKeyFromPem } from '../../proto/bundle/pem.js';
+import { registerBundleStoreCommands } from './bundle-store.js';
 import type { RegisterCommand } from './index.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export const registerBundle: RegisterCommand = (program: Command) => {
   const bundle = program.command('bundle').description('signed compliance bundles (COSE_Sign1, Ed25519)');
+  registerBundleStoreCommands(bundle);
 
   bundle
     .command('verify <file>')

@@ -15,6 +15,12 @@ export interface MetricsServerOptions {
   /** 0 picks a free port (tests). */
   port: number;
   logger?: Logger;
+  /**
+   * POST actions on the loopback status server, e.g. `/seal` for
+   * `maverick bundle seal` while the gateway runs (only the running process may
+   * seal: two sealers would race for one sequence number). Resolve to JSON.
+   */
+  actions?: Record<string, () => Promise<unknown>>;
 }
 
 export interface MetricsServer {
@@ -29,7 +35,23 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const { metrics } = options;
   const logger = options.logger ?? silentLogger;
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const action = req.method === 'POST' ? options.actions?.[path] : undefined;
+    if (action) {
+      action().then(
+        (result) =>
+          res
+            .writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
+            .end(`${JSON.stringify(result)}\n`),
+        (err: unknown) => {
+          logger.error({ err: String(err), path }, 'status action failed');
+          res
+            .writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+            .end(`${JSON.stringify({ error: String(err) })}\n`);
+        },
+      );
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;

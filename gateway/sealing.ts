@@ -1,0 +1,51 @@
+/**
+ * Builds the gateway's sealer over the farm database: unsealed uplinks in,
+ * signed bundles into the `bundles` collection (the outbox), the chain head
+ * in `<dataDir>/sealer/`, signed with the gateway key.
+ */
+import { join } from 'node:path';
+import { type SealedBundle, Sealer } from '../kernel/bundle/sealer.js';
+import { FileSequenceStore } from '../kernel/bundle/sequence-store.js';
+import type { FarmDatabase } from '../kernel/db/farm-db.js';
+import { FarmBundleSink, FarmPlotDirectory, FarmUplinkSource } from '../kernel/db/sealing.js';
+import { loadGatewayKey } from '../kernel/keys/gateway-key.js';
+import type { Logger } from '../proto/log.js';
+
+export interface SealingOptions {
+  /** Seal at least this often when anything is unsealed (default 1 h). */
+  periodMs?: number;
+  /** How often the schedule is checked (default 1 min). */
+  checkEveryMs?: number;
+  /** Seal early once this many uplinks wait (default 5000). */
+  maxUplinksPerBundle?: number;
+  /** CWT `sub`: the farm scope the evidence is about (default "farm"). */
+  scope?: string;
+  /** Clock of the schedule (the demo runs simulated time). */
+  now?: () => number;
+  onSealed?: (bundle: SealedBundle) => void;
+}
+
+export async function createSealer(
+  dataDir: string,
+  db: FarmDatabase,
+  gatewayId: string,
+  options: SealingOptions,
+  logger: Logger,
+): Promise<Sealer> {
+  const key = await loadGatewayKey(dataDir);
+  return new Sealer({
+    source: new FarmUplinkSource(db),
+    sink: new FarmBundleSink(db, options.onSealed),
+    sequences: new FileSequenceStore(join(dataDir, 'sealer')),
+    plots: new FarmPlotDirectory(db),
+    key: { kid: key.kid, secretKey: key.secretKey },
+    gatewayId,
+    scope: options.scope ?? 'farm',
+    ...(options.periodMs !== undefined ? { periodMs: options.periodMs } : {}),
+    ...(options.maxUplinksPerBundle !== undefined
+      ? { maxUplinksPerBundle: options.maxUplinksPerBundle }
+      : {}),
+    ...(options.now ? { now: options.now } : {}),
+    logger: logger.child({ component: 'sealer' }),
+  });
+}
