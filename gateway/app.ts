@@ -143,8 +143,18 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
 
   const storeDir = storeDirectory(config.dataDir);
   metrics.setStoreSizeBytes(directoryBytes(storeDir));
+  const refreshCounts = async () => {
+    metrics.setDeviceCount((await running.repository.listDevices()).length);
+    metrics.setOutboxDepth(await running.db.bundles.count({ selector: { syncState: 'pending' } }).exec());
+  };
+  await refreshCounts();
   const timers = [
-    setInterval(() => metrics.setStoreSizeBytes(directoryBytes(storeDir)), STORE_SIZE_MS),
+    setInterval(() => {
+      metrics.setStoreSizeBytes(directoryBytes(storeDir));
+      void refreshCounts().catch((err: unknown) =>
+        logger.warn({ err: String(err) }, 'status counts not refreshed'),
+      );
+    }, STORE_SIZE_MS),
     setInterval(() => {
       void hostClock().then((source) => {
         clock = source;

@@ -174,10 +174,29 @@ describe('maverick run (real process)', () => {
     // The embedded broker of the running gateway listens on the configured port.
     expect(check('broker')?.status).toBe('ok');
 
+    // `maverick status` reads the same running process.
+    const status = await runCli(['status', '--data-dir', dir, '--json'], { timeoutMs: 60_000 });
+    expect(status.code).toBe(0);
+    const snapshot = JSON.parse(status.stdout) as {
+      gatewayId: string;
+      uplinks: { received: number };
+      devices: number;
+    };
+    expect(snapshot).toMatchObject({ gatewayId: 'b827ebfffe000002', uplinks: { received: 1 }, devices: 0 });
+    const text = await runCli(['status', '--data-dir', dir], { timeoutMs: 60_000 });
+    expect(text.stdout).toContain('gateway b827ebfffe000002 up');
+
     running.child.kill('SIGTERM');
     const result = await running.done;
     expect(result.timedOut).toBe(false);
     expect(result.code).toBe(0);
+  });
+
+  it('status says how to start a gateway when none runs', async () => {
+    const status = await runCli(['status', '--data-dir', dir], { timeoutMs: 60_000 });
+    expect(status.code).not.toBe(0);
+    expect(status.stderr).toContain('no running gateway answers');
+    expect(status.stderr).toContain('maverick run --data-dir');
   });
 
   it('explains a missing setup', async () => {

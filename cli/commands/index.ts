@@ -11,6 +11,7 @@ import { registerKeys } from './keys.js';
 import { registerPlot } from './plot.js';
 import { registerRegional } from './regional.js';
 import { registerRun } from './run.js';
+import { registerStatus } from './status.js';
 import { registerUplinks } from './uplinks.js';
 
 export type RegisterCommand = (program: Command) => void;
@@ -20,6 +21,7 @@ export const commands: RegisterCommand[] = [
   registerKeys,
   registerDoctor,
   registerRun,
+  registerStatus,
   registerDevice,
   registerPlot,
   registerUplinks,
