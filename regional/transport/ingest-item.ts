@@ -1,0 +1,41 @@
+/**
+ * One place where an item from any transport meets the regional node: bundles
+ * go to `RegionalNode.ingest` (verify, chain-check, de-duplicate by (gateway,
+ * sequence), store); other kinds go to an optional handler. The answer is the
+ * ack both transports send back, keyed by the item's SHA-256.
+ */
+import { createHash } from 'node:crypto';
+import type { ItemKind } from '../../proto/link/fragment.js';
+import type { ItemAck } from '../../proto/link/topics.js';
+import type { RegionalNode } from '../intake.js';
+
+/**
+ * Takes a commitment, alarm or diagnostic. Return 'accepted' only once it is
+ * stored or handed on for good: the gateway retires the item on that answer.
+ */
+export type OtherItemHandler = (item: {
+  kind: Exclude<ItemKind, 'bundle'>;
+  bytes: Uint8Array;
+  source: string;
+}) => Promise<ItemAck['status']>;
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export async function ingestItem(
+  node: RegionalNode,
+  kind: ItemKind,
+  bytes: Uint8Array,
+  source: string,
+  onOther: OtherItemHandler | undefined,
+): Promise<ItemAck> {
+  const digest = sha256Hex(bytes);
+  if (kind === 'bundle') {
+    const result = await node.ingest(bytes, { source });
+    if (result.status === 'rejected') return { digest, status: 'rejected', reason: result.reason };
+    return { digest, status: result.status, seq: result.ack.seq };
+  }
+  if (!onOther) return { digest, status: 'rejected', reason: `this regional node takes no ${kind} items` };
+  return { digest, status: await onOther({ kind, bytes, source }) };
+}
