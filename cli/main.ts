@@ -17,6 +17,8 @@ export function buildProgram(): Command {
   // Subcommands are created by each register(); they must inherit exit handling
   // so `maverick <cmd> --help` returns to main() instead of calling process.exit.
   program.exitOverride();
+  // Options belong to the command they follow (`regional --broker-url` vs `regional gateway add --data-dir`).
+  program.enablePositionalOptions();
   for (const register of commands) register(program);
   const inherit = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -130,6 +130,7 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
       synchronous: config.store.synchronous,
       hostTimeSource: () => clock,
       sealing: { periodMs: config.sealer.interval_minutes * 60_000 },
+      ...(config.regional.url ? { sync: { regionalUrl: config.regional.url } } : {}),
       logger,
     });
   } catch (err) {
@@ -138,6 +139,7 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
   }
   const running = runtime;
   running.ns.on('join', () => metrics.joinHandled('accepted'));
+  running.sync?.on('linkState', (change) => metrics.setLinkState(change.link, change.up ? 'up' : 'down'));
   running.ns.on('rejected', (rejection) => metrics.uplinkRejected(rejection.reason));
   running.ns.on('txack', (ack) => metrics.downlinkAcknowledged(ack.status));
 

@@ -59,10 +59,32 @@ export function upEvent(up: ProcessedUplink): OutgoingEvent {
   return { topic: eventTopic(up.device.applicationId, up.device.devEui, 'up'), json };
 }
 
-export function joinEvent(e: JoinEvent): OutgoingEvent {
+/**
+ * ChirpStack reports a failed payload codec as a `log` event (code
+ * UPLINK_CODEC) next to the `up` event, which then has no `object`.
+ */
+export function uplinkCodecLogEvent(up: ProcessedUplink): OutgoingEvent | undefined {
+  if (up.errors.length === 0) return undefined;
+  return logEvent(
+    {
+      device: up.device,
+      level: 'error',
+      code: 'uplink_codec',
+      description: up.errors.join('; '),
+      context: { fCnt: up.fCnt, fPort: up.fPort ?? 0 },
+    },
+    up.timeSource,
+  );
+}
+
+export function joinEvent(e: JoinEvent, hostTimeSource: TimeSource = 'host-unsynced'): OutgoingEvent {
+  // The join's time is the GPS time of reception when a receiver had a fix, like an uplink's.
+  const gpsTime = e.rxInfo
+    .map((r) => (r.time ? Date.parse(r.time) : Number.NaN))
+    .find((t) => Number.isFinite(t));
   const json = joinEventJson({
-    time: new Date(e.time),
-    timeSource: e.rxInfo.some((r) => r.time) ? 'gps' : 'host-unsynced',
+    time: new Date(gpsTime ?? e.time),
+    timeSource: gpsTime === undefined ? hostTimeSource : 'gps',
     device: deviceInfoInput(e.device),
     devAddr: e.devAddr,
   });

@@ -16,6 +16,7 @@ import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
 import { UplinkIngestor } from '../kernel/db/ingest.js';
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
 import { NetworkServer, type ProcessedUplink } from '../kernel/ns/index.js';
+import { Outbox, RxdbOutboxStore, SyncEngine } from '../kernel/outbox/index.js';
 import { getRxStorageSqlite } from '../kernel/store/rx-storage-sqlite.js';
 import type { SynchronousMode } from '../kernel/store/sqlite-driver.js';
 import { describeError } from '../proto/errors.js';
@@ -33,6 +34,7 @@ import {
   upEvent,
   uplinkCodecLogEvent,
 } from './events.js';
+import { createMqttLink } from './link/index.js';
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
 import { createSealer, type SealingOptions } from './sealing.js';
 import { storeDirectory } from './store-access.js';
@@ -60,6 +62,12 @@ export interface GatewayRuntimeOptions {
   hostTimeSource?: () => TimeSource;
   /** Seal bundles on a schedule (needs the gateway key from `maverick init`); off when absent. */
   sealing?: SealingOptions;
+  /** Sync sealed evidence to the regional node over MQTT (outbox + sync engine); off when absent. */
+  sync?: {
+    regionalUrl: string;
+    credentials?: { username: string; password: string };
+    tls?: { caPath?: string; certPath?: string; keyPath?: string };
+  };
   /** Ingest batching (default 100 ms / 500 uplinks). */
   ingest?: { maxBatch?: number; maxDelayMs?: number };
   logger?: Logger;
@@ -74,6 +82,9 @@ export interface GatewayRuntime {
   readonly publisher: EventPublisher;
   /** Present when sealing is configured and the gateway key exists. */
   readonly sealer?: Sealer;
+  /** Present when sync is configured. */
+  readonly outbox?: Outbox;
+  readonly sync?: SyncEngine;
   /** The embedded broker's bound address, when embedded. */
   readonly broker?: { host: string; port: number };
   counters(): Record<string, number>;
@@ -227,10 +238,53 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       (error, topic) => logger.warn({ err: error.message, topic }, 'invalid downlink command'),
     );
 
+    let outbox: Outbox | undefined;
+    let sync: SyncEngine | undefined;
+    if (options.sync) {
+      const opened = await Outbox.open({ store: new RxdbOutboxStore(db), logger });
+      outbox = opened;
+      const link = createMqttLink({
+        url: options.sync.regionalUrl,
+        gatewayId: options.gatewayId,
+        ...(options.sync.credentials ? { credentials: options.sync.credentials } : {}),
+        ...(options.sync.tls ? { tls: options.sync.tls } : {}),
+        logger,
+      });
+      const engine = new SyncEngine({ outbox: opened, links: [{ link }], logger });
+      sync = engine;
+      engine.on('linkState', (change) => {
+        logger.info({ link: change.link, up: change.up }, 'regional link state');
+        publisher
+          .publishEvent(`gateway/${options.gatewayId}/state/link`, {
+            ...change,
+            at: new Date(change.at).toISOString(),
+          })
+          .catch(() => undefined);
+      });
+      engine.start();
+      cleanups.push(() => engine.stop());
+    }
+
     let sealer: Sealer | undefined;
     if (options.sealing) {
       try {
-        sealer = await createSealer(options.dataDir, db, options.gatewayId, options.sealing, logger);
+        const onSealed = options.sealing.onSealed;
+        sealer = await createSealer(
+          options.dataDir,
+          db,
+          options.gatewayId,
+          {
+            ...options.sealing,
+            // The sink wrote the bundle as a pending outbox document; the outbox picks it up.
+            onSealed: (bundle) => {
+              onSealed?.(bundle);
+              void outbox
+                ?.refresh()
+                .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'outbox refresh failed'));
+            },
+          },
+          logger,
+        );
         const s = sealer;
         s.start(options.sealing.checkEveryMs ?? 60_000);
         // Stopping seals nothing more; an unfinished bundle is completed at the next start.
@@ -263,6 +317,8 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       codecs,
       publisher,
       ...(sealer ? { sealer } : {}),
+      ...(outbox ? { outbox } : {}),
+      ...(sync ? { sync } : {}),
       ...(address ? { broker: address } : {}),
       counters: () => ({ ...ns.counters(), ...prefix('ingest_', { ...ingestor.counters }) }),
       stop: cleanup,

@@ -11,6 +11,7 @@ import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { exportPlot, geoJsonText } from '../../regional/export-geojson.js';
 import { type OpenedRegional, openRegional } from '../../regional/open-node.js';
 import type { RegisterCommand } from './index.js';
+import { registerRegionalServe } from './regional-serve.js';
 
 async function withRegional<T>(dataDir: string, fn: (r: OpenedRegional) => Promise<T>): Promise<T> {
   const regional = await openRegional({ dataDir: resolve(dataDir) });
@@ -35,6 +36,7 @@ export const registerRegional: RegisterCommand = (program: Command) => {
   const regional = program
     .command('regional')
     .description('the regional node: verify, store and export gateway bundles');
+  registerRegionalServe(regional);
   const gateway = regional.command('gateway').description('gateways whose bundles this node accepts');
 
   gateway

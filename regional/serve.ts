@@ -1,0 +1,66 @@
+/**
+ * The regional node as a service: the durable store, the gateway registry, and
+ * the MQTT intake (on an embedded broker or an existing one), bundles and
+ * daily commitments acknowledged by digest.
+ */
+import type { RxStorage } from 'rxdb';
+import type { Logger } from '../proto/log.js';
+import { ingestCommitment } from './commitments.js';
+import { type OpenedRegional, openRegional } from './open-node.js';
+import { type RegionalTransport, startRegionalTransport } from './transport/index.js';
+
+export interface RegionalServiceOptions {
+  dataDir: string;
+  /** An existing broker (e.g. mosquitto); when absent an embedded one listens on `embedded`. */
+  brokerUrl?: string;
+  embedded?: { host?: string; port: number };
+  credentials?: { username: string; password: string };
+  // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
+  storage?: RxStorage<any, any>;
+  logger: Logger;
+}
+
+export interface RegionalService {
+  readonly regional: OpenedRegional;
+  readonly transport: RegionalTransport;
+  close(): Promise<void>;
+}
+
+export async function startRegionalService(options: RegionalServiceOptions): Promise<RegionalService> {
+  const regional = await openRegional({
+    dataDir: options.dataDir,
+    logger: options.logger,
+    ...(options.storage ? { storage: options.storage } : {}),
+  });
+  let transport: RegionalTransport;
+  try {
+    transport = await startRegionalTransport({
+      node: regional.node,
+      ...(options.brokerUrl
+        ? { brokerUrl: options.brokerUrl }
+        : { embedded: options.embedded ?? { port: 1884 } }),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      logger: options.logger,
+      onOther: async (item) => {
+        if (item.kind !== 'commitment') return 'rejected';
+        const result = await ingestCommitment(
+          { registry: regional.registry, store: regional.store, logger: options.logger },
+          item.bytes,
+          { source: item.source },
+        );
+        return result.status;
+      },
+    });
+  } catch (err) {
+    await regional.close();
+    throw err;
+  }
+  return {
+    regional,
+    transport,
+    async close() {
+      await transport.close();
+      await regional.close();
+    },
+  };
+}
