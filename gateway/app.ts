@@ -140,6 +140,14 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
   const running = runtime;
   running.ns.on('join', () => metrics.joinHandled('accepted'));
   running.sync?.on('linkState', (change) => metrics.setLinkState(change.link, change.up ? 'up' : 'down'));
+  // The outbox depth is live (status, doctor, the demo wait on it), not sampled.
+  const outbox = running.outbox;
+  if (outbox) {
+    const depth = () => metrics.setOutboxDepth(outbox.size);
+    outbox.on('enqueued', depth);
+    outbox.on('acked', depth);
+    outbox.on('drained', depth);
+  }
   running.ns.on('rejected', (rejection) => metrics.uplinkRejected(rejection.reason));
   running.ns.on('txack', (ack) => metrics.downlinkAcknowledged(ack.status));
 
@@ -147,7 +155,9 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
   metrics.setStoreSizeBytes(directoryBytes(storeDir));
   const refreshCounts = async () => {
     metrics.setDeviceCount((await running.repository.listDevices()).length);
-    metrics.setOutboxDepth(await running.db.bundles.count({ selector: { syncState: 'pending' } }).exec());
+    metrics.setOutboxDepth(
+      running.outbox?.size ?? (await running.db.bundles.count({ selector: { syncState: 'pending' } }).exec()),
+    );
   };
   await refreshCounts();
   const timers = [

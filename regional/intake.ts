@@ -70,6 +70,7 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
   private readonly now: () => number;
   private readonly log: Logger;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly results = { accepted: 0, duplicate: 0, rejected: 0 };
 
   constructor(private readonly options: RegionalNodeOptions) {
     super();
@@ -82,7 +83,15 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     // One at a time: chain checks read then write per gateway, so concurrent ingests must not interleave.
     const run = this.queue.then(() => this.ingestOne(bytes, options));
     this.queue = run.catch(() => undefined);
-    return run;
+    return run.then((result) => {
+      this.results[result.status]++;
+      return result;
+    });
+  }
+
+  /** Ingest outcomes since start: accepted, duplicate (identical retransmission, acked again), rejected. */
+  counters(): Readonly<{ accepted: number; duplicate: number; rejected: number }> {
+    return { ...this.results };
   }
 
   async ingestFile(path: string): Promise<IngestResult> {

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { registerBundle } from './bundle.js';
+import { registerDemo } from './demo.js';
 import { registerDevice } from './device.js';
 import { registerDoctor } from './doctor.js';
 import { registerInit } from './init.js';
@@ -20,6 +21,7 @@ export const commands: RegisterCommand[] = [
   registerInit,
   registerKeys,
   registerDoctor,
+  registerDemo,
   registerRun,
   registerStatus,
   registerDevice,
