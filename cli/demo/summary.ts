@@ -67,5 +67,5 @@ export function summaryTable(s: DemoSummary): string {
       s.ok ? 'OK: every uplink accounted for at the regional node' : 'FAILED: uplinks missing (see above)',
     ],
   ];
-  return renderTable(['', ''], rows);
+  return renderTable(['demo summary', 'value'], rows);
 }
