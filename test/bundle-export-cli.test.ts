@@ -3,13 +3,16 @@
  * gateway (Semtech UDP → network server → store) are sealed by
  * `maverick bundle seal`, taken out with `maverick bundle export`, and the
  * exported bytes verify with the independent Python verifier (Debian's
- * python3-cbor2 + python3-cryptography) and with `maverick bundle verify`.
+ * python3-cbor2 + python3-cryptography), with the npm COSE library
+ * @auth0/cose, and with `maverick bundle verify`.
  */
 import { spawnSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Sign1 } from '@auth0/cose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../gateway/config/index.js';
 import { SemtechUdpBackend } from '../gateway/radio/semtech-udp.js';
@@ -136,6 +139,10 @@ describe('maverick bundle seal | export | verify', () => {
     expect(py.stderr).toBe('');
     expect(py.status).toBe(0);
     expect(JSON.parse(py.stdout)).toMatchObject({ valid: true });
+
+    // The npm COSE library, with nothing of ours but the PEM file.
+    const message = Sign1.decode(await readFile(out));
+    await expect(message.verify(createPublicKey(await readFile(pem, 'utf8')))).resolves.toBeUndefined();
 
     const verify = await runCli(['bundle', 'verify', out, '--pub', pem, '--json']);
     expect(verify.code).toBe(0);
