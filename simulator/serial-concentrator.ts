@@ -48,7 +48,7 @@ export interface SerialConcentratorEmulatorOptions {
   tmstStart?: number;
   /**
    * TXPK_ACK status for a TXPK; default: the JIT rule (TOO_LATE when the counter
-   * has passed `tmst`, TOO_EARLY when more than 3 s ahead, else OK). 'none' stays silent.
+   * has passed `tmst`, TOO_EARLY when more than 10 s ahead, else OK). 'none' stays silent.
    */
   txAck?: (txpk: TxpkMessage) => SerialTxAckStatus | 'none';
   /** Send STAT every this many ms (0 = only on `sendStat()`). */
@@ -62,8 +62,13 @@ export interface SerialConcentratorEmulatorEvents {
   'frame-error': [MaverickError];
 }
 
-/** A concentrator schedules at most this far ahead (Semtech JIT queue, ~3 s). */
-const MAX_ADVANCE_US = 3_000_000;
+/**
+ * How far ahead the emulated MCU accepts a timed TXPK. A network server hands
+ * join accepts over right after the join request, 5–6 s before they are due
+ * (JOIN_ACCEPT_DELAY1/2), and real concentrator JIT queues take them; 10 s
+ * leaves room for RX2 of a join plus scheduling latency.
+ */
+const MAX_ADVANCE_US = 10_000_000;
 
 export class SerialConcentratorEmulator extends EventEmitter<SerialConcentratorEmulatorEvents> {
   /** When false the MCU is "hung": the port is open but nothing answers. */
