@@ -130,50 +130,40 @@ export const readingSchema: RxJsonSchema<ReadingDoc> = {
   ],
 };
 
-/** A registered device (network-server registry), stored as JSON with keys hex-encoded. */
-export interface DeviceDoc {
-  devEui: string;
-  /** DevAddr of the current session or ABP address, '' when none: indexed for the uplink lookup. */
-  devAddr: string;
-  record: Record<string, unknown>;
-  updatedAt: number;
-}
-
-export const deviceSchema: RxJsonSchema<DeviceDoc> = {
-  version: 0,
-  primaryKey: 'devEui',
-  type: 'object',
-  properties: {
-    devEui: eui,
-    devAddr: { type: 'string', maxLength: 8 },
-    record: { type: 'object' },
-    updatedAt: timeMs,
-  },
-  required: ['devEui', 'devAddr', 'record', 'updatedAt'],
-  indexes: ['devAddr'],
-};
-
-/** A device's network session (keys, counters, MAC state). */
-export interface SessionDoc {
+/**
+ * A network-server record keyed by DevEUI and indexed by DevAddr: the device
+ * registry entry and the device's session share this shape. The record is the
+ * network server's plain JSON (keys hex-encoded); the DevAddr beside it is
+ * what the uplink lookup indexes ('' when the device has none yet).
+ */
+export interface NetworkRecordDoc {
   devEui: string;
   devAddr: string;
   record: Record<string, unknown>;
   updatedAt: number;
 }
 
-export const sessionSchema: RxJsonSchema<SessionDoc> = {
-  version: 0,
-  primaryKey: 'devEui',
-  type: 'object',
-  properties: {
-    devEui: eui,
-    devAddr: { type: 'string', maxLength: 8 },
-    record: { type: 'object' },
-    updatedAt: timeMs,
-  },
-  required: ['devEui', 'devAddr', 'record', 'updatedAt'],
-  indexes: ['devAddr'],
-};
+export type DeviceDoc = NetworkRecordDoc;
+export type SessionDoc = NetworkRecordDoc;
+
+function networkRecordSchema(): RxJsonSchema<NetworkRecordDoc> {
+  return {
+    version: 0,
+    primaryKey: 'devEui',
+    type: 'object',
+    properties: {
+      devEui: eui,
+      devAddr: { type: 'string', maxLength: 8 },
+      record: { type: 'object' },
+      updatedAt: timeMs,
+    },
+    required: ['devEui', 'devAddr', 'record', 'updatedAt'],
+    indexes: ['devAddr'],
+  };
+}
+
+export const deviceSchema = networkRecordSchema();
+export const sessionSchema = networkRecordSchema();
 
 /** One used DevNonce: `devEui|nonce`. Existence is the fact. */
 export interface DevNonceDoc {
