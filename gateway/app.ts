@@ -2,8 +2,8 @@
  * `maverick run`'s composition root: maps the validated config file onto the
  * gateway runtime (gateway/runtime.ts: radios → network server → store →
  * local broker), creates the radio backend(s) through the factory, and
- * serves metrics and status on [metrics] bind. Sealing and regional links are
- * not wired here yet.
+ * serves metrics and status on [metrics] bind, seals bundles, and syncs them
+ * over the [regional] links (MQTT, Iridium SBD satellite).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { runHostCommand } from './doctor/host.js';
 import { Metrics } from './metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
 import { createRadioBackend } from './radio/factory.js';
+import type { RegionalSyncOptions } from './regional-sync.js';
 import { type GatewayRuntime, type MqttRuntimeOptions, startGatewayRuntime } from './runtime.js';
 import { storeDirectory } from './store-access.js';
 
@@ -48,6 +49,27 @@ function mqttOptions(config: MaverickConfig): MqttRuntimeOptions {
     ...(tls
       ? { tls: { certPath: resolveDataPath(config, tls.cert), keyPath: resolveDataPath(config, tls.key) } }
       : {}),
+  };
+}
+
+/**
+ * [regional] → the runtime's sync option: MQTT when "mqtt" is in links and a
+ * url is set; the SBD modem when "satellite" is in links (a missing modem
+ * only keeps that link down). The order of `links` is the order of preference.
+ */
+export function regionalSyncOptions(config: MaverickConfig): { sync?: RegionalSyncOptions } {
+  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes } = config.regional;
+  const mqtt = links.includes('mqtt') && url !== undefined;
+  const satellite = links.includes('satellite');
+  if (!mqtt && !satellite) return {};
+  return {
+    sync: {
+      ...(mqtt ? { regionalUrl: url } : {}),
+      ...(satellite
+        ? { satellite: { path: sbd_path, baudRate: sbd_baud, dailyBytes: satellite_daily_bytes } }
+        : {}),
+      order: links,
+    },
   };
 }
 
@@ -130,7 +152,7 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
       synchronous: config.store.synchronous,
       hostTimeSource: () => clock,
       sealing: { periodMs: config.sealer.interval_minutes * 60_000 },
-      ...(config.regional.url ? { sync: { regionalUrl: config.regional.url } } : {}),
+      ...regionalSyncOptions(config),
       logger,
     });
   } catch (err) {

@@ -16,7 +16,7 @@ import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
 import { UplinkIngestor } from '../kernel/db/ingest.js';
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
 import { NetworkServer, type ProcessedUplink } from '../kernel/ns/index.js';
-import { Outbox, RxdbOutboxStore, SyncEngine } from '../kernel/outbox/index.js';
+import type { Outbox, SyncEngine } from '../kernel/outbox/index.js';
 import { getRxStorageSqlite } from '../kernel/store/rx-storage-sqlite.js';
 import type { SynchronousMode } from '../kernel/store/sqlite-driver.js';
 import { describeError } from '../proto/errors.js';
@@ -34,8 +34,9 @@ import {
   upEvent,
   uplinkCodecLogEvent,
 } from './events.js';
-import { createMqttLink } from './link/index.js';
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
+import { type RegionalSyncOptions, startRegionalSync } from './regional-sync.js';
+import type { SatelliteModemSlot } from './satellite-modem-slot.js';
 import { createSealer, type SealingOptions } from './sealing.js';
 import { storeDirectory } from './store-access.js';
 
@@ -62,12 +63,11 @@ export interface GatewayRuntimeOptions {
   hostTimeSource?: () => TimeSource;
   /** Seal bundles on a schedule (needs the gateway key from `maverick init`); off when absent. */
   sealing?: SealingOptions;
-  /** Sync sealed evidence to the regional node over MQTT (outbox + sync engine); off when absent. */
-  sync?: {
-    regionalUrl: string;
-    credentials?: { username: string; password: string };
-    tls?: { caPath?: string; certPath?: string; keyPath?: string };
-  };
+  /**
+   * Sync sealed evidence to the regional node (outbox + sync engine) over MQTT
+   * and/or the Iridium SBD satellite link (gateway/regional-sync.ts); off when absent.
+   */
+  sync?: RegionalSyncOptions;
   /** Ingest batching (default 100 ms / 500 uplinks). */
   ingest?: { maxBatch?: number; maxDelayMs?: number };
   logger?: Logger;
@@ -85,6 +85,8 @@ export interface GatewayRuntime {
   /** Present when sync is configured. */
   readonly outbox?: Outbox;
   readonly sync?: SyncEngine;
+  /** The satellite modem, when the satellite link is configured. */
+  readonly satellite?: SatelliteModemSlot;
   /** The embedded broker's bound address, when embedded. */
   readonly broker?: { host: string; port: number };
   counters(): Record<string, number>;
@@ -240,19 +242,14 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
 
     let outbox: Outbox | undefined;
     let sync: SyncEngine | undefined;
+    let satellite: SatelliteModemSlot | undefined;
     if (options.sync) {
-      const opened = await Outbox.open({ store: new RxdbOutboxStore(db), logger });
-      outbox = opened;
-      const link = createMqttLink({
-        url: options.sync.regionalUrl,
-        gatewayId: options.gatewayId,
-        ...(options.sync.credentials ? { credentials: options.sync.credentials } : {}),
-        ...(options.sync.tls ? { tls: options.sync.tls } : {}),
-        logger,
-      });
-      const engine = new SyncEngine({ outbox: opened, links: [{ link }], logger });
-      sync = engine;
-      engine.on('linkState', (change) => {
+      const regional = await startRegionalSync(db, options.gatewayId, options.sync, logger);
+      cleanups.push(() => regional.stop());
+      outbox = regional.outbox;
+      sync = regional.engine;
+      satellite = regional.satellite;
+      sync.on('linkState', (change) => {
         logger.info({ link: change.link, up: change.up }, 'regional link state');
         publisher
           .publishEvent(`gateway/${options.gatewayId}/state/link`, {
@@ -261,8 +258,6 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
           })
           .catch(() => undefined);
       });
-      engine.start();
-      cleanups.push(() => engine.stop());
     }
 
     let sealer: Sealer | undefined;
@@ -319,6 +314,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       ...(sealer ? { sealer } : {}),
       ...(outbox ? { outbox } : {}),
       ...(sync ? { sync } : {}),
+      ...(satellite ? { satellite } : {}),
       ...(address ? { broker: address } : {}),
       counters: () => ({ ...ns.counters(), ...prefix('ingest_', { ...ingestor.counters }) }),
       stop: cleanup,

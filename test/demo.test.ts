@@ -2,10 +2,16 @@
  * Issue 7, acceptance 1 (small setting): `maverick demo` runs the field in a
  * box end to end — a real gateway process, real sockets and pty, an emulated
  * link with an outage, a regional node — and exits 0 only when every uplink
- * the farm sent is stored and verified at the regional node.
+ * the farm sent is stored and verified at the regional node. With socat the
+ * gateway also has its Iridium SBD modem (emulated on a pty): during the
+ * cellular outage evidence still reaches the regional node by satellite,
+ * within the satellite's daily byte budget.
  */
 import { describe, expect, it } from 'vitest';
+import { socatAvailable } from '../simulator/serial-concentrator-pty.js';
 import { runCli } from './helpers/cli.js';
+
+const SATELLITE_BUDGET = 3400;
 
 describe('maverick demo', () => {
   it('accounts for every simulated uplink at the regional node, through an outage', async () => {
@@ -22,6 +28,8 @@ describe('maverick demo', () => {
         '1500',
         '--seed',
         '3',
+        '--satellite-budget',
+        String(SATELLITE_BUDGET),
         '--json',
       ],
       { timeoutMs: 180_000 },
@@ -41,7 +49,21 @@ describe('maverick demo', () => {
     expect(summary.uplinksVerified).toBe(64);
     expect(summary.bundlesVerified).toBe(summary.bundlesSealed);
     expect(summary.linkCuts).toBe(1);
-    expect((summary.linkBytes as Record<string, number>).cellular).toBeGreaterThan(0);
+    const linkBytes = summary.linkBytes as Record<string, number>;
+    expect(linkBytes.cellular).toBeGreaterThan(0);
+    if (socatAvailable()) {
+      // Bundles sealed during the outage (hours 1-3) went by satellite, and no more than the budget was spent.
+      const satellite = summary.satellite as unknown as Record<string, number>;
+      expect(satellite.bundlesDelivered).toBeGreaterThan(0);
+      expect(satellite.moMessages).toBeGreaterThan(0);
+      expect(satellite.credits).toBeGreaterThan(0);
+      expect(linkBytes.satellite).toBeGreaterThan(0);
+      expect(linkBytes.satellite).toBe(satellite.moBytes! + satellite.mtBytes!);
+      expect(satellite.moBytes).toBeLessThanOrEqual(SATELLITE_BUDGET);
+    } else {
+      expect(linkBytes.satellite).toBeUndefined();
+      expect(summary.satellitePath).toContain('socat not installed');
+    }
     expect(result.code).toBe(0);
   }, 200_000);
 

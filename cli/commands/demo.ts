@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../../kernel/log.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { runDemo } from '../demo/run-demo.js';
+import { DEMO_SATELLITE_DAILY_BYTES } from '../demo/satellite.js';
 import { summaryTable } from '../demo/summary.js';
 import { printJson } from '../format/table.js';
 import type { RegisterCommand } from './index.js';
@@ -14,6 +15,7 @@ interface DemoFlags {
   seed: string;
   speed: string;
   brokerUrl?: string;
+  satelliteBudget: string;
   json?: boolean;
   keep?: boolean;
 }
@@ -42,7 +44,7 @@ export const registerDemo: RegisterCommand = (program: Command) => {
   program
     .command('demo')
     .description(
-      'the field in a box: simulated farm → real gateway process → signed bundles → emulated link → regional node',
+      'the field in a box: simulated farm → real gateway process → signed bundles → emulated cellular and satellite links → regional node',
     )
     .option(
       '--devices <n>',
@@ -54,6 +56,11 @@ export const registerDemo: RegisterCommand = (program: Command) => {
     .option('--seed <n>', 'seed of the farm (keys, readings, timing)', '1')
     .option('--speed <ms>', 'real milliseconds per simulated hour', '1500')
     .option('--broker-url <url>', "the regional node's broker (e.g. mosquitto) instead of an embedded one")
+    .option(
+      '--satellite-budget <bytes>',
+      "the gateway's satellite bytes per day (Iridium SBD emulator on a pty; needs socat)",
+      String(DEMO_SATELLITE_DAILY_BYTES),
+    )
     .option('--json', 'print the summary as JSON')
     .option('--keep', 'keep the demo data directories (printed in the summary)')
     .action(async (flags: DemoFlags) => {
@@ -70,6 +77,7 @@ export const registerDemo: RegisterCommand = (program: Command) => {
         seed: int('seed', flags.seed, 0, 2 ** 31),
         realMsPerHour: int('speed', flags.speed, 100, 3_600_000),
         ...(flags.brokerUrl ? { brokerUrl: flags.brokerUrl } : {}),
+        satelliteDailyBytes: int('satellite-budget', flags.satelliteBudget, 340, 10_000_000),
         keep: flags.keep ?? false,
         logger,
         onProgress: (line) => {

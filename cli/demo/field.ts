@@ -25,13 +25,13 @@ export interface SerialLine {
   deviceSide: Duplex & { close(cb: () => void): void; isOpen: boolean };
 }
 
-/** A pty pair: the gateway opens `hostPath`, the MCU emulator talks on the other end. */
-export async function openSerialLine(tag: string): Promise<SerialLine | undefined> {
+/** A pty pair: the gateway opens `hostPath`, the emulated device (MCU, modem) talks on the other end. */
+export async function openSerialLine(tag: string, baudRate = 115_200): Promise<SerialLine | undefined> {
   if (!socatAvailable()) return undefined;
   const base = join(tmpdir(), `maverick-demo-${tag}-${process.pid}`);
-  const pair = await startPtyPair(`${base}-host`, `${base}-mcu`);
+  const pair = await startPtyPair(`${base}-host`, `${base}-device`);
   const { SerialPort } = await import('serialport');
-  const port = new SerialPort({ path: pair.devicePath, baudRate: 115_200, autoOpen: false });
+  const port = new SerialPort({ path: pair.devicePath, baudRate, autoOpen: false });
   port.on('error', () => {}); // the pty closing at the end is expected
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   return { pair, deviceSide: port };

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { configPath, initSetup } from '../../gateway/config/index.js';
+import { configPath, initSetup, parseConfigText, renderConfig } from '../../gateway/config/index.js';
 import { withGatewayStore } from '../../gateway/store-access.js';
 import { putPlot } from '../../kernel/db/plots.js';
 import { addDevice } from '../../kernel/ns/registry.js';
@@ -62,19 +62,39 @@ export interface GatewaySetup {
   mqttPassword: string;
 }
 
-export async function setUpGateway(root: string, specs: FarmDeviceSpec[]): Promise<GatewaySetup> {
+/** The gateway's satellite modem in the demo: a pty path and the day's satellite byte budget. */
+export interface DemoSatelliteConfig {
+  path: string;
+  dailyBytes: number;
+}
+
+export async function setUpGateway(
+  root: string,
+  specs: FarmDeviceSpec[],
+  satellite?: DemoSatelliteConfig,
+): Promise<GatewaySetup> {
   const dataDir = join(root, 'gateway');
   const mqttPassword = `demo-${Math.random().toString(36).slice(2, 12)}`;
   await initSetup({ dataDir, gatewayId: DEMO_GATEWAY_ID, region: 'EU868', mqttPassword });
   const [udpPort, mqttPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  // The demo seals on simulated hours (through POST /seal), not on the wall clock.
+  // The demo seals on simulated hours (through POST /seal), not on the wall clock. The file is
+  // edited through the config's own parser and renderer, so the demo's values are validated too.
   const file = configPath(dataDir);
-  writeFileSync(
-    file,
-    readFileSync(file, 'utf8')
-      .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
-      .replace('interval_minutes = 60', 'interval_minutes = 10080'),
-  );
+  const config = parseConfigText(readFileSync(file, 'utf8'), file, {
+    metrics: { bind: `127.0.0.1:${metricsPort}` },
+    sealer: { interval_minutes: 10080 },
+    ...(satellite
+      ? {
+          regional: {
+            links: ['mqtt', 'satellite'],
+            sbd_path: satellite.path,
+            sbd_baud: 19200,
+            satellite_daily_bytes: satellite.dailyBytes,
+          },
+        }
+      : {}),
+  });
+  writeFileSync(file, renderConfig(config));
   await withGatewayStore(dataDir, async (db, repository) => {
     for (const plot of PLOTS) await putPlot(db, plot);
     for (const [i, spec] of specs.entries()) {

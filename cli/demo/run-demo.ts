@@ -4,10 +4,12 @@
  *
  *   farm devices → forwarder / serial emulators → `maverick run` (child process)
  *     → sealed bundles → emulated cellular link (with an outage) → regional node
+ *                      ↘ Iridium SBD driver → pty → SBD modem emulator ↗ (satellite, with a daily budget)
  *
  * Simulated time runs fast; the gateway seals at each simulated hour. The demo
  * passes only if every uplink the farm sent is stored on the gateway and
- * verified at the regional node.
+ * verified at the regional node. Without socat there is no pty: UDP radio path
+ * and cellular link only, and the summary says so.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +20,10 @@ import { loadGatewayKey } from '../../kernel/keys/gateway-key.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import { startRegionalService } from '../../regional/serve.js';
 import { TcpLinkProxy } from '../../simulator/link-emulator.js';
+import type { SbdEmulatorCounters } from '../../simulator/sbd-modem.js';
 import { farmDevices, openSerialLine, startField } from './field.js';
 import { DEMO_GATEWAY_ID, setUpGateway, startGatewayProcess } from './gateway-process.js';
+import { DEMO_SATELLITE_DAILY_BYTES, startSatelliteSide } from './satellite.js';
 import { type DemoSummary, progressLine } from './summary.js';
 
 export interface DemoOptions {
@@ -32,12 +36,19 @@ export interface DemoOptions {
   realMsPerHour: number;
   /** Use this broker for the regional node instead of an embedded one. */
   brokerUrl?: string;
+  /** The gateway's satellite byte budget per day (when socat gives the modem a pty). */
+  satelliteDailyBytes?: number;
   keep: boolean;
   onProgress?: (line: string) => void;
   logger?: Logger;
 }
 
 const HOUR = 3_600_000;
+
+/** Satellite bytes paid for: mobile-originated and mobile-terminated. */
+function satelliteBytes(c: SbdEmulatorCounters): number {
+  return c.moBytes + c.mtBytes;
+}
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
@@ -51,7 +62,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const serial = await openSerialLine('serial');
     if (serial) stops.push(() => serial.pair.close());
     const specs = farmDevices(options.seed, options.devices, serial !== undefined);
-    const setup = await setUpGateway(root, specs);
 
     // The regional node (its own store and broker), trusting only this gateway's key.
     const regional = await startRegionalService({
@@ -62,6 +72,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       logger,
     });
     stops.push(() => regional.close());
+    // The satellite link: the modem emulator on a pty, delivering to the regional node's message intake.
+    const satellite = await startSatelliteSide({
+      node: regional.regional.node,
+      reassembler: regional.transport.reassembler,
+      seed: options.seed,
+    });
+    if (satellite) stops.push(() => satellite.close());
+    const satelliteDailyBytes = options.satelliteDailyBytes ?? DEMO_SATELLITE_DAILY_BYTES;
+    const setup = await setUpGateway(
+      root,
+      specs,
+      satellite ? { path: satellite.hostPath, dailyBytes: satelliteDailyBytes } : undefined,
+    );
     const key = await loadGatewayKey(setup.dataDir);
     await regional.regional.registry.add(DEMO_GATEWAY_ID, key.publicKey, { label: 'demo farm' });
     const brokerUrl = new URL(regional.transport.brokerUrl);
@@ -125,6 +148,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           bundlesVerified: verified,
           linkUp: cellular.isUp,
           linkBytes: cellular.bytesForwarded,
+          ...(satellite ? { satelliteBytes: satelliteBytes(satellite.counters()) } : {}),
         }),
       );
     };
@@ -165,11 +189,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await db.close();
     const bundles = await regional.regional.store.listBundles(DEMO_GATEWAY_ID);
     const alerts = await regional.regional.store.listAlerts(DEMO_GATEWAY_ID);
+    const sat = satellite?.counters();
     const summary: DemoSummary = {
       ok: false,
       devices: options.devices,
       simulatedHours: options.hours,
       serialPath: serial ? 'socat pty' : 'none (socat not installed: UDP path only)',
+      satellitePath: satellite
+        ? `socat pty, Iridium SBD emulator, ${satelliteDailyBytes} B/day budget`
+        : 'none (socat not installed: cellular only)',
       joinedDevices: stats.joinedDevices,
       uplinksSent: sent.size,
       uplinksStored,
@@ -181,7 +209,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       confirmedSent: stats.confirmedSent,
       acksReceived: stats.acksReceived,
       wrongTiming: stats.wrongTiming,
-      linkBytes: { cellular: cellular.bytesForwarded },
+      linkBytes: { cellular: cellular.bytesForwarded, ...(sat ? { satellite: satelliteBytes(sat) } : {}) },
+      ...(sat
+        ? {
+            satellite: {
+              moMessages: sat.moDelivered + sat.moDropped,
+              mtMessages: sat.mtDelivered,
+              moBytes: sat.moBytes,
+              mtBytes: sat.mtBytes,
+              lostMessages: sat.moDropped,
+              failedSessions: sat.failedSessions,
+              sessions: sat.sessions,
+              credits: sat.credits,
+              bundlesDelivered: bundles.filter((b) => b.source.startsWith('sbd:')).length,
+            },
+          }
+        : {}),
       linkCuts: cellular.cuts,
       durationMs: Date.now() - started,
       dataDir: options.keep ? root : undefined,

@@ -6,6 +6,7 @@ export interface DemoSummary {
   devices: number;
   simulatedHours: number;
   serialPath: string;
+  satellitePath: string;
   joinedDevices: number;
   uplinksSent: number;
   uplinksStored: number;
@@ -17,10 +18,29 @@ export interface DemoSummary {
   confirmedSent: number;
   acksReceived: number;
   wrongTiming: number;
+  /** Per link: `cellular`, and `satellite` (MO + MT bytes) when the modem emulator ran. */
   linkBytes: Record<string, number>;
   linkCuts: number;
+  /** The satellite link's traffic and cost, when the modem emulator ran. */
+  satellite?: SatelliteSummary;
   durationMs: number;
   dataDir: string | undefined;
+}
+
+export interface SatelliteSummary {
+  /** Messages sent in a session (delivered or lost on the way). */
+  moMessages: number;
+  mtMessages: number;
+  /** Bytes sent (MO) and received (MT); only MO bytes count against the gateway's budget. */
+  moBytes: number;
+  mtBytes: number;
+  lostMessages: number;
+  failedSessions: number;
+  sessions: number;
+  /** RockBLOCK credits (one per 50 bytes or part of it, per message). */
+  credits: number;
+  /** Bundles the regional node received whole over satellite. */
+  bundlesDelivered: number;
 }
 
 export interface Progress {
@@ -34,13 +54,15 @@ export interface Progress {
   bundlesVerified: number;
   linkUp: boolean;
   linkBytes: number;
+  satelliteBytes?: number;
 }
 
 export function progressLine(p: Progress): string {
   return (
     `[${p.phase}] t=${p.simulatedHours.toFixed(1).padStart(4)} h  joined ${p.joined}/${p.devices}  ` +
     `uplinks sent ${p.uplinksSent} (radio receptions ${p.uplinksReceived})  bundles sealed ${p.bundlesSealed} verified ${p.bundlesVerified}  ` +
-    `cellular ${p.linkUp ? 'up' : 'DOWN'} ${p.linkBytes} B`
+    `cellular ${p.linkUp ? 'up' : 'DOWN'} ${p.linkBytes} B` +
+    (p.satelliteBytes === undefined ? '' : `  satellite ${p.satelliteBytes} B`)
   );
 }
 
@@ -49,6 +71,7 @@ export function summaryTable(s: DemoSummary): string {
     ['devices (joined)', `${s.devices} (${s.joinedDevices} OTAA joined)`],
     ['simulated hours', s.simulatedHours],
     ['serial path', s.serialPath],
+    ['satellite link', s.satellitePath],
     ['uplinks sent by the farm', s.uplinksSent],
     ['uplinks stored on the gateway', s.uplinksStored],
     ['uplinks verified at the regional node', s.uplinksVerified],
@@ -59,8 +82,19 @@ export function summaryTable(s: DemoSummary): string {
     ['chain alerts at the regional node', s.chainAlerts],
     ...Object.entries(s.linkBytes).map(([k, v]): [string, string] => [
       `link bytes (${k})`,
-      `${v} (${s.linkCuts} cut(s))`,
+      k === 'cellular' ? `${v} (${s.linkCuts} cut(s))` : String(v),
     ]),
+    ...(s.satellite
+      ? ([
+          [
+            'satellite messages MO / MT (lost)',
+            `${s.satellite.moMessages} / ${s.satellite.mtMessages} (${s.satellite.lostMessages})`,
+          ],
+          ['satellite sessions (failed)', `${s.satellite.sessions} (${s.satellite.failedSessions})`],
+          ['satellite credits', s.satellite.credits],
+          ['bundles delivered by satellite', s.satellite.bundlesDelivered],
+        ] as [string, string | number][])
+      : []),
     ['wall-clock duration', `${(s.durationMs / 1000).toFixed(1)} s`],
     [
       'result',

@@ -173,7 +173,22 @@ export function renderConfig(config: FileConfig): string {
   );
   w.table('regional', 'Regional node that receives bundles. Without a url, bundles wait in the outbox.')
     .key('url', config.regional.url, 'Regional MQTT 5 broker.', 'mqtts://regional.example.org:8883')
-    .key('links', config.regional.links, `Links to try, in order: ${list(LINK_KINDS)}.`);
+    .key('links', config.regional.links, `Links to try, in order of preference: ${list(LINK_KINDS)}.`)
+    .key(
+      'sbd_path',
+      config.regional.sbd_path,
+      'Serial device of the Iridium SBD modem (9602/9603, e.g. RockBLOCK) for the "satellite" link.',
+    )
+    .key(
+      'sbd_baud',
+      config.regional.sbd_baud,
+      `Modem baud rate (9602/9603 default 19200): ${list(BAUD_RATES)}.`,
+    )
+    .key(
+      'satellite_daily_bytes',
+      config.regional.satellite_daily_bytes,
+      'Satellite bytes per UTC day (one credit per 50 bytes); alarms and commitments go first, then bundles.',
+    );
   w.table('metrics', 'Prometheus /metrics and the /status JSON used by `maverick status` and `doctor`.').key(
     'bind',
     formatHostPort(config.metrics.bind),

@@ -47,10 +47,12 @@ const backendField = z
 const serialPathAllowed = 'a device path, e.g. "/dev/maverick-concentrator" or "/dev/ttyACM0"';
 export const BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] as const;
 const baudAllowed = `one of ${BAUD_RATES.join(', ')}`;
-const baud = z
-  .number({ error: baudAllowed })
-  .refine((n) => (BAUD_RATES as readonly number[]).includes(n), { error: baudAllowed })
-  .default(115200);
+const baudWithDefault = (fallback: (typeof BAUD_RATES)[number]) =>
+  z
+    .number({ error: baudAllowed })
+    .refine((n) => (BAUD_RATES as readonly number[]).includes(n), { error: baudAllowed })
+    .default(fallback);
+const baud = baudWithDefault(115200);
 
 const radioSection = z.strictObject({
   backend: backendField.default(['semtech-udp']),
@@ -90,12 +92,20 @@ const sealerSection = z.strictObject({
 });
 
 const linkAllowed = `a list of ${LINK_KINDS.map((l) => `"${l}"`).join(', ')} without repeats`;
+/** The name hardware/udev gives an Iridium modem's USB-UART (doctor checks the same path). */
+export const DEFAULT_SBD_PATH = '/dev/maverick-satmodem';
 const regionalSection = z.strictObject({
   url: urlWithScheme(['mqtt', 'mqtts']).optional(),
   links: z
     .array(oneOf(LINK_KINDS), { error: linkAllowed })
     .refine((list) => new Set(list).size === list.length, { error: linkAllowed })
     .default(['mqtt']),
+  // The satellite link: an Iridium 9602/9603 SBD modem (e.g. RockBLOCK), used when "satellite" is in links.
+  sbd_path: nonEmpty(serialPathAllowed).default(DEFAULT_SBD_PATH),
+  // 9602/9603 ship at 19200 8N1 (Iridium ISU AT Command Reference, AT+IPR).
+  sbd_baud: baudWithDefault(19200),
+  // Satellite bytes per UTC day (RockBLOCK bills one credit per 50 bytes): ≥ one 340-byte message.
+  satellite_daily_bytes: intIn(340, 10_000_000, 'bytes').default(4000),
 });
 
 const metricsSection = z.strictObject({

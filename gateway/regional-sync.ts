@@ -1,0 +1,141 @@
+/**
+ * The gateway's way to the regional node: the outbox, the sync engine and its
+ * links in order of preference — MQTT over IP (bytes nearly free) and the
+ * Iridium SBD satellite link (340-byte messages, paid per credit).
+ *
+ * Priority and budget (kernel/outbox): only the first usable link sends, so
+ * while IP is up nothing is paid for twice. When IP is down the satellite link
+ * carries the outbox in its priority order — alarms, then daily commitments,
+ * then bundles, then diagnostics — until the satellite's daily byte budget
+ * (`satellite_daily_bytes`, persisted per UTC day) is spent; whatever is left
+ * waits for IP. A running satellite transmission stops at its next message
+ * once IP is back, and IP carries the whole item.
+ */
+import type { FarmDatabase } from '../kernel/db/farm-db.js';
+import type { LinkBudgetOptions } from '../kernel/outbox/budget.js';
+import { Outbox, RxdbOutboxStore, SyncEngine, type SyncLink } from '../kernel/outbox/index.js';
+import type { Logger } from '../proto/log.js';
+import { createMessageLink, createMqttLink } from './link/index.js';
+import { type OpenedModem, SatelliteModemSlot } from './satellite-modem-slot.js';
+
+export type RegionalLinkKind = 'mqtt' | 'satellite';
+
+export interface SatelliteSyncOptions {
+  /** Serial device of the SBD modem, e.g. /dev/maverick-satmodem. */
+  path: string;
+  baudRate?: number;
+  /** Satellite bytes per UTC day (default 4000). */
+  dailyBytes?: number;
+  /** How often the modem's signal is checked (and an absent modem looked for). Default 60 s. */
+  checkEveryMs?: number;
+  /** With an IP link: the first check waits for MQTT's first connect, at most this long (default 5 s). */
+  startDelayMs?: number;
+  /** Opens the modem; default `openSbdModem(path)`. */
+  open?: () => Promise<OpenedModem>;
+}
+
+export interface RegionalSyncOptions {
+  /** The regional MQTT broker; no IP link when absent. */
+  regionalUrl?: string;
+  credentials?: { username: string; password: string };
+  tls?: { caPath?: string; certPath?: string; keyPath?: string };
+  /** The satellite link; none when absent. */
+  satellite?: SatelliteSyncOptions;
+  /** Order of preference of the configured links (default IP first). */
+  order?: RegionalLinkKind[];
+  /** Resend an unacked item after this long (default 60 s). */
+  ackTimeoutMs?: number;
+}
+
+export interface RegionalSync {
+  readonly outbox: Outbox;
+  readonly engine: SyncEngine;
+  /** The satellite modem, when the satellite link is configured. */
+  readonly satellite?: SatelliteModemSlot;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_SATELLITE_DAILY_BYTES = 4000;
+
+export async function startRegionalSync(
+  db: FarmDatabase,
+  gatewayId: string,
+  options: RegionalSyncOptions,
+  logger: Logger,
+): Promise<RegionalSync> {
+  const store = new RxdbOutboxStore(db);
+  const outbox = await Outbox.open({ store, logger });
+  const lanes = new Map<RegionalLinkKind, { link: SyncLink; budget?: LinkBudgetOptions }>();
+  const closers: (() => Promise<void> | void)[] = [];
+  let ipLink: SyncLink | undefined;
+  if (options.regionalUrl) {
+    const link = createMqttLink({
+      url: options.regionalUrl,
+      gatewayId,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
+      logger,
+    });
+    closers.push(() => link.close());
+    lanes.set('mqtt', { link });
+    ipLink = link;
+  }
+  let slot: SatelliteModemSlot | undefined;
+  if (options.satellite) {
+    const sat = options.satellite;
+    const modem = new SatelliteModemSlot({
+      path: sat.path,
+      ...(sat.baudRate ? { baudRate: sat.baudRate } : {}),
+      ...(sat.open ? { open: sat.open } : {}),
+      logger,
+    });
+    slot = modem;
+    const link = createMessageLink({ transport: modem, store, name: 'satellite', logger });
+    // The first check waits for MQTT's first connect (or startDelayMs), so a restart with a full outbox
+    // sends it over IP instead of spending credits in the moment before MQTT is up.
+    let started = false;
+    const startChecks = () => {
+      if (started) return;
+      started = true;
+      clearTimeout(delay);
+      offIp?.();
+      link.start(sat.checkEveryMs ?? 60_000);
+    };
+    const delay = setTimeout(startChecks, ipLink ? (sat.startDelayMs ?? 5_000) : 0);
+    delay.unref();
+    const offIp = ipLink?.onState((up) => {
+      if (up) startChecks();
+    });
+    closers.push(async () => {
+      clearTimeout(delay);
+      offIp?.();
+      await link.close();
+      modem.close();
+    });
+    lanes.set('satellite', {
+      link,
+      budget: { dailyBytes: sat.dailyBytes ?? DEFAULT_SATELLITE_DAILY_BYTES },
+    });
+  }
+  const order = [...(options.order ?? []), 'mqtt', 'satellite'] as RegionalLinkKind[];
+  const links = [...new Set(order)].flatMap((kind) => {
+    const lane = lanes.get(kind);
+    return lane ? [lane] : [];
+  });
+  const engine = new SyncEngine({
+    outbox,
+    links,
+    ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
+    logger,
+  });
+  engine.start();
+  return {
+    outbox,
+    engine,
+    ...(slot ? { satellite: slot } : {}),
+    async stop() {
+      await engine.stop();
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
