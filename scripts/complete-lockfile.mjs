@@ -9,6 +9,7 @@
 // on this platform and never fetches them. Run after any `npm install` that
 // rewrites the lock:  node scripts/complete-lockfile.mjs package-lock.json
 import { readFileSync, writeFileSync } from 'node:fs';
+
 const file = process.argv[2] ?? 'package-lock.json';
 const lock = JSON.parse(readFileSync(file, 'utf8'));
 const v = lock.packages['node_modules/@biomejs/biome'].version;
@@ -25,7 +26,16 @@ const platforms = {
 for (const [name, [os, cpu, libc]] of Object.entries(platforms)) {
   const key = `node_modules/@biomejs/${name}`;
   if (lock.packages[key]) continue;
-  lock.packages[key] = { version: v, cpu, dev: true, license: 'MIT OR Apache-2.0', optional: true, os, ...(libc ? { libc } : {}), engines: { node: '>=14.21.3' } };
+  lock.packages[key] = {
+    version: v,
+    cpu,
+    dev: true,
+    license: 'MIT OR Apache-2.0',
+    optional: true,
+    os,
+    ...(libc ? { libc } : {}),
+    engines: { node: '>=14.21.3' },
+  };
 }
 // cbor-x (through @auth0/cose, a test-only dependency) names prebuilt cbor-extract binaries as
 // optional dependencies; the mirror has none of the version it asks for. cbor-x works without
@@ -47,6 +57,8 @@ if (extract?.optionalDependencies) {
     lock.packages[key] = { version, cpu, dev: true, license: 'MIT', optional: true, os };
   }
 }
-const sorted = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+const sorted = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+);
 lock.packages = sorted;
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
