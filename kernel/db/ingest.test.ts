@@ -57,6 +57,24 @@ describe('UplinkIngestor', () => {
     expect(await countUplinks(farm)).toBe(1);
   });
 
+  it('commits at once after an idle spell, then starts batches at most every maxDelayMs', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm, { maxBatch: 500, maxDelayMs: 800 });
+    // Idle store: the first record does not wait out the 60 s a fixed delay would impose on it.
+    const idle = new UplinkIngestor(farm, { maxBatch: 500, maxDelayMs: 60_000 });
+    await idle.store(record('00000000000000aa', 1));
+    expect(idle.counters.batches).toBe(1);
+    await ingest.store(record('0011223344556677', 1));
+    expect(ingest.counters.batches).toBe(1);
+    // Within maxDelayMs of the previous batch: these two wait and share one batch.
+    const second = ingest.store(record('0011223344556677', 2));
+    await new Promise((r) => setTimeout(r, 50));
+    const third = ingest.store(record('0011223344556677', 3));
+    await Promise.all([second, third]);
+    expect(ingest.counters).toMatchObject({ stored: 3, batches: 2 });
+    expect(await countUplinks(farm)).toBe(4);
+  });
+
   it('treats a re-stored uplink (same DevEUI and FCnt) as a no-op, not a duplicate', async () => {
     const farm = await open();
     const ingest = new UplinkIngestor(farm, { maxDelayMs: 5 });

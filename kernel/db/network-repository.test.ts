@@ -131,4 +131,41 @@ describe('RxdbNetworkRepository', () => {
     expect((await running.devicesByDevAddr('0000000a')).map((a) => a.device.devEui)).toEqual([device.devEui]);
     expect(await running.getDevice(device.devEui)).toEqual(device);
   });
+
+  it('writes a session over a version changed underneath it (another writer) by retrying against storage', async () => {
+    const farm = await open();
+    const repo = await RxdbNetworkRepository.open(farm);
+    await repo.putDevice(device);
+    const session = defaultDeviceSession(device, {
+      devAddr: '0000000b',
+      nwkSKey: '11'.repeat(16),
+      appSKey: '22'.repeat(16),
+    });
+    await repo.putSession(session);
+    const instance = farm.sessions.storageInstance;
+    const [stale] = await instance.findDocumentsById([device.devEui], true);
+    // Another process rewrites the session: the version the next write starts from is now stale.
+    await farm.sessions.upsert({
+      devEui: device.devEui,
+      devAddr: '0000000b',
+      record: { ...session, fCntUp: 40 } as unknown as Record<string, unknown>,
+      updatedAt: 1,
+    });
+    const original = instance.findDocumentsById.bind(instance);
+    let staleReads = 0;
+    instance.findDocumentsById = async (ids, withDeleted) => {
+      if (staleReads++ === 0 && stale) return [stale];
+      return original(ids, withDeleted);
+    };
+    await repo.putSession({ ...session, fCntUp: 41 });
+    instance.findDocumentsById = original;
+    const [stored] = await original([device.devEui], false);
+    expect(staleReads).toBe(1);
+    expect((stored?.record as { fCntUp?: number } | undefined)?.fCntUp).toBe(41);
+    // Three versions: the first write, the other writer's, and ours on top of it.
+    expect(stored?._rev.startsWith('3-')).toBe(true);
+    await repo.close();
+    const reopened = await RxdbNetworkRepository.open(farm);
+    expect((await reopened.getSession(device.devEui))?.fCntUp).toBe(41);
+  });
 });

@@ -17,12 +17,13 @@
  * in `uplinks`: a stored uplink is proof the counter got there, even if the
  * process died before the session write landed, so a replay of it is refused.
  */
-import { getChangedDocumentsSince } from 'rxdb';
+import { getChangedDocumentsSince, type RxDocumentData } from 'rxdb';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type { ActiveDevice, NetworkRepository } from '../ns/repository.js';
 import { cloneDevice, cloneSession, type Device, type DeviceSession } from '../ns/types.js';
 import type { FarmDatabase } from './farm-db.js';
 import { GroupCommit } from './group-commit.js';
+import type { SessionDoc } from './schemas.js';
 
 const JOIN_NONCE_KEY = (devEui: string) => `join-nonce|${devEui}`;
 const devNonceId = (devEui: string, nonce: number) => `${devEui}|${nonce}`;
@@ -30,6 +31,70 @@ const devNonceId = (devEui: string, nonce: number) => `${devEui}|${nonce}`;
 function deviceDevAddr(device: Device, session: DeviceSession | undefined): string {
   if (session) return session.devAddr;
   return device.activation.mode === 'abp' ? device.activation.devAddr : '';
+}
+
+/** Attempts at a session batch whose stored versions another process keeps changing (409) before giving up. */
+const SESSION_WRITE_ATTEMPTS = 3;
+
+/**
+ * Writes the latest state of each device's session in one storage transaction.
+ *
+ * Not `bulkUpsert`: for documents that exist (every session after the first
+ * uplink) RxDB's upsert first runs a failing insert of all of them, then one
+ * incremental write per document queue, building an RxDocument for each —
+ * about three transactions and most of the CPU of a session batch. Here the
+ * stored versions are read once and the batch is written as updates of them
+ * through the collection's (wrapped) storage instance, which sets revisions
+ * and timestamps and emits the change events as any RxDB write does. A 409
+ * (someone else wrote in between) is retried against the version in storage.
+ */
+async function writeSessions(db: FarmDatabase, items: readonly DeviceSession[]): Promise<void> {
+  // The latest state per device wins within one transaction.
+  const latest = new Map(items.map((s) => [s.devEui, s]));
+  const now = Date.now();
+  const instance = db.sessions.storageInstance;
+  const stored = new Map<string, RxDocumentData<SessionDoc>>();
+  for (const doc of await instance.findDocumentsById([...latest.keys()], true)) stored.set(doc.devEui, doc);
+  let pending = [...latest.values()];
+  for (let attempt = 0; attempt < SESSION_WRITE_ATTEMPTS && pending.length > 0; attempt++) {
+    const rows = pending.map((s) => {
+      const previous = stored.get(s.devEui);
+      const document: RxDocumentData<SessionDoc> = {
+        devEui: s.devEui,
+        devAddr: s.devAddr,
+        record: s as unknown as Record<string, unknown>,
+        updatedAt: now,
+        _deleted: false,
+        _attachments: {},
+        // Revision and write time are set by RxDB's storage wrapper.
+        _meta: { lwt: now },
+        _rev: previous?._rev ?? '',
+      };
+      return previous ? { previous, document } : { document };
+    });
+    const result = await instance.bulkWrite(rows, 'maverick-session-write');
+    const conflicted = new Set<string>();
+    for (const error of result.error) {
+      if (error.status === 409 && error.documentInDb) {
+        stored.set(error.documentId, error.documentInDb);
+        conflicted.add(error.documentId);
+        continue;
+      }
+      throw new MaverickError(
+        ErrorCode.StoreIo,
+        `session write of ${error.documentId} failed with status ${error.status}`,
+        { context: { error } },
+      );
+    }
+    pending = pending.filter((s) => conflicted.has(s.devEui));
+  }
+  if (pending.length > 0) {
+    throw new MaverickError(
+      ErrorCode.StoreConflict,
+      `sessions of ${pending.map((s) => s.devEui).join(', ')} kept changing underneath; not written`,
+      { hint: 'another process is writing sessions of the same devices; stop it and retry' },
+    );
+  }
 }
 
 export class RxdbNetworkRepository implements NetworkRepository {
@@ -41,19 +106,7 @@ export class RxdbNetworkRepository implements NetworkRepository {
   private checkpoints: { devices?: unknown; sessions?: unknown } = {};
 
   private constructor(private readonly db: FarmDatabase) {
-    this.sessionWrites = new GroupCommit(async (items) => {
-      // The latest state per device wins within one transaction.
-      const latest = new Map(items.map((s) => [s.devEui, s]));
-      const now = Date.now();
-      await db.sessions.bulkUpsert(
-        [...latest.values()].map((s) => ({
-          devEui: s.devEui,
-          devAddr: s.devAddr,
-          record: s as unknown as Record<string, unknown>,
-          updatedAt: now,
-        })),
-      );
-    });
+    this.sessionWrites = new GroupCommit((items) => writeSessions(db, items));
   }
 
   static async open(db: FarmDatabase): Promise<RxdbNetworkRepository> {

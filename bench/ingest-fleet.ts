@@ -1,0 +1,109 @@
+/**
+ * The ingest bench's field: a fake radio, an ABP fleet with Cayenne LPP
+ * payloads as pre-built frames, and gateway/runtime.ts's uplink-to-record
+ * mapping (not exported there).
+ */
+import { EventEmitter } from 'node:events';
+import { encodeCayenneLpp } from '../kernel/codec/index.js';
+import type { UplinkRecord } from '../kernel/db/ingest.js';
+import type { ProcessedUplink } from '../kernel/ns/index.js';
+import { TestDevice } from '../kernel/ns/test-device.test-helpers.js';
+import type { RadioBackend, RadioBackendEvents, RxMetadata, TxAck, TxRequest } from '../proto/radio.js';
+
+/** The smallest RadioBackend: emits what it is given, acknowledges every transmission. */
+export class BenchRadio extends EventEmitter implements RadioBackend {
+  readonly kind = 'semtech-udp' as const;
+  readonly capabilities = { downlink: true, timedDownlink: true };
+  readonly state = 'up' as const;
+  private transmissions = 0;
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async schedule(tx: TxRequest): Promise<TxAck> {
+    this.transmissions++;
+    return { gatewayEui: tx.gatewayEui, status: 'OK', id: tx.id };
+  }
+  counters(): Readonly<Record<string, number>> {
+    return { transmissions: this.transmissions };
+  }
+  override on<K extends keyof RadioBackendEvents>(
+    event: K,
+    listener: (...args: RadioBackendEvents[K]) => void,
+  ): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+  override off<K extends keyof RadioBackendEvents>(
+    event: K,
+    listener: (...args: RadioBackendEvents[K]) => void,
+  ): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
+  }
+}
+
+export const rx: RxMetadata = {
+  gatewayEui: 'aa555a0000000001',
+  tmst: 1_000_000,
+  frequencyHz: 868_100_000,
+  channel: 0,
+  rfChain: 0,
+  dataRate: { modulation: 'LORA', spreadingFactor: 7, bandwidthKHz: 125 },
+  codingRate: '4/5',
+  rssi: -60,
+  snr: 9,
+  backend: 'semtech-udp',
+};
+
+export interface FleetDevice {
+  devEui: string;
+  devAddr: string;
+  nwkSKey: string;
+  appSKey: string;
+}
+
+export function fleetDevice(i: number): FleetDevice {
+  const hex = i.toString(16).padStart(4, '0');
+  return {
+    devEui: `ee00000000${hex}`.padStart(16, '0'),
+    devAddr: `2602${hex}`,
+    nwkSKey: hex.repeat(8),
+    appSKey: hex.padStart(32, 'b'),
+  };
+}
+
+/** Frames interleaved across devices, each device counting up from 0. */
+export function buildFrames(devices: FleetDevice[], framesPerDevice: number): Uint8Array[] {
+  // A soil probe: temperature, humidity, analog input, GPS (Cayenne LPP, 22 bytes).
+  const payload = encodeCayenneLpp({
+    temperatureSensor: { '1': 21.5 },
+    humiditySensor: { '2': 48 },
+    analogInput: { '3': 3.3 },
+    gpsLocation: { '4': { latitude: 52.3702, longitude: 4.8952, altitude: 2 } },
+  });
+  const testDevices = devices.map((d) => TestDevice.abp(d.devEui, d.devAddr, d.nwkSKey, d.appSKey));
+  const frames: Uint8Array[] = [];
+  for (let n = 0; n < framesPerDevice; n++)
+    for (const d of testDevices) frames.push(d.uplink({ fPort: 2, payload }));
+  return frames;
+}
+
+/** gateway/runtime.ts's mapping of a processed uplink onto the store's record. */
+export function toRecord(up: ProcessedUplink): UplinkRecord {
+  return {
+    devEui: up.device.devEui,
+    devAddr: up.devAddr,
+    applicationId: up.device.applicationId,
+    fCnt: up.fCnt,
+    ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
+    confirmed: up.confirmed,
+    adr: up.adr,
+    dr: up.dr,
+    phyPayload: up.phyPayload,
+    data: up.data,
+    ...(up.object ? { object: up.object } : {}),
+    ...(up.errors.length ? { codecErrors: up.errors } : {}),
+    rxInfo: up.rxInfo,
+    frequencyHz: up.txInfo.frequencyHz,
+    receivedAtMs: Date.parse(up.time) || Date.now(),
+    time: up.time,
+    timeSource: up.timeSource,
+  };
+}
