@@ -10,14 +10,12 @@ import {
   farmCollections,
   type KvDoc,
   type PlotDoc,
-  type ReadingDoc,
   type SessionDoc,
   type UplinkDoc,
 } from './schemas.js';
 
 export interface FarmCollections {
   uplinks: RxCollection<UplinkDoc>;
-  readings: RxCollection<ReadingDoc>;
   devices: RxCollection<DeviceDoc>;
   sessions: RxCollection<SessionDoc>;
   devnonces: RxCollection<DevNonceDoc>;

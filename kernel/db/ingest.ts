@@ -14,16 +14,17 @@
  * `store()` resolves only after the batch that holds the record has
  * committed: an uplink counts as stored, and may be published, only then.
  *
- * Readings are written before their uplinks: the uplink document is the
- * commit marker, so a crash between the two leaves readings that a retry
- * re-inserts idempotently (409 = already there), never an uplink without them.
+ * An uplink's readings (its decoded fields as fixed-point integers) live in
+ * the uplink document itself, so a batch is exactly one write: a crash either
+ * kept the whole uplink with its readings or nothing of it, and a retry
+ * re-inserts idempotently (409 = already there).
  */
 import type { RxCollection } from 'rxdb';
 import { describeError, ErrorCode, isMaverickError, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import type { FarmDatabase } from './farm-db.js';
 import { readingsFromObject } from './fixed-point.js';
-import { type ReadingDoc, readingId, UNSEALED, type UplinkDoc, uplinkId } from './schemas.js';
+import { UNSEALED, type UplinkDoc, uplinkId } from './schemas.js';
 
 export interface UplinkRecord {
   devEui: string;
@@ -54,7 +55,6 @@ export interface IngestOptions {
 
 interface Pending {
   uplink: UplinkDoc;
-  readings: ReadingDoc[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -93,25 +93,9 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
   if (rec.object) doc.object = JSON.parse(JSON.stringify(rec.object)) as Record<string, unknown>;
   if (rec.codecErrors?.length) doc.codecErrors = rec.codecErrors;
   if (rec.plotId) doc.plotId = rec.plotId;
+  const readings = readingsFromObject(rec.object);
+  if (readings.length) doc.readings = readings;
   return doc;
-}
-
-export function toReadingDocs(rec: UplinkRecord): ReadingDoc[] {
-  return readingsFromObject(rec.object).map((r) => {
-    const doc: ReadingDoc = {
-      id: readingId(rec.devEui, rec.fCnt, r.field),
-      devEui: rec.devEui,
-      fCnt: rec.fCnt,
-      field: r.field,
-      value: r.value,
-      scale: r.scale,
-      receivedAt: rec.receivedAtMs,
-      timeSource: rec.timeSource,
-      sealedSeq: UNSEALED,
-    };
-    if (rec.plotId) doc.plotId = rec.plotId;
-    return doc;
-  });
 }
 
 export class UplinkIngestor {
@@ -141,7 +125,7 @@ export class UplinkIngestor {
       return Promise.reject(new MaverickError(ErrorCode.StoreClosed, 'uplink store is closed'));
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ uplink: toUplinkDoc(rec), readings: toReadingDocs(rec), resolve, reject });
+      this.queue.push({ uplink: toUplinkDoc(rec), resolve, reject });
       if (this.queue.length >= this.maxBatch) this.kick();
       else if (!this.timer) {
         const wait = Math.max(0, this.lastBatchStartMs + this.maxDelayMs - performance.now());
@@ -176,10 +160,6 @@ export class UplinkIngestor {
 
   private async commit(batch: Pending[]): Promise<void> {
     try {
-      await insertIgnoringDuplicates(
-        this.db.readings,
-        batch.flatMap((p) => p.readings),
-      );
       const duplicates = await insertIgnoringDuplicates(
         this.db.uplinks,
         batch.map((p) => p.uplink),

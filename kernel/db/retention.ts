@@ -49,12 +49,7 @@ async function dropUplinks(db: FarmDatabase, seqs: number[], beforeMs: number | 
   if (beforeMs !== undefined) selector.receivedAt = { $lt: beforeMs };
   const docs = await db.uplinks.find({ selector, sort: [{ receivedAt: 'asc' }], limit }).exec();
   if (docs.length === 0) return { uplinks: 0, readings: 0 };
-  let readings = 0;
-  for (const up of docs) {
-    const rs = await db.readings.find({ selector: { devEui: up.devEui, fCnt: up.fCnt } }).exec();
-    readings += rs.length;
-    await db.readings.bulkRemove(rs.map((r) => r.id));
-  }
+  const readings = docs.reduce((n, d) => n + (d.readings?.length ?? 0), 0);
   await db.uplinks.bulkRemove(docs.map((d) => d.id));
   return { uplinks: docs.length, readings };
 }

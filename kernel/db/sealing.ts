@@ -29,19 +29,6 @@ export class FarmUplinkSource implements UplinkSource {
     const uplinks = await this.db.uplinks
       .find({ selector: { sealedSeq: UNSEALED }, sort: [{ sealedSeq: 'asc' }, { receivedAt: 'asc' }], limit })
       .exec();
-    if (uplinks.length === 0) return [];
-    const from = uplinks[0]!.receivedAt;
-    const to = uplinks[uplinks.length - 1]!.receivedAt;
-    const readings = await this.db.readings
-      .find({ selector: { sealedSeq: UNSEALED, receivedAt: { $gte: from, $lte: to } } })
-      .exec();
-    const byUplink = new Map<string, { field: string; scale: number; value: number }[]>();
-    for (const r of readings) {
-      const key = `${r.devEui}|${r.fCnt}`;
-      const list = byUplink.get(key) ?? [];
-      if (list.length === 0) byUplink.set(key, list);
-      list.push({ field: r.field, scale: r.scale, value: r.value });
-    }
     return uplinks.map((u) => ({
       id: u.id,
       devEui: u.devEui,
@@ -49,9 +36,9 @@ export class FarmUplinkSource implements UplinkSource {
       receivedAt: u.receivedAt,
       timeSource: u.timeSource,
       plotId: u.plotId ?? null,
-      readings: (byUplink.get(`${u.devEui}|${u.fCnt}`) ?? []).sort((a, b) =>
-        a.field < b.field ? -1 : a.field > b.field ? 1 : 0,
-      ),
+      readings: (u.readings ?? [])
+        .map((r) => ({ field: r.field, scale: r.scale, value: r.value }))
+        .sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0)),
     }));
   }
 
@@ -93,14 +80,9 @@ export class FarmBundleSink implements BundleSink {
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       const uplinks = await this.db.uplinks.findByIds(chunk).exec();
-      const docs = [...uplinks.values()];
-      const readings = await this.db.readings
-        .find({ selector: { sealedSeq: UNSEALED, devEui: { $in: [...new Set(docs.map((d) => d.devEui))] } } })
-        .exec();
-      const sealedKeys = new Set(docs.map((d) => `${d.devEui}|${d.fCnt}`));
-      const toSeal = readings.filter((r) => sealedKeys.has(`${r.devEui}|${r.fCnt}`));
-      await this.db.readings.bulkUpsert(toSeal.map((r) => ({ ...r.toMutableJSON(), sealedSeq: bundle.seq })));
-      await this.db.uplinks.bulkUpsert(docs.map((d) => ({ ...d.toMutableJSON(), sealedSeq: bundle.seq })));
+      await this.db.uplinks.bulkUpsert(
+        [...uplinks.values()].map((d) => ({ ...d.toMutableJSON(), sealedSeq: bundle.seq })),
+      );
     }
     this.onCommitted?.(bundle);
   }
