@@ -5,8 +5,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { encodeCayenneLpp } from '../kernel/codec/index.js';
-import type { UplinkRecord } from '../kernel/db/ingest.js';
-import type { ProcessedUplink } from '../kernel/ns/index.js';
 import { TestDevice } from '../kernel/ns/test-device.test-helpers.js';
 import type { RadioBackend, RadioBackendEvents, RxMetadata, TxAck, TxRequest } from '../proto/radio.js';
 
@@ -83,27 +81,4 @@ export function buildFrames(devices: FleetDevice[], framesPerDevice: number): Ui
   for (let n = 0; n < framesPerDevice; n++)
     for (const d of testDevices) frames.push(d.uplink({ fPort: 2, payload }));
   return frames;
-}
-
-/** gateway/runtime.ts's mapping of a processed uplink onto the store's record. */
-export function toRecord(up: ProcessedUplink): UplinkRecord {
-  return {
-    devEui: up.device.devEui,
-    devAddr: up.devAddr,
-    applicationId: up.device.applicationId,
-    fCnt: up.fCnt,
-    ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
-    confirmed: up.confirmed,
-    adr: up.adr,
-    dr: up.dr,
-    phyPayload: up.phyPayload,
-    data: up.data,
-    ...(up.object ? { object: up.object } : {}),
-    ...(up.errors.length ? { codecErrors: up.errors } : {}),
-    rxInfo: up.rxInfo,
-    frequencyHz: up.txInfo.frequencyHz,
-    receivedAtMs: Date.parse(up.time) || Date.now(),
-    time: up.time,
-    timeSource: up.timeSource,
-  };
 }

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodecRunner } from '../kernel/codec/index.js';
 import { openFarmDatabase } from '../kernel/db/farm-db.js';
-import { toUplinkDoc, UplinkIngestor, type UplinkRecord } from '../kernel/db/ingest.js';
+import { toUplinkDoc, UplinkIngestor, type UplinkRecord, uplinkRecordOf } from '../kernel/db/ingest.js';
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
 import { NetworkServer } from '../kernel/ns/index.js';
 import { addDevice } from '../kernel/ns/registry.js';
@@ -29,7 +29,7 @@ import type { SynchronousMode } from '../kernel/store/sqlite-driver.js';
 import { decodePhy, decryptFrmPayload, verifyDataMic } from '../proto/lorawan/index.js';
 import type { RadioUplink } from '../proto/radio.js';
 import type { BenchFigure } from './figure.js';
-import { BenchRadio, buildFrames, type FleetDevice, fleetDevice, rx, toRecord } from './ingest-fleet.js';
+import { BenchRadio, buildFrames, type FleetDevice, fleetDevice, rx } from './ingest-fleet.js';
 
 /** Fleet shape; override with MAVERICK_INGEST_DEVICES / MAVERICK_INGEST_FRAMES when profiling. */
 const DEVICES = Number(process.env.MAVERICK_INGEST_DEVICES ?? 200);
@@ -94,7 +94,7 @@ async function runPipeline(
       };
     },
     beforePublish: (up) => {
-      const record = toRecord(up);
+      const record = uplinkRecordOf(up);
       records.push(record);
       return ingestor.store(record);
     },

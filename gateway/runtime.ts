@@ -13,9 +13,9 @@ import { mkdirSync } from 'node:fs';
 import type { Sealer } from '../kernel/bundle/sealer.js';
 import { CodecRunner } from '../kernel/codec/index.js';
 import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
-import { UplinkIngestor } from '../kernel/db/ingest.js';
+import { UplinkIngestor, uplinkRecordOf } from '../kernel/db/ingest.js';
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
-import { NetworkServer, type ProcessedUplink } from '../kernel/ns/index.js';
+import { NetworkServer } from '../kernel/ns/index.js';
 import type { Outbox, SyncEngine } from '../kernel/outbox/index.js';
 import { getRxStorageSqlite } from '../kernel/store/rx-storage-sqlite.js';
 import type { SynchronousMode } from '../kernel/store/sqlite-driver.js';
@@ -91,30 +91,6 @@ export interface GatewayRuntime {
   readonly broker?: { host: string; port: number };
   counters(): Record<string, number>;
   stop(): Promise<void>;
-}
-
-/** Turns a processed uplink into the store's record. */
-function toRecord(up: ProcessedUplink) {
-  return {
-    devEui: up.device.devEui,
-    devAddr: up.devAddr,
-    applicationId: up.device.applicationId,
-    fCnt: up.fCnt,
-    ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
-    confirmed: up.confirmed,
-    adr: up.adr,
-    dr: up.dr,
-    phyPayload: up.phyPayload,
-    data: up.data,
-    ...(up.object ? { object: up.object } : {}),
-    ...(up.errors.length ? { codecErrors: up.errors } : {}),
-    rxInfo: up.rxInfo,
-    frequencyHz: up.txInfo.frequencyHz,
-    receivedAtMs: Date.parse(up.time) || Date.now(),
-    time: up.time,
-    timeSource: up.timeSource,
-    ...(up.device.plotId ? { plotId: up.device.plotId } : {}),
-  };
 }
 
 export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
@@ -195,7 +171,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
         };
       },
       // The store commits the uplink before its event is published (issue 4).
-      beforePublish: (up) => ingestor.store(toRecord(up)),
+      beforePublish: (up) => ingestor.store(uplinkRecordOf(up)),
     });
 
     const publish = (event: OutgoingEvent | undefined) => {

@@ -22,6 +22,7 @@
 import type { RxCollection } from 'rxdb';
 import { describeError, ErrorCode, isMaverickError, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
+import type { ProcessedUplink } from '../ns/uplink-types.js';
 import type { FarmDatabase } from './farm-db.js';
 import { readingsFromObject } from './fixed-point.js';
 import { UNSEALED, type UplinkDoc, uplinkId } from './schemas.js';
@@ -96,6 +97,31 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
   const readings = readingsFromObject(rec.object);
   if (readings.length) doc.readings = readings;
   return doc;
+}
+
+/** The store's record of an uplink the network server processed. */
+export function uplinkRecordOf(up: ProcessedUplink): UplinkRecord {
+  return {
+    devEui: up.device.devEui,
+    devAddr: up.devAddr,
+    applicationId: up.device.applicationId,
+    fCnt: up.fCnt,
+    ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
+    confirmed: up.confirmed,
+    adr: up.adr,
+    dr: up.dr,
+    phyPayload: up.phyPayload,
+    data: up.data,
+    ...(up.object ? { object: up.object } : {}),
+    ...(up.errors.length ? { codecErrors: up.errors } : {}),
+    rxInfo: up.rxInfo,
+    frequencyHz: up.txInfo.frequencyHz,
+    // GPS time when a receiver had it, else the host clock (the record says which).
+    receivedAtMs: Date.parse(up.time) || Date.now(),
+    time: up.time,
+    timeSource: up.timeSource,
+    ...(up.device.plotId ? { plotId: up.device.plotId } : {}),
+  };
 }
 
 export class UplinkIngestor {
