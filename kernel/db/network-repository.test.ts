@@ -4,7 +4,7 @@ import { defaultDeviceSession } from '../ns/session.js';
 import type { Device } from '../ns/types.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
 import { UplinkIngestor } from './ingest.js';
-import { RxdbNetworkRepository } from './network-repository.js';
+import { onlyUplinkProgress, RxdbNetworkRepository } from './network-repository.js';
 
 const device: Device = {
   devEui: '0102030405060708',
@@ -76,7 +76,10 @@ describe('RxdbNetworkRepository', () => {
       nwkSKey: '11'.repeat(16),
       appSKey: '22'.repeat(16),
     });
-    await Promise.all(Array.from({ length: 50 }, (_, i) => repo.putSession({ ...base, fCntUp: i })));
+    // Downlink-counter changes are written through: these go out as group commits.
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => repo.putSession({ ...base, fCntUp: i, nFCntDown: i + 1 })),
+    );
     const stored = await farm.sessions.findOne(device.devEui).exec();
     expect((stored!.toJSON().record as { fCntUp: number }).fCntUp).toBe(49);
   });
@@ -157,7 +160,7 @@ describe('RxdbNetworkRepository', () => {
       if (staleReads++ === 0 && stale) return [stale];
       return original(ids, withDeleted);
     };
-    await repo.putSession({ ...session, fCntUp: 41 });
+    await repo.putSession({ ...session, fCntUp: 41, nFCntDown: 1 }); // written through
     instance.findDocumentsById = original;
     const [stored] = await original([device.devEui], false);
     expect(staleReads).toBe(1);
@@ -167,5 +170,52 @@ describe('RxdbNetworkRepository', () => {
     await repo.close();
     const reopened = await RxdbNetworkRepository.open(farm);
     expect((await reopened.getSession(device.devEui))?.fCntUp).toBe(41);
+  });
+
+  it('writes uplink progress behind, but the downlink counter and new sessions through', async () => {
+    const farm = await open();
+    const repo = await RxdbNetworkRepository.open(farm, { writeBehindMs: 100 });
+    await repo.putDevice(device);
+    const session = defaultDeviceSession(device, {
+      devAddr: '00000001',
+      nwkSKey: '11'.repeat(16),
+      appSKey: '22'.repeat(16),
+    });
+    const stored = async () =>
+      (await farm.sessions.findOne(device.devEui).exec())?.toJSON().record as unknown as
+        | typeof session
+        | undefined;
+
+    await repo.putSession(session); // a new session: written through
+    expect((await stored())?.devAddr).toBe('00000001');
+
+    await repo.putSession({ ...session, fCntUp: 5, adrHistory: [{ fCnt: 5, maxSnr: 7, gwCnt: 1 }] });
+    expect((await repo.getSession(device.devEui))?.fCntUp).toBe(5); // readers see it at once
+    expect((await stored())?.fCntUp).toBeUndefined(); // the disk gets it behind…
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await stored())?.fCntUp).toBe(5); // …within writeBehindMs
+
+    await repo.putSession({ ...session, fCntUp: 6, nFCntDown: 1 }); // the downlink counter: through
+    expect(await stored()).toMatchObject({ fCntUp: 6, nFCntDown: 1 });
+
+    await repo.putSession({ ...session, fCntUp: 7, nFCntDown: 1 });
+    await repo.close(); // close flushes what waits behind
+    expect((await stored())?.fCntUp).toBe(7);
+  });
+
+  it('tells uplink progress from other session changes', () => {
+    const base = defaultDeviceSession(device, {
+      devAddr: '00000001',
+      nwkSKey: '11'.repeat(16),
+      appSKey: '22'.repeat(16),
+    });
+    expect(
+      onlyUplinkProgress(base, { ...base, fCntUp: 9, adrHistory: [{ fCnt: 9, maxSnr: 1, gwCnt: 1 }] }),
+    ).toBe(true);
+    expect(onlyUplinkProgress(undefined, base)).toBe(false);
+    expect(onlyUplinkProgress(base, { ...base, nFCntDown: base.nFCntDown + 1 })).toBe(false);
+    expect(onlyUplinkProgress(base, { ...base, dr: base.dr + 1 })).toBe(false);
+    expect(onlyUplinkProgress(base, { ...base, pendingMac: [{ cid: 'DevStatusReq' }] })).toBe(false);
+    expect(onlyUplinkProgress(base, { ...base, devAddr: '00000002' })).toBe(false);
   });
 });

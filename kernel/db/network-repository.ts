@@ -4,9 +4,14 @@
  *
  * Reads come from an in-memory copy loaded at open (a farm has hundreds of
  * devices, not millions), so the uplink path never waits for the disk to read.
- * Writes are durable before they resolve. Session updates — one per uplink —
- * go through a group commit, so under load one transaction (one fsync) carries
- * many devices' counters instead of one each.
+ * Writes are durable before they resolve, with one exception: a session
+ * update that only records uplink progress (the uplink counter and the ADR
+ * SNR history) is written behind, within `writeBehindMs`. It needs no
+ * write-through: the stored uplink is the durable proof of the counter, and
+ * the counter is rebuilt from stored uplinks at open (below). Everything else
+ * — a new session, the downlink counter (reusing it would reuse keystream),
+ * MAC state, data rate — is written through a group commit, so under load one
+ * transaction (one fsync) carries many devices' sessions instead of one each.
  *
  * Another process (the `maverick device` CLI) may register devices while the
  * gateway runs: a lookup that misses the in-memory copy pulls the changes
@@ -97,20 +102,43 @@ async function writeSessions(db: FarmDatabase, items: readonly DeviceSession[]):
   }
 }
 
+/** True when `next` differs from `prev` only in what an accepted uplink advances by itself. */
+export function onlyUplinkProgress(prev: DeviceSession | undefined, next: DeviceSession): boolean {
+  if (!prev || prev.devAddr !== next.devAddr || prev.nFCntDown !== next.nFCntDown) return false;
+  const strip = (s: DeviceSession) => JSON.stringify({ ...s, fCntUp: 0, adrHistory: [] });
+  return strip(prev) === strip(next);
+}
+
+export interface RxdbNetworkRepositoryOptions {
+  /** How long uplink-progress-only session updates may wait before they are written (default 200 ms). */
+  writeBehindMs?: number;
+}
+
 export class RxdbNetworkRepository implements NetworkRepository {
   private readonly devices = new Map<string, Device>();
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly sessionWrites: GroupCommit<DeviceSession>;
+  /** Sessions changed only by uplink progress, waiting for the next write-behind flush. */
+  private readonly behind = new Map<string, DeviceSession>();
+  private behindTimer: NodeJS.Timeout | undefined;
+  private readonly writeBehindMs: number;
   private closed = false;
   private lastPullMs = 0;
   private checkpoints: { devices?: unknown; sessions?: unknown } = {};
 
-  private constructor(private readonly db: FarmDatabase) {
+  private constructor(
+    private readonly db: FarmDatabase,
+    options: RxdbNetworkRepositoryOptions,
+  ) {
     this.sessionWrites = new GroupCommit((items) => writeSessions(db, items));
+    this.writeBehindMs = options.writeBehindMs ?? 200;
   }
 
-  static async open(db: FarmDatabase): Promise<RxdbNetworkRepository> {
-    const repo = new RxdbNetworkRepository(db);
+  static async open(
+    db: FarmDatabase,
+    options: RxdbNetworkRepositoryOptions = {},
+  ): Promise<RxdbNetworkRepository> {
+    const repo = new RxdbNetworkRepository(db, options);
     // Start the cross-process change feed after everything loaded below.
     await repo.pullChanges(true);
     for (const doc of await db.devices.find().exec()) {
@@ -226,6 +254,7 @@ export class RxdbNetworkRepository implements NetworkRepository {
   async removeDevice(devEui: string): Promise<boolean> {
     this.assertOpen();
     if (!this.devices.has(devEui)) return false;
+    this.behind.delete(devEui);
     await this.sessionWrites.idle();
     const nonces = await this.db.devnonces.find({ selector: { devEui } }).exec();
     await this.db.devnonces.bulkRemove(nonces.map((n) => n.id));
@@ -245,8 +274,31 @@ export class RxdbNetworkRepository implements NetworkRepository {
   async putSession(session: DeviceSession): Promise<void> {
     this.assertOpen();
     const copy = cloneSession(session);
+    const previous = this.sessions.get(copy.devEui);
     this.sessions.set(copy.devEui, copy);
+    if (onlyUplinkProgress(previous, copy)) {
+      this.behind.set(copy.devEui, copy);
+      this.behindTimer ??= setTimeout(() => void this.flushBehind(), this.writeBehindMs);
+      return;
+    }
+    // Written through: it also carries any uplink progress still waiting behind.
+    this.behind.delete(copy.devEui);
     await this.sessionWrites.submit(copy);
+  }
+
+  /** Writes the sessions waiting behind; a failed write leaves them waiting for the next flush. */
+  private async flushBehind(): Promise<void> {
+    this.behindTimer = undefined;
+    const items = [...this.behind.values()];
+    this.behind.clear();
+    if (items.length === 0) return;
+    try {
+      await Promise.all(items.map((s) => this.sessionWrites.submit(s)));
+    } catch {
+      for (const s of items)
+        if (!this.behind.has(s.devEui) && this.sessions.get(s.devEui) === s) this.behind.set(s.devEui, s);
+      if (!this.closed) this.behindTimer ??= setTimeout(() => void this.flushBehind(), this.writeBehindMs);
+    }
   }
 
   async hasDevNonce(devEui: string, devNonce: number): Promise<boolean> {
@@ -274,6 +326,8 @@ export class RxdbNetworkRepository implements NetworkRepository {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.behindTimer) clearTimeout(this.behindTimer);
+    await this.flushBehind();
     await this.sessionWrites.idle();
     this.closed = true;
   }
