@@ -139,6 +139,19 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
         const sealed = await runtime.sealer.sealNow();
         return sealed.map((b) => ({ seq: b.seq, uplinks: b.uplinks, bytes: b.cose.length }));
       },
+      // Commit the day of the latest sealed bundle now (a day is otherwise committed once a later day starts).
+      '/commit': async () => {
+        if (!runtime?.commitments) throw new Error('sealing is disabled (no gateway key)');
+        const latest = await runtime.db.bundles
+          .findOne({ selector: { kind: 'bundle' }, sort: [{ id: 'desc' }] })
+          .exec();
+        if (!latest) return [];
+        const made = await runtime.commitments.commitDay(Math.floor(latest.toMs / 86_400_000));
+        await runtime.outbox?.refresh();
+        return made
+          ? [{ day: made.day, bundles: made.bundles, uplinks: made.uplinks, bytes: made.cose.length }]
+          : [];
+      },
     },
   });
   try {

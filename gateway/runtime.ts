@@ -12,6 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Sealer } from '../kernel/bundle/sealer.js';
 import { CodecRunner } from '../kernel/codec/index.js';
+import type { DailyCommitments } from '../kernel/db/commitments.js';
 import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
 import { UplinkIngestor, uplinkRecordOf } from '../kernel/db/ingest.js';
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
@@ -37,7 +38,7 @@ import {
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
 import { type RegionalSyncOptions, startRegionalSync } from './regional-sync.js';
 import type { SatelliteModemSlot } from './satellite-modem-slot.js';
-import { createSealer, type SealingOptions } from './sealing.js';
+import { createDailyCommitments, createSealer, type SealingOptions } from './sealing.js';
 import { storeDirectory } from './store-access.js';
 
 export type MqttRuntimeOptions =
@@ -82,6 +83,8 @@ export interface GatewayRuntime {
   readonly publisher: EventPublisher;
   /** Present when sealing is configured and the gateway key exists. */
   readonly sealer?: Sealer;
+  /** Present with the sealer: signs one commitment per UTC day of sealed bundles. */
+  readonly commitments?: DailyCommitments;
   /** Present when sync is configured. */
   readonly outbox?: Outbox;
   readonly sync?: SyncEngine;
@@ -237,9 +240,17 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
     }
 
     let sealer: Sealer | undefined;
+    let commitments: DailyCommitments | undefined;
     if (options.sealing) {
       try {
         const onSealed = options.sealing.onSealed;
+        const daily = await createDailyCommitments(
+          options.dataDir,
+          db,
+          options.gatewayId,
+          options.sealing.scope,
+        );
+        commitments = daily;
         sealer = await createSealer(
           options.dataDir,
           db,
@@ -247,11 +258,15 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
           {
             ...options.sealing,
             // The sink wrote the bundle as a pending outbox document; the outbox picks it up.
+            // A bundle ending on a later day closes the days before it: commit them too.
             onSealed: (bundle) => {
               onSealed?.(bundle);
-              void outbox
-                ?.refresh()
-                .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'outbox refresh failed'));
+              void daily
+                .commitClosedDays(bundle.timeRange.end)
+                .then(() => outbox?.refresh())
+                .catch((err: unknown) =>
+                  logger.warn({ err: describeError(err) }, 'daily commitment or outbox refresh failed'),
+                );
             },
           },
           logger,
@@ -288,6 +303,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       codecs,
       publisher,
       ...(sealer ? { sealer } : {}),
+      ...(commitments ? { commitments } : {}),
       ...(outbox ? { outbox } : {}),
       ...(sync ? { sync } : {}),
       ...(satellite ? { satellite } : {}),

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { type SealedBundle, Sealer } from '../kernel/bundle/sealer.js';
 import { FileSequenceStore } from '../kernel/bundle/sequence-store.js';
+import { DailyCommitments } from '../kernel/db/commitments.js';
 import type { FarmDatabase } from '../kernel/db/farm-db.js';
 import { FarmBundleSink, FarmPlotDirectory, FarmUplinkSource } from '../kernel/db/sealing.js';
 import { loadGatewayKey } from '../kernel/keys/gateway-key.js';
@@ -23,6 +24,21 @@ export interface SealingOptions {
   /** Clock of the schedule (the demo runs simulated time). */
   now?: () => number;
   onSealed?: (bundle: SealedBundle) => void;
+}
+
+/** The gateway's daily commitments, signed with the same gateway key as its bundles. */
+export async function createDailyCommitments(
+  dataDir: string,
+  db: FarmDatabase,
+  gatewayId: string,
+  scope = 'farm',
+): Promise<DailyCommitments> {
+  const key = await loadGatewayKey(dataDir);
+  return new DailyCommitments(db, { kid: key.kid, secretKey: key.secretKey }, () => ({
+    iss: gatewayId,
+    sub: scope,
+    iat: Math.floor(Date.now() / 1000),
+  }));
 }
 
 export async function createSealer(

@@ -48,6 +48,11 @@ describe('maverick demo', () => {
     expect(summary.uplinksStored).toBe(64);
     expect(summary.uplinksVerified).toBe(64);
     expect(summary.bundlesVerified).toBe(summary.bundlesSealed);
+    // The day's signed commitment (one satellite message) reached the regional node too.
+    expect(summary.commitments).toEqual([
+      expect.objectContaining({ day: '2026-06-01', uplinks: 64, verified: true }),
+    ]);
+    expect((summary.commitments as unknown as { bytes: number }[])[0]!.bytes).toBeLessThanOrEqual(340);
     expect(summary.linkCuts).toBe(1);
     const linkBytes = summary.linkBytes as Record<string, number>;
     expect(linkBytes.cellular).toBeGreaterThan(0);

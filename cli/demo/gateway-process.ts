@@ -120,6 +120,8 @@ export interface GatewayProcess {
   logFile: string;
   /** Asks the running gateway to seal now; resolves with the sealed bundles. */
   seal(): Promise<{ seq: number; uplinks: number; bytes: number }[]>;
+  /** Asks the running gateway to sign the daily commitment of its latest bundle's day. */
+  commit(): Promise<{ day: number; bundles: number; uplinks: number; bytes: number }[]>;
   status(): Promise<{
     outbox: { depth: number };
     uplinks: { received: number };
@@ -193,6 +195,8 @@ export async function startGatewayProcess(
     child,
     logFile,
     seal: () => post('/seal') as Promise<{ seq: number; uplinks: number; bytes: number }[]>,
+    commit: () =>
+      post('/commit') as Promise<{ day: number; bundles: number; uplinks: number; bytes: number }[]>,
     status: async () =>
       (await (
         await fetch(`${setup.metricsUrl}/status`, { signal: AbortSignal.timeout(10_000) })

@@ -13,6 +13,8 @@ export interface DemoSummary {
   uplinksVerified: number;
   bundlesSealed: number;
   bundlesVerified: number;
+  /** Daily commitments signed by the gateway and whether the regional node holds them. */
+  commitments: { day: string; bytes: number; uplinks: number; verified: boolean }[];
   duplicatesRejected: number;
   chainAlerts: number;
   confirmedSent: number;
@@ -78,6 +80,10 @@ export function summaryTable(s: DemoSummary): string {
     ['confirmed uplinks / ACKs received', `${s.confirmedSent} / ${s.acksReceived}`],
     ['downlinks at a wrong RX1/RX2 time', s.wrongTiming],
     ['bundles sealed / verified', `${s.bundlesSealed} / ${s.bundlesVerified}`],
+    ...s.commitments.map((c): [string, string] => [
+      `daily commitment ${c.day}`,
+      `${c.bytes} B, ${c.uplinks} uplinks, ${c.verified ? 'held by the regional node' : 'NOT at the regional node'}`,
+    ]),
     ['retransmitted bundles de-duplicated', s.duplicatesRejected],
     ['chain alerts at the regional node', s.chainAlerts],
     ...Object.entries(s.linkBytes).map(([k, v]): [string, string] => [

@@ -206,6 +206,8 @@ export interface BundleDoc {
   fromMs: number;
   toMs: number;
   uplinkCount: number;
+  /** Uplinks per time source, as the bundle's summary says (what a daily commitment adds up). */
+  timeSources?: { gps: number; ntp: number; 'host-unsynced': number };
   createdAt: number;
   /** pending → acked by the regional node. */
   syncState: 'pending' | 'acked';
@@ -225,6 +227,14 @@ export const bundleSchema: RxJsonSchema<BundleDoc> = {
     fromMs: timeMs,
     toMs: timeMs,
     uplinkCount: { type: 'integer', minimum: 0 },
+    timeSources: {
+      type: 'object',
+      properties: {
+        gps: { type: 'integer' },
+        ntp: { type: 'integer' },
+        'host-unsynced': { type: 'integer' },
+      },
+    },
     createdAt: timeMs,
     syncState: { type: 'string', enum: ['pending', 'acked'], maxLength: 8 },
     ackedAt: timeMs,

@@ -68,6 +68,7 @@ export class FarmBundleSink implements BundleSink {
         fromMs: bundle.timeRange.start,
         toMs: bundle.timeRange.end,
         uplinkCount: bundle.uplinks,
+        timeSources: { ...bundle.timeSources },
         createdAt: Date.now(),
         syncState: 'pending',
       };
