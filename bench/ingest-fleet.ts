@@ -1,41 +1,11 @@
 /**
- * The ingest bench's field: a fake radio, an ABP fleet with Cayenne LPP
- * payloads as pre-built frames, and gateway/runtime.ts's uplink-to-record
- * mapping (not exported there).
+ * The ingest bench's field: an ABP fleet with Cayenne LPP payloads as
+ * pre-built frames and their reception metadata (the radio is the network
+ * server's FakeRadio test helper).
  */
-import { EventEmitter } from 'node:events';
 import { encodeCayenneLpp } from '../kernel/codec/index.js';
 import { TestDevice } from '../kernel/ns/test-device.test-helpers.js';
-import type { RadioBackend, RadioBackendEvents, RxMetadata, TxAck, TxRequest } from '../proto/radio.js';
-
-/** The smallest RadioBackend: emits what it is given, acknowledges every transmission. */
-export class BenchRadio extends EventEmitter implements RadioBackend {
-  readonly kind = 'semtech-udp' as const;
-  readonly capabilities = { downlink: true, timedDownlink: true };
-  readonly state = 'up' as const;
-  private transmissions = 0;
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  async schedule(tx: TxRequest): Promise<TxAck> {
-    this.transmissions++;
-    return { gatewayEui: tx.gatewayEui, status: 'OK', id: tx.id };
-  }
-  counters(): Readonly<Record<string, number>> {
-    return { transmissions: this.transmissions };
-  }
-  override on<K extends keyof RadioBackendEvents>(
-    event: K,
-    listener: (...args: RadioBackendEvents[K]) => void,
-  ): this {
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-  override off<K extends keyof RadioBackendEvents>(
-    event: K,
-    listener: (...args: RadioBackendEvents[K]) => void,
-  ): this {
-    return super.off(event, listener as (...args: unknown[]) => void);
-  }
-}
+import type { RxMetadata } from '../proto/radio.js';
 
 export const rx: RxMetadata = {
   gatewayEui: 'aa555a0000000001',

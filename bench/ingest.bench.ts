@@ -21,6 +21,7 @@ import { CodecRunner } from '../kernel/codec/index.js';
 import { openFarmDatabase } from '../kernel/db/farm-db.js';
 import { toUplinkDoc, UplinkIngestor, type UplinkRecord, uplinkRecordOf } from '../kernel/db/ingest.js';
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
+import { FakeRadio } from '../kernel/ns/fake-radio.test-helpers.js';
 import { NetworkServer } from '../kernel/ns/index.js';
 import { addDevice } from '../kernel/ns/registry.js';
 import { hexToBytes } from '../kernel/ns/types.js';
@@ -29,7 +30,7 @@ import type { SynchronousMode } from '../kernel/store/sqlite-driver.js';
 import { decodePhy, decryptFrmPayload, verifyDataMic } from '../proto/lorawan/index.js';
 import type { RadioUplink } from '../proto/radio.js';
 import type { BenchFigure } from './figure.js';
-import { BenchRadio, buildFrames, type FleetDevice, fleetDevice, rx } from './ingest-fleet.js';
+import { buildFrames, type FleetDevice, fleetDevice, rx } from './ingest-fleet.js';
 
 /** Fleet shape; override with MAVERICK_INGEST_DEVICES / MAVERICK_INGEST_FRAMES when profiling. */
 const DEVICES = Number(process.env.MAVERICK_INGEST_DEVICES ?? 200);
@@ -59,7 +60,7 @@ async function runPipeline(
   const repository = await RxdbNetworkRepository.open(db);
   // Default batching (100 ms / 500 uplinks), as gateway/runtime.ts runs it.
   const ingestor = new UplinkIngestor(db);
-  const radio = new BenchRadio();
+  const radio = new FakeRadio();
   // Extra channels as the region wants them, so no NewChannelReq downlink is due.
   const extraChannels = {
     '3': 867_100_000,
