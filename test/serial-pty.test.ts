@@ -8,9 +8,10 @@
 import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SerialConcentratorBackend } from '../gateway/radio/serial-concentrator.js';
-import type { RadioBackendState, RadioUplink } from '../proto/radio.js';
+import type { RadioUplink } from '../proto/radio.js';
 import { SerialConcentratorEmulator } from '../simulator/serial-concentrator.js';
 import { type PtyPair, socatAvailable, startPtyPair } from '../simulator/serial-concentrator-pty.js';
+import { waitFor, waitState } from './helpers/radio-wait.js';
 
 const hasSocat = socatAvailable();
 const EUI = 'b827ebfffe000001';
@@ -20,28 +21,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-function waitFor<T>(register: (done: (v: T) => void) => void, what: string, ms = 10_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    register((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
-
-function waitState(b: SerialConcentratorBackend, state: RadioBackendState): Promise<void> {
-  if (b.state === state) return Promise.resolve();
-  return waitFor<void>((done) => {
-    const on = (s: { state: RadioBackendState }) => {
-      if (s.state !== state) return;
-      b.off('state', on);
-      done();
-    };
-    b.on('state', on);
-  }, `state ${state}`);
-}
 
 async function openDeviceEnd(pair: PtyPair): Promise<SerialPort> {
   const port = new SerialPort({ path: pair.devicePath, baudRate: 115_200, autoOpen: false });

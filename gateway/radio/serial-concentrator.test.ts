@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GatewayStats, RadioBackendState, RadioUplink } from '../../proto/radio.js';
+import type { GatewayStats, RadioUplink } from '../../proto/radio.js';
 import { SerialConcentratorEmulator } from '../../simulator/serial-concentrator.js';
 import { createMockSerialLink, type MockSerialLink } from '../../simulator/serial-concentrator-mock-link.js';
+import { waitFor, waitState } from '../../test/helpers/radio-wait.js';
 import { SerialConcentratorBackend } from './serial-concentrator.js';
 
 const EUI = '0102030405060708';
@@ -16,29 +17,6 @@ afterEach(async () => {
   backend = undefined;
   emulator = undefined;
 });
-
-function waitFor<T>(register: (done: (v: T) => void) => void, what: string, ms = 5_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    register((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
-
-function waitState(b: SerialConcentratorBackend, state: RadioBackendState): Promise<void> {
-  if (b.state === state) return Promise.resolve();
-  return waitFor<void>((done) => {
-    const on = (s: { state: RadioBackendState }) => {
-      if (s.state === state) {
-        b.off('state', on);
-        done();
-      }
-    };
-    b.on('state', on);
-  }, `state ${state}`);
-}
 
 function nextUplink(b: SerialConcentratorBackend): Promise<RadioUplink> {
   return waitFor<RadioUplink>((done) => b.once('uplink', done), 'an uplink');

@@ -30,7 +30,7 @@ import {
   type StatMessage,
 } from '../../proto/serial/index.js';
 import type { BindingInterface } from './serial-binding-types.cjs';
-import { type ReconnectOptions, SerialPortSession } from './serial-port-session.js';
+import { type ReconnectOptions, SerialPortSession, sessionOptions } from './serial-port-session.js';
 
 export interface SerialConcentratorOptions {
   path: string;
@@ -100,16 +100,7 @@ export class SerialConcentratorBackend extends EventEmitter<RadioBackendEvents> 
     this.logger = (options.logger ?? silentLogger).child({ radio: 'serial', path: options.path });
     this.txAckTimeoutMs = options.txAckTimeoutMs ?? 2_000;
     this.heartbeatMs = options.heartbeatMs ?? 2_000;
-    this.session = new SerialPortSession({
-      path: options.path,
-      baudRate: options.baudRate ?? 115_200,
-      logger: this.logger,
-      reconnect: {
-        initialMs: options.reconnect?.initialMs ?? 500,
-        maxMs: options.reconnect?.maxMs ?? 30_000,
-      },
-      ...(options.binding ? { binding: options.binding } : {}),
-    });
+    this.session = new SerialPortSession(sessionOptions(options, this.logger));
     this.session.on('open', () => this.onOpen());
     this.session.on('data', (chunk) => this.onData(chunk));
     this.session.on('lost', (reason) => this.onLost(reason));

@@ -27,6 +27,28 @@ export interface SerialPortSessionOptions {
   logger: Logger;
 }
 
+/** What a serial backend's options say about its port; defaults filled in by `sessionOptions`. */
+export interface SerialPortConfig {
+  path: string;
+  baudRate?: number;
+  binding?: BindingInterface;
+  reconnect?: Partial<ReconnectOptions>;
+}
+
+/** One place for the serial defaults every backend shares: 115200 baud, reconnect 0.5 s doubling to 30 s. */
+export function sessionOptions(config: SerialPortConfig, logger: Logger): SerialPortSessionOptions {
+  return {
+    path: config.path,
+    baudRate: config.baudRate ?? 115_200,
+    logger,
+    reconnect: {
+      initialMs: config.reconnect?.initialMs ?? 500,
+      maxMs: config.reconnect?.maxMs ?? 30_000,
+    },
+    ...(config.binding ? { binding: config.binding } : {}),
+  };
+}
+
 export interface SerialPortSessionEvents {
   open: [];
   data: [Buffer];

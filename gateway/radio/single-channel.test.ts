@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RadioBackendState, RadioUplink, TxRequest } from '../../proto/radio.js';
+import type { RadioUplink, TxRequest } from '../../proto/radio.js';
 import { createMockSerialLink, type MockSerialLink } from '../../simulator/serial-concentrator-mock-link.js';
 import { type P2pDownlink, Rak3172Emulator } from '../../simulator/single-channel.js';
+import { waitFor, waitState } from '../../test/helpers/radio-wait.js';
 import { SingleChannelBackend } from './single-channel.js';
 import { AtChannel, MAX_LINE, parseRxP2pEvent } from './single-channel-at.js';
 
@@ -14,28 +15,6 @@ afterEach(async () => {
   await backend?.stop();
   backend = undefined;
 });
-
-function waitFor<T>(register: (done: (v: T) => void) => void, what: string, ms = 5_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    register((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
-
-function waitState(b: SingleChannelBackend, state: RadioBackendState): Promise<void> {
-  if (b.state === state) return Promise.resolve();
-  return waitFor<void>((done) => {
-    const on = (s: { state: RadioBackendState }) => {
-      if (s.state !== state) return;
-      b.off('state', on);
-      done();
-    };
-    b.on('state', on);
-  }, `state ${state}`);
-}
 
 async function setUp(): Promise<{ b: SingleChannelBackend; e: Rak3172Emulator; link: MockSerialLink }> {
   const link = createMockSerialLink('rak3172');

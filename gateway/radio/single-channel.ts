@@ -28,7 +28,7 @@ import {
 } from '../../proto/radio.js';
 import type { BindingInterface } from './serial-binding-types.cjs';
 import { normaliseGatewayEui } from './serial-concentrator.js';
-import { type ReconnectOptions, SerialPortSession } from './serial-port-session.js';
+import { type ReconnectOptions, SerialPortSession, sessionOptions } from './serial-port-session.js';
 import { AtChannel, parseRxP2pEvent } from './single-channel-at.js';
 
 export interface SingleChannelOptions {
@@ -84,16 +84,7 @@ export class SingleChannelBackend extends EventEmitter<RadioBackendEvents> imple
       spreadingFactor: options.spreadingFactor ?? 7,
       bandwidthKHz: options.bandwidthKHz ?? 125,
     };
-    this.session = new SerialPortSession({
-      path: options.path,
-      baudRate: options.baudRate ?? 115_200,
-      logger: this.logger,
-      reconnect: {
-        initialMs: options.reconnect?.initialMs ?? 500,
-        maxMs: options.reconnect?.maxMs ?? 30_000,
-      },
-      ...(options.binding ? { binding: options.binding } : {}),
-    });
+    this.session = new SerialPortSession(sessionOptions(options, this.logger));
     this.at = new AtChannel(
       (b) => this.session.write(b),
       (line) => this.onEvent(line),
