@@ -58,7 +58,7 @@ async function runPipeline(
   });
   const codecs = new CodecRunner();
   const repository = await RxdbNetworkRepository.open(db);
-  // Default batching (100 ms / 500 uplinks), as gateway/runtime.ts runs it.
+  // Default group commit, as gateway/runtime.ts runs it.
   const ingestor = new UplinkIngestor(db);
   const radio = new FakeRadio();
   // Extra channels as the region wants them, so no NewChannelReq downlink is due.

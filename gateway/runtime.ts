@@ -70,7 +70,7 @@ export interface GatewayRuntimeOptions {
    */
   sync?: RegionalSyncOptions;
   /** Ingest batching (default 100 ms / 500 uplinks). */
-  ingest?: { maxBatch?: number; maxDelayMs?: number };
+  ingest?: { maxBatch?: number };
   logger?: Logger;
 }
 

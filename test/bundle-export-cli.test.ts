@@ -70,7 +70,6 @@ beforeAll(async () => {
     radios: [radio],
     mqtt: { kind: 'embedded', host: '127.0.0.1', port: 0, username: 'maverick', password: 'secret-pass' },
     dedupWindowMs: 10,
-    ingest: { maxDelayMs: 5 },
   });
   const forwarder = new PacketForwarderEmulator({
     host: '127.0.0.1',

@@ -1,5 +1,6 @@
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../proto/errors.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
 import { UplinkIngestor, type UplinkRecord } from './ingest.js';
 import { applyRetention } from './retention.js';
@@ -40,10 +41,15 @@ function record(devEui: string, fCnt: number, receivedAtMs = 1_700_000_000_000 +
 }
 
 describe('UplinkIngestor', () => {
-  it('commits a batch and resolves each store() only after the commit', async () => {
+  it('commits a burst handed in together as one batch and resolves each store() only after the commit', async () => {
     const farm = await open();
-    const ingest = new UplinkIngestor(farm, { maxBatch: 10, maxDelayMs: 1000 });
-    const stored = Array.from({ length: 10 }, (_, i) => ingest.store(record('0011223344556677', i)));
+    const ingest = new UplinkIngestor(farm);
+    const committed = new Set<number>();
+    const stored = Array.from({ length: 10 }, (_, i) =>
+      ingest.store(record('0011223344556677', i)).then(() => committed.add(i)),
+    );
+    // Nothing resolves before the transaction is in: the first await sees an empty set.
+    expect(committed.size).toBe(0);
     await Promise.all(stored);
     expect(await countUplinks(farm)).toBe(10);
     // Each uplink carries its two readings as fixed-point integers.
@@ -55,34 +61,61 @@ describe('UplinkIngestor', () => {
     expect(ingest.counters).toMatchObject({ stored: 10, batches: 1, duplicates: 0 });
   });
 
-  it('flushes a partial batch after maxDelayMs', async () => {
+  it('group commit: what arrives while a batch commits goes into the next batch, many uplinks of one device included', async () => {
     const farm = await open();
-    const ingest = new UplinkIngestor(farm, { maxBatch: 500, maxDelayMs: 20 });
-    await ingest.store(record('0011223344556677', 1));
-    expect(await countUplinks(farm)).toBe(1);
+    const ingest = new UplinkIngestor(farm);
+    // Hold the first commit open until the second wave has been handed in.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const bulkInsert = farm.uplinks.bulkInsert.bind(farm.uplinks);
+    const batchSizes: number[] = [];
+    farm.uplinks.bulkInsert = (async (docs: Parameters<typeof bulkInsert>[0]) => {
+      batchSizes.push(docs.length);
+      if (batchSizes.length === 1) await gate;
+      return bulkInsert(docs);
+    }) as typeof bulkInsert;
+    const first = ingest.store(record('0011223344556677', 0));
+    await new Promise((r) => setImmediate(r));
+    expect(batchSizes).toEqual([1]);
+    const wave = Array.from({ length: 50 }, (_, i) => ingest.store(record('0011223344556677', i + 1)));
+    release();
+    await Promise.all([first, ...wave]);
+    expect(batchSizes).toEqual([1, 50]);
+    expect(ingest.counters).toMatchObject({ stored: 51, batches: 2 });
+    expect(await countUplinks(farm)).toBe(51);
   });
 
-  it('commits at once after an idle spell, then starts batches at most every maxDelayMs', async () => {
+  it('splits a queue longer than maxBatch into several transactions, in arrival order', async () => {
     const farm = await open();
-    const ingest = new UplinkIngestor(farm, { maxBatch: 500, maxDelayMs: 800 });
-    // Idle store: the first record does not wait out the 60 s a fixed delay would impose on it.
-    const idle = new UplinkIngestor(farm, { maxBatch: 500, maxDelayMs: 60_000 });
-    await idle.store(record('00000000000000aa', 1));
-    expect(idle.counters.batches).toBe(1);
-    await ingest.store(record('0011223344556677', 1));
-    expect(ingest.counters.batches).toBe(1);
-    // Within maxDelayMs of the previous batch: these two wait and share one batch.
-    const second = ingest.store(record('0011223344556677', 2));
-    await new Promise((r) => setTimeout(r, 50));
-    const third = ingest.store(record('0011223344556677', 3));
-    await Promise.all([second, third]);
-    expect(ingest.counters).toMatchObject({ stored: 3, batches: 2 });
-    expect(await countUplinks(farm)).toBe(4);
+    const ingest = new UplinkIngestor(farm, { maxBatch: 4 });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => ingest.store(record('aa', i))));
+    expect(ingest.counters).toMatchObject({ stored: 10, batches: 3 });
+    expect((await listUplinks(farm, { devEui: 'aa' })).map((u) => u.fCnt)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+  });
+
+  it('rejects every store() of a failed batch and keeps committing later ones', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm);
+    const bulkInsert = farm.uplinks.bulkInsert.bind(farm.uplinks);
+    let calls = 0;
+    farm.uplinks.bulkInsert = (async (docs: Parameters<typeof bulkInsert>[0]) => {
+      if (++calls === 1) throw new Error('disk on fire');
+      return bulkInsert(docs);
+    }) as typeof bulkInsert;
+    const failed = [ingest.store(record('aa', 1)), ingest.store(record('aa', 2))];
+    for (const p of failed) await expect(p).rejects.toMatchObject({ code: ErrorCode.StoreIo });
+    await ingest.store(record('aa', 3));
+    expect(ingest.counters).toMatchObject({ stored: 1, failedBatches: 1 });
+    expect(await countUplinks(farm)).toBe(1);
   });
 
   it('treats a re-stored uplink (same DevEUI and FCnt) as a no-op, not a duplicate', async () => {
     const farm = await open();
-    const ingest = new UplinkIngestor(farm, { maxDelayMs: 5 });
+    const ingest = new UplinkIngestor(farm);
     await ingest.store(record('0011223344556677', 7));
     await ingest.store(record('0011223344556677', 7));
     expect(await countUplinks(farm)).toBe(1);
@@ -92,7 +125,7 @@ describe('UplinkIngestor', () => {
 
   it('lists uplinks per device with the fields the CLI prints', async () => {
     const farm = await open();
-    const ingest = new UplinkIngestor(farm, { maxDelayMs: 5 });
+    const ingest = new UplinkIngestor(farm);
     await Promise.all([
       ingest.store(record('aa', 1)),
       ingest.store(record('bb', 1)),
@@ -115,7 +148,7 @@ describe('UplinkIngestor', () => {
 describe('retention', () => {
   it('drops only old uplinks sealed in acknowledged bundles, and alarms instead of dropping unsynced evidence', async () => {
     const farm = await open();
-    const ingest = new UplinkIngestor(farm, { maxDelayMs: 5 });
+    const ingest = new UplinkIngestor(farm);
     const day = 86_400_000;
     const now = 1_800_000_000_000;
     await Promise.all([

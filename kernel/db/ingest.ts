@@ -1,16 +1,16 @@
 /**
- * Batched, durable ingest of processed uplinks.
+ * Batched, durable ingest of processed uplinks, as a group commit.
  *
- * Records accumulate into batches; one write per collection covers a whole
- * batch (one fsync each with synchronous=FULL instead of one per uplink).
- * A batch starts committing once it holds `maxBatch` records, or
- * `maxDelayMs` after the previous batch started — at once when that is
- * already past. So batches start at most every `maxDelayMs` (what bounds the
- * fsyncs per second on an SD card, as a fixed delay did), yet a record that
- * arrives while the store has been busy for longer than that does not sit
- * idle for another `maxDelayMs`: the network server handles a device's
- * uplinks one after another, so an idle wait per batch would cap throughput
- * at (devices in flight) / maxDelayMs (bench/ingest.bench.ts).
+ * Records accumulate while a batch is committing; the moment that commit
+ * returns, the next batch takes everything queued (up to `maxBatch`) and
+ * commits it. An idle store commits a record at once (after the current
+ * event-loop turn, so a burst handed in together shares one batch); a busy
+ * store makes batches as large as the arrival rate over one commit's time.
+ * One write per collection covers a whole batch: one fsync with
+ * synchronous=FULL covers every uplink in it, so the fsyncs per second are
+ * bounded by the disk, not by a timer. A batch may hold any number of
+ * uplinks of one device (there is no per-device limit, and no timer: a
+ * timer-spaced batch capped throughput at devices in flight / delay).
  * `store()` resolves only after the batch that holds the record has
  * committed: an uplink counts as stored, and may be published, only then.
  *
@@ -49,8 +49,8 @@ export interface UplinkRecord {
 }
 
 export interface IngestOptions {
+  /** Most uplinks one transaction carries (default 2000); more wait for the next commit. */
   maxBatch?: number;
-  maxDelayMs?: number;
   logger?: Logger;
 }
 
@@ -126,13 +126,10 @@ export function uplinkRecordOf(up: ProcessedUplink): UplinkRecord {
 
 export class UplinkIngestor {
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  /** The running drain loop, while there is one. */
+  private draining: Promise<void> | undefined;
   private closed = false;
-  /** performance.now() when the last batch was taken off the queue. */
-  private lastBatchStartMs = Number.NEGATIVE_INFINITY;
   private readonly maxBatch: number;
-  private readonly maxDelayMs: number;
   private readonly logger: Logger;
   readonly counters: IngestCounters = { stored: 0, duplicates: 0, batches: 0, failedBatches: 0 };
 
@@ -140,8 +137,7 @@ export class UplinkIngestor {
     private readonly db: FarmDatabase,
     options: IngestOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 500;
-    this.maxDelayMs = options.maxDelayMs ?? 100;
+    this.maxBatch = Math.max(1, options.maxBatch ?? 2000);
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -152,18 +148,13 @@ export class UplinkIngestor {
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ uplink: toUplinkDoc(rec), resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.kick();
-      else if (!this.timer) {
-        const wait = Math.max(0, this.lastBatchStartMs + this.maxDelayMs - performance.now());
-        this.timer = setTimeout(() => this.kick(), wait);
-      }
+      this.draining ??= this.drain();
     });
   }
 
-  /** Commits whatever is queued now. */
+  /** Waits until everything queued so far has committed (or failed). */
   async flush(): Promise<void> {
-    this.kick();
-    await this.writing;
+    while (this.draining) await this.draining;
   }
 
   async close(): Promise<void> {
@@ -171,17 +162,16 @@ export class UplinkIngestor {
     this.closed = true;
   }
 
-  private kick(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+  /** Commits batches one after another, in arrival order, until the queue is empty. */
+  private async drain(): Promise<void> {
+    // Let the records handed in during this event-loop turn join the first batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) {
+      const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+      this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
+      await this.commit(batch);
     }
-    if (this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.maxBatch);
-    this.lastBatchStartMs = performance.now();
-    // Batches commit strictly one after another, in arrival order.
-    this.writing = this.writing.then(() => this.commit(batch));
-    if (this.queue.length > 0) this.kick();
+    this.draining = undefined;
   }
 
   private async commit(batch: Pending[]): Promise<void> {

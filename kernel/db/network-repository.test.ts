@@ -59,6 +59,26 @@ describe('RxdbNetworkRepository', () => {
     expect(await again.removeDevice(device.devEui)).toBe(false);
   });
 
+  it('finds a device under its new DevAddr after a rejoin, not the old one, and shares a DevAddr between devices', async () => {
+    const farm = await open();
+    const repo = await RxdbNetworkRepository.open(farm);
+    const other: Device = { ...device, devEui: '0102030405060709' };
+    await repo.putDevice(device);
+    await repo.putDevice(other);
+    const keys = { nwkSKey: '11'.repeat(16), appSKey: '22'.repeat(16) };
+    await repo.putSession(defaultDeviceSession(device, { devAddr: '00000001', ...keys }));
+    await repo.putSession(defaultDeviceSession(other, { devAddr: '00000001', ...keys }));
+    const holders = async (devAddr: string) =>
+      (await repo.devicesByDevAddr(devAddr)).map((a) => a.device.devEui).sort();
+    expect(await holders('00000001')).toEqual([device.devEui, other.devEui]);
+    // The first device rejoins and gets a new DevAddr.
+    await repo.putSession(defaultDeviceSession(device, { devAddr: '00000002', ...keys }));
+    expect(await holders('00000001')).toEqual([other.devEui]);
+    expect(await holders('00000002')).toEqual([device.devEui]);
+    await repo.removeDevice(other.devEui);
+    expect(await holders('00000001')).toEqual([]);
+  });
+
   it('returns copies: mutating a result does not change the stored state', async () => {
     const repo = await RxdbNetworkRepository.open(await open());
     await repo.putDevice(device);
@@ -97,7 +117,7 @@ describe('RxdbNetworkRepository', () => {
       fCntUp: 3,
     });
     // The uplink with FCnt 9 was stored, but the process died before the session write landed.
-    const ingest = new UplinkIngestor(farm, { maxDelayMs: 1 });
+    const ingest = new UplinkIngestor(farm);
     await ingest.store({
       devEui: device.devEui,
       devAddr: '00000001',

@@ -117,6 +117,8 @@ export interface RxdbNetworkRepositoryOptions {
 export class RxdbNetworkRepository implements NetworkRepository {
   private readonly devices = new Map<string, Device>();
   private readonly sessions = new Map<string, DeviceSession>();
+  /** DevAddr → DevEUIs of the sessions holding it: an uplink's lookup without scanning every session. */
+  private readonly byDevAddr = new Map<string, Set<string>>();
   private readonly sessionWrites: GroupCommit<DeviceSession>;
   /** Sessions changed only by uplink progress, waiting for the next write-behind flush. */
   private readonly behind = new Map<string, DeviceSession>();
@@ -154,7 +156,7 @@ export class RxdbNetworkRepository implements NetworkRepository {
       if (newest && newest.devAddr === session.devAddr && newest.fCnt > (session.fCntUp ?? -1)) {
         session.fCntUp = newest.fCnt;
       }
-      repo.sessions.set(session.devEui, session);
+      repo.setSession(session);
     }
     return repo;
   }
@@ -181,7 +183,7 @@ export class RxdbNetworkRepository implements NetworkRepository {
         for (const doc of page.documents) {
           if (doc._deleted) {
             this.devices.delete(doc.devEui);
-            this.sessions.delete(doc.devEui);
+            this.deleteSession(doc.devEui);
           } else this.devices.set(doc.devEui, doc.record as unknown as Device);
         }
       }
@@ -197,7 +199,7 @@ export class RxdbNetworkRepository implements NetworkRepository {
       if (!initial) {
         for (const doc of page.documents) {
           if (!doc._deleted && !this.sessions.has(doc.devEui)) {
-            this.sessions.set(doc.devEui, doc.record as unknown as DeviceSession);
+            this.setSession(doc.record as unknown as DeviceSession);
           }
         }
       }
@@ -228,12 +230,37 @@ export class RxdbNetworkRepository implements NetworkRepository {
 
   private findByDevAddr(devAddr: string): ActiveDevice[] {
     const out: ActiveDevice[] = [];
-    for (const session of this.sessions.values()) {
-      if (session.devAddr !== devAddr) continue;
-      const device = this.devices.get(session.devEui);
-      if (device) out.push({ device: cloneDevice(device), session: cloneSession(session) });
+    for (const devEui of this.byDevAddr.get(devAddr) ?? []) {
+      const session = this.sessions.get(devEui);
+      const device = this.devices.get(devEui);
+      if (session && device) out.push({ device: cloneDevice(device), session: cloneSession(session) });
     }
     return out;
+  }
+
+  /** The in-memory session of a device, kept in step with the DevAddr index. */
+  private setSession(session: DeviceSession): void {
+    const previous = this.sessions.get(session.devEui);
+    if (previous && previous.devAddr !== session.devAddr) this.unindex(previous);
+    this.sessions.set(session.devEui, session);
+    let holders = this.byDevAddr.get(session.devAddr);
+    if (!holders) {
+      holders = new Set();
+      this.byDevAddr.set(session.devAddr, holders);
+    }
+    holders.add(session.devEui);
+  }
+
+  private deleteSession(devEui: string): void {
+    const previous = this.sessions.get(devEui);
+    if (previous) this.unindex(previous);
+    this.sessions.delete(devEui);
+  }
+
+  private unindex(session: DeviceSession): void {
+    const holders = this.byDevAddr.get(session.devAddr);
+    holders?.delete(session.devEui);
+    if (holders?.size === 0) this.byDevAddr.delete(session.devAddr);
   }
 
   async listDevices(): Promise<Device[]> {
@@ -261,7 +288,7 @@ export class RxdbNetworkRepository implements NetworkRepository {
     await this.db.sessions.bulkRemove([devEui]);
     await this.db.kv.bulkRemove([JOIN_NONCE_KEY(devEui)]);
     await this.db.devices.bulkRemove([devEui]);
-    this.sessions.delete(devEui);
+    this.deleteSession(devEui);
     this.devices.delete(devEui);
     return true;
   }
@@ -275,7 +302,7 @@ export class RxdbNetworkRepository implements NetworkRepository {
     this.assertOpen();
     const copy = cloneSession(session);
     const previous = this.sessions.get(copy.devEui);
-    this.sessions.set(copy.devEui, copy);
+    this.setSession(copy);
     if (onlyUplinkProgress(previous, copy)) {
       this.behind.set(copy.devEui, copy);
       this.behindTimer ??= setTimeout(() => void this.flushBehind(), this.writeBehindMs);

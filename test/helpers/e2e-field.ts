@@ -118,7 +118,6 @@ export async function startGateway(
     mqtt: { kind: 'embedded', host: '127.0.0.1', port: 0, username: MQTT_USER, password: MQTT_PASSWORD },
     synchronous: 'NORMAL',
     dedupWindowMs: 20,
-    ingest: { maxDelayMs: 5 },
     ...(options.logger ? { logger: options.logger } : {}),
   });
   await waitUntil(() => serial.state === 'up', 10_000, 'the serial backend to see the MCU');
