@@ -3,6 +3,7 @@
  * loopback, ephemeral ports, the bytes of PROTOCOL.TXT v2 on the wire.
  */
 import dgram from 'node:dgram';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SemtechUdpBackend } from '../gateway/radio/semtech-udp.js';
 import { diffTmst, type GatewayStats, type RadioUplink, type TxRequest } from '../proto/radio.js';
@@ -229,6 +230,26 @@ describe('Semtech UDP backend over loopback', () => {
       pushAcksSent: 1,
     });
   });
+
+  it.skipIf(!existsSync('/proc/sys/net/core/rmem_max'))(
+    'asks the kernel for the configured receive buffer at bind, capped by net.core.rmem_max (Linux)',
+    async () => {
+      const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+      const asked = 1024 * 1024;
+      const big = new SemtechUdpBackend({ host: '127.0.0.1', port: 0, receiveBufferBytes: asked });
+      const small = new SemtechUdpBackend({ host: '127.0.0.1', port: 0, receiveBufferBytes: 64 * 1024 });
+      await big.start();
+      await small.start();
+      try {
+        // Linux doubles the granted value for its own bookkeeping (socket(7), SO_RCVBUF).
+        expect(big.receiveBufferSize()).toBe(2 * Math.min(asked, rmemMax));
+        expect(small.receiveBufferSize()).toBe(2 * Math.min(64 * 1024, rmemMax));
+      } finally {
+        await big.stop();
+        await small.stop();
+      }
+    },
+  );
 
   it('answers PULL_DATA with PULL_ACK (token and version echoed) and emits stats from PUSH_DATA stat', async () => {
     const stats: GatewayStats[] = [];

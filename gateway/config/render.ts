@@ -91,11 +91,18 @@ export function renderConfig(config: FileConfig): string {
     backend.length === 1 ? backend[0] : backend,
     `${list(BACKEND_KINDS)}, or a list to run several at once, e.g. ["semtech-udp", "serial"].`,
   );
-  w.table('radio.udp', 'Semtech UDP packet forwarder (lora_pkt_fwd) backend.').key(
-    'bind',
-    formatHostPort(config.radio.udp.bind),
-    'Address the forwarder sends to: its server_address and serv_port_up/down.',
-  );
+  w.table('radio.udp', 'Semtech UDP packet forwarder (lora_pkt_fwd) backend.')
+    .key(
+      'bind',
+      formatHostPort(config.radio.udp.bind),
+      'Address the forwarder sends to: its server_address and serv_port_up/down.',
+    )
+    .key(
+      'receive_buffer_kb',
+      config.radio.udp.receive_buffer_kb,
+      'Socket receive buffer (KiB) that absorbs bursts while the gateway is busy; a forwarder never ' +
+        'resends a dropped datagram. Linux caps it at net.core.rmem_max (maverick doctor checks it).',
+    );
   w.table('radio.serial', 'Maverick serial concentrator (a bridge MCU on USB/UART).')
     .key(
       'path',

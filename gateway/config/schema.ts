@@ -54,9 +54,18 @@ const baudWithDefault = (fallback: (typeof BAUD_RATES)[number]) =>
     .default(fallback);
 const baud = baudWithDefault(115200);
 
+/** The Semtech UDP socket's receive buffer asked for by default (KiB). */
+export const DEFAULT_UDP_RECEIVE_BUFFER_KB = 8192;
+
 const radioSection = z.strictObject({
   backend: backendField.default(['semtech-udp']),
-  udp: z.strictObject({ bind: hostPortField.default({ host: '127.0.0.1', port: 1700 }) }).prefault({}),
+  udp: z
+    .strictObject({
+      bind: hostPortField.default({ host: '127.0.0.1', port: 1700 }),
+      // Room for ~1 s of a 5,000 uplinks/s burst while the event loop is busy; Linux caps it at net.core.rmem_max.
+      receive_buffer_kb: intIn(64, 1_048_576, 'KiB').default(DEFAULT_UDP_RECEIVE_BUFFER_KB),
+    })
+    .prefault({}),
   serial: z.strictObject({ path: nonEmpty(serialPathAllowed).optional(), baud }).prefault({}),
   single_channel: z
     .strictObject({

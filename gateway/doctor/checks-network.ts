@@ -52,3 +52,39 @@ export function checkRegional(config: MaverickConfig): CheckResult {
   }
   return ok(id, `bundles go to ${url} over ${links.join(', ')}`);
 }
+
+export const RMEM_MAX_PATH = '/proc/sys/net/core/rmem_max';
+
+/**
+ * The Semtech UDP socket asks for `radio.udp.receive_buffer_kb`, but Linux
+ * grants at most net.core.rmem_max (often 208 KiB): a burst beyond that while
+ * the gateway is busy is dropped by the kernel, and a forwarder never resends.
+ */
+export function checkReceiveBuffer(
+  config: MaverickConfig,
+  readProcFile: (path: string) => string | undefined,
+): CheckResult | undefined {
+  if (!config.radio.backend.includes('semtech-udp')) return undefined;
+  const id = 'udp-buffer';
+  const wanted = config.radio.udp.receive_buffer_kb * 1024;
+  const text = readProcFile(RMEM_MAX_PATH);
+  const rmemMax = text === undefined ? Number.NaN : Number(text.trim());
+  if (!Number.isInteger(rmemMax)) {
+    return warn(
+      id,
+      `cannot read ${RMEM_MAX_PATH}: the UDP receive buffer the kernel grants is unknown`,
+      'on Linux, check that /proc is mounted; elsewhere make sure the OS allows a UDP receive buffer of ' +
+        `${wanted} bytes`,
+    );
+  }
+  if (rmemMax >= wanted) {
+    return ok(id, `net.core.rmem_max is ${rmemMax} bytes: the ${wanted}-byte UDP receive buffer is granted`);
+  }
+  return warn(
+    id,
+    `net.core.rmem_max is ${rmemMax} bytes, below the ${wanted} bytes the Semtech UDP socket asks for: ` +
+      'a burst of uplinks can overflow it and the forwarder never resends a dropped one',
+    `echo 'net.core.rmem_max = ${wanted}' | sudo tee /etc/sysctl.d/60-maverick.conf && sudo sysctl --system ` +
+      '(or lower [radio.udp] receive_buffer_kb)',
+  );
+}

@@ -88,6 +88,8 @@ const base = (extra: Partial<DoctorOptions> = {}): DoctorOptions => ({
   probeTimeoutMs: 500,
   runCommand: idleHost,
   forwarderConfPath: join(dataDir, 'no-such-global_conf.json'),
+  // A host whose rmem_max allows the default 8 MiB UDP buffer, unless a test says otherwise.
+  readProcFile: (path) => (path === '/proc/sys/net/core/rmem_max' ? '16777216\n' : undefined),
   ...extra,
 });
 
@@ -224,6 +226,37 @@ describe('doctor when things work', () => {
       status: 'fail',
       finding: expect.stringContaining('server_address'),
     });
+  });
+});
+
+describe('UDP receive buffer check', () => {
+  it('warns when net.core.rmem_max caps the Semtech socket below what it asks, with the sysctl line', async () => {
+    const report = await runDoctor(base({ readProcFile: () => '212992\n' }));
+    expect(byId(report, 'udp-buffer')).toMatchObject({
+      status: 'warn',
+      finding: expect.stringContaining('212992 bytes, below the 8388608 bytes'),
+      fix: expect.stringContaining("net.core.rmem_max = 8388608' | sudo tee /etc/sysctl.d/60-maverick.conf"),
+    });
+  });
+
+  it('follows receive_buffer_kb from the config, and says so when rmem_max cannot be read', async () => {
+    editConfig((t) => t.replace('receive_buffer_kb = 8192', 'receive_buffer_kb = 128'));
+    const allowed = await runDoctor(base({ readProcFile: () => '212992\n' }));
+    expect(byId(allowed, 'udp-buffer')).toMatchObject({ status: 'ok' });
+    const unknown = await runDoctor(base({ readProcFile: () => undefined }));
+    expect(byId(unknown, 'udp-buffer')).toMatchObject({
+      status: 'warn',
+      finding: expect.stringContaining('cannot read /proc/sys/net/core/rmem_max'),
+    });
+  });
+
+  it('is not run when the Semtech UDP backend is not configured', async () => {
+    editConfig((t) =>
+      t.replace(/backend = .*/, 'backend = "serial"').replace(/# path = .*/, 'path = "/dev/null-serial"'),
+    );
+    const report = await runDoctor(base({ serialProbe: async () => ({ kind: 'silent' }) }));
+    expect(byId(report, 'config')?.status).toBe('ok');
+    expect(byId(report, 'udp-buffer')).toBeUndefined();
   });
 });
 

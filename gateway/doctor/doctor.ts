@@ -10,9 +10,9 @@ import { configPath, loadConfig } from '../config/load.js';
 import type { MaverickConfig } from '../config/schema.js';
 import { checkForwarderConfig, DEFAULT_FORWARDER_CONF } from './check-forwarder-conf.js';
 import { checkClock, checkDisk, checkSecretPermissions } from './checks-host.js';
-import { checkBroker, checkRegional } from './checks-network.js';
+import { checkBroker, checkReceiveBuffer, checkRegional } from './checks-network.js';
 import { checkConcentrators, checkForwarder } from './checks-radio.js';
-import { dialHost, fetchGatewayStatus, runHostCommand } from './host.js';
+import { dialHost, fetchGatewayStatus, readProcFile, runHostCommand } from './host.js';
 import { probeSerialHello } from './radio-probes.js';
 import { type CheckResult, type DoctorOptions, type DoctorReport, fail, ok, warn } from './types.js';
 
@@ -86,6 +86,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(checkSecretPermissions(dataDir, config));
   checks.push(config ? await checkBroker(config, probeTimeoutMs) : notChecked('broker'));
   checks.push(config ? checkRegional(config) : notChecked('regional'));
+  const udpBuffer = config && checkReceiveBuffer(config, options.readProcFile ?? readProcFile);
+  if (udpBuffer) checks.push(udpBuffer);
   return { dataDir, ok: checks.every((c) => c.status !== 'fail'), checks };
 }
 

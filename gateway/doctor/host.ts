@@ -1,8 +1,18 @@
 /** Real implementations of the doctor's seams: host commands, the running gateway's /status, TCP probes. */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { StatusSnapshot } from '../metrics/metrics.js';
 import type { CommandOutcome } from './types.js';
+
+/** A /proc file's text, or undefined where it does not exist (not Linux) or cannot be read. */
+export function readProcFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 /** Runs a program without a shell; `missing` when it is not installed. Never rejects. */
 export function runHostCommand(command: string, args: string[], timeoutMs: number): Promise<CommandOutcome> {

@@ -38,6 +38,8 @@ export interface DoctorOptions {
   /** Seams for tests; default to the real host. */
   runCommand?: CommandRunner;
   serialProbe?: SerialProbe;
+  /** Reads a /proc file (e.g. /proc/sys/net/core/rmem_max); undefined when it cannot be read. */
+  readProcFile?: (path: string) => string | undefined;
   fetchStatus?: (url: string, timeoutMs: number) => Promise<StatusSnapshot | undefined>;
 }
 

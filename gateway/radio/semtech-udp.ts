@@ -42,6 +42,13 @@ export interface SemtechUdpBackendOptions {
   txAckTimeoutMs?: number;
   /** Most gateways remembered at once. */
   maxGateways?: number;
+  /**
+   * SO_RCVBUF asked for at bind (bytes; default 8 MiB). A forwarder never
+   * resends a PUSH_DATA, so a datagram the kernel drops because the buffer is
+   * full while the event loop is busy is an uplink lost. Linux caps the value
+   * at net.core.rmem_max; what the kernel granted is logged.
+   */
+  receiveBufferBytes?: number;
 }
 
 interface PendingTx {
@@ -63,6 +70,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
   readonly #log: Logger;
   readonly #warn: WarnLimiter;
   readonly #txAckTimeoutMs: number;
+  readonly #receiveBufferBytes: number;
   readonly #routes: GatewayRoutes;
   readonly #pending = new Map<number, PendingTx>();
   readonly #counters = createSemtechUdpCounters();
@@ -76,6 +84,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     this.#log = (options.logger ?? silentLogger).child({ backend: 'semtech-udp' });
     this.#warn = new WarnLimiter(this.#log);
     this.#txAckTimeoutMs = options.txAckTimeoutMs ?? 2000;
+    this.#receiveBufferBytes = options.receiveBufferBytes ?? 8 * 1024 * 1024;
     this.#routes = new GatewayRoutes(options.maxGateways);
   }
 
@@ -86,7 +95,10 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
   async start(): Promise<void> {
     if (this.#socket) return;
     this.#setState('starting');
-    const socket = dgram.createSocket({ type: isIPv6(this.#host) ? 'udp6' : 'udp4' });
+    const socket = dgram.createSocket({
+      type: isIPv6(this.#host) ? 'udp6' : 'udp4',
+      recvBufferSize: this.#receiveBufferBytes,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
@@ -110,7 +122,12 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     });
     this.#socket = socket;
     const { host, port } = this.address();
-    this.#log.info({ host, port }, 'semtech-udp listening for packet forwarders');
+    // Linux reports twice what it grants (the doubling covers its bookkeeping), capped at rmem_max.
+    const receiveBufferBytes = socket.getRecvBufferSize();
+    this.#log.info(
+      { host, port, receiveBufferBytes, asked: this.#receiveBufferBytes },
+      'semtech-udp listening for packet forwarders',
+    );
     this.#setState('up');
   }
 
@@ -121,6 +138,16 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     this.#routes.clear();
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
     if (this.#state !== 'stopped') this.#setState('stopped');
+  }
+
+  /** The receive buffer the kernel granted the socket (bytes, as SO_RCVBUF reports it); valid after start(). */
+  receiveBufferSize(): number {
+    if (!this.#socket) {
+      throw new MaverickError(ErrorCode.RadioNotStarted, 'semtech-udp: receiveBufferSize() before start()', {
+        hint: 'await backend.start() first',
+      });
+    }
+    return this.#socket.getRecvBufferSize();
   }
 
   /** The bound address; valid after start() (tests bind port 0 and read the real one here). */
