@@ -15,7 +15,7 @@
 import type { RxDocumentData, RxJsonSchema } from 'rxdb';
 import { getIndexableStringMonad } from 'rxdb';
 import { encodeIndexKey } from './index-key.js';
-import type { SqliteConnection, SqliteStatement, SqlValue } from './sqlite-driver.js';
+import type { SqliteConnection, SqliteStatement, SqlValue, WriteStep } from './sqlite-driver.js';
 
 export interface IndexColumn {
   /** RxDB's index fields, e.g. ['_deleted', 'devEui', 'id']. */
@@ -38,7 +38,8 @@ export class CollectionTable<RxDocType> {
   readonly indexes: IndexColumn[];
   private readonly byName = new Map<string, IndexColumn>();
   private readonly insertSql: string;
-  private readonly updateSql: string;
+  /** An update that only applies while the stored row still has the revision the writer read. */
+  private readonly guardedUpdateSql: string;
 
   constructor(
     readonly connection: SqliteConnection,
@@ -56,7 +57,7 @@ export class CollectionTable<RxDocType> {
     const columns = ['id', 'deleted', 'lwt', 'data', ...this.indexes.map((index) => index.column)];
     this.insertSql = `INSERT INTO ${this.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
     const assignments = columns.slice(1).map((column) => `${column} = ?`);
-    this.updateSql = `UPDATE ${this.table} SET ${assignments.join(', ')} WHERE id = ?`;
+    this.guardedUpdateSql = `UPDATE ${this.table} SET ${assignments.join(', ')} WHERE id = ? AND json_extract(data, '$._rev') = ?`;
   }
 
   /** Creates the table and its indexes if they do not exist yet (idempotent). */
@@ -81,12 +82,14 @@ export class CollectionTable<RxDocType> {
     return this.byName.get(fields.join(','));
   }
 
-  insert(doc: RxDocumentData<RxDocType>, id: string): void {
-    this.connection.prepare(this.insertSql).run(id, ...this.rowValues(doc));
+  /** The insert of a new document, for the writer thread: refused (stale) if the id exists. */
+  insertStep(doc: RxDocumentData<RxDocType>, id: string): WriteStep {
+    return { sql: this.insertSql, params: [id, ...this.rowValues(doc)], expect: 'insert' };
   }
 
-  update(doc: RxDocumentData<RxDocType>, id: string): void {
-    this.connection.prepare(this.updateSql).run(...this.rowValues(doc), id);
+  /** The update of a stored document, for the writer thread: stale unless it still has `storedRev`. */
+  updateStep(doc: RxDocumentData<RxDocType>, id: string, storedRev: string): WriteStep {
+    return { sql: this.guardedUpdateSql, params: [...this.rowValues(doc), id, storedRev], expect: 'one-row' };
   }
 
   /** Documents by primary key (any order, each at most once). */

@@ -2,9 +2,16 @@
  * One RxDB collection stored in one SQLite table: the RxStorageInstance
  * contract of rxdb 17 (node_modules/rxdb/dist/types/types/rx-storage.interface.d.ts).
  *
- * - bulkWrite: one SQLite transaction per call; conflicts (409 with
- *   `documentInDb`) come from RxDB's own categorizeBulkWriteRows, fed with the
- *   rows read inside the same transaction. Calls are serialized per instance.
+ * - bulkWrite: one SQLite transaction per call, run on the database's writer
+ *   thread (sqlite-writer.ts) so its fsync never blocks the event loop.
+ *   Conflicts (409 with `documentInDb`) come from RxDB's own
+ *   categorizeBulkWriteRows, fed with the stored versions read on the event
+ *   loop once every earlier write of the file has committed; the writer then
+ *   checks that nothing changed meanwhile (another process): every insert
+ *   finds no row, every update finds the revision that was read, or the
+ *   transaction is rolled back and the write decided again. A write of new
+ *   documents only (RxDB's bulkInsert) skips the read: it is tried as pure
+ *   inserts, and only a primary-key clash sends it the long way.
  *   Change events are emitted only after COMMIT returned.
  * - query/count: RxDB's query plan picks an index; its bounds become a range
  *   over that index's key column, the rest of the selector is matched in JS
@@ -51,6 +58,9 @@ export interface SqliteStorageInternals {
 /** Per-collection options: none yet (everything is set on the storage). */
 export type SqliteInstanceOptions = Record<string, never>;
 
+/** Tries at a bulkWrite whose stored documents another process keeps changing before giving up. */
+const MAX_WRITE_ATTEMPTS = 5;
+
 type ChangeBulk<RxDocType> = EventBulk<
   RxStorageChangeEvent<RxDocumentData<RxDocType>>,
   RxStorageDefaultCheckpoint
@@ -82,10 +92,9 @@ export class RxStorageInstanceSqlite<RxDocType>
   }
 
   /**
-   * Serialized by construction: the read-categorize-write runs synchronously
-   * (both drivers are synchronous) inside one transaction, so no other call
-   * on this instance — or any instance in this process — can interleave, and
-   * a query issued right after bulkWrite() already sees its rows.
+   * Serialized per database file (`connection.exclusive`): the stored
+   * versions are read only after every earlier write has committed, so a
+   * query issued right after bulkWrite() resolved already sees its rows.
    */
   async bulkWrite(
     rows: BulkWriteRow<RxDocType>[],
@@ -93,11 +102,31 @@ export class RxStorageInstanceSqlite<RxDocType>
   ): Promise<RxStorageBulkWriteResponse<RxDocType>> {
     this.ensureOpen();
     if (rows.length === 0) return { error: [] };
+    const categorized = await this.table.connection.exclusive(() => this.decideAndWrite(rows, context));
+    // Emitted after COMMIT: a subscriber never sees a write that could still vanish.
+    if (categorized.eventBulk.events.length > 0 && categorized.newestRow) {
+      const newest = categorized.newestRow.document;
+      const bulk = categorized.eventBulk as ChangeBulk<RxDocType>;
+      bulk.checkpoint = { id: newest[this.primaryPath] as string, lwt: newest._meta.lwt };
+      this.changes.next(bulk);
+    }
+    return { error: categorized.errors };
+  }
+
+  private async decideAndWrite(
+    rows: BulkWriteRow<RxDocType>[],
+    context: string,
+  ): Promise<ReturnType<typeof categorizeBulkWriteRows<RxDocType>>> {
     const primaryPath = this.primaryPath;
-    const categorized = this.table.connection.transaction(`writing ${rows.length} documents`, () => {
-      const ids = rows.map((row) => row.document[primaryPath] as string);
+    // New documents only: assume none is stored yet; the writer refuses (stale) if one is.
+    let readStored = rows.some((row) => row.previous !== undefined);
+    for (let attempt = 1; ; attempt++) {
+      this.ensureOpen();
       const docsInDb = new Map<string, RxDocumentData<RxDocType>>();
-      for (const doc of this.table.findByIds(ids, true)) docsInDb.set(doc[primaryPath] as string, doc);
+      if (readStored) {
+        const ids = rows.map((row) => row.document[primaryPath] as string);
+        for (const doc of this.table.findByIds(ids, true)) docsInDb.set(doc[primaryPath] as string, doc);
+      }
       const result = categorizeBulkWriteRows<RxDocType>(
         this,
         primaryPath as StringKeys<RxDocType>,
@@ -105,20 +134,32 @@ export class RxStorageInstanceSqlite<RxDocType>
         rows,
         context,
       );
-      for (const row of result.bulkInsertDocs)
-        this.table.insert(row.document, row.document[primaryPath] as string);
-      for (const row of result.bulkUpdateDocs)
-        this.table.update(row.document, row.document[primaryPath] as string);
-      return result;
-    });
-    // Emitted after COMMIT: a subscriber never sees a write that could still vanish.
-    if (categorized.eventBulk.events.length > 0 && categorized.newestRow) {
-      const newest = categorized.newestRow.document;
-      const bulk = categorized.eventBulk as ChangeBulk<RxDocType>;
-      bulk.checkpoint = { id: newest[primaryPath] as string, lwt: newest._meta.lwt };
-      this.changes.next(bulk);
+      const steps = [];
+      for (const row of result.bulkInsertDocs) {
+        const id = row.document[primaryPath] as string;
+        steps.push(this.table.insertStep(row.document, id));
+      }
+      for (const row of result.bulkUpdateDocs) {
+        const id = row.document[primaryPath] as string;
+        steps.push(
+          this.table.updateStep(row.document, id, (docsInDb.get(id) as RxDocumentData<RxDocType>)._rev),
+        );
+      }
+      if (steps.length === 0) return result;
+      const outcome = await this.table.connection.write(`writing ${rows.length} documents`, steps);
+      if (outcome.kind === 'committed') return result;
+      if (attempt >= MAX_WRITE_ATTEMPTS) {
+        throw new MaverickError(
+          ErrorCode.StoreConflict,
+          `${this.collectionName}: the stored documents kept changing while ${rows.length} documents were written; nothing was written`,
+          {
+            hint: 'another process is writing the same database; stop it and retry',
+            context: { collection: this.collectionName, attempts: attempt },
+          },
+        );
+      }
+      readStored = true;
     }
-    return { error: categorized.errors };
   }
 
   async findDocumentsById(ids: string[], withDeleted: boolean): Promise<RxDocumentData<RxDocType>[]> {
@@ -230,11 +271,10 @@ export class RxStorageInstanceSqlite<RxDocType>
     const upper = encodeIndexKey(
       getStartIndexStringFromUpperBound(this.schema, fields, [olderThan, INDEX_MAX]),
     );
-    this.table.connection.transaction('purging deleted documents', () => {
-      this.table
-        .statement(`DELETE FROM ${this.table.table} WHERE ${index.column} <= ? AND deleted = 1 AND lwt <= ?`)
-        .run(upper, olderThan);
-    });
+    const sql = `DELETE FROM ${this.table.table} WHERE ${index.column} <= ? AND deleted = 1 AND lwt <= ?`;
+    await this.table.connection.exclusive(() =>
+      this.table.connection.write('purging deleted documents', [{ sql, params: [upper, olderThan] }]),
+    );
     return true;
   }
 
@@ -257,7 +297,7 @@ export class RxStorageInstanceSqlite<RxDocType>
 
   async remove(): Promise<void> {
     this.ensureOpen();
-    this.table.drop();
+    await this.table.connection.exclusive(() => this.table.drop());
     const tables = this.table.connection
       .prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'")
       .get();

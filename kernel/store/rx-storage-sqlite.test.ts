@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import {
   fillWithDefaultSettings,
   normalizeMangoQuery,
@@ -99,6 +100,48 @@ describe('getRxStorageSqlite', () => {
       expect(result.documents.map((doc) => doc.text)).toEqual(['kiwi', 'pear', 'zebra', 'äpfel']);
     } finally {
       await notes.close();
+    }
+  });
+
+  it('answers 409 with the stored document when another process inserted it behind this one (no-lookup insert falls back)', async () => {
+    const database = await openMaverickDatabase({
+      directory,
+      name: 'shared',
+      collections: { notes: { schema: noteSchema } },
+    });
+    try {
+      await database.notes.insert({ id: 'mine', text: 'first' });
+      // Another process (a second connection, not this storage) writes a document this one never read.
+      const other = new Database(join(directory, 'shared.sqlite'));
+      const mine = other.prepare('SELECT * FROM "notes-v0" WHERE id = ?').get('mine') as Record<
+        string,
+        unknown
+      >;
+      const theirs = { ...JSON.parse(String(mine.data)), id: 'theirs', text: 'written elsewhere' };
+      const columns = Object.keys(mine);
+      const values = columns.map((c) =>
+        c === 'id' ? 'theirs' : c === 'data' ? JSON.stringify(theirs) : mine[c],
+      );
+      other
+        .prepare(
+          `INSERT INTO "notes-v0" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        )
+        .run(...values);
+      other.close();
+      const result = await database.notes.bulkInsert([
+        { id: 'new', text: 'fine' },
+        { id: 'theirs', text: 'clash' },
+      ]);
+      expect(result.error).toHaveLength(1);
+      expect(result.error[0]).toMatchObject({
+        status: 409,
+        documentId: 'theirs',
+        documentInDb: { text: 'written elsewhere' },
+      });
+      expect(result.success.map((d) => d.id)).toEqual(['new']);
+      expect((await database.notes.findOne('new').exec())?.text).toBe('fine');
+    } finally {
+      await database.close();
     }
   });
 

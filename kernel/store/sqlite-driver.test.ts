@@ -99,6 +99,66 @@ describe('SQLite driver layer', () => {
     }
   });
 
+  it('runs write() on the writer thread: committed writes are visible to reads here, in order', async () => {
+    const connection = await acquireSqliteConnection(join(directory, 'writer.sqlite'));
+    try {
+      connection.exec('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+      const insert = (id: string, n: number) => ({
+        sql: 'INSERT INTO t (id, n) VALUES (?, ?)',
+        params: [id, n],
+        expect: 'insert' as const,
+      });
+      // Sent back to back without waiting: the thread commits them in the order sent.
+      const first = connection.write('first', [insert('a', 1), insert('b', 2)]);
+      const second = connection.write('second', [
+        { sql: 'UPDATE t SET n = n * 10 WHERE id = ?', params: ['a'], expect: 'one-row' },
+      ]);
+      expect(await first).toEqual({ kind: 'committed' });
+      expect(await second).toEqual({ kind: 'committed' });
+      expect(connection.prepare('SELECT id, n FROM t ORDER BY id').all()).toEqual([
+        { id: 'a', n: 10 },
+        { id: 'b', n: 2 },
+      ]);
+    } finally {
+      connection.release();
+    }
+  });
+
+  it('answers stale and keeps nothing of a write whose expectation fails; other errors keep their class', async () => {
+    const connection = await acquireSqliteConnection(join(directory, 'stale.sqlite'));
+    try {
+      connection.exec('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+      connection.exec("INSERT INTO t VALUES ('a', 1)");
+      const add = { sql: 'INSERT INTO t (id, n) VALUES (?, ?)', params: ['b', 2], expect: 'insert' as const };
+      // The row to update is not there: the insert before it is rolled back too.
+      expect(
+        await connection.write('update missing', [
+          add,
+          { sql: 'UPDATE t SET n = 5 WHERE id = ?', params: ['zz'], expect: 'one-row' },
+        ]),
+      ).toEqual({ kind: 'stale', step: 1 });
+      // The primary key is taken: stale, not an error.
+      expect(
+        await connection.write('insert existing', [
+          { sql: 'INSERT INTO t (id, n) VALUES (?, ?)', params: ['a', 9], expect: 'insert' },
+        ]),
+      ).toEqual({ kind: 'stale', step: 0 });
+      expect(connection.prepare('SELECT id, n FROM t').all()).toEqual([{ id: 'a', n: 1 }]);
+      // Without an expectation, the same clash is an error, rebuilt here as a MaverickError.
+      const failure = await connection
+        .write('plain insert', [{ sql: 'INSERT INTO t (id, n) VALUES (?, ?)', params: ['a', 9] }])
+        .catch((err: unknown) => err);
+      expect(isMaverickError(failure, ErrorCode.StoreIo)).toBe(true);
+      expect((failure as MaverickError).message).toMatch(
+        /while plain insert on .*stale\.sqlite: UNIQUE constraint/,
+      );
+      // The thread is still there for the next write.
+      expect(await connection.write('later', [add])).toEqual({ kind: 'committed' });
+    } finally {
+      connection.release();
+    }
+  });
+
   it('refuses a file that is not a database with StoreCorrupt naming the file and what to do', async () => {
     const file = join(directory, 'garbage.sqlite');
     writeFileSync(file, Buffer.alloc(8192, 0x5a));

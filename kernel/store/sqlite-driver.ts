@@ -10,6 +10,12 @@
  *   committed transaction survives power loss. NORMAL may lose the last
  *   commits on power loss (never corrupts); EXTRA also fsyncs the directory.
  * - `PRAGMA quick_check` at open: a damaged file is reported, not half-used.
+ *
+ * Writes that must not block the event loop (every RxDB bulkWrite) go to a
+ * writer thread with its own connection to the same file (sqlite-writer.ts);
+ * they are queued here one after another (`exclusive`), so a write reads the
+ * table only after the previous one committed. Reads, and the synchronous
+ * `transaction()` used at open (DDL), run on this connection.
  */
 import { realpathSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -24,8 +30,12 @@ import {
   type SqlValue,
 } from './sqlite-adapters.js';
 import { corruptStoreError, translateSqliteError } from './sqlite-errors.js';
+import { SqliteWriter, type WriteOutcome } from './sqlite-writer.js';
+import type { WriteStep } from './sqlite-writer-protocol.js';
 
 export type { SqliteDriverName, SqliteStatement, SqlRow, SqlValue } from './sqlite-adapters.js';
+export type { WriteOutcome } from './sqlite-writer.js';
+export type { WriteStep } from './sqlite-writer-protocol.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -46,11 +56,17 @@ export class SqliteConnection {
   private refs = 1;
   private isClosed = false;
   private deleteFiles = false;
+  private writer: SqliteWriter | undefined;
+  /** Per-connection settings made with pragma(), replayed on the writer's connection when it starts. */
+  private readonly settingsMade: string[] = [];
+  /** The tail of the queue of exclusive sections (see `exclusive`). */
+  private queueTail: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly file: string,
     private readonly raw: RawSqliteDatabase,
     private readonly onLastRelease: () => void,
+    private readonly writerOptions: { synchronous: SynchronousMode; busyTimeoutMs: number },
   ) {}
 
   get driver(): SqliteDriverName {
@@ -100,10 +116,51 @@ export class SqliteConnection {
     }
   }
 
-  /** The value of a single-valued PRAGMA (e.g. `page_count`). */
+  /**
+   * The value of a single-valued PRAGMA (e.g. `page_count`). A setting
+   * (`name = value`) is made on the writer thread's connection too, ahead of
+   * any write sent after it.
+   */
   pragma(statement: string): SqlValue | undefined {
     const row = this.guard(`PRAGMA ${statement}`, () => this.raw.prepare(`PRAGMA ${statement}`).get());
+    if (statement.includes('=')) {
+      this.settingsMade.push(statement);
+      this.writer?.pragma(statement).catch(() => {
+        // A writer that failed reports the failure with the next write.
+      });
+    }
     return row ? Object.values(row)[0] : undefined;
+  }
+
+  /**
+   * Runs `steps` as one transaction on the writer thread (started on first
+   * use); resolves once COMMIT returned, or with `stale` when a step's
+   * expectation failed and everything was rolled back. Errors are the
+   * writer's MaverickErrors (StoreDiskFull, StoreCorrupt, StoreIo).
+   */
+  write(operation: string, steps: WriteStep[]): Promise<WriteOutcome> {
+    this.ensureOpen();
+    if (!this.writer) {
+      this.writer = new SqliteWriter({
+        file: this.file,
+        driver: this.raw.driver,
+        synchronous: this.writerOptions.synchronous,
+        busyTimeoutMs: this.writerOptions.busyTimeoutMs,
+      });
+      for (const statement of this.settingsMade) void this.writer.pragma(statement).catch(() => {});
+    }
+    return this.writer.write(operation, steps);
+  }
+
+  /**
+   * Runs `section` after every section queued before it has finished: a
+   * read-then-write (read the stored versions, decide, write) never sees a
+   * table that an earlier write of this process is still changing.
+   */
+  exclusive<T>(section: () => Promise<T> | T): Promise<T> {
+    const run = this.queueTail.then(section, section);
+    this.queueTail = run.catch(() => undefined);
+    return run;
   }
 
   retain(): this {
@@ -124,6 +181,7 @@ export class SqliteConnection {
     this.isClosed = true;
     this.statements.clear();
     this.onLastRelease();
+    this.writer?.closeSync();
     this.raw.close();
     if (this.deleteFiles) {
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.file}${suffix}`, { force: true });
@@ -205,7 +263,10 @@ export function acquireSqliteConnection(
       throw translateSqliteError(err, key, 'opening the database');
     }
     logger.debug({ file: key, driver, synchronous: options.synchronous ?? 'FULL' }, 'SQLite database open');
-    return new SqliteConnection(key, raw, () => registry.delete(key));
+    return new SqliteConnection(key, raw, () => registry.delete(key), {
+      synchronous: options.synchronous ?? 'FULL',
+      busyTimeoutMs: Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000)),
+    });
   })();
   registry.set(key, opening);
   opening.catch(() => registry.delete(key));

@@ -10,11 +10,13 @@
  */
 import { ErrorCode, isMaverickError, MaverickError } from '../../proto/errors.js';
 
+export const SQLITE_CONSTRAINT = 19;
 const SQLITE_CORRUPT = 11;
 const SQLITE_FULL = 13;
 const SQLITE_NOTADB = 26;
 
 const primaryByName: Record<string, number> = {
+  SQLITE_CONSTRAINT,
   SQLITE_CORRUPT,
   SQLITE_FULL,
   SQLITE_NOTADB,

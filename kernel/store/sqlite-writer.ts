@@ -1,0 +1,134 @@
+/**
+ * The event loop's side of the SQLite writer thread (sqlite-writer-worker.ts):
+ * sends a write transaction as a list of statements and resolves when it has
+ * committed, so a COMMIT's fsync never blocks the event loop. Reads stay on
+ * the event loop's own connection (WAL: readers never wait for the writer,
+ * and see every transaction that has committed).
+ *
+ * The thread is started at the first write, so read-only users (the
+ * `maverick uplinks` CLI) never start one.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import {
+  type FromWriter,
+  rebuildError,
+  type ToWriter,
+  type WriterSettings,
+  type WriteStep,
+} from './sqlite-writer-protocol.js';
+
+export type WriteOutcome = { kind: 'committed' } | { kind: 'stale'; step: number };
+
+interface Waiting {
+  resolve: (outcome: WriteOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/** How long release() waits for the writer thread to close its connection. */
+const CLOSE_WAIT_MS = 10_000;
+
+/**
+ * The worker's module next to this one: `.js` when running compiled (dist/).
+ * From source (tsx, vitest) it is `.ts`, which a thread can only load after
+ * registering tsx's loader in that thread: a two-line bootstrap does that.
+ */
+function startWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./sqlite-writer-worker.js', import.meta.url), { workerData });
+  }
+  // require.resolve finds the package's CommonJS entry; its ES module sits beside it.
+  const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
+  const tsxApi = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./sqlite-writer-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+export class SqliteWriter {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, Waiting>();
+  private readonly closedFlag = new Int32Array(new SharedArrayBuffer(4));
+  private nextId = 1;
+  private failure: MaverickError | undefined;
+  private isClosed = false;
+
+  constructor(settings: WriterSettings) {
+    this.worker = startWorker({ ...settings, closed: this.closedFlag });
+    // The thread must not keep a finished process alive; pending writes keep their callers waiting anyway.
+    this.worker.unref();
+    this.worker.on('message', (message: FromWriter) => this.onMessage(message));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => {
+      if (!this.isClosed) this.fail(new Error(`the SQLite writer thread exited (code ${code})`));
+    });
+  }
+
+  /** Runs `steps` in one transaction on the writer thread; resolves after COMMIT (or `stale`, rolled back). */
+  write(operation: string, steps: WriteStep[]): Promise<WriteOutcome> {
+    return this.send((id) => ({ kind: 'write', id, operation, steps }));
+  }
+
+  /** Applies a connection setting (e.g. `max_page_count = N`) on the writer's connection too. */
+  pragma(statement: string): Promise<WriteOutcome> {
+    return this.send((id) => ({ kind: 'pragma', id, statement }));
+  }
+
+  /**
+   * Closes the writer's connection after the writes already sent, and waits
+   * (blocking, bounded) until it is closed, so the file can be deleted or
+   * re-opened right after.
+   */
+  closeSync(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    if (this.failure) return;
+    this.worker.postMessage({ kind: 'close', id: 0 } satisfies ToWriter);
+    Atomics.wait(this.closedFlag, 0, 0, CLOSE_WAIT_MS);
+  }
+
+  private send(make: (id: number) => ToWriter): Promise<WriteOutcome> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.isClosed) {
+      return Promise.reject(
+        new MaverickError(ErrorCode.StoreClosed, 'The database writer is already closed', {
+          hint: 'open the store again before writing',
+        }),
+      );
+    }
+    const id = this.nextId++;
+    return new Promise<WriteOutcome>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage(make(id));
+    });
+  }
+
+  private onMessage(message: FromWriter): void {
+    if (message.kind === 'ready') return;
+    if (message.kind === 'failed' && message.id === -1) {
+      this.fail(rebuildError(message.error));
+      return;
+    }
+    const waiting = this.waiting.get(message.id);
+    if (!waiting) return;
+    this.waiting.delete(message.id);
+    if (message.kind === 'committed') waiting.resolve({ kind: 'committed' });
+    else if (message.kind === 'stale') waiting.resolve({ kind: 'stale', step: message.step });
+    else waiting.reject(rebuildError(message.error));
+  }
+
+  /** The thread is gone: every write waiting and every later one fails with the reason. */
+  private fail(err: unknown): void {
+    this.failure ??=
+      err instanceof MaverickError
+        ? err
+        : new MaverickError(ErrorCode.StoreIo, `The SQLite writer thread failed: ${String(err)}`, {
+            hint: 'restart the gateway; if it keeps happening, run maverick doctor',
+            cause: err,
+          });
+    for (const waiting of this.waiting.values()) waiting.reject(this.failure);
+    this.waiting.clear();
+  }
+}
