@@ -4,6 +4,8 @@
  * server's FakeRadio test helper).
  */
 import { encodeCayenneLpp } from '../kernel/codec/index.js';
+import { addDevice } from '../kernel/ns/registry.js';
+import type { NetworkRepository } from '../kernel/ns/repository.js';
 import { TestDevice } from '../kernel/ns/test-device.test-helpers.js';
 import type { RxMetadata } from '../proto/radio.js';
 
@@ -51,4 +53,30 @@ export function buildFrames(devices: FleetDevice[], framesPerDevice: number): Ui
   for (let n = 0; n < framesPerDevice; n++)
     for (const d of testDevices) frames.push(d.uplink({ fPort: 2, payload }));
   return frames;
+}
+
+/**
+ * Registers the fleet as ABP devices with the Cayenne codec, each session
+ * already holding the extra channels EU868 wants, so the server queues no
+ * NewChannelReq downlinks.
+ */
+export async function registerFleet(repository: NetworkRepository, devices: FleetDevice[]): Promise<void> {
+  const extraChannels = {
+    '3': 867_100_000,
+    '4': 867_300_000,
+    '5': 867_500_000,
+    '6': 867_700_000,
+    '7': 867_900_000,
+  };
+  for (const d of devices) {
+    await addDevice(repository, {
+      devEui: d.devEui,
+      name: d.devEui,
+      applicationId: 'bench',
+      codec: { kind: 'cayenne-lpp' },
+      activation: { mode: 'abp', devAddr: d.devAddr, nwkSKey: d.nwkSKey, appSKey: d.appSKey },
+    });
+    const session = await repository.getSession(d.devEui);
+    if (session) await repository.putSession({ ...session, extraChannels });
+  }
 }

@@ -23,14 +23,13 @@ import { toUplinkDoc, UplinkIngestor, type UplinkRecord, uplinkRecordOf } from '
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
 import { FakeRadio } from '../kernel/ns/fake-radio.test-helpers.js';
 import { NetworkServer } from '../kernel/ns/index.js';
-import { addDevice } from '../kernel/ns/registry.js';
 import { hexToBytes } from '../kernel/ns/types.js';
 import { getRxStorageSqlite } from '../kernel/store/rx-storage-sqlite.js';
 import type { SynchronousMode } from '../kernel/store/sqlite-driver.js';
 import { decodePhy, decryptFrmPayload, verifyDataMic } from '../proto/lorawan/index.js';
 import type { RadioUplink } from '../proto/radio.js';
 import type { BenchFigure } from './figure.js';
-import { buildFrames, type FleetDevice, fleetDevice, rx } from './ingest-fleet.js';
+import { buildFrames, type FleetDevice, fleetDevice, registerFleet, rx } from './ingest-fleet.js';
 
 /** Fleet shape; override with MAVERICK_INGEST_DEVICES / MAVERICK_INGEST_FRAMES when profiling. */
 const DEVICES = Number(process.env.MAVERICK_INGEST_DEVICES ?? 200);
@@ -61,25 +60,7 @@ async function runPipeline(
   // Default group commit, as gateway/runtime.ts runs it.
   const ingestor = new UplinkIngestor(db);
   const radio = new FakeRadio();
-  // Extra channels as the region wants them, so no NewChannelReq downlink is due.
-  const extraChannels = {
-    '3': 867_100_000,
-    '4': 867_300_000,
-    '5': 867_500_000,
-    '6': 867_700_000,
-    '7': 867_900_000,
-  };
-  for (const d of devices) {
-    await addDevice(repository, {
-      devEui: d.devEui,
-      name: d.devEui,
-      applicationId: 'bench',
-      codec: { kind: 'cayenne-lpp' },
-      activation: { mode: 'abp', devAddr: d.devAddr, nwkSKey: d.nwkSKey, appSKey: d.appSKey },
-    });
-    const session = await repository.getSession(d.devEui);
-    if (session) await repository.putSession({ ...session, extraChannels });
-  }
+  await registerFleet(repository, devices);
   const records: UplinkRecord[] = [];
   const ns = new NetworkServer({
     repository,
