@@ -16,7 +16,7 @@ import mqtt from 'mqtt';
 import { withGatewayStore } from '../gateway/store-access.js';
 import { encodeCayenneLpp } from '../kernel/codec/index.js';
 import { TestDevice } from '../kernel/ns/test-device.test-helpers.js';
-import { encodePushData } from '../proto/semtech-udp/index.js';
+import { encodePullData, encodePushData, encodeTxAck, PacketId } from '../proto/semtech-udp/index.js';
 import { type FleetDevice, fleetDevice, registerFleet, rx } from './ingest-fleet.js';
 
 const projectRoot = resolve(import.meta.dirname, '..');
@@ -132,16 +132,22 @@ export async function startGateway(
   setup: GatewaySetup,
   options: { nodeOptions?: string } = {},
 ): Promise<RunningGateway> {
+  // MAVERICK_BENCH_GATEWAY_NODE_ARGS (e.g. --cpu-prof) reaches the gateway only, for profiling.
+  const nodeArgs = (process.env.MAVERICK_BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [cli, 'run', '--data-dir', setup.dataDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--data-dir', setup.dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}) },
   });
+  // The log (stdout, level warn) and stderr: the tail is kept for error messages.
   let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
+  const keepTail = (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
-  });
+  };
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', keepTail);
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', keepTail);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let ups = 0;
   let client: mqtt.MqttClient | undefined;
@@ -165,8 +171,25 @@ export async function startGateway(
   await client.subscribeAsync('application/+/device/+/event/up', { qos: 0 });
   const sender = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
   await new Promise<void>((r) => sender.bind(0, '127.0.0.1', () => r()));
-  // PUSH_ACKs arrive here and are read (and dropped): a forwarder does not wait for them.
-  sender.on('message', () => {});
+  // As a forwarder: PULL_DATA keeps a downlink route open, every PULL_RESP gets its TX_ACK,
+  // and PUSH_ACKs are read and dropped (a forwarder does not wait for them).
+  let pulled = false;
+  sender.on('message', (msg) => {
+    if (msg[3] === PacketId.PULL_ACK) pulled = true;
+    if (msg[3] === PacketId.PULL_RESP) {
+      const ack = encodeTxAck({ token: msg.readUInt16BE(1), gatewayEui: GATEWAY_EUI });
+      sender.send(ack, setup.udpPort, '127.0.0.1');
+    }
+  });
+  const pullData = () =>
+    sender.send(encodePullData({ token: 1, gatewayEui: GATEWAY_EUI }), setup.udpPort, '127.0.0.1');
+  // The radio may start after the broker: pull until the gateway answers, then every 5 s.
+  for (let attempt = 0; attempt < 100 && !pulled; attempt++) {
+    pullData();
+    await sleep(50);
+  }
+  if (!pulled) throw new Error(`the gateway never answered PULL_DATA: ${stderr}`);
+  const keepalive = setInterval(pullData, 5000);
   const mqttClient = client;
   return {
     child,
@@ -176,6 +199,7 @@ export async function startGateway(
     stderr: () => stderr,
     sender,
     async stop() {
+      clearInterval(keepalive);
       await mqttClient.endAsync();
       sender.close();
       child.kill('SIGTERM');

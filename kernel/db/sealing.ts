@@ -47,6 +47,44 @@ export class FarmUplinkSource implements UplinkSource {
   }
 }
 
+/**
+ * Sets `sealedSeq` on stored uplinks in one storage write. Not `bulkUpsert`:
+ * for documents that exist RxDB's upsert runs a failing insert of all of them
+ * and then one write per document, each building an RxDocument — thousands
+ * of writes and a heap spike per bundle of 5,000 uplinks. Here the stored
+ * versions are read once and written back as updates of them through the
+ * collection's storage instance (revisions, timestamps and change events as
+ * any RxDB write). An uplink already carrying the mark is left alone; a 409
+ * (someone wrote it in between) is retried against the version in storage.
+ */
+async function markSealed(db: FarmDatabase, ids: string[], seq: number): Promise<void> {
+  const instance = db.uplinks.storageInstance;
+  let pending = (await instance.findDocumentsById(ids, false)).filter((doc) => doc.sealedSeq !== seq);
+  for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
+    const now = Date.now();
+    const result = await instance.bulkWrite(
+      pending.map((previous) => ({
+        previous,
+        // Revision and write time are set by RxDB's storage wrapper.
+        document: { ...previous, sealedSeq: seq, _meta: { ...previous._meta, lwt: now } },
+      })),
+      'maverick-seal-marks',
+    );
+    const conflicted: typeof pending = [];
+    for (const error of result.error) {
+      if (error.status === 409 && error.documentInDb) {
+        if (error.documentInDb.sealedSeq !== seq) conflicted.push(error.documentInDb);
+        continue;
+      }
+      throw new Error(`marking uplink ${error.documentId} sealed failed with status ${error.status}`);
+    }
+    pending = conflicted;
+  }
+  if (pending.length > 0) {
+    throw new Error(`uplinks ${pending.map((d) => d.id).join(', ')} kept changing while being marked sealed`);
+  }
+}
+
 export class FarmBundleSink implements BundleSink {
   constructor(
     private readonly db: FarmDatabase,
@@ -78,13 +116,7 @@ export class FarmBundleSink implements BundleSink {
       throw new Error(`bundle ${bundle.seq} is already stored with digest ${existing.digest}, not ${digest}`);
     }
     const ids = bundle.uplinkIds;
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const uplinks = await this.db.uplinks.findByIds(chunk).exec();
-      await this.db.uplinks.bulkUpsert(
-        [...uplinks.values()].map((d) => ({ ...d.toMutableJSON(), sealedSeq: bundle.seq })),
-      );
-    }
+    for (let i = 0; i < ids.length; i += 500) await markSealed(this.db, ids.slice(i, i + 500), bundle.seq);
     this.onCommitted?.(bundle);
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * Soak: a real `maverick run` (dist/, `maverick init`, 50 ABP devices) under
+ * `node --max-old-space-size=64`, fed uplinks over loopback UDP at a steady
+ * rate, sealed every `--seal-every` uplinks through POST /seal (a simulated
+ * hour), and its resident memory sampled all along. It must complete (the
+ * heap never runs out) and RSS over the second half must stay flat.
+ *
+ *   node --import tsx bench/soak.ts [--uplinks 300000] [--rate 500] [--seal-every 25000] [--json]
+ *
+ * Baseline in the same run: raw better-sqlite3 (WAL + FULL) inserting the rows
+ * the gateway stored. Not part of `npm run bench` (it runs for minutes).
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BenchFigure } from './figure.js';
+import {
+  buildDatagrams,
+  feed,
+  rawInsertRate,
+  rcvbufErrors,
+  residentMb,
+  setUpGateway,
+  startGateway,
+  tearDown,
+} from './gateway-harness.js';
+
+const { values } = parseArgs({
+  options: {
+    uplinks: { type: 'string', default: '300000' },
+    rate: { type: 'string', default: '500' },
+    'seal-every': { type: 'string', default: '25000' },
+    devices: { type: 'string', default: '50' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const total = Number(values.uplinks);
+const rate = Number(values.rate);
+const sealEvery = Number(values['seal-every']);
+const deviceCount = Number(values.devices);
+for (const [name, value] of Object.entries({
+  uplinks: total,
+  rate,
+  'seal-every': sealEvery,
+  devices: deviceCount,
+})) {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+}
+
+const setup = await setUpGateway(deviceCount);
+const samples: { uplinks: number; rssMb: number }[] = [];
+let sealed = 0;
+let sealedUplinks = 0;
+let stored = 0;
+let dropped = 0;
+try {
+  const gateway = await startGateway(setup, { nodeOptions: '--max-old-space-size=64' });
+  try {
+    const dropsBefore = rcvbufErrors();
+    for (let done = 0; done < total; ) {
+      const chunk = Math.min(sealEvery, total - done);
+      // Built per chunk: the whole soak's datagrams would not fit the bench's own memory budget.
+      const datagrams = buildDatagrams(setup, deviceCount, chunk);
+      const sampler = setInterval(() => {
+        samples.push({ uplinks: done + gateway.stored() - stored, rssMb: residentMb(gateway.pid).rss });
+      }, 2000);
+      const result = await feed(gateway, setup.udpPort, datagrams, rate);
+      clearInterval(sampler);
+      stored += result.stored;
+      done += chunk;
+      const response = await fetch(`http://127.0.0.1:${setup.metricsPort}/seal`, { method: 'POST' });
+      if (!response.ok) throw new Error(`POST /seal answered ${response.status}: ${await response.text()}`);
+      const bundles = (await response.json()) as { uplinks: number }[];
+      sealed += bundles.length;
+      sealedUplinks += bundles.reduce((n, b) => n + b.uplinks, 0);
+      samples.push({ uplinks: done, rssMb: residentMb(gateway.pid).rss });
+      if (!values.json) {
+        process.stderr.write(
+          `${done}/${total} sent, ${stored} stored, ${sealedUplinks} sealed, RSS ${samples.at(-1)?.rssMb.toFixed(0)} MB\n`,
+        );
+      }
+    }
+    dropped = rcvbufErrors() - dropsBefore;
+    const code = await gateway.stop();
+    if (code !== 0) throw new Error(`maverick run exited with ${code}: ${gateway.stderr()}`);
+  } catch (err) {
+    if (gateway.child.exitCode === null) await gateway.stop();
+    throw new Error(`soak failed: ${String(err)}\n${gateway.stderr()}`);
+  }
+  const raw = await rawInsertRate(setup, join(setup.dataDir, '..', 'raw.sqlite'));
+  const at = (fraction: number) =>
+    samples[Math.min(samples.length - 1, Math.floor(fraction * (samples.length - 1)))];
+  const secondHalf = samples.slice(Math.floor(samples.length / 2)).map((s) => s.rssMb);
+  const first = at(0);
+  const middle = at(0.5);
+  const last = at(1);
+  const figures: BenchFigure[] = [
+    {
+      name: `soak: maverick run under --max-old-space-size=64, ${total} uplinks at ${rate}/s from ${deviceCount} devices, stored`,
+      value: (100 * stored) / total,
+      unit: '% stored',
+      baseline: { name: 'raw better-sqlite3 WAL+FULL, same rows, 500/transaction (rows/s)', value: raw },
+      ratio: rate / raw,
+      note: `${stored}/${total} stored, ${sealed} bundles holding ${sealedUplinks} uplinks; RcvbufErrors +${dropped}; ratio = offered rate vs raw`,
+    },
+    {
+      name: 'soak: resident memory, first / middle / last sample',
+      value: last?.rssMb ?? Number.NaN,
+      unit: 'MB (last)',
+      baseline: { name: 'middle sample', value: middle?.rssMb ?? Number.NaN },
+      ratio: (last?.rssMb ?? Number.NaN) / (middle?.rssMb ?? Number.NaN),
+      note:
+        `first ${first?.rssMb.toFixed(0)} MB at ${first?.uplinks} uplinks, middle ${middle?.rssMb.toFixed(0)} MB at ${middle?.uplinks}, ` +
+        `last ${last?.rssMb.toFixed(0)} MB at ${last?.uplinks}; second half min ${Math.min(...secondHalf).toFixed(0)} / max ${Math.max(...secondHalf).toFixed(0)} MB`,
+    },
+  ];
+  for (const f of figures) {
+    if (values.json) process.stdout.write(`${JSON.stringify({ suite: 'soak', ...f })}\n`);
+    else process.stdout.write(`${f.name}: ${f.value.toFixed(1)} ${f.unit}; ${f.note}\n`);
+  }
+} finally {
+  tearDown(setup);
+}
