@@ -5,6 +5,7 @@
  * and where plot definitions are looked up.
  */
 
+import { type MangoQuerySelector, normalizeMangoQuery, prepareQuery } from 'rxdb';
 import { plotDefinitionFromGeoJson } from '../../proto/bundle/plots.js';
 import type { PlotDefinition } from '../../proto/bundle/types.js';
 import type {
@@ -15,7 +16,7 @@ import type {
   UplinkSource,
 } from '../bundle/sealer.js';
 import type { FarmDatabase } from './farm-db.js';
-import { type BundleDoc, bundleId, UNSEALED } from './schemas.js';
+import { type BundleDoc, bundleId, UNSEALED, type UplinkDoc } from './schemas.js';
 
 const b64 = (bytes: Uint8Array) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -25,10 +26,21 @@ const hex = (bytes: Uint8Array) =>
 export class FarmUplinkSource implements UplinkSource {
   constructor(private readonly db: FarmDatabase) {}
 
+  /**
+   * Read from the collection's storage directly, not through an RxQuery: an
+   * RxQuery of thousands of uplinks builds an RxDocument for each and stays
+   * in RxDB's query cache, its result kept up to date by every later write —
+   * what ran a gateway under a 64 MB heap out of memory when several
+   * bundles were sealed in a row.
+   */
   async unsealed(limit: number): Promise<UnsealedUplink[]> {
-    const uplinks = await this.db.uplinks
-      .find({ selector: { sealedSeq: UNSEALED }, sort: [{ sealedSeq: 'asc' }, { receivedAt: 'asc' }], limit })
-      .exec();
+    const schema = this.db.uplinks.schema.jsonSchema;
+    const query = normalizeMangoQuery<UplinkDoc>(schema, {
+      selector: { _deleted: { $eq: false }, sealedSeq: UNSEALED } as MangoQuerySelector<UplinkDoc>,
+      sort: [{ sealedSeq: 'asc' }, { receivedAt: 'asc' }],
+      limit,
+    });
+    const { documents: uplinks } = await this.db.uplinks.storageInstance.query(prepareQuery(schema, query));
     return uplinks.map((u) => ({
       id: u.id,
       devEui: u.devEui,
