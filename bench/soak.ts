@@ -12,6 +12,9 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { withGatewayStore } from '../gateway/store-access.js';
+import { FarmUplinkSource } from '../kernel/db/sealing.js';
+import { countUplinks } from '../kernel/db/uplink-queries.js';
 import type { BenchFigure } from './figure.js';
 import {
   buildDatagrams,
@@ -86,6 +89,12 @@ try {
     if (gateway.child.exitCode === null) await gateway.stop();
     throw new Error(`soak failed: ${String(err)}\n${gateway.stderr()}`);
   }
+  // What the store holds after the run: every uplink, and how many are sealed (by POST /seal or the sealer's own timer).
+  const held = await withGatewayStore(setup.dataDir, async (db) => ({
+    uplinks: await countUplinks(db),
+    unsealed: await new FarmUplinkSource(db).countUnsealed(),
+    bundles: await db.bundles.count().exec(),
+  }));
   const raw = await rawInsertRate(setup, join(setup.dataDir, '..', 'raw.sqlite'));
   const at = (fraction: number) =>
     samples[Math.min(samples.length - 1, Math.floor(fraction * (samples.length - 1)))];
@@ -100,7 +109,9 @@ try {
       unit: '% stored',
       baseline: { name: 'raw better-sqlite3 WAL+FULL, same rows, 500/transaction (rows/s)', value: raw },
       ratio: rate / raw,
-      note: `${stored}/${total} stored, ${sealed} bundles holding ${sealedUplinks} uplinks; RcvbufErrors +${dropped}; ratio = offered rate vs raw`,
+      note:
+        `${stored}/${total} stored (store holds ${held.uplinks}, ${held.uplinks - held.unsealed} sealed in ${held.bundles} bundles; ` +
+        `POST /seal sealed ${sealedUplinks} in ${sealed}, the sealer's timer the rest); RcvbufErrors +${dropped}; ratio = offered rate vs raw`,
     },
     {
       name: 'soak: resident memory, first / middle / last sample',
