@@ -12,7 +12,7 @@
  * - `PRAGMA quick_check` at open: a damaged file is reported, not half-used.
  *
  * Writes that must not block the event loop (every RxDB bulkWrite) go to a
- * writer thread with its own connection to the same file (sqlite-writer.ts);
+ * writer thread (one per process) with its own connection to the file (sqlite-writer.ts);
  * they are queued here one after another (`exclusive`), so a write reads the
  * table only after the previous one committed. Reads, and the synchronous
  * `transaction()` used at open (DDL), run on this connection.

@@ -27,11 +27,17 @@ export interface WriterSettings {
   busyTimeoutMs: number;
 }
 
+/**
+ * One writer thread serves every database file of the process; each message
+ * names its file. `closed` is set (Atomics) once the file's connection is
+ * closed, so the event loop can wait for it synchronously.
+ */
 export type ToWriter =
-  | { kind: 'write'; id: number; operation: string; steps: WriteStep[] }
+  | ({ kind: 'open'; id: number } & WriterSettings)
+  | { kind: 'write'; id: number; file: string; operation: string; steps: WriteStep[] }
   /** A per-connection setting (e.g. `max_page_count = N`) the writer's connection must share. */
-  | { kind: 'pragma'; id: number; statement: string }
-  | { kind: 'close'; id: number };
+  | { kind: 'pragma'; id: number; file: string; statement: string }
+  | { kind: 'close'; file: string; closed: Int32Array };
 
 export interface FlatError {
   code: number;
@@ -43,7 +49,6 @@ export interface FlatError {
 }
 
 export type FromWriter =
-  | { kind: 'ready' }
   | { kind: 'committed'; id: number }
   /** A step's expectation failed; nothing of the transaction was kept. */
   | { kind: 'stale'; id: number; step: number }

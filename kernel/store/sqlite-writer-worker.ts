@@ -1,22 +1,23 @@
 /**
- * The SQLite writer thread: owns the write connection of one database file
- * and runs each write as BEGIN IMMEDIATE … COMMIT. COMMIT's fsync
- * (synchronous=FULL) blocks this thread, never the event loop, so UDP
- * datagrams keep being read while the disk works.
+ * The SQLite writer thread: one per process, holding the write connection of
+ * every database file the process writes, and running each write as
+ * BEGIN IMMEDIATE … COMMIT. COMMIT's fsync (synchronous=FULL) blocks this
+ * thread, never the event loop, so UDP datagrams keep being read while the
+ * disk works.
  *
  * Messages are handled strictly in arrival order (one at a time), so writes
  * commit in the order they were sent. Driver errors are translated here
  * (StoreDiskFull, StoreCorrupt, StoreIo) and sent back flattened.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { isMaverickError } from '../../proto/errors.js';
+import { parentPort } from 'node:worker_threads';
+import { ErrorCode, isMaverickError, MaverickError } from '../../proto/errors.js';
 import { openRawDatabase, type RawSqliteDatabase, type SqliteStatement } from './sqlite-adapters.js';
 import { SQLITE_CONSTRAINT, sqlitePrimaryCode, translateSqliteError } from './sqlite-errors.js';
 import {
+  type FlatError,
   type FromWriter,
   flattenError,
   type ToWriter,
-  type WriterSettings,
   type WriteStep,
 } from './sqlite-writer-protocol.js';
 
@@ -27,26 +28,32 @@ class StaleStep extends Error {
   }
 }
 
-const settings = workerData as WriterSettings & { closed: Int32Array };
+interface Connection {
+  file: string;
+  db: RawSqliteDatabase;
+  statements: Map<string, SqliteStatement>;
+}
+
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer-worker.ts runs as a worker thread only');
 
-const statements = new Map<string, SqliteStatement>();
-let db: RawSqliteDatabase | undefined;
+const connections = new Map<string, Connection>();
+/** Why a file could not be opened: the answer to every write sent to it. */
+const openFailures = new Map<string, FlatError>();
 
-function prepared(sql: string): SqliteStatement {
-  let statement = statements.get(sql);
+function prepared(connection: Connection, sql: string): SqliteStatement {
+  let statement = connection.statements.get(sql);
   if (!statement) {
-    statement = (db as RawSqliteDatabase).prepare(sql);
-    statements.set(sql, statement);
+    statement = connection.db.prepare(sql);
+    connection.statements.set(sql, statement);
   }
   return statement;
 }
 
-function runStep(step: WriteStep, index: number): void {
+function runStep(connection: Connection, step: WriteStep, index: number): void {
   let changes: number | bigint;
   try {
-    changes = prepared(step.sql).run(...step.params).changes;
+    changes = prepared(connection, step.sql).run(...step.params).changes;
   } catch (err) {
     if (step.expect === 'insert' && sqlitePrimaryCode(err) === SQLITE_CONSTRAINT) throw new StaleStep(index);
     throw err;
@@ -54,71 +61,95 @@ function runStep(step: WriteStep, index: number): void {
   if (step.expect === 'one-row' && Number(changes) !== 1) throw new StaleStep(index);
 }
 
-function write(id: number, operation: string, steps: WriteStep[]): FromWriter {
-  const raw = db as RawSqliteDatabase;
+function write(connection: Connection, id: number, operation: string, steps: WriteStep[]): FromWriter {
+  const { db, file } = connection;
   try {
-    raw.exec('BEGIN IMMEDIATE');
+    db.exec('BEGIN IMMEDIATE');
   } catch (err) {
-    return { kind: 'failed', id, error: flattenError(translateSqliteError(err, settings.file, operation)) };
+    return { kind: 'failed', id, error: flattenError(translateSqliteError(err, file, operation)) };
   }
   try {
-    steps.forEach(runStep);
-    raw.exec('COMMIT');
+    steps.forEach((step, index) => runStep(connection, step, index));
+    db.exec('COMMIT');
     return { kind: 'committed', id };
   } catch (err) {
     try {
-      raw.exec('ROLLBACK');
+      db.exec('ROLLBACK');
     } catch {
       // SQLite already rolled back by itself (it does on SQLITE_FULL / IOERR): nothing left to undo.
     }
     if (err instanceof StaleStep) return { kind: 'stale', id, step: err.step };
-    return { kind: 'failed', id, error: flattenError(translateSqliteError(err, settings.file, operation)) };
+    return { kind: 'failed', id, error: flattenError(translateSqliteError(err, file, operation)) };
   }
 }
 
-function handle(message: ToWriter): FromWriter | undefined {
+function notOpen(file: string): FlatError {
+  return (
+    openFailures.get(file) ??
+    flattenError(
+      new MaverickError(ErrorCode.StoreClosed, `The database ${file} is not open for writing`, {
+        hint: 'open the store again before writing',
+      }),
+    )
+  );
+}
+
+async function handle(message: ToWriter): Promise<FromWriter | undefined> {
   switch (message.kind) {
-    case 'write':
-      return write(message.id, message.operation, message.steps);
-    case 'pragma':
+    case 'open': {
       try {
-        (db as RawSqliteDatabase).exec(`PRAGMA ${message.statement}`);
+        const db = await openRawDatabase(message.file, message.driver);
+        db.exec(`PRAGMA busy_timeout = ${message.busyTimeoutMs}`);
+        db.exec(`PRAGMA synchronous = ${message.synchronous}`);
+        db.exec('PRAGMA foreign_keys = ON');
+        connections.set(message.file, { file: message.file, db, statements: new Map() });
+        openFailures.delete(message.file);
         return { kind: 'committed', id: message.id };
       } catch (err) {
-        const error = translateSqliteError(err, settings.file, `PRAGMA ${message.statement}`);
+        const error = isMaverickError(err)
+          ? err
+          : translateSqliteError(err, message.file, 'opening the database for writing');
+        openFailures.set(message.file, flattenError(error));
         return { kind: 'failed', id: message.id, error: flattenError(error) };
       }
-    case 'close':
-      statements.clear();
+    }
+    case 'write': {
+      const connection = connections.get(message.file);
+      if (!connection) return { kind: 'failed', id: message.id, error: notOpen(message.file) };
+      return write(connection, message.id, message.operation, message.steps);
+    }
+    case 'pragma': {
+      const connection = connections.get(message.file);
+      if (!connection) return { kind: 'failed', id: message.id, error: notOpen(message.file) };
       try {
-        db?.close();
+        connection.db.exec(`PRAGMA ${message.statement}`);
+        return { kind: 'committed', id: message.id };
+      } catch (err) {
+        const error = translateSqliteError(err, message.file, `PRAGMA ${message.statement}`);
+        return { kind: 'failed', id: message.id, error: flattenError(error) };
+      }
+    }
+    case 'close': {
+      const connection = connections.get(message.file);
+      connections.delete(message.file);
+      openFailures.delete(message.file);
+      try {
+        connection?.statements.clear();
+        connection?.db.close();
       } finally {
-        db = undefined;
         // The event loop may be blocked waiting for this (a synchronous release()).
-        Atomics.store(settings.closed, 0, 1);
-        Atomics.notify(settings.closed, 0);
-        port?.close();
+        Atomics.store(message.closed, 0, 1);
+        Atomics.notify(message.closed, 0);
       }
       return undefined;
+    }
   }
 }
 
-try {
-  db = await openRawDatabase(settings.file, settings.driver);
-  db.exec(`PRAGMA busy_timeout = ${settings.busyTimeoutMs}`);
-  db.exec(`PRAGMA synchronous = ${settings.synchronous}`);
-  db.exec('PRAGMA foreign_keys = ON');
-  port.on('message', (message: ToWriter) => {
-    const reply = handle(message);
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (message: ToWriter) => {
+  queue = queue.then(async () => {
+    const reply = await handle(message);
     if (reply) port.postMessage(reply);
   });
-  port.postMessage({ kind: 'ready' } satisfies FromWriter);
-} catch (err) {
-  const error = isMaverickError(err)
-    ? err
-    : translateSqliteError(err, settings.file, 'opening the database for writing');
-  port.postMessage({ kind: 'failed', id: -1, error: flattenError(error) } satisfies FromWriter);
-  Atomics.store(settings.closed, 0, 1);
-  Atomics.notify(settings.closed, 0);
-  port.close();
-}
+});

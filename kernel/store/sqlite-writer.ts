@@ -5,7 +5,8 @@
  * the event loop's own connection (WAL: readers never wait for the writer,
  * and see every transaction that has committed).
  *
- * The thread is started at the first write, so read-only users (the
+ * One thread serves every database file of the process (one V8 isolate, not
+ * one per file); it is started at the first write, so read-only users (the
  * `maverick uplinks` CLI) never start one.
  */
 import { createRequire } from 'node:module';
@@ -27,7 +28,7 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
-/** How long release() waits for the writer thread to close its connection. */
+/** How long release() waits for the writer thread to close a file's connection. */
 const CLOSE_WAIT_MS = 10_000;
 
 /**
@@ -35,69 +36,46 @@ const CLOSE_WAIT_MS = 10_000;
  * From source (tsx, vitest) it is `.ts`, which a thread can only load after
  * registering tsx's loader in that thread: a two-line bootstrap does that.
  */
-function startWorker(workerData: unknown): Worker {
+function startWorker(): Worker {
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./sqlite-writer-worker.js', import.meta.url), { workerData });
+    return new Worker(new URL('./sqlite-writer-worker.js', import.meta.url));
   }
   // require.resolve finds the package's CommonJS entry; its ES module sits beside it.
   const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
   const tsxApi = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
   const entry = new URL('./sqlite-writer-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true });
 }
 
-export class SqliteWriter {
+/** The process's writer thread; replaced by a new one if it ever dies. */
+class WriterThread {
+  private static current: WriterThread | undefined;
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiting>();
-  private readonly closedFlag = new Int32Array(new SharedArrayBuffer(4));
   private nextId = 1;
   private failure: MaverickError | undefined;
-  private isClosed = false;
 
-  constructor(settings: WriterSettings) {
-    this.worker = startWorker({ ...settings, closed: this.closedFlag });
+  static shared(): WriterThread {
+    if (!WriterThread.current || WriterThread.current.failure) WriterThread.current = new WriterThread();
+    return WriterThread.current;
+  }
+
+  private constructor() {
+    this.worker = startWorker();
     // The thread must not keep a finished process alive; pending writes keep their callers waiting anyway.
     this.worker.unref();
     this.worker.on('message', (message: FromWriter) => this.onMessage(message));
     this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', (code) => {
-      if (!this.isClosed) this.fail(new Error(`the SQLite writer thread exited (code ${code})`));
-    });
+    this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread exited (code ${code})`)));
   }
 
-  /** Runs `steps` in one transaction on the writer thread; resolves after COMMIT (or `stale`, rolled back). */
-  write(operation: string, steps: WriteStep[]): Promise<WriteOutcome> {
-    return this.send((id) => ({ kind: 'write', id, operation, steps }));
+  get failed(): boolean {
+    return this.failure !== undefined;
   }
 
-  /** Applies a connection setting (e.g. `max_page_count = N`) on the writer's connection too. */
-  pragma(statement: string): Promise<WriteOutcome> {
-    return this.send((id) => ({ kind: 'pragma', id, statement }));
-  }
-
-  /**
-   * Closes the writer's connection after the writes already sent, and waits
-   * (blocking, bounded) until it is closed, so the file can be deleted or
-   * re-opened right after.
-   */
-  closeSync(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    if (this.failure) return;
-    this.worker.postMessage({ kind: 'close', id: 0 } satisfies ToWriter);
-    Atomics.wait(this.closedFlag, 0, 0, CLOSE_WAIT_MS);
-  }
-
-  private send(make: (id: number) => ToWriter): Promise<WriteOutcome> {
+  request(make: (id: number) => ToWriter): Promise<WriteOutcome> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.isClosed) {
-      return Promise.reject(
-        new MaverickError(ErrorCode.StoreClosed, 'The database writer is already closed', {
-          hint: 'open the store again before writing',
-        }),
-      );
-    }
     const id = this.nextId++;
     return new Promise<WriteOutcome>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -105,12 +83,11 @@ export class SqliteWriter {
     });
   }
 
+  post(message: ToWriter): void {
+    if (!this.failure) this.worker.postMessage(message);
+  }
+
   private onMessage(message: FromWriter): void {
-    if (message.kind === 'ready') return;
-    if (message.kind === 'failed' && message.id === -1) {
-      this.fail(rebuildError(message.error));
-      return;
-    }
     const waiting = this.waiting.get(message.id);
     if (!waiting) return;
     this.waiting.delete(message.id);
@@ -119,7 +96,7 @@ export class SqliteWriter {
     else waiting.reject(rebuildError(message.error));
   }
 
-  /** The thread is gone: every write waiting and every later one fails with the reason. */
+  /** The thread is gone: every request waiting fails with the reason; the next user starts a new thread. */
   private fail(err: unknown): void {
     this.failure ??=
       err instanceof MaverickError
@@ -130,5 +107,50 @@ export class SqliteWriter {
           });
     for (const waiting of this.waiting.values()) waiting.reject(this.failure);
     this.waiting.clear();
+  }
+}
+
+/** One database file's write connection on the writer thread. */
+export class SqliteWriter {
+  private readonly thread = WriterThread.shared();
+  private readonly closedFlag = new Int32Array(new SharedArrayBuffer(4));
+  private isClosed = false;
+
+  constructor(private readonly settings: WriterSettings) {
+    // A failed open is answered to every write sent to the file, with the reason.
+    this.thread.request((id) => ({ kind: 'open', id, ...settings })).catch(() => {});
+  }
+
+  /** Runs `steps` in one transaction on the writer thread; resolves after COMMIT (or `stale`, rolled back). */
+  write(operation: string, steps: WriteStep[]): Promise<WriteOutcome> {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    const file = this.settings.file;
+    return this.thread.request((id) => ({ kind: 'write', id, file, operation, steps }));
+  }
+
+  /** Applies a connection setting (e.g. `max_page_count = N`) on the writer's connection too. */
+  pragma(statement: string): Promise<WriteOutcome> {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    const file = this.settings.file;
+    return this.thread.request((id) => ({ kind: 'pragma', id, file, statement }));
+  }
+
+  /**
+   * Closes the writer's connection to the file after the writes already sent,
+   * and waits (blocking, bounded) until it is closed, so the file can be
+   * deleted or re-opened right after.
+   */
+  closeSync(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    if (this.thread.failed) return;
+    this.thread.post({ kind: 'close', file: this.settings.file, closed: this.closedFlag });
+    Atomics.wait(this.closedFlag, 0, 0, CLOSE_WAIT_MS);
+  }
+
+  private closedError(): MaverickError {
+    return new MaverickError(ErrorCode.StoreClosed, `The database ${this.settings.file} is already closed`, {
+      hint: 'open the store again before writing',
+    });
   }
 }
