@@ -69,7 +69,7 @@ function write(connection: Connection, id: number, operation: string, steps: Wri
     return { kind: 'failed', id, error: flattenError(translateSqliteError(err, file, operation)) };
   }
   try {
-    steps.forEach((step, index) => runStep(connection, step, index));
+    for (const [index, step] of steps.entries()) runStep(connection, step, index);
     db.exec('COMMIT');
     return { kind: 'committed', id };
   } catch (err) {
