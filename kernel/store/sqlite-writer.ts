@@ -63,11 +63,12 @@ class WriterThread {
 
   private constructor() {
     this.worker = startWorker();
-    // The thread must not keep a finished process alive; pending writes keep their callers waiting anyway.
-    this.worker.unref();
     this.worker.on('message', (message: FromWriter) => this.onMessage(message));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread exited (code ${code})`)));
+    // The thread keeps the process alive only while a request waits for its answer (see `request`).
+    // After the listeners: adding a 'message' listener refs the thread's port again.
+    this.worker.unref();
   }
 
   get failed(): boolean {
@@ -78,6 +79,7 @@ class WriterThread {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<WriteOutcome>((resolve, reject) => {
+      if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage(make(id));
     });
@@ -91,6 +93,7 @@ class WriterThread {
     const waiting = this.waiting.get(message.id);
     if (!waiting) return;
     this.waiting.delete(message.id);
+    if (this.waiting.size === 0) this.worker.unref();
     if (message.kind === 'committed') waiting.resolve({ kind: 'committed' });
     else if (message.kind === 'stale') waiting.resolve({ kind: 'stale', step: message.step });
     else waiting.reject(rebuildError(message.error));
