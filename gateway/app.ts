@@ -46,6 +46,7 @@ function mqttOptions(config: MaverickConfig): MqttRuntimeOptions {
     port: config.mqtt.port,
     username: config.mqtt.username,
     password,
+    allowPlaintextBeyondLoopback: config.mqtt.allow_plaintext_lan,
     ...(tls
       ? { tls: { certPath: resolveDataPath(config, tls.cert), keyPath: resolveDataPath(config, tls.key) } }
       : {}),

@@ -49,6 +49,8 @@ export type MqttRuntimeOptions =
       username: string;
       password: string;
       tls?: { keyPath: string; certPath: string };
+      /** mqtt.allow_plaintext_lan: listen beyond loopback without TLS. */
+      allowPlaintextBeyondLoopback?: boolean;
     }
   | { kind: 'external'; url: string; username?: string; password?: string };
 
@@ -139,6 +141,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
         username: m.username,
         password: m.password,
         ...(m.tls ? { tls: m.tls } : {}),
+        ...(m.allowPlaintextBeyondLoopback ? { allowPlaintextBeyondLoopback: true } : {}),
         logger,
       });
       broker = started;

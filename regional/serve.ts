@@ -13,7 +13,7 @@ export interface RegionalServiceOptions {
   dataDir: string;
   /** An existing broker (e.g. mosquitto); when absent an embedded one listens on `embedded`. */
   brokerUrl?: string;
-  embedded?: { host?: string; port: number };
+  embedded?: { host?: string; port: number; allowPlaintextBeyondLoopback?: boolean };
   credentials?: { username: string; password: string };
   // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
   storage?: RxStorage<any, any>;

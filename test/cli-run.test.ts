@@ -4,8 +4,7 @@
  * reads the running gateway's status, and SIGTERM stops it cleanly.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { resolveRunConfig } from '../cli/commands/run.js';
 import { initSetup } from '../gateway/config/index.js';
 import { ErrorCode, isMaverickError } from '../proto/errors.js';
 import { type CliProcess, runCli, spawnCli } from './helpers/cli.js';
+import { freeTcpPort, freeUdpPort, useFreePorts } from './helpers/ports.js';
 
 let root: string;
 let dir: string;
@@ -33,19 +33,8 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
-  if (kind === 'udp') {
-    const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-    const { port } = s.address();
-    await new Promise<void>((r) => s.close(() => r()));
-    return port;
-  }
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+function freePort(kind: 'udp' | 'tcp'): Promise<number> {
+  return kind === 'udp' ? freeUdpPort() : freeTcpPort();
 }
 
 describe('resolveRunConfig', () => {
@@ -109,13 +98,7 @@ describe('maverick run (real process)', () => {
       await freePort('tcp'),
       await freePort('tcp'),
     ];
-    const file = join(dir, 'maverick.toml');
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8')
-        .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
-        .replace('port = 1883', `port = ${mqttPort}`),
-    );
+    useFreePorts(dir, { metricsPort, mqttPort });
     running = spawnCli(['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${udpPort}`], {
       timeoutMs: 90_000,
     });

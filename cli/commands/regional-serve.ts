@@ -15,6 +15,7 @@ export interface ServeFlags {
   port: string;
   username?: string;
   password?: string;
+  allowPlaintextLan?: boolean;
 }
 
 export function addServeOptions(cmd: Command): Command {
@@ -27,7 +28,11 @@ export function addServeOptions(cmd: Command): Command {
       '--username <u>',
       'broker credentials (embedded: required from gateways; external: used to connect)',
     )
-    .option('--password <p>', 'broker password');
+    .option('--password <p>', 'broker password')
+    .option(
+      '--allow-plaintext-lan',
+      'let the embedded broker listen beyond loopback without TLS (only on a closed network)',
+    );
 }
 
 export async function serve(flags: ServeFlags): Promise<void> {
@@ -42,7 +47,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const logger = createLogger({ name: 'maverick-regional' });
   const service = await startRegionalService({
     dataDir: flags.dataDir,
-    ...(flags.brokerUrl ? { brokerUrl: flags.brokerUrl } : { embedded: { host: flags.host, port } }),
+    ...(flags.brokerUrl
+      ? { brokerUrl: flags.brokerUrl }
+      : {
+          embedded: {
+            host: flags.host,
+            port,
+            ...(flags.allowPlaintextLan ? { allowPlaintextBeyondLoopback: true } : {}),
+          },
+        }),
     ...(flags.username && flags.password
       ? { credentials: { username: flags.username, password: flags.password } }
       : {}),

@@ -124,7 +124,12 @@ export function renderConfig(config: FileConfig): string {
     .key(
       'host',
       config.mqtt.host,
-      'Address the embedded broker listens on ("0.0.0.0" to serve the farm LAN).',
+      'Address the embedded broker listens on ("0.0.0.0" to serve the farm LAN, which needs [mqtt.tls]).',
+    )
+    .key(
+      'allow_plaintext_lan',
+      config.mqtt.allow_plaintext_lan,
+      'true lets the broker listen beyond loopback WITHOUT TLS (passwords in clear): closed networks only.',
     )
     .key('port', config.mqtt.port, 'TCP port, 1..65535.')
     .key('username', config.mqtt.username, 'User name farm apps log in with.')

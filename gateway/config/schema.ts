@@ -79,6 +79,8 @@ const mqttSection = z.strictObject({
     })
     .optional(),
   external_url: urlWithScheme(['mqtt', 'mqtts']).optional(),
+  // Beyond loopback the broker needs [mqtt.tls]; this says explicitly that the LAN is closed.
+  allow_plaintext_lan: z.boolean({ error: 'true or false' }).default(false),
 });
 
 const storeSection = z.strictObject({

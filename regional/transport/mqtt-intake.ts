@@ -10,7 +10,7 @@ import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
 import { ackTopic, encodeAck, parseUpTopic, UP_FILTER } from '../../proto/link/topics.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import type { RegionalNode } from '../intake.js';
-import { EmbeddedRegionalBroker } from './embedded-broker.js';
+import { type EmbeddedBrokerOptions, EmbeddedRegionalBroker } from './embedded-broker.js';
 import { ingestItem, type OtherItemHandler } from './ingest-item.js';
 import { Reassembler } from './reassembly.js';
 
@@ -19,7 +19,7 @@ export interface RegionalTransportOptions {
   /** An existing broker, e.g. mqtt://127.0.0.1:1883 (mosquitto). */
   brokerUrl?: string;
   /** Start an embedded aedes broker instead (port 0 picks a free one). Used when brokerUrl is absent. */
-  embedded?: { port: number; host?: string };
+  embedded?: Omit<EmbeddedBrokerOptions, 'credentials' | 'logger'>;
   credentials?: { username: string; password: string };
   clientId?: string;
   /** 5 (default; falls back to 4 against an MQTT 3.1.1 broker) or 4. */
@@ -57,9 +57,10 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
   const broker = options.brokerUrl
     ? undefined
     : await EmbeddedRegionalBroker.start({
-        port: options.embedded?.port ?? 0,
-        host: options.embedded?.host,
+        port: 0,
+        ...options.embedded,
         credentials: options.credentials,
+        logger: log,
       });
   const brokerUrl = options.brokerUrl ?? (broker as EmbeddedRegionalBroker).url;
   const reassembler = options.reassembler ?? new Reassembler();
