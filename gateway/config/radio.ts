@@ -6,7 +6,7 @@
 import type { MaverickConfig } from './schema.js';
 
 export type RadioConfig =
-  | { kind: 'semtech-udp'; host: string; port: number }
+  | { kind: 'semtech-udp'; host: string; port: number; allowedGateways: string[] }
   | { kind: 'serial'; path: string; baudRate: number; gatewayEui: string }
   | { kind: 'single-channel'; path: string; baudRate: number; gatewayEui: string; frequencyHz: number };
 
@@ -16,7 +16,13 @@ export function radioConfigsOf(config: Pick<MaverickConfig, 'radio' | 'gateway'>
   return radio.backend.map((kind): RadioConfig => {
     switch (kind) {
       case 'semtech-udp':
-        return { kind, host: radio.udp.bind.host, port: radio.udp.bind.port };
+        return {
+          kind,
+          host: radio.udp.bind.host,
+          port: radio.udp.bind.port,
+          // The gateway's own forwarder, plus any the operator listed.
+          allowedGateways: [...new Set([gateway.id, ...radio.udp.gateways])],
+        };
       case 'serial':
         // The schema guarantees path is set when "serial" is listed.
         return { kind, path: radio.serial.path ?? '', baudRate: radio.serial.baud, gatewayEui: gateway.id };

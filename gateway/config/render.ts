@@ -91,11 +91,18 @@ export function renderConfig(config: FileConfig): string {
     backend.length === 1 ? backend[0] : backend,
     `${list(BACKEND_KINDS)}, or a list to run several at once, e.g. ["semtech-udp", "serial"].`,
   );
-  w.table('radio.udp', 'Semtech UDP packet forwarder (lora_pkt_fwd) backend.').key(
-    'bind',
-    formatHostPort(config.radio.udp.bind),
-    'Address the forwarder sends to: its server_address and serv_port_up/down.',
-  );
+  w.table('radio.udp', 'Semtech UDP packet forwarder (lora_pkt_fwd) backend.')
+    .key(
+      'bind',
+      formatHostPort(config.radio.udp.bind),
+      'Address the forwarder sends to: its server_address and serv_port_up/down.',
+    )
+    .key(
+      'gateways',
+      config.radio.udp.gateways.length > 0 ? config.radio.udp.gateways : undefined,
+      'Forwarders heard besides gateway.id (its gateway_ID); any other EUI is dropped and counted.',
+      ['0016c001ff10a235'],
+    );
   w.table('radio.serial', 'Maverick serial concentrator (a bridge MCU on USB/UART).')
     .key(
       'path',

@@ -12,6 +12,10 @@ export function createSemtechUdpCounters() {
     /** PUSH_ACK / PULL_ACK / PULL_RESP arriving at a server: only a confused peer sends these. */
     datagramsUnexpectedType: 0,
     malformedDatagrams: 0,
+    /** Datagrams naming a gateway EUI not on the allowlist (dropped unanswered). */
+    datagramsUnknownGateway: 0,
+    /** Datagrams naming a known gateway from another address while its host is alive (dropped). */
+    datagramsForeignSource: 0,
     rxpkReceived: 0,
     rxpkForwarded: 0,
     rxpkBadCrc: 0,

@@ -102,6 +102,28 @@ describe('SemtechUdpBackend', () => {
     expect(decodeDatagram(gw.replies[0]!)).toEqual({ type: 'PULL_ACK', version: 2, token: 5 });
   });
 
+  it('drops gateways off the allowlist unanswered, counts them, and logs them at a limited rate', async () => {
+    const lines: Array<{ level: string; msg: string }> = [];
+    const now = 5_000_000;
+    const b = await started({ logger: recordingLogger(lines), allowedGateways: [EUI], now: () => now });
+    const gw = await socketTo(b);
+    for (let i = 0; i < 200; i++) {
+      const stranger = `ffff${i.toString(16).padStart(12, '0')}`;
+      await gw.send(encodePullData({ token: i, gatewayEui: stranger }));
+    }
+    await gw.send(encodePullData({ token: 999, gatewayEui: EUI.toUpperCase() }));
+    await until(() => gw.replies.length === 1);
+    expect(decodeDatagram(gw.replies[0]!)).toMatchObject({ type: 'PULL_ACK', token: 999 });
+    expect(b.counters()).toMatchObject({
+      datagramsUnknownGateway: 200,
+      datagramsPullData: 1,
+      gatewaysKnown: 1,
+    });
+    // The clock did not move: one window of at most 5 warnings for 200 strangers.
+    expect(lines.filter((l) => l.msg.includes('not on the allowlist'))).toHaveLength(5);
+    expect(lines.filter((l) => l.level === 'info')).toHaveLength(2); // listening, route open
+  });
+
   it('counts and logs broken datagrams (rate-limited) and keeps serving', async () => {
     const lines: Array<{ level: string; msg: string }> = [];
     const b = await started({ logger: recordingLogger(lines) });
