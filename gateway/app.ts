@@ -19,6 +19,7 @@ import { type MetricsServer, startMetricsServer } from './metrics/server.js';
 import { createRadioBackend } from './radio/factory.js';
 import type { RegionalSyncOptions } from './regional-sync.js';
 import { type GatewayRuntime, type MqttRuntimeOptions, startGatewayRuntime } from './runtime.js';
+import { ensureStatusToken } from './status/token.js';
 import { storeDirectory } from './store-access.js';
 
 const CLOCK_CHECK_MS = 10 * 60_000;
@@ -133,6 +134,9 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
     host: config.metrics.bind.host,
     port: config.metrics.bind.port,
     logger,
+    gatewayId: config.gateway.id,
+    // Actions need the data directory's token: only who can read it may seal or commit.
+    actionToken: await ensureStatusToken(config.dataDir),
     actions: {
       // `maverick bundle seal` while the gateway runs: only this process may seal.
       '/seal': async () => {

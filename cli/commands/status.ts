@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../gateway/config/index.js';
 import type { StatusSnapshot } from '../../gateway/metrics/metrics.js';
+import { fetchOwnStatus } from '../../gateway/status/client.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { printJson, renderTable } from '../format/table.js';
 import type { RegisterCommand } from './index.js';
@@ -63,18 +64,15 @@ export const registerStatus: RegisterCommand = (program: Command) => {
     .requiredOption('--data-dir <dir>', 'data directory')
     .option('--json', 'print the raw JSON snapshot')
     .action(async (flags: { dataDir: string; json?: boolean }) => {
-      const { host, port } = loadConfig(flags.dataDir).metrics.bind;
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/status`;
-      let snapshot: StatusSnapshot;
-      try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-        snapshot = (await res.json()) as StatusSnapshot;
-      } catch (err) {
-        throw new MaverickError(ErrorCode.ConfigInvalid, `no running gateway answers at ${url}`, {
+      // Throws when another gateway answers on this data directory's status port.
+      const running = await fetchOwnStatus(loadConfig(flags.dataDir));
+      if (running.kind === 'none') {
+        throw new MaverickError(ErrorCode.ConfigInvalid, `no running gateway answers at ${running.url}`, {
           hint: `start it with \`maverick run --data-dir ${flags.dataDir}\` (or \`systemctl start maverick\`), or run \`maverick doctor\``,
-          cause: err,
+          cause: running.cause,
         });
       }
+      const { snapshot } = running;
       if (flags.json) printJson(snapshot);
       else process.stdout.write(formatStatus(snapshot));
     });

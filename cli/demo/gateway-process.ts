@@ -8,6 +8,7 @@ import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { configPath, initSetup, parseConfigText, renderConfig } from '../../gateway/config/index.js';
+import { readStatusToken } from '../../gateway/status/token.js';
 import { withGatewayStore } from '../../gateway/store-access.js';
 import { putPlot } from '../../kernel/db/plots.js';
 import { addDevice } from '../../kernel/ns/registry.js';
@@ -184,8 +185,11 @@ export async function startGatewayProcess(
     });
   });
   const post = async (path: string) => {
+    // The gateway made its action token in the data dir when it started.
+    const token = readStatusToken(setup.dataDir) ?? '';
     const res = await fetch(`${setup.metricsUrl}${path}`, {
       method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(60_000),
     });
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);

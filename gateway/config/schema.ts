@@ -61,9 +61,12 @@ const radioSection = z.strictObject({
       bind: hostPortField.default({ host: '127.0.0.1', port: 1700 }),
       // More forwarders allowed besides gateway.id (whose own forwarder is always allowed).
       gateways: z
-        .array(matching(/^[0-9a-fA-F]{16}$/, euiAllowed).transform((s) => s.toLowerCase()), {
-          error: `a list of gateway EUIs, each ${euiAllowed}`,
-        })
+        .array(
+          matching(/^[0-9a-fA-F]{16}$/, euiAllowed).transform((s) => s.toLowerCase()),
+          {
+            error: `a list of gateway EUIs, each ${euiAllowed}`,
+          },
+        )
         .default([]),
     })
     .prefault({}),

@@ -52,15 +52,24 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const statusUrl = config
     ? `http://${formatHostPort({ host: dialHost(config.metrics.bind.host), port: config.metrics.bind.port })}/status`
     : undefined;
-  const status = statusUrl ? await fetchStatus(statusUrl, probeTimeoutMs) : undefined;
+  const answered = statusUrl ? await fetchStatus(statusUrl, probeTimeoutMs) : undefined;
+  // Another data directory's gateway on this port is not ours: none of its figures apply here.
+  const foreign = answered && config && answered.gatewayId !== config.gateway.id ? answered : undefined;
+  const status = foreign ? undefined : answered;
   checks.push(
-    status
-      ? ok('gateway', `maverick is running (status at ${statusUrl}, up ${status.uptimeSeconds} s)`)
-      : warn(
+    foreign && config
+      ? fail(
           'gateway',
-          'maverick is not running (no status endpoint answered)',
-          'start it: sudo systemctl enable --now maverick',
-        ),
+          `the gateway answering at ${statusUrl} is ${foreign.gatewayId ?? 'not identified'}, not this data directory's gateway ${config.gateway.id}`,
+          `two gateways share [metrics] bind: give ${configPath(dataDir)} its own port`,
+        )
+      : status
+        ? ok('gateway', `maverick is running (status at ${statusUrl}, up ${status.uptimeSeconds} s)`)
+        : warn(
+            'gateway',
+            'maverick is not running (no status endpoint answered)',
+            'start it: sudo systemctl enable --now maverick',
+          ),
   );
 
   if (config) {

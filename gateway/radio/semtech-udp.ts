@@ -295,7 +295,10 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     const receivedAtMs = this.#now();
     const { verdict, evicted } = this.#routes.push(packet.gatewayEui, rinfo.address, receivedAtMs);
     if (evicted) this.#counters.gatewaysEvicted++;
-    if (verdict === 'foreign') return this.#countForeign(packet.gatewayEui, `${rinfo.address}:${rinfo.port}`);
+    if (verdict === 'foreign') {
+      this.#countForeign(packet.gatewayEui, `${rinfo.address}:${rinfo.port}`);
+      return;
+    }
     if (verdict === 'opened') {
       this.#log.info(
         { gatewayEui: packet.gatewayEui, address: rinfo.address },
@@ -335,7 +338,10 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
       lastPullMs: this.#now(),
     });
     if (evicted) this.#counters.gatewaysEvicted++;
-    if (verdict === 'foreign') return this.#countForeign(packet.gatewayEui, `${rinfo.address}:${rinfo.port}`);
+    if (verdict === 'foreign') {
+      this.#countForeign(packet.gatewayEui, `${rinfo.address}:${rinfo.port}`);
+      return;
+    }
     this.#send(encodePullAck({ token: packet.token, version: packet.version }), rinfo, () => {
       this.#counters.pullAcksSent++;
     });

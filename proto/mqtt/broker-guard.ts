@@ -10,10 +10,11 @@
  *  - no plaintext listener beyond loopback unless the operator opts in.
  * It depends on aedes only by shape, so proto/ stays free of the broker itself.
  */
-import { isIP, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, MaverickError } from '../errors.js';
 import { type Logger, WarnLimiter } from '../log.js';
+import { isLoopbackHost } from '../net.js';
 import { MqttFrameScanner } from './frame-scanner.js';
 import { LoginBackoff, type LoginBackoffOptions } from './login-backoff.js';
 
@@ -133,14 +134,6 @@ export class BrokerGuard {
     this.#warn.warn({ from: key }, 'mqtt client refused: bad credentials');
     return 'refused';
   }
-}
-
-/** 127.0.0.0/8, ::1, localhost and IPv4-mapped loopback. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1') return true;
-  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
-  return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
 /**
