@@ -14,6 +14,7 @@ import { putPlot } from '../../kernel/db/plots.js';
 import { addDevice } from '../../kernel/ns/registry.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type { FarmDeviceSpec } from '../../simulator/farm.js';
+import { FORWARDER_EUI } from './field.js';
 
 export const DEMO_GATEWAY_ID = 'b827ebfffe00d0e0';
 
@@ -84,6 +85,8 @@ export async function setUpGateway(
   const config = parseConfigText(readFileSync(file, 'utf8'), file, {
     metrics: { bind: `127.0.0.1:${metricsPort}` },
     sealer: { interval_minutes: 10080 },
+    // The emulated packet forwarder announces its own gateway_ID: allow it (radio.udp.gateways).
+    radio: { udp: { gateways: [FORWARDER_EUI] } },
     ...(satellite
       ? {
           regional: {
