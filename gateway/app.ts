@@ -12,7 +12,7 @@ import type { RadioBackend, TimeSource } from '../proto/radio.js';
 import { resolveDataPath } from './config/load.js';
 import { radioConfigsOf } from './config/radio.js';
 import type { MaverickConfig } from './config/schema.js';
-import { readMqttPassword } from './config/secrets.js';
+import { readMqttPassword, refuseReadableConfigWithSecrets } from './config/secrets.js';
 import { runHostCommand } from './doctor/host.js';
 import { Metrics } from './metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
@@ -118,7 +118,12 @@ function wireRadio(backend: RadioBackend, metrics: Metrics, logger: Logger): voi
   });
 }
 
-export async function startGateway(config: MaverickConfig, logger: Logger): Promise<RunningGateway> {
+export async function startGateway(
+  config: MaverickConfig,
+  logger: Logger,
+  options: { initStore?: boolean } = {},
+): Promise<RunningGateway> {
+  refuseReadableConfigWithSecrets(config);
   const metrics = new Metrics({ gatewayId: config.gateway.id, processMetrics: true });
   let clock: TimeSource = await hostClock();
   metrics.setClockSource(clock);
@@ -168,6 +173,7 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
       radios: backends,
       mqtt: mqttOptions(config),
       synchronous: config.store.synchronous,
+      ...(options.initStore ? { initStore: true } : {}),
       hostTimeSource: () => clock,
       sealing: { periodMs: config.sealer.interval_minutes * 60_000 },
       ...regionalSyncOptions(config),

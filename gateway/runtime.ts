@@ -9,7 +9,6 @@
  * them by gateway/app.ts), so tests and the demo build it the same way
  * production does.
  */
-import { mkdirSync } from 'node:fs';
 import type { Sealer } from '../kernel/bundle/sealer.js';
 import { CodecRunner } from '../kernel/codec/index.js';
 import type { DailyCommitments } from '../kernel/db/commitments.js';
@@ -39,7 +38,7 @@ import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker }
 import { type RegionalSyncOptions, startRegionalSync } from './regional-sync.js';
 import type { SatelliteModemSlot } from './satellite-modem-slot.js';
 import { createDailyCommitments, createSealer, type SealingOptions } from './sealing.js';
-import { storeDirectory } from './store-access.js';
+import { GATEWAY_DATABASE_NAME, markStoreCreated, prepareStoreFiles, storeDirectory } from './store-files.js';
 
 export type MqttRuntimeOptions =
   | {
@@ -71,6 +70,8 @@ export interface GatewayRuntimeOptions {
    * and/or the Iridium SBD satellite link (gateway/regional-sync.ts); off when absent.
    */
   sync?: RegionalSyncOptions;
+  /** Start an empty store although this data directory had one (`maverick run --init-store`). */
+  initStore?: boolean;
   /** Ingest batching (default 100 ms / 500 uplinks). */
   ingest?: { maxBatch?: number; maxDelayMs?: number };
   logger?: Logger;
@@ -101,7 +102,8 @@ export interface GatewayRuntime {
 export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
   const logger = options.logger ?? silentLogger;
   const storeDir = storeDirectory(options.dataDir);
-  mkdirSync(storeDir, { recursive: true, mode: 0o700 });
+  // 0700 / 0600 before SQLite writes a byte; a lost store refuses to come back empty.
+  prepareStoreFiles(options.dataDir, options.initStore ? { initStore: true } : {});
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) {
@@ -121,9 +123,10 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
         synchronous: options.synchronous ?? 'FULL',
         logger,
       }),
-      name: 'gateway',
+      name: GATEWAY_DATABASE_NAME,
     });
     cleanups.push(() => db.close());
+    markStoreCreated(options.dataDir);
     const repository = await RxdbNetworkRepository.open(db);
     cleanups.push(() => repository.close());
     const ingestor = new UplinkIngestor(db, { ...options.ingest, logger });

@@ -8,3 +8,18 @@ export function isLoopbackHost(host: string): boolean {
   const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
   return isIP(v4) === 4 && v4.startsWith('127.');
 }
+
+/**
+ * A URL fit for a log line: a password in it (mqtt://user:secret@host) is replaced by "***".
+ * Anything that does not parse as a URL is returned as "(unparseable url)", never echoed.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '(unparseable url)';
+  }
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

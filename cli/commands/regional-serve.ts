@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../kernel/log.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { redactUrl } from '../../proto/net.js';
 import { startRegionalService } from '../../regional/serve.js';
 
 export interface ServeFlags {
@@ -61,7 +62,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       : {}),
     logger,
   });
-  process.stdout.write(`maverick regional node listening on ${service.transport.brokerUrl}\n`);
+  process.stdout.write(`maverick regional node listening on ${redactUrl(service.transport.brokerUrl)}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

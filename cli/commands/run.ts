@@ -74,7 +74,11 @@ export const registerRun: RegisterCommand = (program: Command) => {
     .option('--baud <n>', 'serial baud rate (radio.serial.baud)')
     .option('--mqtt-port <n>', 'local MQTT broker port (mqtt.port)')
     .option('--regional-url <url>', 'regional node broker, mqtt:// or mqtts:// (regional.url)')
-    .action(async (flags: RunFlags) => {
+    .option(
+      '--init-store',
+      'start with an empty store although this data directory had one (only after losing store/: devices must be added again)',
+    )
+    .action(async (flags: RunFlags & { initStore?: boolean }) => {
       const config = resolveRunConfig(flags);
       // Loaded on use: `maverick <anything> --help` should not pay for the radio stack.
       const [{ startGateway }, { createLogger }] = await Promise.all([
@@ -86,7 +90,7 @@ export const registerRun: RegisterCommand = (program: Command) => {
         level: process.env.MAVERICK_LOG_LEVEL ?? config.log.level,
       });
       const stopSignal = nextStopSignal();
-      const gateway = await startGateway(config, logger);
+      const gateway = await startGateway(config, logger, flags.initStore ? { initStore: true } : {});
       const radios = config.radio.backend.join(' + ');
       process.stdout.write(
         `maverick running: gateway ${config.gateway.id}, radio ${radios}, metrics ${gateway.metricsUrl}/metrics (Ctrl-C stops)\n`,

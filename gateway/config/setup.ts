@@ -16,7 +16,7 @@ import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { configPath, resolveDataPath, validateConfig } from './load.js';
 import { renderConfig } from './render.js';
 import type { FileConfig } from './schema.js';
-import { generatePassword, writeSecretFile } from './secrets.js';
+import { generatePassword, secretsInConfig, writeSecretFile } from './secrets.js';
 
 export interface SetupOptions {
   dataDir: string;
@@ -124,7 +124,8 @@ export async function initSetup(options: SetupOptions): Promise<SetupResult> {
     keyCreated = true;
   }
 
-  await writeFileAtomic(configFile, renderConfig(config), 0o644);
+  // A config carrying a password (in a URL) is a secret file too.
+  await writeFileAtomic(configFile, renderConfig(config), secretsInConfig(config).length > 0 ? 0o600 : 0o644);
   return {
     dataDir,
     configFile,

@@ -8,6 +8,7 @@ import { isMaverickError } from '../../proto/errors.js';
 import { formatHostPort } from '../config/fields.js';
 import { configPath, loadConfig } from '../config/load.js';
 import type { MaverickConfig } from '../config/schema.js';
+import { checkDataDirPermissions } from './check-data-dir.js';
 import { checkForwarderConfig, DEFAULT_FORWARDER_CONF } from './check-forwarder-conf.js';
 import { checkClock, checkDisk, checkSecretPermissions } from './checks-host.js';
 import { checkBroker, checkRegional } from './checks-network.js';
@@ -93,6 +94,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(await checkClock(status, run));
   checks.push(checkDisk(dataDir, config));
   checks.push(checkSecretPermissions(dataDir, config));
+  checks.push(checkDataDirPermissions(dataDir, config));
   checks.push(config ? await checkBroker(config, probeTimeoutMs) : notChecked('broker'));
   checks.push(config ? checkRegional(config) : notChecked('regional'));
   return { dataDir, ok: checks.every((c) => c.status !== 'fail'), checks };

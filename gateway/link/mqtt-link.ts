@@ -16,6 +16,7 @@ import type { LinkAck, OutboxItem, SpendGate, SyncLink, TransmitOutcome } from '
 import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
 import { ackTopic, decodeAck, upTopic } from '../../proto/link/topics.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
+import { redactUrl } from '../../proto/net.js';
 
 export interface MqttLinkOptions {
   /** mqtt://host:port or mqtts://host:port. */
@@ -111,7 +112,7 @@ export class MqttLink implements SyncLink {
         (err.code === 1 || err.code === 0x84 || /protocol version/i.test(err.message))
       ) {
         this.log.warn(
-          { url: this.options.url },
+          { url: redactUrl(this.options.url) },
           'broker refused MQTT 5; using MQTT 3.1.1 with a persistent session',
         );
         this.protocolVersion = 4;

@@ -9,6 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
 import { ackTopic, encodeAck, parseUpTopic, UP_FILTER } from '../../proto/link/topics.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
+import { redactUrl } from '../../proto/net.js';
 import type { RegionalNode } from '../intake.js';
 import { type EmbeddedBrokerOptions, EmbeddedRegionalBroker } from './embedded-broker.js';
 import { ingestItem, type OtherItemHandler } from './ingest-item.js';
@@ -71,7 +72,10 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
       client = await connect(brokerUrl, options, wanted);
     } catch (err) {
       if (wanted !== 5 || !/protocol version/i.test(describeError(err))) throw err;
-      log.warn({ brokerUrl }, 'broker refused MQTT 5; using MQTT 3.1.1 with a persistent session');
+      log.warn(
+        { brokerUrl: redactUrl(brokerUrl) },
+        'broker refused MQTT 5; using MQTT 3.1.1 with a persistent session',
+      );
       client = await connect(brokerUrl, options, 4);
     }
     await client.subscribeAsync(UP_FILTER, { qos: 1 });
@@ -107,7 +111,7 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
         log.warn({ topic, err: describeError(err) }, 'could not settle an item; the gateway will resend'),
       );
   });
-  log.info({ brokerUrl, embedded: Boolean(broker) }, 'regional transport listening');
+  log.info({ brokerUrl: redactUrl(brokerUrl), embedded: Boolean(broker) }, 'regional transport listening');
   return {
     brokerUrl,
     reassembler,

@@ -11,7 +11,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SemtechUdpBackend } from '../../gateway/radio/semtech-udp.js';
 import { startGatewayRuntime } from '../../gateway/runtime.js';
 import { addDevice } from '../../kernel/ns/registry.js';
-import { SimulatedDevice } from '../../simulator/device.js';
 import { PacketForwarderEmulator } from '../../simulator/packet-forwarder.js';
 import {
   Cleanups,
@@ -22,6 +21,7 @@ import {
   UDP_GATEWAY,
   waitUntil,
 } from '../helpers/e2e-field.js';
+import { abpDevice } from './devices.js';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -68,17 +68,7 @@ describe('codec output cap (end to end)', () => {
     });
     await forwarder.start();
     cleanups.add(() => forwarder.stop());
-    const device = new SimulatedDevice({
-      identity: {
-        activation: 'abp',
-        devEui: DEVICE.devEui,
-        devAddr: DEVICE.devAddr,
-        nwkSKey: Buffer.from(DEVICE.nwkSKey, 'hex'),
-        appSKey: Buffer.from(DEVICE.appSKey, 'hex'),
-      },
-      region: 'EU868',
-      seed: 9,
-    });
+    const device = abpDevice(DEVICE, 9);
     await forwarder.sendUplink(device.uplink({ fPort: 2, payload: new Uint8Array([1, 2, 3]) }), {
       frequencyHz: 868_100_000,
       dataRate: 'SF7BW125',

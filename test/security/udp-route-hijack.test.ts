@@ -17,10 +17,10 @@ import { SemtechUdpBackend } from '../../gateway/radio/semtech-udp.js';
 import { type GatewayRuntime, startGatewayRuntime } from '../../gateway/runtime.js';
 import { addDevice } from '../../kernel/ns/registry.js';
 import { decodeDatagram, encodePullData, encodePushData } from '../../proto/semtech-udp/index.js';
-import { SimulatedDevice } from '../../simulator/device.js';
 import { type ForwarderDownlink, PacketForwarderEmulator } from '../../simulator/packet-forwarder.js';
 import { rxpkFromMeta, TmstClock, type UplinkMeta } from '../../simulator/packet-forwarder-meta.js';
 import { Cleanups, tempDataDir, waitUntil } from '../helpers/e2e-field.js';
+import { abpDevice, otaaDevice } from './devices.js';
 
 const GATEWAY = 'aa555a0000000001';
 const ATTACKER_EUI = 'deadbeef00000666';
@@ -134,16 +134,7 @@ describe('Semtech UDP: route hijack and ACK theft are refused (end to end)', () 
     await waitUntil(() => (udp.counters().datagramsReceived ?? 0) >= 6, 5000, 'the claims to arrive');
     expect(udp.gateways()).toEqual([expect.objectContaining({ gatewayEui: GATEWAY, address: '127.0.0.1' })]);
 
-    const device = new SimulatedDevice({
-      identity: {
-        activation: 'otaa',
-        devEui: OTAA.devEui,
-        joinEui: OTAA.joinEui,
-        appKey: Buffer.from(OTAA.appKey, 'hex'),
-      },
-      region: 'EU868',
-      seed: 3,
-    });
+    const device = otaaDevice(OTAA, 3);
     await forwarder.sendUplink(device.joinRequest(), META);
     await waitUntil(() => downlinks.length > 0, 10_000, 'the join accept at the real forwarder');
     expect(device.handleDownlink(downlinks[0]!.txpk.phyPayload).kind).toBe('join-accept');
@@ -158,17 +149,7 @@ describe('Semtech UDP: route hijack and ACK theft are refused (end to end)', () 
     const attacker = await startAttacker(port);
     // The attacker opens a route under its own EUI too (a second "gateway").
     await attacker.send(encodePullData({ token: 1, gatewayEui: ATTACKER_EUI }));
-    const device = new SimulatedDevice({
-      identity: {
-        activation: 'abp',
-        devEui: ABP.devEui,
-        devAddr: ABP.devAddr,
-        nwkSKey: Buffer.from(ABP.nwkSKey, 'hex'),
-        appSKey: Buffer.from(ABP.appSKey, 'hex'),
-      },
-      region: 'EU868',
-      seed: 5,
-    });
+    const device = abpDevice(ABP, 5);
     const phy = device.uplink({ fPort: 2, payload: new Uint8Array([1, 2, 3]), confirmed: true });
     // Both copies arrive first, inside the dedup window, then the real one.
     await attacker.send(relayed(phy, ATTACKER_EUI, 8));
