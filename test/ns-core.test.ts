@@ -23,6 +23,7 @@ import type {
   TxAckEvent,
 } from '../kernel/ns/uplink-types.js';
 import type { Logger } from '../proto/log.js';
+import { type LogLine, recordingLogger } from '../proto/log.test-helpers.js';
 import { encodeMacCommands } from '../proto/lorawan/index.js';
 import type { RxMetadata } from '../proto/radio.js';
 
@@ -37,29 +38,6 @@ const ABP = {
   nwkSKey: '000102030405060708090a0b0c0d0e0f',
   appSKey: '0f0e0d0c0b0a09080706050403020100',
 };
-
-interface LogLine {
-  level: string;
-  fields: Record<string, unknown>;
-  msg?: string;
-}
-
-function recordingLogger(lines: LogLine[]): Logger {
-  const make = (level: string) => (a: Record<string, unknown> | string, b?: string) => {
-    if (typeof a === 'string') lines.push({ level, fields: {}, msg: a });
-    else lines.push({ level, fields: a, msg: b });
-  };
-  const logger: Logger = {
-    trace: make('trace'),
-    debug: make('debug'),
-    info: make('info'),
-    warn: make('warn'),
-    error: make('error'),
-    fatal: make('fatal'),
-    child: () => logger,
-  };
-  return logger;
-}
 
 class Harness {
   readonly radio = new FakeRadio();

@@ -4,7 +4,7 @@
  * on, so a failed write leaves the device free to retransmit; then status and
  * ack events, and the Class A answer (ACK, MAC commands, queued payload).
  */
-import { describeError } from '../../proto/errors.js';
+import { describeError, ErrorCode, isMaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
 import type { DataFrame, MacCommand } from '../../proto/lorawan/index.js';
 import type { RadioBackend, RxMetadata } from '../../proto/radio.js';
@@ -80,8 +80,19 @@ export async function answerUplink(
     try {
       await ctx.beforePublish(accepted.uplink);
     } catch (err) {
+      const conflict = isMaverickError(err) && err.code === ErrorCode.StoreConflict;
+      if (conflict) {
+        // Evidence would be lost silently otherwise: an alarm event besides the rejection.
+        ctx.emit('log', {
+          device: info,
+          level: 'error',
+          code: 'STORE_CONFLICT',
+          description: describeError(err),
+          context: { fCnt: accepted.uplink.fCnt, session: accepted.uplink.session },
+        });
+      }
       return ctx.reject({
-        reason: 'store_failed',
+        reason: conflict ? 'store_conflict' : 'store_failed',
         message: `uplink ${accepted.uplink.fCnt} of ${info.devEui} could not be stored: ${describeError(err)}`,
         devEui: info.devEui,
         devAddr: frame.devAddr,
