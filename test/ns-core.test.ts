@@ -74,7 +74,7 @@ class Harness {
 
   async send(phyPayload: Uint8Array, rx: Partial<RxMetadata> = {}): Promise<void> {
     this.radio.receive({ phyPayload, rx: rxMeta(rx), receivedAtMs: Date.now() });
-    await this.ns.flush();
+    await this.ns.settle();
   }
 
   /** Joins an OTAA device; returns the device with its session. */
@@ -278,7 +278,7 @@ describe('data uplinks', () => {
       { gatewayEui: '0000000000000003', snr: 2 },
     ];
     for (const c of copies) h.radio.receive({ phyPayload: frame, rx: rxMeta(c), receivedAtMs: Date.now() });
-    await h.ns.flush();
+    await h.ns.settle();
     expect(h.ups).toHaveLength(1);
     expect(h.ups[0]?.rxInfo.map((r) => r.gatewayEui)).toEqual([
       '0000000000000002',
@@ -375,7 +375,7 @@ describe('MAC commands and ADR', () => {
       rx: rxMeta({ gatewayEui: '0000000000000002', snr: -1 }),
       receivedAtMs: Date.now(),
     });
-    await h.ns.flush();
+    await h.ns.settle();
     const down = device.readDownlink(h.radio.sent[0]?.phyPayload ?? new Uint8Array());
     // SF7 needs -7.5 dB: 5 - (-7.5) = 12.5 → 12 dB.
     expect(down.mac).toEqual([{ cid: 'LinkCheckAns', margin: 12, gwCnt: 2 }]);

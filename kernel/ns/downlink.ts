@@ -50,6 +50,8 @@ export interface DataDownlinkResult {
   transmit?: TransmitResult;
   /** An application payload dropped because no data rate of this device can carry it. */
   dropped?: QueuedDownlink;
+  /** The frame carried the planned MAC commands (their requests are now pending an answer). */
+  macIncluded?: boolean;
 }
 
 interface BuiltFrame {
@@ -120,7 +122,15 @@ export class ClassAScheduler {
       this.queue.remove(session.devEui, frame.item.id);
       if (frame.item.confirmed) session.pendingAck = { downlinkId: frame.item.id, fCntDown };
     }
-    return { sent: true, idle: false, fCntDown, item: frame.item, transmit: result, dropped };
+    return {
+      sent: true,
+      idle: false,
+      fCntDown,
+      item: frame.item,
+      transmit: result,
+      dropped,
+      macIncluded: frame.macIncluded,
+    };
   }
 
   private buildFrame(req: DataDownlinkRequest, dr: number, fCnt32: number): BuiltFrame {

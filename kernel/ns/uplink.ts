@@ -264,7 +264,8 @@ export class UplinkProcessor {
   }
 }
 
-function findByMic(candidates: readonly ActiveDevice[], frame: DataFrame): Match | undefined {
+/** The candidate whose session key signs this frame, at the FCnt it then has. */
+export function findByMic(candidates: readonly ActiveDevice[], frame: DataFrame): Match | undefined {
   for (const active of candidates) {
     const nwkSKey = hexToBytes(active.session.nwkSKey);
     const fCnt32 = reconstructFCnt(active.session.fCntUp, frame.fCnt16);

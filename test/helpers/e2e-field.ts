@@ -264,7 +264,7 @@ export async function runFarm(
     const before = step.transmissions?.() ?? 0;
     await step.clock.advance(options.stepMs);
     if (options.settleMs && (step.transmissions?.() ?? 0) !== before) await sleep(options.settleMs);
-    await step.gateway().ns.flush();
+    await step.gateway().ns.settle();
     steps++;
   }
   return { steps, realMs: Date.now() - started };
