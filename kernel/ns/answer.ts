@@ -11,7 +11,7 @@ import type { RadioBackend, RxMetadata } from '../../proto/radio.js';
 import { getRegion } from '../../proto/regions/index.js';
 import type { CollectedUplink } from './dedup.js';
 import type { ClassAScheduler } from './downlink.js';
-import type { DownlinkQueue } from './downlink-queue.js';
+import { type DownlinkQueue, MAX_CONFIRMED_ATTEMPTS } from './downlink-queue.js';
 import { markRequestsSent, plannedRequests } from './mac.js';
 import { desiredExtraChannels } from './region-limits.js';
 import type { Rejection } from './rejection.js';
@@ -120,10 +120,29 @@ export async function answerUplink(
   respond(ctx, collected, accepted.device, accepted.session, frame, accepted.macAnswers, false, accepted);
 }
 
+/**
+ * What the ACK bit (or its absence) means for the confirmed payload that went out last: an
+ * acknowledged one leaves the queue; an unacknowledged one stays for another attempt until it
+ * has had MAX_CONFIRMED_ATTEMPTS. True when the outcome is final (an `ack` event is due).
+ */
+function settleConfirmed(
+  queue: DownlinkQueue,
+  devEui: string,
+  settled: { downlinkId: string; acknowledged: boolean },
+): boolean {
+  const item = queue.list(devEui).find((q) => q.id === settled.downlinkId);
+  if (!item) return true;
+  if (settled.acknowledged || (item.attempts ?? 0) >= MAX_CONFIRMED_ATTEMPTS) {
+    queue.remove(devEui, item.id);
+    return true;
+  }
+  return false;
+}
+
 function emitSideEvents(ctx: AnswerContext, accepted: AcceptedUplink): void {
   const info = accepted.uplink.device;
   if (accepted.status) ctx.emit('status', { device: info, ...accepted.status });
-  if (accepted.settledAck) {
+  if (accepted.settledAck && settleConfirmed(ctx.queue, info.devEui, accepted.settledAck)) {
     ctx.emit('ack', {
       device: info,
       downlinkId: accepted.settledAck.downlinkId,

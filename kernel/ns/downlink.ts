@@ -119,7 +119,8 @@ export class ClassAScheduler {
     session.nFCntDown = fCntDown + 1;
     if (frame.macIncluded) markRequestsSent(session, req.macPending, new Date());
     if (frame.item) {
-      this.queue.remove(session.devEui, frame.item.id);
+      // Unconfirmed payloads leave the queue now; confirmed ones stay until acknowledged.
+      this.queue.markSent(session.devEui, frame.item.id);
       if (frame.item.confirmed) session.pendingAck = { downlinkId: frame.item.id, fCntDown };
     }
     return {

@@ -18,7 +18,7 @@ import { answerUplink } from './answer.js';
 import { type CollectedUplink, Deduplicator } from './dedup.js';
 import { ClassAScheduler, joinAcceptPlans } from './downlink.js';
 import { DownlinkLanes } from './downlink-lanes.js';
-import { DownlinkQueue, type DownlinkRequest } from './downlink-queue.js';
+import { DownlinkQueue, type DownlinkRequest, type DownlinkStateStore } from './downlink-queue.js';
 import { JoinServer } from './join-server.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
@@ -67,6 +67,8 @@ export interface NetworkServerOptions {
    * (`uplinks_dropped_backlog`).
    */
   maxPendingPerDevice?: number;
+  /** Keeps the downlink queues and each gateway's duty-cycle use across restarts (kernel/db). */
+  downlinkState?: DownlinkStateStore;
 }
 
 export interface NetworkServerEvents {
@@ -80,7 +82,7 @@ export interface NetworkServerEvents {
 }
 
 export class NetworkServer extends EventEmitter<NetworkServerEvents> {
-  readonly queue = new DownlinkQueue();
+  readonly queue: DownlinkQueue;
   private readonly logger: Logger;
   private readonly dedup: Deduplicator;
   private readonly joinServer: JoinServer;
@@ -99,6 +101,10 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   constructor(private readonly options: NetworkServerOptions) {
     super();
     this.logger = (options.logger ?? silentLogger).child({ module: 'ns' });
+    this.queue = new DownlinkQueue(options.downlinkState, (err, devEui) => {
+      this.count('downlink_queue_write_failed');
+      this.logger.error({ devEui, err: describeError(err) }, 'downlink queue could not be stored');
+    });
     this.dedup = new Deduplicator((u) => this.onCollected(u), { windowMs: options.dedupWindowMs });
     this.joinServer = new JoinServer({
       repository: options.repository,
@@ -111,7 +117,11 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       hostTimeSource: options.hostTimeSource,
       installationMarginDb: options.installationMarginDb ?? DEFAULT_INSTALLATION_MARGIN_DB,
     });
-    this.transmitter = new Transmitter({ logger: this.logger, now: options.now });
+    this.transmitter = new Transmitter({
+      logger: this.logger,
+      now: options.now,
+      ...(options.downlinkState ? { state: options.downlinkState } : {}),
+    });
     this.scheduler = new ClassAScheduler(this.transmitter, this.queue, this.logger);
     this.executor = new KeyedSerialExecutor((err, key) => {
       this.count('internal_errors');
@@ -129,6 +139,8 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   /** Subscribes to every radio's uplinks. Radios are started and stopped by their owner. */
   async start(): Promise<void> {
     if (this.running) return;
+    const restored = await this.queue.load();
+    if (restored > 0) this.logger.info({ downlinks: restored }, 'queued downlinks restored');
     this.running = true;
     for (const radio of this.options.radios) {
       const listener = (uplink: RadioUplink) => this.onRadioUplink(radio, uplink);
@@ -144,6 +156,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     for (const [radio, listener] of this.radioListeners) radio.off('uplink', listener);
     this.radioListeners.clear();
     await this.settle();
+    await this.queue.idle();
   }
 
   /** Releases frames still in the de-duplication window and waits until they are stored and published. */
@@ -174,7 +187,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
         context: { devEui: id },
       });
     }
-    return this.queue.enqueue(id, request).id;
+    return (await this.queue.enqueue(id, request)).id;
   }
 
   counters(): Readonly<Record<string, number>> {
