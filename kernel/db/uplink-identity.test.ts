@@ -92,4 +92,47 @@ describe('a store written before sessions were part of the uplink key', () => {
     ]);
     await repository.close();
   });
+
+  it('refuses a frame whose identity is taken by a different frame: an alarm, not a silent skip', async () => {
+    db = await openFarmDatabase({
+      storage: getRxStorageSqlite({ directory: dir, synchronous: 'FULL' }),
+      name: 'gateway',
+    });
+    // Session 1, FCnt 0 is already taken by some other frame (e.g. a removed and re-added device).
+    const [taken] = await db.uplinks.find({ selector: { fCnt: 0 } }).exec();
+    if (!taken) throw new Error('fixture has no FCnt 0');
+    await db.uplinks.insert({ ...taken.toMutableJSON(), id: `${DEV_EUI}|000001|0000000000` });
+    const repository = await RxdbNetworkRepository.open(db, { writeBehindMs: 0 });
+    const ingestor = new UplinkIngestor(db, { maxDelayMs: 1 });
+    const radio = new FakeRadio();
+    const ns = new NetworkServer({
+      repository,
+      radios: [radio],
+      dedupWindowMs: 0,
+      beforePublish: (up) => ingestor.store(uplinkRecordOf(up)),
+    });
+    const ups: number[] = [];
+    const alarms: string[] = [];
+    const rejected: string[] = [];
+    ns.on('up', (up) => ups.push(up.fCnt));
+    ns.on('log', (e) => alarms.push(`${e.level}:${e.code}`));
+    ns.on('rejected', (r) => rejected.push(r.reason));
+    await ns.start();
+    const device = TestDevice.abp(DEV_EUI, DEV_ADDR, NWK_S_KEY, APP_S_KEY);
+    radio.receive({
+      phyPayload: device.uplink({ fCnt: 0, payload: Uint8Array.of(7) }),
+      rx: rxMeta(),
+      receivedAtMs: Date.now(),
+    });
+    await ns.stop();
+    await ingestor.close();
+    expect(ups).toEqual([]);
+    expect(rejected).toEqual(['store_conflict']);
+    expect(alarms).toContain('error:STORE_CONFLICT');
+    expect(ingestor.counters.conflicts).toBe(1);
+    expect(ns.counters().rejected_store_conflict).toBe(1);
+    // The frame stored first is untouched.
+    expect((await db.uplinks.findOne(`${DEV_EUI}|000001|0000000000`).exec())?.phy).toBe(taken.phy);
+    await repository.close();
+  });
 });
