@@ -158,9 +158,12 @@ describe('uplinks of every session are published, stored and sealed once', () =>
     expect(ups).toHaveLength(expected.length);
     expect(listener.of('join')).toHaveLength(4);
     expect(gw.runtime.counters().retransmissions).toBe(4);
-    // In the order sent: each session's FCnt 0.. again, never taken for a duplicate.
-    const sent = expected.map((k) => k.replace(/\/\d+\/(\d+)$/, '/$1'));
-    expect(ups.map((e) => `${e.devEui}/${(e.json as { fCnt: number }).fCnt}`)).toEqual(sent);
+    // In the order sent, each with its session (`maverick.session`): FCnt 0.. again is a new uplink.
+    const upKey = (e: (typeof ups)[number]) => {
+      const json = e.json as { fCnt: number; maverick: { session: number } };
+      return `${e.devEui}/${json.maverick.session}/${json.fCnt}`;
+    };
+    expect(ups.map(upKey)).toEqual(expected);
 
     // Stored once each, under their sessions.
     expect(await countUplinks(gw.runtime.db)).toBe(expected.length);
