@@ -22,7 +22,6 @@ import type {
   StatusEvent,
   TxAckEvent,
 } from '../kernel/ns/uplink-types.js';
-import type { Logger } from '../proto/log.js';
 import { type LogLine, recordingLogger } from '../proto/log.test-helpers.js';
 import { encodeMacCommands } from '../proto/lorawan/index.js';
 import type { RxMetadata } from '../proto/radio.js';
