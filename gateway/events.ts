@@ -50,6 +50,7 @@ export function upEvent(up: ProcessedUplink): OutgoingEvent {
     adr: up.adr,
     dr: up.dr,
     fCnt: up.fCnt,
+    session: up.session,
     ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
     confirmed: up.confirmed,
     data: up.data,

@@ -12,6 +12,7 @@
 import type { Sealer } from '../kernel/bundle/sealer.js';
 import { CodecRunner } from '../kernel/codec/index.js';
 import type { DailyCommitments } from '../kernel/db/commitments.js';
+import { FarmDownlinkState } from '../kernel/db/downlink-state.js';
 import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
 import { UplinkIngestor, uplinkRecordOf } from '../kernel/db/ingest.js';
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
@@ -181,6 +182,8 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       },
       // The store commits the uplink before its event is published (issue 4).
       beforePublish: (up) => ingestor.store(uplinkRecordOf(up)),
+      // Queued downlinks and each gateway's duty-cycle use survive a restart.
+      downlinkState: new FarmDownlinkState(db),
     });
 
     const publish = (event: OutgoingEvent | undefined) => {
@@ -289,7 +292,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       }
     }
 
-    ns.start();
+    await ns.start();
     cleanups.push(async () => ns.stop());
     for (const radio of options.radios) {
       await radio.start();

@@ -7,7 +7,7 @@ import type { RxStorage } from 'rxdb';
 import type { Logger } from '../proto/log.js';
 import { ingestCommitment } from './commitments.js';
 import { type OpenedRegional, openRegional } from './open-node.js';
-import { type RegionalTransport, startRegionalTransport } from './transport/index.js';
+import { type OtherItemHandler, type RegionalTransport, startRegionalTransport } from './transport/index.js';
 
 export interface RegionalServiceOptions {
   dataDir: string;
@@ -26,6 +26,25 @@ export interface RegionalService {
   close(): Promise<void>;
 }
 
+/**
+ * What the node does with items other than bundles, on every path they arrive by (MQTT,
+ * satellite): daily commitments are verified and stored; anything else is refused.
+ */
+export function commitmentIntake(
+  regional: Pick<OpenedRegional, 'registry' | 'store'>,
+  logger?: Logger,
+): OtherItemHandler {
+  return async (item) => {
+    if (item.kind !== 'commitment') return 'rejected';
+    const result = await ingestCommitment(
+      { registry: regional.registry, store: regional.store, logger },
+      item.bytes,
+      { source: item.source },
+    );
+    return result.status;
+  };
+}
+
 export async function startRegionalService(options: RegionalServiceOptions): Promise<RegionalService> {
   const regional = await openRegional({
     dataDir: options.dataDir,
@@ -41,15 +60,7 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
         : { embedded: options.embedded ?? { port: 1884 } }),
       ...(options.credentials ? { credentials: options.credentials } : {}),
       logger: options.logger,
-      onOther: async (item) => {
-        if (item.kind !== 'commitment') return 'rejected';
-        const result = await ingestCommitment(
-          { registry: regional.registry, store: regional.store, logger: options.logger },
-          item.bytes,
-          { source: item.source },
-        );
-        return result.status;
-      },
+      onOther: commitmentIntake(regional, options.logger),
     });
   } catch (err) {
     await regional.close();

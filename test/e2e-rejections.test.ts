@@ -135,7 +135,7 @@ describe('rejections end to end (issue 3 acceptance 3 and 4)', () => {
     const storedBefore = await countUplinks(gw.runtime.db);
     const logsBefore = logs.length;
     for (const frame of [oldUplink, oldJoinRequest, wrongMic, truncated]) await farm.inject('udp', frame);
-    await gw.runtime.ns.flush();
+    await gw.runtime.ns.settle();
 
     const counters = gw.runtime.counters();
     expect(counters.rejected_replay).toBe(1);

@@ -130,7 +130,7 @@ describe('gateway restart on the same data directory', () => {
     const upsBefore = listener.of('up').length;
     await farm.inject('udp', oldUplink);
     await farm.inject('udp', oldJoinRequest);
-    await gw.runtime.ns.flush();
+    await gw.runtime.ns.settle();
     const counters = gw.runtime.counters();
     expect(counters.rejected_replay).toBe(1);
     expect(counters.rejected_devnonce_reused).toBe(1);

@@ -65,7 +65,7 @@ async function field(region: 'EU868' | 'US915', count: number, dataRate: number)
       rx: rxMeta({ tmst, snr, frequencyHz: r.frequencyHz, dataRate: r.dataRate }),
       receivedAtMs: Date.now(),
     });
-    await server.flush();
+    await server.settle();
     // Only a frame the gateway accepted reaches the device.
     const last = radio.sent.length - 1;
     const reply = last >= before && radio.statuses[last] === 'OK' ? radio.sent[last] : undefined;

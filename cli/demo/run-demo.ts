@@ -18,13 +18,13 @@ import { openGatewayDatabase } from '../../gateway/store-access.js';
 import { countUplinks } from '../../kernel/db/uplink-queries.js';
 import { loadGatewayKey } from '../../kernel/keys/gateway-key.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
-import { startRegionalService } from '../../regional/serve.js';
+import { commitmentIntake, startRegionalService } from '../../regional/serve.js';
 import { TcpLinkProxy } from '../../simulator/link-emulator.js';
 import type { SbdEmulatorCounters } from '../../simulator/sbd-modem.js';
 import { farmDevices, openSerialLine, startField } from './field.js';
 import { DEMO_GATEWAY_ID, setUpGateway, startGatewayProcess } from './gateway-process.js';
 import { DEMO_SATELLITE_DAILY_BYTES, startSatelliteSide } from './satellite.js';
-import { type DemoSummary, progressLine } from './summary.js';
+import { type DemoSummary, demoProblems, progressLine } from './summary.js';
 
 export interface DemoOptions {
   devices: number;
@@ -76,6 +76,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const satellite = await startSatelliteSide({
       node: regional.regional.node,
       reassembler: regional.transport.reassembler,
+      onOther: commitmentIntake(regional.regional, logger),
       seed: options.seed,
     });
     if (satellite) stops.push(() => satellite.close());
@@ -195,8 +196,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const bundles = await regional.regional.store.listBundles(DEMO_GATEWAY_ID);
     const alerts = await regional.regional.store.listAlerts(DEMO_GATEWAY_ID);
     const sat = satellite?.counters();
-    const summary: DemoSummary = {
-      ok: false,
+    const facts: Omit<DemoSummary, 'ok' | 'problems'> = {
       devices: options.devices,
       simulatedHours: options.hours,
       serialPath: serial ? 'socat pty' : 'none (socat not installed: UDP path only)',
@@ -245,14 +245,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       durationMs: Date.now() - started,
       dataDir: options.keep ? root : undefined,
     };
-    summary.ok =
-      summary.uplinksSent > 0 &&
-      summary.commitments.length > 0 &&
-      summary.commitments.every((c) => c.verified) &&
-      summary.uplinksStored === summary.uplinksSent &&
-      summary.uplinksVerified === summary.uplinksSent &&
-      summary.bundlesVerified === summary.bundlesSealed &&
-      summary.chainAlerts === 0;
+    const problems = demoProblems(facts);
+    const summary: DemoSummary = { ok: problems.length === 0, problems, ...facts };
     return summary;
   } finally {
     await stopAll();

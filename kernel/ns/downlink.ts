@@ -50,6 +50,8 @@ export interface DataDownlinkResult {
   transmit?: TransmitResult;
   /** An application payload dropped because no data rate of this device can carry it. */
   dropped?: QueuedDownlink;
+  /** The frame carried the planned MAC commands (their requests are now pending an answer). */
+  macIncluded?: boolean;
 }
 
 interface BuiltFrame {
@@ -117,10 +119,19 @@ export class ClassAScheduler {
     session.nFCntDown = fCntDown + 1;
     if (frame.macIncluded) markRequestsSent(session, req.macPending, new Date());
     if (frame.item) {
-      this.queue.remove(session.devEui, frame.item.id);
+      // Unconfirmed payloads leave the queue now; confirmed ones stay until acknowledged.
+      this.queue.markSent(session.devEui, frame.item.id);
       if (frame.item.confirmed) session.pendingAck = { downlinkId: frame.item.id, fCntDown };
     }
-    return { sent: true, idle: false, fCntDown, item: frame.item, transmit: result, dropped };
+    return {
+      sent: true,
+      idle: false,
+      fCntDown,
+      item: frame.item,
+      transmit: result,
+      dropped,
+      macIncluded: frame.macIncluded,
+    };
   }
 
   private buildFrame(req: DataDownlinkRequest, dr: number, fCnt32: number): BuiltFrame {

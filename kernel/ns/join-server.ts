@@ -18,7 +18,7 @@ import { getRegion } from '../../proto/regions/index.js';
 import { allocateDevAddr } from './devaddr.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
-import { defaultDeviceSession, type SessionParameters } from './session.js';
+import { defaultDeviceSession, nextGeneration, type SessionParameters } from './session.js';
 import { bytesToHex, type Device, type DeviceSession, hexToBytes } from './types.js';
 
 export interface JoinServerOptions {
@@ -85,9 +85,15 @@ export class JoinServer {
       const parameters = this.options.parametersFor(device);
       const region = getRegion(device.regionId);
       const cfList = region.joinAcceptCfList();
+      const previous = await repository.getSession(device.devEui);
       const session = defaultDeviceSession(
         device,
-        { devAddr, nwkSKey: bytesToHex(keys.nwkSKey), appSKey: bytesToHex(keys.appSKey) },
+        {
+          devAddr,
+          nwkSKey: bytesToHex(keys.nwkSKey),
+          appSKey: bytesToHex(keys.appSKey),
+          generation: nextGeneration(previous),
+        },
         // The Join Accept carries rx1DrOffset, RX2 DR and RxDelay but no RX2 frequency (§6.2.5).
         { ...parameters, rx2FrequencyHz: region.rx2.frequencyHz },
         this.options.now?.() ?? new Date(),

@@ -6,7 +6,7 @@
  */
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type { NetworkRepository } from './repository.js';
-import { defaultDeviceSession } from './session.js';
+import { defaultDeviceSession, nextGeneration } from './session.js';
 import { type Activation, type CodecRef, type Device, normalizeHex, type RegionId } from './types.js';
 
 export interface AddDeviceInput {
@@ -136,6 +136,7 @@ export async function addDevice(
           devAddr: activation.devAddr,
           nwkSKey: activation.nwkSKey,
           appSKey: activation.appSKey,
+          generation: nextGeneration(existing),
         }),
       );
     }

@@ -82,6 +82,13 @@ export interface DeviceSession {
   /** A confirmed application downlink waiting for the ACK bit in the next uplink. */
   pendingAck?: { downlinkId: string; fCntDown: number };
   joinedAt: string;
+  /**
+   * Which session of this device this is: 0 for the first, +1 at every join and at every
+   * counter reset of a device allowed one (ABP with skipFCntCheck). It is part of every
+   * stored uplink's identity, so FCnt 0 of a new session is a new uplink, not a duplicate.
+   * Absent in sessions written before it existed: those are session 0.
+   */
+  generation?: number;
 }
 
 const HEX = /^[0-9a-fA-F]*$/;

@@ -19,6 +19,11 @@ import {
 
 export interface MaverickExtension {
   timeSource: TimeSource;
+  /**
+   * Up events: the device session the uplink belongs to (0, 1, … : +1 at every join and every
+   * counter reset). With fCnt it identifies the uplink, as in the store and in bundles.
+   */
+  session?: number;
 }
 
 export interface EventBase {
@@ -68,6 +73,8 @@ export interface UplinkEventInput extends EventBase {
   rx: RxMetadata[];
   /** Extras per copy, by index into `rx`. */
   rxExtras?: RxInfoExtras[];
+  /** The device session (see MaverickExtension.session). */
+  session?: number;
 }
 
 export function uplinkEventJson(e: UplinkEventInput): Record<string, unknown> {
@@ -87,7 +94,7 @@ export function uplinkEventJson(e: UplinkEventInput): Record<string, unknown> {
   if (e.object !== undefined) out.object = e.object;
   out.rxInfo = e.rx.map((rx, i) => rxInfoJson(rx, e.rxExtras?.[i]));
   if (e.rx[0]) out.txInfo = uplinkTxInfoJson(e.rx[0]);
-  out.maverick = maverick;
+  out.maverick = e.session === undefined ? maverick : { ...maverick, session: e.session };
   return out;
 }
 

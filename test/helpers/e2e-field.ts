@@ -14,6 +14,7 @@ import { SemtechUdpBackend } from '../../gateway/radio/semtech-udp.js';
 import type { BindingInterface } from '../../gateway/radio/serial-binding-types.cjs';
 import { SerialConcentratorBackend } from '../../gateway/radio/serial-concentrator.js';
 import { type GatewayRuntime, startGatewayRuntime } from '../../gateway/runtime.js';
+import type { SealingOptions } from '../../gateway/sealing.js';
 import { addDevice } from '../../kernel/ns/registry.js';
 import type { CodecRef } from '../../kernel/ns/types.js';
 import type { LogFn, Logger } from '../../proto/log.js';
@@ -99,7 +100,7 @@ export interface GatewayUnderTest {
 export async function startGateway(
   dataDir: string,
   line: SerialLine,
-  options: { udpPort?: number; logger?: Logger } = {},
+  options: { udpPort?: number; logger?: Logger; sealing?: SealingOptions } = {},
 ): Promise<GatewayUnderTest> {
   const udpPort = options.udpPort ?? 0;
   const udp = new SemtechUdpBackend({ host: '127.0.0.1', port: udpPort, txAckTimeoutMs: 2_000 });
@@ -120,6 +121,7 @@ export async function startGateway(
     dedupWindowMs: 20,
     ingest: { maxDelayMs: 5 },
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.sealing ? { sealing: options.sealing } : {}),
   });
   await waitUntil(() => serial.state === 'up', 10_000, 'the serial backend to see the MCU');
   return { runtime, udp, serial, udpPort: udp.address().port };
@@ -264,7 +266,7 @@ export async function runFarm(
     const before = step.transmissions?.() ?? 0;
     await step.clock.advance(options.stepMs);
     if (options.settleMs && (step.transmissions?.() ?? 0) !== before) await sleep(options.settleMs);
-    await step.gateway().ns.flush();
+    await step.gateway().ns.settle();
     steps++;
   }
   return { steps, realMs: Date.now() - started };
