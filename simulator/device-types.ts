@@ -8,11 +8,11 @@ export type DeviceIdentity =
 
 export interface SimulatedDeviceOptions {
   identity: DeviceIdentity;
-  /** 'EU868' or 'US915'. */
+  /** A region id in any case, e.g. 'EU868', 'AU915-SB1', 'AS923-2'. */
   region: string;
   /** Seeds DevNonces and channel choice; the same seed replays the same device. */
   seed?: number;
-  /** Initial uplink DR (EU868 default DR5, US915 DR3). */
+  /** Initial uplink DR (default: the fastest 125 kHz LoRa DR, e.g. EU868 DR5, US915 DR3). */
   dataRate?: number;
   /** Sets the ADR bit in uplinks (default true). */
   adr?: boolean;

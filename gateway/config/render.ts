@@ -12,7 +12,7 @@ import {
   type FileConfig,
   LINK_KINDS,
   LOG_LEVELS,
-  REGIONS,
+  PLAN_IDS,
   SYNCHRONOUS_MODES,
 } from './schema.js';
 
@@ -78,7 +78,11 @@ export function renderConfig(config: FileConfig): string {
       config.gateway.id,
       'Gateway EUI: 16 hex characters (usually from the Pi MAC with fffe in the middle).',
     )
-    .key('region', config.gateway.region, `LoRaWAN regional parameters: ${list(REGIONS)}.`)
+    .key(
+      'region',
+      config.gateway.region,
+      `LoRaWAN regional parameters: ${list(PLAN_IDS)}; US915/AU915 sub-band n as "AU915-SBn" (plain = 2).`,
+    )
     .key(
       'net_id',
       config.gateway.net_id,

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { describeIssues } from '../config/issues.js';
-import { REGION_BAND_HZ, type Region } from '../config/schema.js';
+import { type Region, regionBandHz } from '../config/schema.js';
 
 const int = z.number().int();
 const flag = z.boolean();
@@ -152,7 +152,7 @@ export function checkForwarderConf(json: unknown, region?: Region): ForwarderCon
   const problems: string[] = [];
   const channelsHz: number[] = [];
   const radios = [conf.radio_0, conf.radio_1];
-  const band = region ? REGION_BAND_HZ[region] : undefined;
+  const band = region ? regionBandHz(region) : undefined;
   for (const name of Object.keys(channels) as (keyof typeof channels)[]) {
     const channel = conf[name] as ChannelLike;
     if (!channel.enable) continue;

@@ -13,7 +13,7 @@ import type { CollectedUplink } from './dedup.js';
 import type { ClassAScheduler } from './downlink.js';
 import type { DownlinkQueue } from './downlink-queue.js';
 import { plannedRequests } from './mac.js';
-import { desiredExtraChannels } from './region-limits.js';
+import { regionWants } from './region-limits.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
 import type { SessionParameters } from './session.js';
@@ -151,9 +151,9 @@ async function respond(
   const mac: MacCommand[] = [...answers];
   const pending: PendingMacRequest[] = [];
   if (!retransmission) {
-    // US915 devices start with all 72 channels on; 1.0.2 devices ignore the CFList mask, so the
+    // Fixed-plan devices start with all 72 channels on; 1.0.2 devices ignore the CFList mask, so the
     // channel mask goes out in a LinkADRReq (keeping DR and power) until one is accepted.
-    const maskNeeded = region.id === 'US915' && !session.channelMaskAcked;
+    const maskNeeded = region.maskAfterJoin && !session.channelMaskAcked;
     const adr =
       accepted?.adr ??
       (maskNeeded
@@ -177,7 +177,7 @@ async function respond(
     const requests = plannedRequests(
       session,
       { parameters: ctx.parametersFor(device.regionId), devStatusIntervalMs: ctx.devStatusIntervalMs },
-      desiredExtraChannels(region),
+      regionWants(region),
       new Date(),
     );
     mac.push(...requests.commands);
