@@ -1,6 +1,6 @@
 /**
  * IN865-867 (RP002-1.0.4 §2.10): three default channels and Maverick's five
- * CFList channels 866.185..866.985 MHz; no duty-cycle limit in the plan.
+ * CFList channels 866.185..866.785 and 865.785 MHz; no duty-cycle limit in the plan.
  */
 import { FSK_50K, rate, sf12Down125 } from './common.js';
 import { dynamicPlan } from './dynamic-plan.js';
@@ -14,7 +14,8 @@ export const IN865 = dynamicPlan({
   dataRates: IN865_DATA_RATES,
   /** §2.10.2 default channels 865.0625, 865.4025, 865.985 MHz, DR0..DR5. */
   defaultChannelsHz: [865_062_500, 865_402_500, 865_985_000],
-  extraChannelsHz: [866_185_000, 866_385_000, 866_585_000, 866_785_000, 866_985_000],
+  // Kept ≥ 62.5 kHz inside 867 MHz, in two runs a concentrator's two radios can cover.
+  extraChannelsHz: [866_185_000, 866_385_000, 866_585_000, 866_785_000, 865_785_000],
   channelDrs: { minDr: 0, maxDr: 5 },
   /** §2.10.7: RX1 DR = min(5, max(0, uplink DR − Effective_RX1DROffset)), offsets 6/7 meaning −1/−2. */
   rx1: { effectiveOffsets: [0, 1, 2, 3, 4, 5, -1, -2], minDr: 0, maxDr: 5 },
