@@ -18,6 +18,12 @@ export interface SimulatedDeviceOptions {
   adr?: boolean;
   /** DevStatusAns battery level (0 external, 1..254, 255 unknown); default 254. */
   battery?: number;
+  /**
+   * Fixed plans (US915/AU915): the device comes from the factory with all 72
+   * channels on and, like a LoRaWAN 1.0.2 device, ignores a type-1 CFList, so
+   * only the network's LinkADRReq channel mask brings it to the gateway's sub-band.
+   */
+  factoryChannels?: boolean;
   /** ABP only: the FCntUp to resume from (ABP devices keep counters across reboots); default 0. */
   fCntUp?: number;
 }

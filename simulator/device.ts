@@ -55,6 +55,7 @@ export class SimulatedDevice {
   private ackPending = false;
   private lastConfirmed: { phy: Uint8Array; acked: boolean } | undefined;
   private readonly macQueue = new MacAnswerQueue();
+  private readonly factoryChannels: boolean;
 
   constructor(options: SimulatedDeviceOptions) {
     this.region = getRegion(options.region);
@@ -62,6 +63,7 @@ export class SimulatedDevice {
     const label = options.identity.activation === 'otaa' ? options.identity.devEui : options.identity.devAddr;
     this.prng = createPrng(options.seed ?? seedFromString(label));
     this.adr = options.adr ?? true;
+    this.factoryChannels = options.factoryChannels === true && this.region.channelPlan === 'fixed';
     const channels = this.initialChannels(options.identity.activation);
     this.radio = {
       channels,
@@ -106,7 +108,7 @@ export class SimulatedDevice {
   }
 
   private initialEnabled(channels: ChannelTable): Set<number> {
-    if (this.region.channelPlan === 'dynamic') return new Set(channels.keys());
+    if (this.region.channelPlan === 'dynamic' || this.factoryChannels) return new Set(channels.keys());
     // Fixed plans: the region's sub-band (a device configured for the gateway's sub-band).
     const wanted = new Set(this.region.uplinkChannels.map((c) => c.frequencyHz));
     return new Set([...channels].filter(([, c]) => wanted.has(c.frequencyHz)).map(([n]) => n));
@@ -238,9 +240,10 @@ export class SimulatedDevice {
     this.radio.rx1DrOffset = fields.rx1DrOffset;
     this.radio.rx2 = { frequencyHz: this.radio.rx2.frequencyHz, dr: fields.rx2DataRate };
     this.radio.rxDelaySeconds = fields.rxDelay === 0 ? 1 : fields.rxDelay;
-    const cfListApplied = fields.cfList
-      ? applyCfList(this.region, this.radio.channels, this.radio.enabled, fields.cfList)
-      : false;
+    const cfListApplied =
+      fields.cfList && !this.factoryChannels
+        ? applyCfList(this.region, this.radio.channels, this.radio.enabled, fields.cfList)
+        : false;
     return {
       kind: 'join-accept',
       devAddr: fields.devAddr,
