@@ -3,6 +3,8 @@ import { renderTable } from '../format/table.js';
 
 export interface DemoSummary {
   ok: boolean;
+  /** The radio region plan the farm and gateway ran on. */
+  region: string;
   devices: number;
   simulatedHours: number;
   serialPath: string;
@@ -70,6 +72,7 @@ export function progressLine(p: Progress): string {
 
 export function summaryTable(s: DemoSummary): string {
   const rows: [string, string | number][] = [
+    ['region plan', s.region],
     ['devices (joined)', `${s.devices} (${s.joinedDevices} OTAA joined)`],
     ['simulated hours', s.simulatedHours],
     ['serial path', s.serialPath],
