@@ -151,6 +151,16 @@ async function respond(
   const mac: MacCommand[] = [...answers];
   const pending: PendingMacRequest[] = [];
   if (!retransmission) {
+    // NewChannelReq goes before LinkADRReq: devices apply commands in order, and a channel mask
+    // naming a channel the device does not know yet is refused (LoRaWAN 1.0.4 §5.3; AS923's 8th channel).
+    const requests = plannedRequests(
+      session,
+      { parameters: ctx.parametersFor(device.regionId), devStatusIntervalMs: ctx.devStatusIntervalMs },
+      regionWants(region),
+      new Date(),
+    );
+    mac.push(...requests.commands);
+    pending.push(...requests.pending);
     // Fixed-plan devices start with all 72 channels on; 1.0.2 devices ignore the CFList mask, so the
     // channel mask goes out in a LinkADRReq (keeping DR and power) until one is accepted.
     const maskNeeded = region.maskAfterJoin && !session.channelMaskAcked;
@@ -174,14 +184,6 @@ async function respond(
       }
       pending.push({ cid: 'LinkADRReq', dr, txPowerIndex, nbTrans });
     }
-    const requests = plannedRequests(
-      session,
-      { parameters: ctx.parametersFor(device.regionId), devStatusIntervalMs: ctx.devStatusIntervalMs },
-      regionWants(region),
-      new Date(),
-    );
-    mac.push(...requests.commands);
-    pending.push(...requests.pending);
   }
   const force = frame.fCtrl.adrAckReq;
   if (!frame.confirmed && mac.length === 0 && ctx.queue.size(device.devEui) === 0 && !force) return;
