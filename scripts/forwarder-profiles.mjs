@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Writes hardware/packet-forwarder/<board>-<plan>.json for every board and every
- * plan from proto/regions (built into dist/ first: `npx tsc -p tsconfig.build.json`).
+ * plan from proto/regions, read from source through tsx.
  * Each board's EU868 profile is the template for the dynamic plans and its US915
  * profile for the fixed ones, so the chip layout, gain tables and pins stay the
  * vendor's; only the radio plan changes:
@@ -11,13 +11,13 @@
  *     channels are off (Maverick's plans use DR0..DR5 only);
  *   - fixed plans (AU915): the US915 sub-band 2 layout moved to the plan's
  *     sub-band 2 (same channel spacing), downlinks on its eight downstream channels.
- * Usage: node scripts/forwarder-profiles.mjs [--check]   (--check: fail if a file would change)
+ * Usage: node --import tsx scripts/forwarder-profiles.mjs [--check]   (--check: fail if a file would change)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const regions = await import(join(root, 'dist', 'proto', 'regions', 'index.js'));
+const regions = await import('../proto/regions/index.js');
 const dir = join(root, 'hardware', 'packet-forwarder');
 const BOARDS = ['rak2287', 'rak5146', 'wm1302', 'corecell', 'rak2245', 'ic880a'];
 const check = process.argv.includes('--check');
@@ -90,7 +90,7 @@ for (const region of regions.planRegions()) {
   }
 }
 if (check && changed > 0) {
-  console.error('run: npx tsc -p tsconfig.build.json && node scripts/forwarder-profiles.mjs');
+  console.error('run: node --import tsx scripts/forwarder-profiles.mjs');
   process.exit(1);
 }
 console.log(check ? 'profiles up to date' : `${changed} profile(s) written`);

@@ -36,8 +36,8 @@ interface PlanFacts {
   rx1Hz: (hz: number) => number;
   /** RX1 data rate for the device's starting uplink DR at RX1DROffset 0 (the plan's RX1 DR table). */
   rx1: DataRate;
-  /** RX2 default frequency and data rate. */
-  rx2: { hz: number; dataRate: DataRate };
+  /** RX2 default frequency and data rate, and M (largest MACPayload) there from the plan's payload table. */
+  rx2: { hz: number; dataRate: DataRate; maxMacPayload: number };
   /** Sub-band 2 channels (fixed plans). */
   subBand2?: number[];
 }
@@ -51,25 +51,53 @@ const fixedRx1 = (base125: number, base500: number) => (hz: number) => {
 };
 
 const PLANS: Record<PlanId, PlanFacts> = {
-  EU868: { rx1Hz: sameFrequency, rx1: lora(7, 125), rx2: { hz: 869_525_000, dataRate: lora(12, 125) } },
+  EU868: {
+    rx1Hz: sameFrequency,
+    rx1: lora(7, 125),
+    rx2: { hz: 869_525_000, dataRate: lora(12, 125), maxMacPayload: 59 },
+  },
   US915: {
     rx1Hz: fixedRx1(902_300_000, 903_000_000),
     rx1: lora(7, 500), // uplink DR3 -> DR13
-    rx2: { hz: 923_300_000, dataRate: lora(12, 500) },
+    rx2: { hz: 923_300_000, dataRate: lora(12, 500), maxMacPayload: 61 },
     subBand2: [8, 9, 10, 11, 12, 13, 14, 15, 65],
   },
   AU915: {
     rx1Hz: fixedRx1(915_200_000, 915_900_000),
     rx1: lora(7, 500), // uplink DR5 -> DR13
-    rx2: { hz: 923_300_000, dataRate: lora(12, 500) },
+    rx2: { hz: 923_300_000, dataRate: lora(12, 500), maxMacPayload: 61 },
     subBand2: [8, 9, 10, 11, 12, 13, 14, 15, 65],
   },
-  'AS923-1': { rx1Hz: sameFrequency, rx1: lora(7, 125), rx2: { hz: 923_200_000, dataRate: lora(10, 125) } },
-  'AS923-2': { rx1Hz: sameFrequency, rx1: lora(7, 125), rx2: { hz: 921_400_000, dataRate: lora(10, 125) } },
-  'AS923-3': { rx1Hz: sameFrequency, rx1: lora(7, 125), rx2: { hz: 916_600_000, dataRate: lora(10, 125) } },
-  'AS923-4': { rx1Hz: sameFrequency, rx1: lora(7, 125), rx2: { hz: 917_300_000, dataRate: lora(10, 125) } },
-  IN865: { rx1Hz: sameFrequency, rx1: lora(7, 125), rx2: { hz: 866_550_000, dataRate: lora(10, 125) } },
-  KR920: { rx1Hz: sameFrequency, rx1: lora(7, 125), rx2: { hz: 921_900_000, dataRate: lora(12, 125) } },
+  'AS923-1': {
+    rx1Hz: sameFrequency,
+    rx1: lora(7, 125),
+    rx2: { hz: 923_200_000, dataRate: lora(10, 125), maxMacPayload: 19 },
+  },
+  'AS923-2': {
+    rx1Hz: sameFrequency,
+    rx1: lora(7, 125),
+    rx2: { hz: 921_400_000, dataRate: lora(10, 125), maxMacPayload: 19 },
+  },
+  'AS923-3': {
+    rx1Hz: sameFrequency,
+    rx1: lora(7, 125),
+    rx2: { hz: 916_600_000, dataRate: lora(10, 125), maxMacPayload: 19 },
+  },
+  'AS923-4': {
+    rx1Hz: sameFrequency,
+    rx1: lora(7, 125),
+    rx2: { hz: 917_300_000, dataRate: lora(10, 125), maxMacPayload: 19 },
+  },
+  IN865: {
+    rx1Hz: sameFrequency,
+    rx1: lora(7, 125),
+    rx2: { hz: 866_550_000, dataRate: lora(10, 125), maxMacPayload: 59 },
+  },
+  KR920: {
+    rx1Hz: sameFrequency,
+    rx1: lora(7, 125),
+    rx2: { hz: 921_900_000, dataRate: lora(12, 125), maxMacPayload: 59 },
+  },
 };
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -184,6 +212,8 @@ describe.each(Object.keys(PLANS) as PlanId[])('%s over UDP', (plan) => {
       [secondAt + 2_000_000, 'NONE'],
     ]);
     expect(second.sent[1]?.txpk).toMatchObject({ frequencyHz: facts.rx2.hz, dataRate: facts.rx2.dataRate });
+    // MACPayload = PHYPayload − MHDR − MIC must fit the plan's M at RX2's DR (AS923 dwell time: 19 bytes).
+    expect((second.sent[1]?.txpk.phyPayload.length ?? 99) - 5).toBeLessThanOrEqual(facts.rx2.maxMacPayload);
     const late = f.device.handleDownlink(second.sent[1]?.txpk.phyPayload ?? new Uint8Array());
     expect(late.kind === 'data' && late.acked).toBe(true);
 

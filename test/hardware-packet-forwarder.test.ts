@@ -30,9 +30,9 @@ describe('packet-forwarder profiles', () => {
     expect(files.sort()).toEqual(expected.sort());
   });
 
-  it('the generated profiles are what scripts/forwarder-profiles.mjs makes from proto/regions (dist/)', () => {
+  it('the generated profiles are what scripts/forwarder-profiles.mjs makes from proto/regions', () => {
     const script = resolve(import.meta.dirname, '..', 'scripts', 'forwarder-profiles.mjs');
-    const run = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script, '--check'], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
   });
