@@ -10,6 +10,7 @@ import { MemoryNetworkRepository } from '../kernel/ns/memory-repository.test-hel
 import { NetworkServer } from '../kernel/ns/network-server.js';
 import { addDevice } from '../kernel/ns/registry.js';
 import type { ProcessedUplink, StatusEvent } from '../kernel/ns/uplink-types.js';
+import { getRegion } from '../proto/regions/index.js';
 import { SimulatedDevice } from '../simulator/device.js';
 
 const APP_KEY = '2b7e151628aed2a6abf7158809cf4f3c';
@@ -34,7 +35,7 @@ async function field(region: string, count: number, dataRate: number) {
       devEui,
       name: `sim-${i}`,
       applicationId: 'farm',
-      regionId: region,
+      regionId: getRegion(region).id,
       activation: { mode: 'otaa', joinEui: JOIN_EUI, appKey: APP_KEY },
     });
     devices.push(
