@@ -3,6 +3,7 @@
  * shown commented out with an example. `parseConfigText(renderConfig(c))`
  * gives back `c` (tested as a property).
  */
+import { getRegion } from '../../proto/regions/index.js';
 import { formatHostPort } from './fields.js';
 import { validateConfig } from './load.js';
 import {
@@ -118,7 +119,8 @@ export function renderConfig(config: FileConfig): string {
       'frequency_hz',
       config.radio.single_channel.frequency_hz,
       'The one frequency it listens on, in Hz, inside the region band.',
-      868_100_000,
+      // The example is the plan's first uplink channel, so it is valid for the configured region.
+      getRegion(config.gateway.region).uplinkChannels[0]?.frequencyHz,
     );
 
   w.table(
