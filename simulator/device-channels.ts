@@ -1,7 +1,7 @@
 /**
  * The device's channel plan: which uplink channels exist and which are
  * enabled, and how LinkADRReq's ChMask / ChMaskCntl change them
- * (RP002-1.0.4 §2.4.5 for the dynamic plans, §2.5.5 / §2.7.5 for US915 / AU915).
+ * (RP002-1.0.4 §2.4.5 for the dynamic plans, §2.5.5 / §2.8.5 for US915 / AU915).
  */
 import type { Region } from '../proto/regions/index.js';
 
@@ -76,7 +76,7 @@ export function applyCfList(
   const type = cfList[15];
   if (region.channelPlan === 'dynamic' && type === 0) {
     const first = region.defaultChannels.length;
-    // CFList channels carry the default channels' DR range (RP002-1.0.4 §2.4.4, §2.8.4, ...).
+    // CFList channels carry the default channels' DR range (RP002-1.0.4 §2.4.4, §2.10.4, ...).
     const drs = region.defaultChannels[0] ?? { minDr: 0, maxDr: 5 };
     for (let i = 0; i < 5; i++) {
       const hz = (cfList[i * 3] | (cfList[i * 3 + 1] << 8) | (cfList[i * 3 + 2] << 16)) * 100;

@@ -85,7 +85,7 @@ export function processDownlinkMac(
         });
         break;
       case 'NewChannelReq':
-        // RP002-1.0.4 §2.5/§2.7: fixed channel plans do not implement NewChannelReq.
+        // RP002-1.0.4 §2.5/§2.8: fixed channel plans do not implement NewChannelReq.
         if (region.channelPlan === 'dynamic') out.answers.push(newChannel(region, state, cmd));
         break;
       case 'RXTimingSetupReq':
@@ -93,7 +93,7 @@ export function processDownlinkMac(
         out.sticky.push({ cid: 'RXTimingSetupAns' });
         break;
       case 'DlChannelReq': {
-        if (region.channelPlan !== 'dynamic') break; // RP002-1.0.4 §2.5/§2.7: not implemented.
+        if (region.channelPlan !== 'dynamic') break; // RP002-1.0.4 §2.5/§2.8: not implemented.
         const channel = state.channels.get(cmd.chIndex);
         const ans = {
           cid: 'DlChannelAns' as const,
@@ -111,7 +111,7 @@ export function processDownlinkMac(
         state.deviceTime = { gpsSeconds: cmd.gpsSeconds, fraction256: cmd.fraction256 };
         break;
       case 'TxParamSetupReq':
-        // Only plans that implement it answer (RP002-1.0.4: AS923 §2.8, AU915 §2.7); others ignore it.
+        // Only plans that implement it answer (RP002-1.0.4: AS923 §2.10, AU915 §2.8); others ignore it.
         if (!region.txParams) break;
         state.txParams = {
           uplinkDwellTime: cmd.uplinkDwellTime,
@@ -164,7 +164,7 @@ function newChannel(
   state: DeviceRadioState,
   cmd: Extract<MacCommand, { cid: 'NewChannelReq' }>,
 ): Extract<MacCommand, { cid: 'NewChannelAns' }> {
-  // RP002-1.0.4 §2.4.2, §2.8.2, ...: the default channels cannot be modified; 16 channels at most.
+  // RP002-1.0.4 §2.4.2, §2.10.2, ...: the default channels cannot be modified; 16 channels at most.
   const indexOk = cmd.chIndex >= region.defaultChannels.length && cmd.chIndex <= 15;
   const frequencyOk = indexOk && (cmd.frequencyHz === 0 || inBand(region, cmd.frequencyHz));
   const drOk =

@@ -43,7 +43,7 @@ interface PlanFacts {
 }
 
 const sameFrequency = (hz: number) => hz;
-/** RP002-1.0.4 §2.5.7 / §2.7.7: downstream channel = upstream channel mod 8, at 923.3 + 0.6 n MHz. */
+/** RP002-1.0.4 §2.5.7 / §2.8.7: downstream channel = upstream channel mod 8, at 923.3 + 0.6 n MHz. */
 const fixedRx1 = (base125: number, base500: number) => (hz: number) => {
   const n500 = (hz - base500) / 1_600_000;
   const ch = Number.isInteger(n500) ? 64 + n500 : (hz - base125) / 200_000;

@@ -114,7 +114,7 @@ export class JoinServer {
 }
 
 /**
- * A CFList of type 0 (frequencies, RP002-1.0.4 §2.4.4 for EU868, §2.8.4 for AS923)
+ * A CFList of type 0 (frequencies, RP002-1.0.4 §2.4.4 for EU868, §2.10.4 for AS923)
  * announces the five channels after the plan's defaults (3..7 in EU868, 2..6 in
  * AS923): five 24-bit little-endian values in units of 100 Hz; zero means unused.
  * A type 1 list (channel mask, US915/AU915) announces no frequencies.

@@ -56,7 +56,7 @@ export interface RegionWants {
 
 /**
  * Dynamic-plan devices start with the default channels and learn the rest from
- * the CFList or NewChannelReq (RP002-1.0.4 §2.4.2, §2.8.2, ...); fixed-plan
+ * the CFList or NewChannelReq (RP002-1.0.4 §2.4.2, §2.10.2, ...); fixed-plan
  * channels are only switched on and off.
  */
 export function regionWants(region: Region): RegionWants {

@@ -71,7 +71,7 @@ export function sf12Down125(
   return maxPayloads.map((n, dr) => rate(dr, lora(12 - dr, 125), n, direction));
 }
 
-/** DR8..DR13 = SF12..SF7 at 500 kHz, downlink only, N 53/129/242… (US915 §2.5.6 and AU915 §2.7.6 alike). */
+/** DR8..DR13 = SF12..SF7 at 500 kHz, downlink only, N 53/129/242… (US915 §2.5.6 and AU915 §2.8.6 alike). */
 export function downlink500(): RegionDataRate[] {
   return [53, 129, 242, 242, 242, 242].map((n, i) => rate(8 + i, lora(12 - i, 500), n, DOWNLINK_ONLY));
 }

@@ -1,6 +1,6 @@
 /**
  * Builds a Region for the plans with a dynamic channel plan (RP002-1.0.4:
- * EU868 §2.4, AS923 §2.8, KR920 §2.9, IN865 §2.10): a few default join
+ * EU868 §2.4, AS923 §2.10, KR920 §2.11, IN865 §2.12): a few default join
  * channels, the rest announced in a type-0 CFList or NewChannelReq, RX1 on
  * the uplink frequency and ChMaskCntl 0 masks over at most 16 channels.
  */

@@ -1,6 +1,6 @@
 /**
  * Builds a Region for the plans with 64 + 8 fixed upstream channels and 8
- * downstream channels (RP002-1.0.4 US902-928 §2.5, AU915-928 §2.7), on one
+ * downstream channels (RP002-1.0.4 US902-928 §2.5, AU915-928 §2.8), on one
  * sub-band: eight 125 kHz channels 8(s−1)..8(s−1)+7 and the 500 kHz channel
  * 64+(s−1), the plan an 8-channel gateway covers.
  */

@@ -46,8 +46,8 @@ const maxPayloads = (r: Region) => Object.fromEntries(r.dataRates.map((d) => [d.
 const rx1Table = (r: Region, drs: number[], offsets: number) =>
   drs.map((dr) => Array.from({ length: offsets }, (_, o) => r.rx1DataRate(dr, o)));
 
-describe('AU915-928 (RP002-1.0.4 §2.7)', () => {
-  it('§2.7.3 Table "AU915-928 Data Rate"', () => {
+describe('AU915-928 (RP002-1.0.4 §2.8)', () => {
+  it('§2.8.3 Table "AU915-928 Data Rate"', () => {
     expect(drTable(AU915)).toEqual([
       ...SF12_TO_SF7,
       'DR6 SF8BW500',
@@ -61,7 +61,7 @@ describe('AU915-928 (RP002-1.0.4 §2.7)', () => {
     expect(AU915.dataRateIndex(sf(8, 500))).toBe(6);
   });
 
-  it('§2.7.6 Table "AU915-928 maximum payload size" (UplinkDwellTime = 0)', () => {
+  it('§2.8.6 Table "AU915-928 maximum payload size" (UplinkDwellTime = 0)', () => {
     expect(maxPayloads(AU915)).toEqual({
       0: 51,
       1: 51,
@@ -80,7 +80,7 @@ describe('AU915-928 (RP002-1.0.4 §2.7)', () => {
     expect(AU915.dataRate(0)?.maxMacPayload).toBe(59);
   });
 
-  it('§2.7.2 channel frequencies: sub-band 2 is 916.8..918.2 MHz + 917.5 MHz (500 kHz)', () => {
+  it('§2.8.2 channel frequencies: sub-band 2 is 916.8..918.2 MHz + 917.5 MHz (500 kHz)', () => {
     expect(mhz(AU915)).toEqual([916.8, 917, 917.2, 917.4, 917.6, 917.8, 918, 918.2, 917.5]);
     expect(mhz(getRegion('AU915-SB1'))).toEqual([
       915.2, 915.4, 915.6, 915.8, 916, 916.2, 916.4, 916.6, 915.9,
@@ -89,7 +89,7 @@ describe('AU915-928 (RP002-1.0.4 §2.7)', () => {
     expect(AU915.defaultChannels).toHaveLength(72);
   });
 
-  it('§2.7.7 Table "AU915-928 RX1 data rate" and RX1 channel = upstream channel mod 8', () => {
+  it('§2.8.7 Table "AU915-928 RX1 data rate" and RX1 channel = upstream channel mod 8', () => {
     expect(rx1Table(AU915, [0, 1, 2, 3, 4, 5, 6], 6)).toEqual([
       [8, 8, 8, 8, 8, 8],
       [9, 8, 8, 8, 8, 8],
@@ -105,7 +105,7 @@ describe('AU915-928 (RP002-1.0.4 §2.7)', () => {
     expect(AU915.rx2).toEqual({ frequencyHz: 923_300_000, dr: 8 });
   });
 
-  it('§2.7.4 CFList type 1 and §2.7.5 ChMaskCntl keep the device on its sub-band', () => {
+  it('§2.8.4 CFList type 1 and §2.8.5 ChMaskCntl keep the device on its sub-band', () => {
     expect(hex(AU915.joinAcceptCfList())).toBe(
       '00ff' + '0000' + '0000' + '0000' + '0200' + '0000000000' + '01',
     );
@@ -142,14 +142,14 @@ describe('US902-928 sub-bands (RP002-1.0.4 §2.5)', () => {
   });
 });
 
-describe('AS923 (RP002-1.0.4 §2.8)', () => {
-  it('§2.8.3 Table "AS923 Data Rate" and §2.8.6 maximum payload size with dwell time (UplinkDwellTime = 1)', () => {
+describe('AS923 (RP002-1.0.4 §2.10)', () => {
+  it('§2.10.3 Table "AS923 Data Rate" and §2.10.6 maximum payload size with dwell time (UplinkDwellTime = 1)', () => {
     expect(drTable(AS923_1)).toEqual([...SF12_TO_SF7, 'DR6 SF7BW250', 'DR7 FSK50']);
     expect(maxPayloads(AS923_1)).toEqual({ 0: 0, 1: 0, 2: 11, 3: 53, 4: 125, 5: 242, 6: 242, 7: 242 });
     expect(AS923_MAX_PAYLOAD.noDwellTime).toEqual([51, 51, 51, 115, 242, 242, 242, 242]);
   });
 
-  it('§2.8.2 AS923_FREQ_OFFSET moves the default channels and RX2 (AS923-1..4)', () => {
+  it('§2.10.2 AS923_FREQ_OFFSET moves the default channels and RX2 (AS923-1..4)', () => {
     const defaults = (r: Region) => r.defaultChannels.map((c) => c.frequencyHz / 1e5);
     expect(defaults(AS923_1)).toEqual([9232, 9234]);
     expect(defaults(AS923_2)).toEqual([9214, 9216]);
@@ -170,7 +170,7 @@ describe('AS923 (RP002-1.0.4 §2.8)', () => {
     }
   });
 
-  it('§2.8.7 RX1 DR table with DownlinkDwellTime = 1 (MinDR 2, offsets 6/7 = −1/−2) and RX1 = uplink frequency', () => {
+  it('§2.10.7 RX1 DR table with DownlinkDwellTime = 1 (MinDR 2, offsets 6/7 = −1/−2) and RX1 = uplink frequency', () => {
     expect(rx1Table(AS923_2, [0, 1, 2, 3, 4, 5, 6, 7], 8)).toEqual([
       [2, 2, 2, 2, 2, 2, 2, 2],
       [2, 2, 2, 2, 2, 2, 2, 3],
@@ -185,7 +185,7 @@ describe('AS923 (RP002-1.0.4 §2.8)', () => {
     expect(() => AS923_2.rx1Frequency(923_200_000)).toThrow(/outside 920-923 MHz/);
   });
 
-  it('§2.8.4 CFList type 0 for the channels after the two defaults, and TxParamSetupReq data', () => {
+  it('§2.10.4 CFList type 0 for the channels after the two defaults, and TxParamSetupReq data', () => {
     // AS923-2: 920.4 MHz = 9204000 x 100 Hz = 0x8C7120 -> 20 71 8c, then 920.6, 920.8, 921.0, 921.2.
     expect(hex(AS923_2.joinAcceptCfList())).toBe('20718cf0788cc0808c90888c60908c' + '00');
     expect(AS923_2.linkAdrChannelMask()).toEqual([{ chMask: 0xff, chMaskCntl: 0 }]);
@@ -194,13 +194,13 @@ describe('AS923 (RP002-1.0.4 §2.8)', () => {
   });
 });
 
-describe('IN865-867 (RP002-1.0.4 §2.10)', () => {
-  it('§2.10.3 Table "IN865-867 Data Rate" (DR6 RFU) and §2.10.6 maximum payload size', () => {
+describe('IN865-867 (RP002-1.0.4 §2.12)', () => {
+  it('§2.12.3 Table "IN865-867 Data Rate" (DR6 RFU) and §2.12.6 maximum payload size', () => {
     expect(drTable(IN865)).toEqual([...SF12_TO_SF7, 'DR7 FSK50']);
     expect(maxPayloads(IN865)).toEqual({ 0: 51, 1: 51, 2: 51, 3: 115, 4: 242, 5: 242, 7: 242 });
   });
 
-  it('§2.10.2 default channels, §2.10.7 RX1 DR table and RX2 866.55 MHz DR2', () => {
+  it('§2.12.2 default channels, §2.12.7 RX1 DR table and RX2 866.55 MHz DR2', () => {
     expect(mhz(IN865).slice(0, 3)).toEqual([865.0625, 865.4025, 865.985]);
     expect(rx1Table(IN865, [0, 1, 2, 3, 4, 5], 8)).toEqual([
       [0, 0, 0, 0, 0, 0, 1, 2],
@@ -217,20 +217,20 @@ describe('IN865-867 (RP002-1.0.4 §2.10)', () => {
     expect(IN865.dutyCycle).toBeUndefined();
   });
 
-  it('§2.10.4 CFList type 0', () => {
+  it('§2.12.4 CFList type 0', () => {
     // 866.185 MHz = 8661850 x 100 Hz = 0x842B5A -> 5a 2b 84.
     expect(hex(IN865.joinAcceptCfList()).slice(0, 6)).toBe('5a2b84');
     expect(IN865.joinAcceptCfList()?.[15]).toBe(0);
   });
 });
 
-describe('KR920-923 (RP002-1.0.4 §2.9)', () => {
-  it('§2.9.3 Table "KR920-923 Data Rate" and §2.9.6 maximum payload size', () => {
+describe('KR920-923 (RP002-1.0.4 §2.11)', () => {
+  it('§2.11.3 Table "KR920-923 Data Rate" and §2.11.6 maximum payload size', () => {
     expect(drTable(KR920)).toEqual(SF12_TO_SF7);
     expect(maxPayloads(KR920)).toEqual({ 0: 51, 1: 51, 2: 51, 3: 115, 4: 242, 5: 242 });
   });
 
-  it('§2.9.2 default channels, §2.9.7 RX1 DR table and RX2 921.9 MHz DR0, LBT instead of duty cycle', () => {
+  it('§2.11.2 default channels, §2.11.7 RX1 DR table and RX2 921.9 MHz DR0, LBT instead of duty cycle', () => {
     expect(mhz(KR920).slice(0, 3)).toEqual([922.1, 922.3, 922.5]);
     expect(rx1Table(KR920, [0, 5], 6)).toEqual([
       [0, 0, 0, 0, 0, 0],
