@@ -15,7 +15,7 @@ export const KR920 = dynamicPlan({
   /** §2.11.2 default channels 922.1, 922.3, 922.5 MHz, DR0..DR5. */
   defaultChannelsHz: [922_100_000, 922_300_000, 922_500_000],
   // Only 922.1..923.1 MHz fit above 922 MHz inside the band; the two below (away from RX2 at 921.9)
-  // carry at most 10 dBm EIRP from devices (§2.11.3), which ADR's power steps respect.
+  // are ones where devices limit themselves to 10 dBm EIRP (§2.11.3).
   extraChannelsHz: [922_700_000, 922_900_000, 923_100_000, 921_500_000, 921_700_000],
   channelDrs: { minDr: 0, maxDr: 5 },
   /** §2.11.7: RX1 DR = max(0, uplink DR − RX1DROffset), offsets 0..5. */
