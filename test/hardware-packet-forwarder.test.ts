@@ -89,7 +89,11 @@ describe('the forwarder config checker catches mistakes', () => {
     const wide = edit(sx1302, (c) => {
       c.SX130x_conf.chan_multiSF_7 = { enable: true, radio: 0, if: 600000 };
     });
-    expect(checkForwarderConf(wide, 'EU868').problems).toEqual([]);
+    expect(checkForwarderConf(wide).problems).toEqual([]);
+    // With the region given, the channel it moved away (867.9 MHz) is missed, and nothing else.
+    expect(checkForwarderConf(wide, 'EU868').problems).toEqual([
+      expect.stringMatching(/^no channel on 867\.9 MHz, where EU868 devices send/),
+    ]);
   });
 
   it('a channel outside the region band, and a transmit range outside it', () => {
@@ -124,6 +128,14 @@ describe('the forwarder config checker catches mistakes', () => {
   it('strips C and C++ comments outside strings, as lora_pkt_fwd accepts them', () => {
     const text = '{ /* block */ "a": "/dev/spidev0.0", // line\n "b": "x//y/*z*/" }';
     expect(JSON.parse(stripJsonComments(text))).toEqual({ a: '/dev/spidev0.0', b: 'x//y/*z*/' });
+  });
+
+  it("names the plan's channels a profile does not hear (US915 sub-band 2 profile, gateway on sub-band 1)", () => {
+    const sub2 = load('rak2287-us915.json');
+    const problems = checkForwarderConf(sub2, 'US915-SB1').problems.join();
+    expect(problems).toMatch(/no channel on 902\.3 MHz, 902\.5 MHz/);
+    expect(problems).toMatch(/903 MHz, where US915-SB1 devices send/);
+    expect(checkForwarderConf(sub2, 'US915-SB2').problems).toEqual([]);
   });
 
   it('never throws on arbitrary JSON values (fuzz)', () => {

@@ -8,6 +8,7 @@
  * LGW_RF_RX_BANDWIDTH_*), and in the region's band.
  */
 import { z } from 'zod';
+import { getRegion } from '../../proto/regions/index.js';
 import { describeIssues } from '../config/issues.js';
 import { type Region, regionBandHz } from '../config/schema.js';
 
@@ -172,6 +173,17 @@ export function checkForwarderConf(json: unknown, region?: Region): ForwarderCon
     channelsHz.push(centre);
     if (band && (centre - bandwidth / 2 < band[0] || centre + bandwidth / 2 > band[1])) {
       problems.push(`${name}: ${centre} Hz is outside the ${region} band ${band[0]}..${band[1]} Hz`);
+    }
+  }
+  if (region) {
+    // Devices of the plan use every channel the network gives them: the forwarder must hear each one.
+    const missing = getRegion(region)
+      .uplinkChannels.map((c) => c.frequencyHz)
+      .filter((hz) => !channelsHz.includes(hz));
+    if (missing.length > 0) {
+      problems.push(
+        `no channel on ${missing.map((hz) => `${hz / 1e6} MHz`).join(', ')}, where ${region} devices send (use the ${region} profile, or move the radios' freq onto its sub-band)`,
+      );
     }
   }
   const tx = conf.radio_0;
