@@ -10,7 +10,7 @@ import { EU868 } from './eu868.js';
 import { fixedPlan } from './fixed-plan.js';
 import { IN865 } from './in865.js';
 import { KR920 } from './kr920.js';
-import { type PlanId, REGION_IDS, type Region, type RegionId, SUB_BAND_PLANS, SUB_BANDS } from './types.js';
+import { REGION_IDS, type Region, type RegionId, SUB_BAND_PLANS, SUB_BANDS } from './types.js';
 import { US915_SPEC } from './us915.js';
 
 export { type TimeOnAirOptions, timeOnAirMs } from './airtime.js';
@@ -69,8 +69,4 @@ export function getRegion(name: string): Region {
 /** One region per plan (sub-band 2 for the 64-channel plans). */
 export function planRegions(): Region[] {
   return [...REGIONS.values()].filter((r) => r.id === r.plan);
-}
-
-export function isPlanId(id: string): id is PlanId {
-  return REGIONS.get(id as RegionId)?.plan === id;
 }
