@@ -261,6 +261,17 @@ describe('every plan', () => {
       }
       expect(r.isDownlinkFrequency(r.rx2.frequencyHz)).toBe(true);
       expect(r.dataRate(r.rx2.dr)?.downlink).toBe(true);
+      // Every (channel, DR, RX1DROffset) the plan's devices may use has an RX1 the gateway may send.
+      for (const c of r.defaultChannels) {
+        expect(r.isDownlinkFrequency(r.rx1Frequency(c.frequencyHz))).toBe(true);
+        for (let dr = c.minDr; dr <= c.maxDr; dr++) {
+          for (let offset = 0; offset <= r.maxRx1DrOffset; offset++) {
+            expect(r.dataRate(r.rx1DataRate(dr, offset))?.downlink).toBe(true);
+          }
+        }
+      }
+      // TXPower 0 is the plan's MaxEIRP.
+      expect(r.txPowerDbm(0)).toBe(r.maxEirpDbm);
     }
   });
 });
