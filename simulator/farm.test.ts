@@ -209,6 +209,7 @@ describe('FarmSimulation receive windows', () => {
         seed: 5,
         region,
         intervalMs: 900_000,
+        confirmedRatio: 0, // unconfirmed: nothing waits for an answer this scripted network never sends
       });
       expect(farm.region.id).toBe(region);
       farm.start();
