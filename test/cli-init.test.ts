@@ -89,6 +89,47 @@ describe('maverick init', () => {
   });
 });
 
+describe('maverick init --country', () => {
+  const gw = ['--gateway-id', 'B827EBFFFE123456'];
+
+  it("proposes the country's plan from RP002's table and says when there are several", async () => {
+    const brazil = await runCli(['init', '--data-dir', dir, ...gw, '--country', 'br']);
+    expect(brazil.code, brazil.stderr).toBe(0);
+    expect(brazil.stdout).toContain('BR uses AU915');
+    expect(loadConfig(dir).gateway.region).toBe('AU915');
+
+    const nicaragua = await runCli(['init', '--data-dir', join(root, 'ni'), ...gw, '--country', 'NI']);
+    expect(nicaragua.stdout).toContain('NI allows several plans: AU915, US915. Using AU915');
+    expect(loadConfig(join(root, 'ni')).gateway.region).toBe('AU915');
+  });
+
+  it('lets --region (any case) override, warning when the country does not list it', async () => {
+    const r = await runCli(['init', '--data-dir', dir, ...gw, '--country', 'NI', '--region', 'us915-sb1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('NI allows AU915, US915; using --region us915-sb1');
+    expect(loadConfig(dir).gateway.region).toBe('US915-SB1');
+    const odd = await runCli([
+      'init',
+      '--data-dir',
+      join(root, 'id'),
+      ...gw,
+      '--country',
+      'ID',
+      '--region',
+      'EU868',
+    ]);
+    expect(odd.stdout).toContain('warning: ID lists AS923-2 in RP002, not EU868');
+  });
+
+  it('refuses a country it does not know, changing nothing', async () => {
+    const r = await runCli(['init', '--data-dir', dir, ...gw, '--country', 'ZZ']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/"ZZ" is not in Maverick's RP002 country table/);
+    expect(r.stderr).toMatch(/--region/);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
 describe('maverick keys', () => {
   it('shows, rotates and exports the public key as PEM', async () => {
     expect((await runCli(['init', '--data-dir', dir])).code).toBe(0);

@@ -86,7 +86,7 @@ describe('kill -9 during a rejoin', () => {
         .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
         .replace('port = 1883', `port = ${mqttPort}`),
     );
-    const setupDb = await openGatewayDatabase(dir, { create: true });
+    const setupDb = await openGatewayDatabase(dir);
     const setupRepo = await RxdbNetworkRepository.open(setupDb);
     await addDevice(setupRepo, {
       devEui: DEVICE.devEui,

@@ -82,7 +82,7 @@ export const registerDevice: RegisterCommand = (program: Command) => {
     .requiredOption('--dev-eui <hex16>', 'DevEUI as printed on the label')
     .option('--name <name>', 'a name the farm knows it by')
     .option('--application <id>', 'application id (MQTT topic application/{id}/...)', 'farm')
-    .option('--region <region>', 'EU868 or US915 (default: the gateway region)')
+    .option('--region <region>', 'region plan, any case, e.g. AU915 or AS923-2 (default: the gateway region)')
     .option('--join-eui <hex16>', 'OTAA JoinEUI / AppEUI (default 0000000000000000)')
     .option('--app-key <hex32>', 'OTAA AppKey')
     .option('--dev-addr <hex8>', 'ABP DevAddr')

@@ -13,6 +13,7 @@ import { withGatewayStore } from '../../gateway/store-access.js';
 import { putPlot } from '../../kernel/db/plots.js';
 import { addDevice } from '../../kernel/ns/registry.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import type { RegionId } from '../../proto/regions/index.js';
 import type { FarmDeviceSpec } from '../../simulator/farm.js';
 import { FORWARDER_EUI } from './field.js';
 
@@ -74,10 +75,11 @@ export async function setUpGateway(
   root: string,
   specs: FarmDeviceSpec[],
   satellite?: DemoSatelliteConfig,
+  region: RegionId = 'EU868',
 ): Promise<GatewaySetup> {
   const dataDir = join(root, 'gateway');
   const mqttPassword = `demo-${Math.random().toString(36).slice(2, 12)}`;
-  await initSetup({ dataDir, gatewayId: DEMO_GATEWAY_ID, region: 'EU868', mqttPassword });
+  await initSetup({ dataDir, gatewayId: DEMO_GATEWAY_ID, region, mqttPassword });
   const [udpPort, mqttPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   // The demo seals on simulated hours (through POST /seal), not on the wall clock. The file is
   // edited through the config's own parser and renderer, so the demo's values are validated too.
@@ -106,7 +108,7 @@ export async function setUpGateway(
         devEui: spec.devEui,
         name: spec.name,
         applicationId: 'farm',
-        regionId: 'EU868',
+        regionId: region,
         codec: { kind: 'cayenne-lpp' },
         plotId: PLOTS[i % PLOTS.length]!.id,
         activation:

@@ -18,6 +18,7 @@ import { openGatewayDatabase } from '../../gateway/store-access.js';
 import { countUplinks } from '../../kernel/db/uplink-queries.js';
 import { loadGatewayKey } from '../../kernel/keys/gateway-key.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
+import type { RegionId } from '../../proto/regions/index.js';
 import { commitmentIntake, startRegionalService } from '../../regional/serve.js';
 import { TcpLinkProxy } from '../../simulator/link-emulator.js';
 import type { SbdEmulatorCounters } from '../../simulator/sbd-modem.js';
@@ -39,6 +40,8 @@ export interface DemoOptions {
   /** The gateway's satellite byte budget per day (when socat gives the modem a pty). */
   satelliteDailyBytes?: number;
   keep: boolean;
+  /** The radio region plan of the farm and the gateway (default EU868). */
+  region?: RegionId;
   onProgress?: (line: string) => void;
   logger?: Logger;
 }
@@ -52,6 +55,7 @@ function satelliteBytes(c: SbdEmulatorCounters): number {
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
+  const region = options.region ?? 'EU868';
   const logger = options.logger ?? silentLogger;
   const root = mkdtempSync(join(tmpdir(), 'maverick-demo-'));
   const stops: (() => Promise<unknown>)[] = [];
@@ -85,6 +89,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       root,
       specs,
       satellite ? { path: satellite.hostPath, dailyBytes: satelliteDailyBytes } : undefined,
+      region,
     );
     const key = await loadGatewayKey(setup.dataDir);
     await regional.regional.registry.add(DEMO_GATEWAY_ID, key.publicKey, { label: 'demo farm' });
@@ -108,6 +113,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         realMsPerHour: options.realMsPerHour,
         udpPort: setup.udpPort,
         gatewayId: DEMO_GATEWAY_ID,
+        region,
         ...(serial ? { serial } : {}),
         startMs,
       },
@@ -197,6 +203,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const alerts = await regional.regional.store.listAlerts(DEMO_GATEWAY_ID);
     const sat = satellite?.counters();
     const facts: Omit<DemoSummary, 'ok' | 'problems'> = {
+      region,
       devices: options.devices,
       simulatedHours: options.hours,
       serialPath: serial ? 'socat pty' : 'none (socat not installed: UDP path only)',

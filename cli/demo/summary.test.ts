@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type DemoSummary, demoProblems } from './summary.js';
 
 const healthy: Omit<DemoSummary, 'ok' | 'problems'> = {
+  region: 'EU868',
   devices: 4,
   simulatedHours: 4,
   serialPath: 'socat pty',

@@ -5,6 +5,8 @@ export interface DemoSummary {
   ok: boolean;
   /** Why the demo is not ok, one sentence per cause (empty when ok). */
   problems: string[];
+  /** The radio region plan the farm and gateway ran on. */
+  region: string;
   devices: number;
   simulatedHours: number;
   serialPath: string;
@@ -72,6 +74,7 @@ export function progressLine(p: Progress): string {
 
 export function summaryTable(s: DemoSummary): string {
   const rows: [string, string | number][] = [
+    ['region plan', s.region],
     ['devices (joined)', `${s.devices} (${s.joinedDevices} OTAA joined)`],
     ['simulated hours', s.simulatedHours],
     ['serial path', s.serialPath],

@@ -3,6 +3,7 @@
  * shown commented out with an example. `parseConfigText(renderConfig(c))`
  * gives back `c` (tested as a property).
  */
+import { getRegion } from '../../proto/regions/index.js';
 import { formatHostPort } from './fields.js';
 import { validateConfig } from './load.js';
 import {
@@ -12,7 +13,7 @@ import {
   type FileConfig,
   LINK_KINDS,
   LOG_LEVELS,
-  REGIONS,
+  PLAN_IDS,
   SYNCHRONOUS_MODES,
 } from './schema.js';
 
@@ -78,7 +79,11 @@ export function renderConfig(config: FileConfig): string {
       config.gateway.id,
       'Gateway EUI: 16 hex characters (usually from the Pi MAC with fffe in the middle).',
     )
-    .key('region', config.gateway.region, `LoRaWAN regional parameters: ${list(REGIONS)}.`)
+    .key(
+      'region',
+      config.gateway.region,
+      `LoRaWAN regional parameters: ${list(PLAN_IDS)}; US915/AU915 sub-band n as "AU915-SBn" (plain = 2).`,
+    )
     .key(
       'net_id',
       config.gateway.net_id,
@@ -121,7 +126,8 @@ export function renderConfig(config: FileConfig): string {
       'frequency_hz',
       config.radio.single_channel.frequency_hz,
       'The one frequency it listens on, in Hz, inside the region band.',
-      868_100_000,
+      // The example is the plan's first uplink channel, so it is valid for the configured region.
+      getRegion(config.gateway.region).uplinkChannels[0]?.frequencyHz,
     );
 
   w.table(

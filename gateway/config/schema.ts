@@ -4,10 +4,28 @@
  * Every table is strict: an unknown key (a typo) is an error, never ignored.
  */
 import { z } from 'zod';
+import {
+  getRegion,
+  PLAN_IDS,
+  REGION_IDS,
+  type RegionId,
+  regionIdOf,
+  SUB_BAND_PLANS,
+} from '../../proto/regions/index.js';
 import { hostPortField, intIn, matching, nonEmpty, oneOf, urlWithScheme } from './fields.js';
 
-export const REGIONS = ['EU868', 'US915'] as const;
-export type Region = (typeof REGIONS)[number];
+/** Every region id the config accepts (proto/regions is the one list), and the plans. */
+export const REGIONS = REGION_IDS;
+export { PLAN_IDS };
+export type Region = RegionId;
+const regionAllowed = `one of ${PLAN_IDS.map((p) => JSON.stringify(p)).join(', ')} in any case; ${SUB_BAND_PLANS.join('/')} take a sub-band as "AU915-SB1".."AU915-SB8" (plain = sub-band 2)`;
+/** A region name in any case, stored in its canonical spelling. */
+const regionField = z.string({ error: regionAllowed }).transform((text, ctx) => {
+  const id = regionIdOf(text);
+  if (id) return id;
+  ctx.addIssue({ code: 'custom', message: regionAllowed });
+  return z.NEVER;
+});
 
 export const BACKEND_KINDS = ['semtech-udp', 'serial', 'single-channel'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
@@ -17,18 +35,17 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 /** OFF is not offered: it loses acknowledged data on a power cut. */
 export const SYNCHRONOUS_MODES = ['NORMAL', 'FULL', 'EXTRA'] as const;
 
-/** Band edges in Hz for a single-channel modem's frequency (LoRaWAN Regional Parameters RP002-1.0.3 §2.4, §2.5). */
-export const REGION_BAND_HZ: Record<Region, readonly [number, number]> = {
-  EU868: [863_000_000, 870_000_000],
-  US915: [902_000_000, 928_000_000],
-};
+/** Band edges in Hz of a region (RP002-1.0.4), e.g. for a single-channel modem's frequency. */
+export function regionBandHz(region: Region): readonly [number, number] {
+  return getRegion(region).bandHz;
+}
 
 const euiAllowed = '16 hexadecimal characters (an EUI-64), e.g. "b827ebfffe123456"';
 
 const gatewaySection = z.strictObject(
   {
     id: matching(/^[0-9a-fA-F]{16}$/, euiAllowed).transform((s) => s.toLowerCase()),
-    region: oneOf(REGIONS),
+    region: regionField,
     net_id: matching(/^[0-9a-fA-F]{6}$/, '6 hexadecimal characters (a 24-bit NetID), e.g. "000000"')
       .transform((s) => s.toLowerCase())
       .default('000000'),
@@ -163,7 +180,7 @@ export const configSchema = z
           message: `required when radio.backend includes "single-channel": ${serialPathAllowed}`,
         });
       }
-      const [lo, hi] = REGION_BAND_HZ[config.gateway.region] ?? [0, 0];
+      const [lo, hi] = regionBandHz(config.gateway.region);
       if (sc.frequency_hz === undefined || sc.frequency_hz < lo || sc.frequency_hz > hi) {
         ctx.addIssue({
           code: 'custom',

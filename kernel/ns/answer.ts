@@ -13,7 +13,7 @@ import type { CollectedUplink } from './dedup.js';
 import type { ClassAScheduler } from './downlink.js';
 import { type DownlinkQueue, MAX_CONFIRMED_ATTEMPTS } from './downlink-queue.js';
 import { markRequestsSent, plannedRequests } from './mac.js';
-import { desiredExtraChannels } from './region-limits.js';
+import { regionWants } from './region-limits.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
 import type { SessionParameters } from './session.js';
@@ -180,9 +180,19 @@ function respond(
   const mac: MacCommand[] = [...answers];
   const pending: PendingMacRequest[] = [];
   if (!retransmission) {
-    // US915 devices start with all 72 channels on; 1.0.2 devices ignore the CFList mask, so the
+    // NewChannelReq goes before LinkADRReq: devices apply commands in order, and a channel mask
+    // naming a channel the device does not know yet is refused (LoRaWAN 1.0.4 §5.3; AS923's 8th channel).
+    const requests = plannedRequests(
+      session,
+      { parameters: ctx.parametersFor(device.regionId), devStatusIntervalMs: ctx.devStatusIntervalMs },
+      regionWants(region),
+      new Date(),
+    );
+    mac.push(...requests.commands);
+    pending.push(...requests.pending);
+    // Fixed-plan devices start with all 72 channels on; 1.0.2 devices ignore the CFList mask, so the
     // channel mask goes out in a LinkADRReq (keeping DR and power) until one is accepted.
-    const maskNeeded = region.id === 'US915' && !session.channelMaskAcked;
+    const maskNeeded = region.maskAfterJoin && !session.channelMaskAcked;
     const adr =
       accepted?.adr ??
       (maskNeeded
@@ -203,14 +213,6 @@ function respond(
       }
       pending.push({ cid: 'LinkADRReq', dr, txPowerIndex, nbTrans });
     }
-    const requests = plannedRequests(
-      session,
-      { parameters: ctx.parametersFor(device.regionId), devStatusIntervalMs: ctx.devStatusIntervalMs },
-      desiredExtraChannels(region),
-      new Date(),
-    );
-    mac.push(...requests.commands);
-    pending.push(...requests.pending);
   }
   const force = frame.fCtrl.adrAckReq;
   if (!frame.confirmed && mac.length === 0 && ctx.queue.size(device.devEui) === 0 && !force) return;

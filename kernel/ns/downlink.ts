@@ -142,7 +142,8 @@ export class ClassAScheduler {
     const macBytes = encodeMacCommands(req.mac, 'down');
     const base = { devAddr: session.devAddr, fCnt32 };
 
-    if (macBytes.length > 15) {
+    // FOpts holds 15 bytes, and without FPort the MACPayload is 7 + FOpts ≤ M = N + 8 (AS923's dwell time: N = 11 at DR2).
+    if (macBytes.length > Math.min(15, maxPayload + 1)) {
       // Too long for FOpts: MAC commands go alone on FPort 0 (§4.3.1.6), as many as the data rate carries.
       const fitting = fitCommands(req.mac, maxPayload);
       return {

@@ -98,7 +98,7 @@ export class JoinServer {
         { ...parameters, rx2FrequencyHz: region.rx2.frequencyHz },
         this.options.now?.() ?? new Date(),
       );
-      session.extraChannels = cfList ? cfListChannels(cfList) : {};
+      session.extraChannels = cfList ? cfListChannels(cfList, region.defaultChannels.length) : {};
       const joinAccept = encodeJoinAccept(
         {
           appNonce: joinNonce,
@@ -120,17 +120,18 @@ export class JoinServer {
 }
 
 /**
- * A CFList of type 0 (frequencies, RP002 §2.2.5 for EU868) announces channels
- * 3..7: five 24-bit little-endian values in units of 100 Hz; zero means unused.
- * A type 1 list (channel mask, US915) announces no frequencies.
+ * A CFList of type 0 (frequencies, RP002-1.0.4 §2.4.4 for EU868, §2.10.4 for AS923)
+ * announces the five channels after the plan's defaults (3..7 in EU868, 2..6 in
+ * AS923): five 24-bit little-endian values in units of 100 Hz; zero means unused.
+ * A type 1 list (channel mask, US915/AU915) announces no frequencies.
  */
-export function cfListChannels(cfList: Uint8Array): Record<string, number> {
+export function cfListChannels(cfList: Uint8Array, firstIndex = 3): Record<string, number> {
   const channels: Record<string, number> = {};
   if (cfList.length !== 16 || cfList[15] !== 0) return channels;
   for (let i = 0; i < 5; i++) {
     const o = i * 3;
     const value = (cfList[o] ?? 0) | ((cfList[o + 1] ?? 0) << 8) | ((cfList[o + 2] ?? 0) << 16);
-    if (value !== 0) channels[String(3 + i)] = value * 100;
+    if (value !== 0) channels[String(firstIndex + i)] = value * 100;
   }
   return channels;
 }

@@ -5,6 +5,7 @@
  * since it never joins.
  */
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { regionIdOf, regionIdsHint } from '../../proto/regions/index.js';
 import type { NetworkRepository } from './repository.js';
 import { defaultDeviceSession, nextGeneration } from './session.js';
 import { type Activation, type CodecRef, type Device, normalizeHex, type RegionId } from './types.js';
@@ -19,8 +20,6 @@ export interface AddDeviceInput {
   skipFCntCheck?: boolean;
   plotId?: string;
 }
-
-const REGIONS: readonly RegionId[] = ['EU868', 'US915'];
 
 function invalid(field: string, message: string, hint: string): MaverickError {
   return new MaverickError(ErrorCode.LorawanDeviceInvalid, `${field}: ${message}`, {
@@ -42,13 +41,10 @@ export function validateDevice(input: AddDeviceInput, defaultRegion: RegionId = 
       'name the application the device belongs to',
     );
   }
-  const regionId = input.regionId ?? defaultRegion;
-  if (!REGIONS.includes(regionId)) {
-    throw invalid(
-      'regionId',
-      `unknown region ${JSON.stringify(regionId)}`,
-      `use one of ${REGIONS.join(', ')}`,
-    );
+  const regionName = input.regionId ?? defaultRegion;
+  const regionId = regionIdOf(regionName);
+  if (!regionId) {
+    throw invalid('regionId', `unknown region ${JSON.stringify(regionName)}`, regionIdsHint());
   }
   const codec = validateCodec(input.codec ?? { kind: 'none' });
   const activation = validateActivation(input.activation);

@@ -42,7 +42,8 @@ export type PendingMacRequest =
   | { cid: 'RXParamSetupReq'; rx1DrOffset: number; rx2Dr: number; rx2FrequencyHz: number }
   | { cid: 'RXTimingSetupReq'; rxDelay: number }
   | { cid: 'NewChannelReq'; chIndex: number; frequencyHz: number; minDr: number; maxDr: number }
-  | { cid: 'DevStatusReq' };
+  | { cid: 'DevStatusReq' }
+  | { cid: 'TxParamSetupReq' };
 
 export interface DevStatus {
   /** 0 = external power, 1..254 = level, 255 = unknown (LoRaWAN 1.0.4 §5.5). */
@@ -72,9 +73,11 @@ export interface DeviceSession {
   nbTrans: number;
   adrHistory: AdrHistoryEntry[];
   pendingMac: PendingMacRequest[];
-  /** The device accepted a LinkADRReq, and with it the region's channel mask (US915 sub-band 2). */
+  /** The device accepted a LinkADRReq, and with it the region's channel mask (the US915/AU915 sub-band). */
   channelMaskAcked?: boolean;
-  /** Extra uplink channels (index ≥ 3, EU868) the device knows, by channel index. */
+  /** The device answered the region's TxParamSetupReq (AS923 dwell time, AU915 MaxEIRP). */
+  txParamsAcked?: boolean;
+  /** Uplink channels beyond the plan's defaults (dynamic plans) the device knows, by channel index. */
   extraChannels: Record<string, number>;
   lastDevStatus?: DevStatus;
   /** When the last DevStatusReq went out (ISO), to pace them. */
