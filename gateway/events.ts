@@ -179,6 +179,10 @@ export function statusEvent(e: StatusEvent, timeSource: TimeSource): OutgoingEve
 
 const logCodes: Record<string, LogCode> = {
   codec: 'UPLINK_CODEC',
+  unknown: 'UNKNOWN',
+  uplink_mic: 'UPLINK_MIC',
+  uplink_f_cnt_reset: 'UPLINK_F_CNT_RESET',
+  uplink_f_cnt_retransmission: 'UPLINK_F_CNT_RETRANSMISSION',
   uplink_codec: 'UPLINK_CODEC',
   downlink_codec: 'DOWNLINK_CODEC',
   otaa: 'OTAA',

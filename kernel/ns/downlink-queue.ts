@@ -11,6 +11,10 @@ export interface DownlinkRequest {
   fPort: number;
   confirmed: boolean;
   data: Uint8Array;
+  /** The application's id for it (ChirpStack's command `id`); a random UUID when absent. */
+  id?: string;
+  /** ISO instant after which it is dropped unsent (ChirpStack's `expiresAt`). */
+  expiresAt?: string;
 }
 
 export interface QueuedDownlink extends DownlinkRequest {
@@ -24,6 +28,12 @@ export const MAX_QUEUE_PER_DEVICE = 64;
 
 export class DownlinkQueue {
   private readonly queues = new Map<string, QueuedDownlink[]>();
+
+  /** `onExpired` hears each downlink dropped because its `expiresAt` passed before it could go out. */
+  constructor(
+    private readonly onExpired: (item: QueuedDownlink) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
 
   enqueue(devEui: string, request: DownlinkRequest): QueuedDownlink {
     if (!Number.isInteger(request.fPort) || request.fPort < 1 || request.fPort > 223) {
@@ -54,7 +64,8 @@ export class DownlinkQueue {
       );
     }
     const item: QueuedDownlink = {
-      id: randomUUID(),
+      id: request.id ?? randomUUID(),
+      ...(request.expiresAt ? { expiresAt: request.expiresAt } : {}),
       devEui,
       fPort: request.fPort,
       confirmed: request.confirmed,
@@ -65,8 +76,15 @@ export class DownlinkQueue {
     return item;
   }
 
+  /** The next downlink to send; expired ones ahead of it are dropped (and reported) first. */
   peek(devEui: string): QueuedDownlink | undefined {
-    return this.queues.get(devEui)?.[0];
+    let head = this.queues.get(devEui)?.[0];
+    while (head?.expiresAt !== undefined && Date.parse(head.expiresAt) <= this.now()) {
+      this.remove(devEui, head.id);
+      this.onExpired(head);
+      head = this.queues.get(devEui)?.[0];
+    }
+    return head;
   }
 
   size(devEui: string): number {

@@ -17,7 +17,7 @@ import { DEFAULT_INSTALLATION_MARGIN_DB } from './adr.js';
 import { answerUplink } from './answer.js';
 import { type CollectedUplink, Deduplicator } from './dedup.js';
 import { ClassAScheduler, joinAcceptPlans } from './downlink.js';
-import { DownlinkQueue, type DownlinkRequest } from './downlink-queue.js';
+import { DownlinkQueue, type DownlinkRequest, type QueuedDownlink } from './downlink-queue.js';
 import { JoinServer } from './join-server.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
@@ -73,7 +73,7 @@ export interface NetworkServerEvents {
 }
 
 export class NetworkServer extends EventEmitter<NetworkServerEvents> {
-  readonly queue = new DownlinkQueue();
+  readonly queue = new DownlinkQueue((item) => this.reportExpired(item));
   private readonly logger: Logger;
   private readonly dedup: Deduplicator;
   private readonly joinServer: JoinServer;
@@ -279,6 +279,21 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
         'downlink not sent in RX1 nor RX2',
       );
     }
+  }
+
+  /** ChirpStack's `log` event (code EXPIRED) for a downlink whose `expiresAt` passed unsent. */
+  private reportExpired(item: QueuedDownlink): void {
+    this.count('downlinks_expired');
+    void this.options.repository.getDevice(item.devEui).then((device) => {
+      if (!device) return;
+      this.safeEmit('log', {
+        device: deviceInfo(device),
+        level: 'warn',
+        code: 'EXPIRED',
+        description: `downlink ${item.id} expired at ${item.expiresAt} before the device sent an uplink`,
+        context: { queueItemId: item.id, expiresAt: item.expiresAt },
+      });
+    });
   }
 
   private logNoRoute(info: DeviceInfo): void {

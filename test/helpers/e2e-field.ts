@@ -24,9 +24,9 @@ import type { FarmDeviceSpec } from '../../simulator/farm.js';
 import { PacketForwarderEmulator } from '../../simulator/packet-forwarder.js';
 import { acceptEveryTxpk, SerialRadioPath, UdpRadioPath } from '../../simulator/radio-link.js';
 import { SerialConcentratorEmulator } from '../../simulator/serial-concentrator.js';
-import { EVENT_MESSAGES, parseStrict } from './chirpstack-schema.js';
 import { createMockSerialLink } from '../../simulator/serial-concentrator-mock-link.js';
 import { socatAvailable, startPtyPair } from '../../simulator/serial-concentrator-pty.js';
+import { EVENT_MESSAGES, parseStrict } from './chirpstack-schema.js';
 
 /** Why `json` is not a valid ChirpStack event of `type`, or undefined when it is. */
 export function chirpStackViolation(type: string, json: unknown): string | undefined {
