@@ -4,7 +4,15 @@
  * Every table is strict: an unknown key (a typo) is an error, never ignored.
  */
 import { z } from 'zod';
-import { hostPortField, intIn, matching, nonEmpty, oneOf, urlWithScheme } from './fields.js';
+import {
+  hostPortField,
+  intIn,
+  matching,
+  nonEmpty,
+  normaliseRegionName,
+  oneOf,
+  urlWithScheme,
+} from './fields.js';
 
 export const REGIONS = ['EU868', 'US915'] as const;
 export type Region = (typeof REGIONS)[number];
@@ -28,7 +36,7 @@ const euiAllowed = '16 hexadecimal characters (an EUI-64), e.g. "b827ebfffe12345
 const gatewaySection = z.strictObject(
   {
     id: matching(/^[0-9a-fA-F]{16}$/, euiAllowed).transform((s) => s.toLowerCase()),
-    region: oneOf(REGIONS),
+    region: z.preprocess(normaliseRegionName, oneOf(REGIONS)),
     net_id: matching(/^[0-9a-fA-F]{6}$/, '6 hexadecimal characters (a 24-bit NetID), e.g. "000000"')
       .transform((s) => s.toLowerCase())
       .default('000000'),
