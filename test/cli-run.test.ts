@@ -60,6 +60,14 @@ describe('resolveRunConfig', () => {
     expect(config.mqtt.port).toBe(2883);
     expect(config.regional.url).toBe('mqtts://regional.example:8883');
     expect(config.radio.backend).toEqual(['semtech-udp']);
+    expect(resolveRunConfig({ dataDir: dir, metricsBind: '127.0.0.1:9200' }).metrics.bind).toEqual({
+      host: '127.0.0.1',
+      port: 9200,
+    });
+  });
+
+  it("defaults metrics to 127.0.0.1:8868, not node_exporter's 9100", () => {
+    expect(resolveRunConfig({ dataDir: dir }).metrics.bind).toEqual({ host: '127.0.0.1', port: 8868 });
   });
 
   it('--serial switches to the serial backend, with --udp-bind both run', () => {
@@ -113,7 +121,7 @@ describe('maverick run (real process)', () => {
     writeFileSync(
       file,
       readFileSync(file, 'utf8')
-        .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
+        .replace('bind = "127.0.0.1:8868"', `bind = "127.0.0.1:${metricsPort}"`)
         .replace('port = 1883', `port = ${mqttPort}`),
     );
     running = spawnCli(['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${udpPort}`], {
@@ -190,6 +198,29 @@ describe('maverick run (real process)', () => {
     const result = await running.done;
     expect(result.timedOut).toBe(false);
     expect(result.code).toBe(0);
+  });
+
+  it('starts with the default config while another process holds port 9100 (node_exporter)', async () => {
+    // Hold 9100 as node_exporter would; if something on this machine already holds it, so much the better.
+    const holder = createServer();
+    await new Promise<void>((resolveListen) => {
+      holder.once('error', () => resolveListen());
+      holder.listen(9100, '127.0.0.1', () => resolveListen());
+    });
+    try {
+      const [udpPort, mqttPort] = [await freePort('udp'), await freePort('tcp')];
+      running = spawnCli(
+        ['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${udpPort}`, '--mqtt-port', String(mqttPort)],
+        { timeoutMs: 90_000 },
+      );
+      await running.waitFor(/maverick running: .*metrics http:\/\/127\.0\.0\.1:8868\/metrics/, 45_000);
+      const metrics = await (await fetch('http://127.0.0.1:8868/metrics')).text();
+      expect(metrics).toContain('maverick_');
+      running.child.kill('SIGTERM');
+      expect((await running.done).code).toBe(0);
+    } finally {
+      await new Promise<void>((r) => (holder.listening ? holder.close(() => r()) : r()));
+    }
   });
 
   it('status says how to start a gateway when none runs', async () => {

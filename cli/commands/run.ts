@@ -14,6 +14,7 @@ export interface RunFlags {
   baud?: string;
   mqttPort?: string;
   regionalUrl?: string;
+  metricsBind?: string;
 }
 
 /** A numeric flag as a number when it is one; otherwise the text, so the schema names the field and the bad value. */
@@ -36,6 +37,7 @@ export function overridesFromFlags(flags: Omit<RunFlags, 'dataDir'>): ConfigOver
   if (Object.keys(radio).length) overrides.radio = radio;
   if (flags.mqttPort !== undefined) overrides.mqtt = { port: numberOrText(flags.mqttPort) };
   if (flags.regionalUrl !== undefined) overrides.regional = { url: flags.regionalUrl };
+  if (flags.metricsBind !== undefined) overrides.metrics = { bind: flags.metricsBind };
   // The overrides are validated by the schema right after the merge, like the file itself.
   return overrides as ConfigOverrides;
 }
@@ -74,6 +76,10 @@ export const registerRun: RegisterCommand = (program: Command) => {
     .option('--baud <n>', 'serial baud rate (radio.serial.baud)')
     .option('--mqtt-port <n>', 'local MQTT broker port (mqtt.port)')
     .option('--regional-url <url>', 'regional node broker, mqtt:// or mqtts:// (regional.url)')
+    .option(
+      '--metrics-bind <host:port>',
+      '/metrics and /status listen address (metrics.bind, default 127.0.0.1:8868)',
+    )
     .action(async (flags: RunFlags) => {
       const config = resolveRunConfig(flags);
       // Loaded on use: `maverick <anything> --help` should not pay for the radio stack.
