@@ -163,6 +163,48 @@ describe('maverick device add', () => {
   }, 60_000);
 });
 
+describe('maverick plot add', () => {
+  it('refuses a 10 ha plot given as a point, and warns when --area-ha disagrees with the polygon', () => {
+    const point = maverick(
+      'plot',
+      'add',
+      '--data-dir',
+      dataDir,
+      '--id',
+      'big',
+      '--name',
+      'Big',
+      '--area-ha',
+      '10',
+      '--point',
+      '48.15,11.50',
+    );
+    expect(point.code).not.toBe(0);
+    expect(point.stderr).toMatch(/10 ha needs a polygon/);
+    // About 1 ha drawn, 5 ha claimed.
+    const polygon = maverick(
+      'plot',
+      'add',
+      '--data-dir',
+      dataDir,
+      '--id',
+      'small',
+      '--name',
+      'Small',
+      '--area-ha',
+      '5',
+      '--polygon',
+      '48.1500,11.5000;48.1500,11.50134;48.1509,11.50134;48.1509,11.5000',
+    );
+    expect(polygon.code).toBe(0);
+    expect(polygon.stderr).toMatch(
+      /warning: plot small: the polygon encloses 1\.\d\d ha but --area-ha says 5 ha/,
+    );
+    const list = JSON.parse(maverick('plot', 'list', '--data-dir', dataDir, '--json').stdout);
+    expect(list.map((p: { id: string }) => p.id)).toEqual(['small']);
+  }, 60_000);
+});
+
 describe('maverick device import', () => {
   it('registers 1,000 devices from CSV in one process', () => {
     const lines = ['dev-eui,name,app-key,codec,region'];
