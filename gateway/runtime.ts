@@ -37,6 +37,7 @@ import {
   upEvent,
   uplinkCodecLogEvent,
 } from './events.js';
+import { logJoin, logUplink } from './journal.js';
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
 import { type RegionalSyncOptions, startRegionalSync } from './regional-sync.js';
 import type { SatelliteModemSlot } from './satellite-modem-slot.js';
@@ -186,10 +187,14 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       });
     };
     ns.on('up', (up) => {
+      logUplink(logger, up);
       publish(upEvent(up));
       publish(uplinkCodecLogEvent(up));
     });
-    ns.on('join', (e) => publish(joinEvent(e, hostTimeSource())));
+    ns.on('join', (e) => {
+      logJoin(logger, e);
+      publish(joinEvent(e, hostTimeSource()));
+    });
     ns.on('ack', (e) => publish(ackEvent(e, hostTimeSource())));
     ns.on('txack', (e) => publish(txAckEvent(e, hostTimeSource())));
     ns.on('status', (e) => publish(statusEvent(e, hostTimeSource())));

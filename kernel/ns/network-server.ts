@@ -190,7 +190,8 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       return this.reject({ ...outcome.rejection, gatewayEui: collected.rxInfo[0]?.gatewayEui });
     this.count('joins');
     const info = deviceInfo(outcome.device);
-    this.logger.info({ devEui: info.devEui, devAddr: outcome.session.devAddr }, 'device joined');
+    // The gateway journals joins for people (gateway/journal.ts); this is the trace.
+    this.logger.debug({ devEui: info.devEui, devAddr: outcome.session.devAddr }, 'device joined');
     this.safeEmit('join', {
       device: info,
       devAddr: outcome.session.devAddr,

@@ -70,7 +70,7 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
       client = await connect(brokerUrl, options, wanted);
     } catch (err) {
       if (wanted !== 5 || !/protocol version/i.test(describeError(err))) throw err;
-      log.warn({ brokerUrl }, 'broker refused MQTT 5; using MQTT 3.1.1 with a persistent session');
+      log.info({ brokerUrl }, 'broker refused MQTT 5; using MQTT 3.1.1 with a persistent session');
       client = await connect(brokerUrl, options, 4);
     }
     await client.subscribeAsync(UP_FILTER, { qos: 1 });
