@@ -6,8 +6,9 @@ import { logJoin, logUplink } from './journal.js';
 
 function capture(): { logger: Logger; lines: { fields: Record<string, unknown>; msg: string }[] } {
   const lines: { fields: Record<string, unknown>; msg: string }[] = [];
-  const info = ((fields: Record<string, unknown>, msg: string) =>
-    lines.push({ fields, msg })) as Logger['info'];
+  const info = ((fields: Record<string, unknown>, msg: string) => {
+    lines.push({ fields, msg });
+  }) as unknown as Logger['info'];
   const none = (() => {}) as Logger['info'];
   const logger: Logger = {
     trace: none,
