@@ -41,7 +41,9 @@ describe('config defaults and round trip', () => {
       const config = parseConfigText(minimal.replace('"EU868"', JSON.stringify(written)));
       expect(config.gateway.region).toBe('EU868');
     }
-    expect(problemsOf(() => parseConfigText(minimal.replace('"EU868"', '"eu433x"')))).toMatch(/gateway.region/);
+    expect(problemsOf(() => parseConfigText(minimal.replace('"EU868"', '"eu433x"')))).toMatch(
+      /gateway.region/,
+    );
   });
 
   it('renders a commented file that explains every key and parses back to the same config', () => {

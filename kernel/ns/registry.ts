@@ -44,7 +44,9 @@ export function validateDevice(input: AddDeviceInput, defaultRegion: RegionId = 
   }
   // Region names are case-insensitive ("eu868" is EU868).
   const regionId = (
-    typeof input.regionId === 'string' ? input.regionId.trim().toUpperCase() : (input.regionId ?? defaultRegion)
+    typeof input.regionId === 'string'
+      ? input.regionId.trim().toUpperCase()
+      : (input.regionId ?? defaultRegion)
   ) as RegionId;
   if (!REGIONS.includes(regionId)) {
     throw invalid(
