@@ -139,10 +139,15 @@ export function ackEvent(e: AckEvent, timeSource: TimeSource): OutgoingEvent {
 /**
  * ChirpStack sends `txack` only for downlinks from the application's queue:
  * join accepts and MAC-only answers (no `downlinkId`) have none. The
- * transmission is timed after the uplink, RECEIVE_DELAY1 for RX1 and
- * RECEIVE_DELAY2 for RX2 (the region's defaults).
+ * transmission is timed after the uplink: the session's RX1 delay for RX1,
+ * one second more for RX2 (the region's defaults when the delay is unknown).
  */
-export function txAckEvent(e: TxAckEvent, timeSource: TimeSource): OutgoingEvent | undefined {
+export function txAckEvent(
+  e: TxAckEvent,
+  timeSource: TimeSource,
+  /** The session's RX1 delay in seconds (RXTimingSetupReq may have moved it from the region's 1 s). */
+  rxDelaySeconds?: number,
+): OutgoingEvent | undefined {
   if (e.downlinkId === undefined || e.downlinkId === '') return undefined;
   const region = getRegion(e.device.regionId);
   const dataRate = region.dataRates.find((d) => d.dr === e.dr)?.dataRate;
@@ -160,7 +165,13 @@ export function txAckEvent(e: TxAckEvent, timeSource: TimeSource): OutgoingEvent
       dataRate,
       codingRate: '4/5',
       invertPolarity: true,
-      delayMs: e.window === 'rx1' ? region.receiveDelay1Ms : region.receiveDelay2Ms,
+      // RX2 opens one second after RX1 (LoRaWAN 1.0.4 §3.3.2).
+      delayMs:
+        rxDelaySeconds === undefined
+          ? e.window === 'rx1'
+            ? region.receiveDelay1Ms
+            : region.receiveDelay2Ms
+          : (rxDelaySeconds + (e.window === 'rx1' ? 0 : 1)) * 1000,
     },
   });
   return { topic: eventTopic(e.device.applicationId, e.device.devEui, 'txack'), json };

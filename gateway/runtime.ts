@@ -196,7 +196,12 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       publish(joinEvent(e, hostTimeSource()));
     });
     ns.on('ack', (e) => publish(ackEvent(e, hostTimeSource())));
-    ns.on('txack', (e) => publish(txAckEvent(e, hostTimeSource())));
+    ns.on('txack', (e) => {
+      repository
+        .getSession(e.device.devEui)
+        .then((session) => publish(txAckEvent(e, hostTimeSource(), session?.rxDelay)))
+        .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'txack event not built'));
+    });
     ns.on('status', (e) => publish(statusEvent(e, hostTimeSource())));
     ns.on('log', (e) => publish(logEvent(e, hostTimeSource())));
 
