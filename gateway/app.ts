@@ -29,7 +29,7 @@ export interface RunningGateway {
   readonly metrics: Metrics;
   readonly runtime: GatewayRuntime;
   readonly backends: readonly RadioBackend[];
-  /** e.g. http://127.0.0.1:9100 (serves /metrics and /status). */
+  /** e.g. http://127.0.0.1:8868 (serves /metrics and /status). */
   readonly metricsUrl: string;
   /** Stops the runtime (radios, server, broker, store) and the metrics server; safe to call twice. */
   stop(): Promise<void>;

@@ -25,6 +25,8 @@ import { type Logger, silentLogger } from '../proto/log.js';
 import type { DownlinkCommand } from '../proto/mqtt/index.js';
 import type { RadioBackend, TimeSource } from '../proto/radio.js';
 import type { RegionId } from '../proto/regions/types.js';
+import { handleDownlinkCommand, reportInvalidCommand } from './downlink-commands.js';
+import { rejectionLogEvent } from './event-logs.js';
 import {
   ackEvent,
   joinEvent,
@@ -35,6 +37,7 @@ import {
   upEvent,
   uplinkCodecLogEvent,
 } from './events.js';
+import { logJoin, logUplink } from './journal.js';
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
 import { type RegionalSyncOptions, startRegionalSync } from './regional-sync.js';
 import type { SatelliteModemSlot } from './satellite-modem-slot.js';
@@ -193,39 +196,36 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       });
     };
     ns.on('up', (up) => {
+      logUplink(logger, up);
       publish(upEvent(up));
       publish(uplinkCodecLogEvent(up));
     });
-    ns.on('join', (e) => publish(joinEvent(e, hostTimeSource())));
+    ns.on('join', (e) => {
+      logJoin(logger, e);
+      publish(joinEvent(e, hostTimeSource()));
+    });
     ns.on('ack', (e) => publish(ackEvent(e, hostTimeSource())));
-    ns.on('txack', (e) => publish(txAckEvent(e, hostTimeSource())));
+    ns.on('txack', (e) => {
+      repository
+        .getSession(e.device.devEui)
+        .then((session) => publish(txAckEvent(e, hostTimeSource(), session?.rxDelay)))
+        .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'txack event not built'));
+    });
     ns.on('status', (e) => publish(statusEvent(e, hostTimeSource())));
     ns.on('log', (e) => publish(logEvent(e, hostTimeSource())));
 
+    ns.on('rejected', (rejection) => {
+      rejectionLogEvent(rejection, repository, options.gatewayId, hostTimeSource())
+        .then(publish)
+        .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'rejection log event not built'));
+    });
+
+    const commandDeps = { repository, codecs, ns, publish, logger, timeSource: hostTimeSource };
     publisher.onCommand(
-      async (command: DownlinkCommand) => {
-        try {
-          let data = command.data;
-          let fPort = command.fPort;
-          if (!data && command.object) {
-            const device = await repository.getDevice(command.devEui);
-            if (!device) throw new Error(`no device ${command.devEui}`);
-            const encoded = await codecs.encodeDownlink(device.codec, command.object);
-            if (encoded.errors.length || !encoded.bytes)
-              throw new Error(encoded.errors.join('; ') || 'codec gave no bytes');
-            data = encoded.bytes;
-            fPort = encoded.fPort ?? fPort;
-          }
-          await ns.enqueueDownlink(command.devEui, {
-            fPort,
-            confirmed: command.confirmed,
-            data: data ?? new Uint8Array(),
-          });
-        } catch (err) {
-          logger.warn({ err: describeError(err), devEui: command.devEui }, 'downlink command refused');
-        }
+      (command: DownlinkCommand) => handleDownlinkCommand(command, commandDeps).then(() => undefined),
+      (error, topic) => {
+        reportInvalidCommand(error, topic, commandDeps).catch(() => undefined);
       },
-      (error, topic) => logger.warn({ err: error.message, topic }, 'invalid downlink command'),
     );
 
     let outbox: Outbox | undefined;

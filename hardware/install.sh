@@ -55,6 +55,8 @@ board_pins() {
   esac
 }
 
+# Region names are case-insensitive (EU868, eu868, Eu868); the profiles are named in lower case.
+REGION=${REGION,,}
 if [[ -n "$BOARD" ]] && ! board_pins "$BOARD" >/dev/null; then
   echo "install.sh: unknown board '$BOARD' (rak2287 rak5146 wm1302 corecell rak2245 ic880a)" >&2
   exit 2

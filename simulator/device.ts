@@ -1,7 +1,7 @@
 /**
  * SimulatedDevice: a real LoRaWAN 1.0.x Class A end-device stack for the
  * simulator — OTAA or ABP, frame counters, MIC checks, encryption, ACKs and
- * the device side of the MAC commands. It imports proto/ only (DESIGN.md: the
+ * the device side of the MAC commands. It imports proto/ only (docs/ARCHITECTURE.md: the
  * simulator is the kernel's independent counterpart).
  */
 import { ErrorCode, isMaverickError, MaverickError } from '../proto/errors.js';

@@ -5,6 +5,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,6 +50,14 @@ describe('resolveRunConfig', () => {
     expect(config.mqtt.port).toBe(2883);
     expect(config.regional.url).toBe('mqtts://regional.example:8883');
     expect(config.radio.backend).toEqual(['semtech-udp']);
+    expect(resolveRunConfig({ dataDir: dir, metricsBind: '127.0.0.1:9200' }).metrics.bind).toEqual({
+      host: '127.0.0.1',
+      port: 9200,
+    });
+  });
+
+  it("defaults metrics to 127.0.0.1:8868, not node_exporter's 9100", () => {
+    expect(resolveRunConfig({ dataDir: dir }).metrics.bind).toEqual({ host: '127.0.0.1', port: 8868 });
   });
 
   it('--serial switches to the serial backend, with --udp-bind both run', () => {
@@ -173,6 +182,29 @@ describe('maverick run (real process)', () => {
     const result = await running.done;
     expect(result.timedOut).toBe(false);
     expect(result.code).toBe(0);
+  });
+
+  it('starts with the default config while another process holds port 9100 (node_exporter)', async () => {
+    // Hold 9100 as node_exporter would; if something on this machine already holds it, so much the better.
+    const holder = createServer();
+    await new Promise<void>((resolveListen) => {
+      holder.once('error', () => resolveListen());
+      holder.listen(9100, '127.0.0.1', () => resolveListen());
+    });
+    try {
+      const [udpPort, mqttPort] = [await freePort('udp'), await freePort('tcp')];
+      running = spawnCli(
+        ['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${udpPort}`, '--mqtt-port', String(mqttPort)],
+        { timeoutMs: 90_000 },
+      );
+      await running.waitFor(/maverick running: .*metrics http:\/\/127\.0\.0\.1:8868\/metrics/, 45_000);
+      const metrics = await (await fetch('http://127.0.0.1:8868/metrics')).text();
+      expect(metrics).toContain('maverick_');
+      running.child.kill('SIGTERM');
+      expect((await running.done).code).toBe(0);
+    } finally {
+      await new Promise<void>((r) => (holder.listening ? holder.close(() => r()) : r()));
+    }
   });
 
   it('status says how to start a gateway when none runs', async () => {

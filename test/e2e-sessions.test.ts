@@ -158,10 +158,10 @@ describe('uplinks of every session are published, stored and sealed once', () =>
     expect(ups).toHaveLength(expected.length);
     expect(listener.of('join')).toHaveLength(4);
     expect(gw.runtime.counters().retransmissions).toBe(4);
-    // In the order sent, each with its session (`maverick.session`): FCnt 0.. again is a new uplink.
+    // In the order sent, each with its session (rxInfo metadata `maverick_session`): FCnt 0.. again is a new uplink.
     const upKey = (e: (typeof ups)[number]) => {
-      const json = e.json as { fCnt: number; maverick: { session: number } };
-      return `${e.devEui}/${json.maverick.session}/${json.fCnt}`;
+      const json = e.json as { fCnt: number; rxInfo: { metadata: Record<string, string> }[] };
+      return `${e.devEui}/${json.rxInfo[0]?.metadata.maverick_session}/${json.fCnt}`;
     };
     expect(ups.map(upKey)).toEqual(expected);
 

@@ -38,6 +38,14 @@ describe('install.sh', () => {
     expect(out).toMatch(/maverick init --data-dir \/var\/lib\/maverick --region EU868|already initialised/);
   });
 
+  it('takes the region in any case (EU868 as well as eu868)', () => {
+    const { code, out } = bash([`${hw}/install.sh`, '--dry-run', '--board', 'rak2287', '--region', 'EU868']);
+    expect(code, out).toBe(0);
+    expect(out).toMatch(
+      /rak2287-eu868|maverick init --data-dir \/var\/lib\/maverick --region EU868|already initialised/,
+    );
+  });
+
   it('rejects an unknown board or option with a clear message', () => {
     const board = bash([`${hw}/install.sh`, '--dry-run', '--board', 'rak9999', '--region', 'eu868']);
     expect(board.code).toBe(2);

@@ -83,7 +83,7 @@ describe('kill -9 during a rejoin', () => {
     writeFileSync(
       file,
       readFileSync(file, 'utf8')
-        .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
+        .replace('bind = "127.0.0.1:8868"', `bind = "127.0.0.1:${metricsPort}"`)
         .replace('port = 1883', `port = ${mqttPort}`),
     );
     const setupDb = await openGatewayDatabase(dir);

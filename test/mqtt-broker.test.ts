@@ -156,6 +156,8 @@ describe('embedded MQTT broker', () => {
             backend: 'semtech-udp',
           },
         ],
+        regionConfigId: 'eu868',
+        regionCommonName: 'EU868',
       }),
     );
     const event = JSON.parse((await arrival).payload.toString('utf8'));
@@ -170,8 +172,9 @@ describe('embedded MQTT broker', () => {
         frequency: 868100000,
         modulation: { lora: { bandwidth: 125000, spreadingFactor: 7, codeRate: 'CR_4_5' } },
       },
-      maverick: { timeSource: 'gps' },
+      regionConfigId: 'eu868',
     });
+    expect(event.rxInfo[0].metadata.maverick_time_source).toBe('gps');
     expect(publisher.counters.published).toBe(1);
   });
 

@@ -10,6 +10,7 @@ import { publicKeyFromPem } from '../../proto/bundle/pem.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { exportPlot, geoJsonText } from '../../regional/export-geojson.js';
 import { type OpenedRegional, openRegional } from '../../regional/open-node.js';
+import { parseDateFlag } from '../format/dates.js';
 import type { RegisterCommand } from './index.js';
 import { registerRegionalServe } from './regional-serve.js';
 
@@ -20,16 +21,6 @@ async function withRegional<T>(dataDir: string, fn: (r: OpenedRegional) => Promi
   } finally {
     await regional.close();
   }
-}
-
-function parseTime(value: string, flag: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) {
-    throw new MaverickError(ErrorCode.CliUsage, `${flag} ${value} is not a date`, {
-      hint: 'use ISO 8601, e.g. 2026-11-20 or 2026-11-20T06:00:00Z',
-    });
-  }
-  return ms;
 }
 
 export const registerRegional: RegisterCommand = (program: Command) => {
@@ -118,7 +109,7 @@ export const registerRegional: RegisterCommand = (program: Command) => {
     .requiredOption('--data-dir <dir>', 'regional data directory')
     .requiredOption('--plot <id>', 'plot id')
     .requiredOption('--from <date>', 'period start (ISO 8601)')
-    .requiredOption('--to <date>', 'period end (ISO 8601, inclusive)')
+    .requiredOption('--to <date>', 'period end (ISO 8601, inclusive: a bare day includes all of it)')
     .requiredOption('--out <file>', 'GeoJSON output file')
     .option('--report <file>', 'verification report (JSON) output file')
     .action(
@@ -133,8 +124,8 @@ export const registerRegional: RegisterCommand = (program: Command) => {
         await withRegional(flags.dataDir, async ({ store, registry }) => {
           const { geojson, report } = await exportPlot(store, registry, {
             plotId: flags.plot,
-            from: parseTime(flags.from, '--from'),
-            to: parseTime(flags.to, '--to'),
+            from: parseDateFlag(flags.from, '--from', 'start'),
+            to: parseDateFlag(flags.to, '--to', 'end'),
           });
           writeFileSync(flags.out, geoJsonText(geojson));
           if (flags.report) writeFileSync(flags.report, `${JSON.stringify(report, null, 2)}\n`);

@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../gateway/config/index.js';
 import type { StatusSnapshot } from '../../gateway/metrics/metrics.js';
 import { fetchOwnStatus } from '../../gateway/status/client.js';
+import { withGatewayStore } from '../../gateway/store-access.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { printJson, renderTable } from '../format/table.js';
+import { deviceRows, renderDeviceHealth } from './device.js';
 import type { RegisterCommand } from './index.js';
 
 function mib(bytes: number): string {
@@ -73,7 +75,9 @@ export const registerStatus: RegisterCommand = (program: Command) => {
         });
       }
       const { snapshot } = running;
-      if (flags.json) printJson(snapshot);
-      else process.stdout.write(formatStatus(snapshot));
+      // Per-device health comes from the store (readable while the gateway runs).
+      const devices = await withGatewayStore(flags.dataDir, deviceRows);
+      if (flags.json) printJson({ ...snapshot, deviceHealth: devices });
+      else process.stdout.write(`${formatStatus(snapshot)}\n${renderDeviceHealth(devices)}\n`);
     });
 };

@@ -197,7 +197,14 @@ export async function startGatewayProcess(
       headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(60_000),
     });
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+    if (!res.ok)
+      throw new MaverickError(
+        ErrorCode.DemoFailed,
+        `the demo gateway answered ${path} with HTTP ${res.status}: ${await res.text()}`,
+        {
+          hint: 'see the gateway log the demo wrote',
+        },
+      );
     return res.json();
   };
   return {

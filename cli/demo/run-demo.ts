@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { openGatewayDatabase } from '../../gateway/store-access.js';
 import { countUplinks } from '../../kernel/db/uplink-queries.js';
 import { loadGatewayKey } from '../../kernel/keys/gateway-key.js';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import type { RegionId } from '../../proto/regions/index.js';
 import { commitmentIntake, startRegionalService } from '../../regional/serve.js';
@@ -167,7 +168,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await Promise.race([
       field.farm.whenFinished(),
       new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('the farm did not finish in time')), farmDeadline),
+        setTimeout(
+          () =>
+            reject(
+              new MaverickError(ErrorCode.DemoFailed, `the farm did not finish within ${farmDeadline} ms`, {
+                hint: 'the machine may be too busy; try fewer --devices or --hours',
+              }),
+            ),
+          farmDeadline,
+        ),
       ),
     ]);
     field.farm.stop();

@@ -27,6 +27,15 @@ const regionField = z.string({ error: regionAllowed }).transform((text, ctx) => 
   return z.NEVER;
 });
 
+/**
+ * Default port of /metrics and /status. Not 9100: that is Prometheus's
+ * node_exporter, which many Pis run. 8868 (after the 868 MHz band) is used by
+ * none of the services common on a Pi gateway (node_exporter 9100, Prometheus
+ * 9090, Grafana 3000, Node-RED 1880, Mosquitto 1883/8883/9001, InfluxDB 8086,
+ * ChirpStack 8080, Home Assistant 8123, Portainer 9000/9443).
+ */
+export const DEFAULT_METRICS_PORT = 8868;
+
 export const BACKEND_KINDS = ['semtech-udp', 'serial', 'single-channel'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
@@ -141,7 +150,7 @@ const regionalSection = z.strictObject({
 });
 
 const metricsSection = z.strictObject({
-  bind: hostPortField.default({ host: '127.0.0.1', port: 9100 }),
+  bind: hostPortField.default({ host: '127.0.0.1', port: DEFAULT_METRICS_PORT }),
 });
 
 const logSection = z.strictObject({ level: oneOf(LOG_LEVELS).default('info') });

@@ -72,7 +72,7 @@ beforeEach(async () => {
     t
       .replace('bind = "127.0.0.1:1700"', `bind = "127.0.0.1:${udpPort}"`)
       .replace('port = 1883', `port = ${mqttPort}`)
-      .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`),
+      .replace('bind = "127.0.0.1:8868"', `bind = "127.0.0.1:${metricsPort}"`),
   );
 });
 

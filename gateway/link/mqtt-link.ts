@@ -111,7 +111,7 @@ export class MqttLink implements SyncLink {
         this.protocolVersion === 5 &&
         (err.code === 1 || err.code === 0x84 || /protocol version/i.test(err.message))
       ) {
-        this.log.warn(
+        this.log.info(
           { url: redactUrl(this.options.url) },
           'broker refused MQTT 5; using MQTT 3.1.1 with a persistent session',
         );

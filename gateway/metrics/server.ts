@@ -58,7 +58,7 @@ function refusal(
 export interface MetricsServer {
   readonly host: string;
   readonly port: number;
-  /** e.g. http://127.0.0.1:9100 */
+  /** e.g. http://127.0.0.1:8868 */
   readonly url: string;
   close(): Promise<void>;
 }

@@ -89,7 +89,11 @@ export class ExternalPublisher implements EventPublisher {
     try {
       const granted = await client.subscribeAsync(COMMAND_DOWN_FILTER, { qos: 1 });
       if (granted.some((g) => g.qos === 128)) {
-        throw new Error(`the broker refused the subscription to ${COMMAND_DOWN_FILTER}`);
+        throw new MaverickError(
+          ErrorCode.MqttConnect,
+          `the broker refused the subscription to ${COMMAND_DOWN_FILTER}`,
+          { hint: "allow this gateway's MQTT user to subscribe to it in the broker's ACL" },
+        );
       }
       await client.publishAsync(stateTopic, JSON.stringify(gatewayStateJson(options.gatewayEui, 'ONLINE')), {
         qos: 1,

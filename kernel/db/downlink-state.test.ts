@@ -36,7 +36,7 @@ async function open(): Promise<FarmDatabase> {
 describe('FarmDownlinkState', () => {
   it('gives a restarted queue every payload back, in order, with its attempts', async () => {
     const state = new FarmDownlinkState(await open());
-    const first = new DownlinkQueue(state);
+    const first = new DownlinkQueue({ store: state });
     const ids: string[] = [];
     for (const [i, confirmed] of [false, true, false].entries()) {
       ids.push(
@@ -47,7 +47,7 @@ describe('FarmDownlinkState', () => {
     first.markSent('0011223344556677', ids[0] as string); // unconfirmed: leaves the queue
     await first.idle();
 
-    const second = new DownlinkQueue(state);
+    const second = new DownlinkQueue({ store: state });
     expect(await second.load()).toBe(3);
     expect(second.list('0011223344556677').map((q) => [q.id, q.fPort, [...q.data]])).toEqual([
       [ids[1], 11, [1]],
@@ -55,7 +55,7 @@ describe('FarmDownlinkState', () => {
     ]);
     second.markSent('0011223344556677', ids[1] as string); // confirmed: stays until acknowledged
     await second.idle();
-    const third = new DownlinkQueue(state);
+    const third = new DownlinkQueue({ store: state });
     await third.load();
     expect(third.peek('0011223344556677')).toMatchObject({ id: ids[1], attempts: 1 });
     third.clear('8899aabbccddeeff');

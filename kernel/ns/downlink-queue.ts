@@ -16,6 +16,10 @@ export interface DownlinkRequest {
   fPort: number;
   confirmed: boolean;
   data: Uint8Array;
+  /** The application's id for it (ChirpStack's command `id`); a random UUID when absent. */
+  id?: string;
+  /** ISO instant after which it is dropped unsent (ChirpStack's `expiresAt`). */
+  expiresAt?: string;
 }
 
 export interface QueuedDownlink extends DownlinkRequest {
@@ -44,15 +48,34 @@ export const MAX_QUEUE_PER_DEVICE = 64;
 /** A confirmed payload is sent at most this often without an acknowledgement. */
 export const MAX_CONFIRMED_ATTEMPTS = 4;
 
+export interface DownlinkQueueOptions {
+  store?: DownlinkStateStore | undefined;
+  onWriteError?: (err: unknown, devEui: string) => void;
+  onExpired?: (item: QueuedDownlink) => void;
+  now?: () => number;
+}
+
 export class DownlinkQueue {
   private readonly queues = new Map<string, QueuedDownlink[]>();
   /** Per device, the last write of its queue: writes go out in order. */
   private readonly writes = new Map<string, Promise<void>>();
 
-  constructor(
-    private readonly store?: DownlinkStateStore,
-    private readonly onWriteError: (err: unknown, devEui: string) => void = () => {},
-  ) {}
+  private readonly store: DownlinkStateStore | undefined;
+  private readonly onWriteError: (err: unknown, devEui: string) => void;
+  private readonly onExpired: (item: QueuedDownlink) => void;
+  private readonly now: () => number;
+
+  /**
+   * `store` keeps the queues across restarts; `onWriteError` hears a change that could not be
+   * stored; `onExpired` hears each downlink dropped because its `expiresAt` passed before it
+   * could go out.
+   */
+  constructor(options: DownlinkQueueOptions = {}) {
+    this.store = options.store;
+    this.onWriteError = options.onWriteError ?? (() => {});
+    this.onExpired = options.onExpired ?? (() => {});
+    this.now = options.now ?? Date.now;
+  }
 
   /** Loads the queues a previous run left (call once, before the first uplink). */
   async load(): Promise<number> {
@@ -97,7 +120,8 @@ export class DownlinkQueue {
       );
     }
     const item: QueuedDownlink = {
-      id: randomUUID(),
+      id: request.id ?? randomUUID(),
+      ...(request.expiresAt ? { expiresAt: request.expiresAt } : {}),
       devEui,
       fPort: request.fPort,
       confirmed: request.confirmed,
@@ -115,8 +139,15 @@ export class DownlinkQueue {
     return item;
   }
 
+  /** The next downlink to send; expired ones ahead of it are dropped (and reported) first. */
   peek(devEui: string): QueuedDownlink | undefined {
-    return this.queues.get(devEui)?.[0];
+    let head = this.queues.get(devEui)?.[0];
+    while (head?.expiresAt !== undefined && Date.parse(head.expiresAt) <= this.now()) {
+      this.remove(devEui, head.id);
+      this.onExpired(head);
+      head = this.queues.get(devEui)?.[0];
+    }
+    return head;
   }
 
   size(devEui: string): number {

@@ -18,7 +18,12 @@ import { answerUplink } from './answer.js';
 import { type CollectedUplink, Deduplicator } from './dedup.js';
 import { ClassAScheduler, joinAcceptPlans } from './downlink.js';
 import { DownlinkLanes } from './downlink-lanes.js';
-import { DownlinkQueue, type DownlinkRequest, type DownlinkStateStore } from './downlink-queue.js';
+import {
+  DownlinkQueue,
+  type DownlinkRequest,
+  type DownlinkStateStore,
+  type QueuedDownlink,
+} from './downlink-queue.js';
 import { JoinServer } from './join-server.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
@@ -101,9 +106,13 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   constructor(private readonly options: NetworkServerOptions) {
     super();
     this.logger = (options.logger ?? silentLogger).child({ module: 'ns' });
-    this.queue = new DownlinkQueue(options.downlinkState, (err, devEui) => {
-      this.count('downlink_queue_write_failed');
-      this.logger.error({ devEui, err: describeError(err) }, 'downlink queue could not be stored');
+    this.queue = new DownlinkQueue({
+      store: options.downlinkState,
+      onWriteError: (err, devEui) => {
+        this.count('downlink_queue_write_failed');
+        this.logger.error({ devEui, err: describeError(err) }, 'downlink queue could not be stored');
+      },
+      onExpired: (item) => this.reportExpired(item),
     });
     this.dedup = new Deduplicator((u) => this.onCollected(u), { windowMs: options.dedupWindowMs });
     this.joinServer = new JoinServer({
@@ -277,7 +286,8 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       return this.reject({ ...outcome.rejection, gatewayEui: collected.rxInfo[0]?.gatewayEui });
     this.count('joins');
     const info = deviceInfo(outcome.device);
-    this.logger.info({ devEui: info.devEui, devAddr: outcome.session.devAddr }, 'device joined');
+    // The gateway journals joins for people (gateway/journal.ts); this is the trace.
+    this.logger.debug({ devEui: info.devEui, devAddr: outcome.session.devAddr }, 'device joined');
     this.safeEmit('join', {
       device: info,
       devAddr: outcome.session.devAddr,
@@ -375,6 +385,21 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
         'downlink not sent in RX1 nor RX2',
       );
     }
+  }
+
+  /** ChirpStack's `log` event (code EXPIRED) for a downlink whose `expiresAt` passed unsent. */
+  private reportExpired(item: QueuedDownlink): void {
+    this.count('downlinks_expired');
+    void this.options.repository.getDevice(item.devEui).then((device) => {
+      if (!device) return;
+      this.safeEmit('log', {
+        device: deviceInfo(device),
+        level: 'warn',
+        code: 'EXPIRED',
+        description: `downlink ${item.id} expired at ${item.expiresAt} before the device sent an uplink`,
+        context: { queueItemId: item.id, expiresAt: item.expiresAt },
+      });
+    });
   }
 
   private logNoRoute(info: DeviceInfo): void {

@@ -96,12 +96,19 @@ export interface DeviceSession {
 
 const HEX = /^[0-9a-fA-F]*$/;
 
-/** Checks and lower-cases a hex field of `bytes` bytes; the error names the field. */
-export function normalizeHex(value: unknown, bytes: number, field: string): string {
+/** Separators people type between hex bytes, as printed on labels: 70-B3-D5…, 70:b3:d5…, 70 B3 D5…. */
+const HEX_SEPARATORS = /[\s:-]/g;
+
+/**
+ * Hex of exactly `bytes` bytes in lower case. Dashes, colons and spaces
+ * between the digits and either case are accepted, as a label prints them.
+ */
+export function normalizeHex(input: unknown, bytes: number, field: string): string {
+  const value = typeof input === 'string' ? input.replace(HEX_SEPARATORS, '') : input;
   if (typeof value !== 'string' || value.length !== bytes * 2 || !HEX.test(value)) {
     throw new MaverickError(
       ErrorCode.LorawanDeviceInvalid,
-      `${field} must be ${bytes * 2} hex characters (${bytes} bytes), got ${JSON.stringify(value)}`,
+      `${field} must be ${bytes * 2} hex characters (${bytes} bytes), got ${JSON.stringify(input)}`,
       { hint: `give ${field} as hex, e.g. ${'0'.repeat(bytes * 2)}`, context: { field } },
     );
   }

@@ -72,7 +72,7 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
       client = await connect(brokerUrl, options, wanted);
     } catch (err) {
       if (wanted !== 5 || !/protocol version/i.test(describeError(err))) throw err;
-      log.warn(
+      log.info(
         { brokerUrl: redactUrl(brokerUrl) },
         'broker refused MQTT 5; using MQTT 3.1.1 with a persistent session',
       );

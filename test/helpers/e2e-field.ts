@@ -27,6 +27,19 @@ import { acceptEveryTxpk, SerialRadioPath, UdpRadioPath } from '../../simulator/
 import { SerialConcentratorEmulator } from '../../simulator/serial-concentrator.js';
 import { createMockSerialLink } from '../../simulator/serial-concentrator-mock-link.js';
 import { socatAvailable, startPtyPair } from '../../simulator/serial-concentrator-pty.js';
+import { EVENT_MESSAGES, parseStrict } from './chirpstack-schema.js';
+
+/** Why `json` is not a valid ChirpStack event of `type`, or undefined when it is. */
+export function chirpStackViolation(type: string, json: unknown): string | undefined {
+  const message = EVENT_MESSAGES[type as keyof typeof EVENT_MESSAGES];
+  if (!message) return `no ChirpStack event type ${type}`;
+  try {
+    parseStrict(message, json);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
 
 export const MQTT_USER = 'farm-app';
 export const MQTT_PASSWORD = 'e2e-secret-0123456789';
@@ -193,16 +206,26 @@ export interface ReceivedEvent {
 /** A real MQTT client on the embedded broker, subscribed to every device event. */
 export class EventListener {
   readonly events: ReceivedEvent[] = [];
+  /**
+   * Every event that does not parse as its ChirpStack message under strict
+   * proto3 JSON rules (test/helpers/chirpstack-schema.ts); each suite using
+   * the listener checks it is empty, so every event kind any end-to-end
+   * suite produces is held to ChirpStack's published schema.
+   */
+  readonly schemaViolations: string[] = [];
   private constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload) => {
       const m = /^application\/[^/]+\/device\/([0-9a-f]{16})\/event\/(\w+)$/.exec(topic);
       if (!m) return;
-      this.events.push({
+      const event: ReceivedEvent = {
         topic,
         devEui: m[1] as string,
         type: m[2] as string,
         json: JSON.parse(payload.toString()),
-      });
+      };
+      const violation = chirpStackViolation(event.type, event.json);
+      if (violation) this.schemaViolations.push(`${topic}: ${violation}`);
+      this.events.push(event);
     });
   }
 

@@ -26,7 +26,7 @@ export function useFreePorts(dataDir: string, ports: { metricsPort: number; mqtt
   writeFileSync(
     file,
     readFileSync(file, 'utf8')
-      .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${ports.metricsPort}"`)
+      .replace('bind = "127.0.0.1:8868"', `bind = "127.0.0.1:${ports.metricsPort}"`)
       .replace('port = 1883', `port = ${ports.mqttPort}`),
   );
 }
