@@ -100,12 +100,13 @@ export const registerRegional: RegisterCommand = (program: Command) => {
 
   regional
     .command('alerts')
-    .description('list chain alerts (gaps, equivocations, replays, broken links)')
+    .description('list open chain alerts (gaps, equivocations, broken links)')
     .requiredOption('--data-dir <dir>', 'regional data directory')
     .option('--gateway <id>', 'only this gateway')
-    .action(async (flags: { dataDir: string; gateway?: string }) => {
+    .option('--all', 'include closed alerts (their cause was resolved; kept with closedAt and closedReason)')
+    .action(async (flags: { dataDir: string; gateway?: string; all?: boolean }) => {
       await withRegional(flags.dataDir, async ({ store }) => {
-        for (const a of await store.listAlerts(flags.gateway)) {
+        for (const a of await store.listAlerts(flags.gateway, { includeClosed: flags.all === true })) {
           const { conflictingCose: _proof, ...details } = a.details;
           process.stdout.write(`${JSON.stringify({ ...a, details })}\n`);
         }
@@ -138,8 +139,12 @@ export const registerRegional: RegisterCommand = (program: Command) => {
           });
           writeFileSync(flags.out, geoJsonText(geojson));
           if (flags.report) writeFileSync(flags.report, `${JSON.stringify(report, null, 2)}\n`);
+          const heldBack =
+            report.heldBack.length > 0
+              ? `; ${report.heldBack.length} bundles held back by chain disputes (see \`maverick regional alerts\`)`
+              : '';
           process.stdout.write(
-            `${report.uplinks} uplinks from ${report.bundles.length} bundles; all bundles valid: ${report.allBundlesValid}; geometry ${report.geometry.type}${report.geometry.eudrCompliant ? '' : ` (NOT EUDR-compliant: ${report.geometry.issue})`}\n`,
+            `${report.uplinks} uplinks from ${report.bundles.length} bundles${heldBack}; all bundles valid: ${report.allBundlesValid}; geometry ${report.geometry.type}${report.geometry.eudrCompliant ? '' : ` (NOT EUDR-compliant: ${report.geometry.issue})`}\n`,
           );
           if (!report.allBundlesValid || !report.geometry.eudrCompliant) process.exitCode = 1;
         });
