@@ -113,7 +113,8 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
       });
       return await this.accept(verified, bytes, source, alerts);
     } catch (err) {
-      if (!isMaverickError(err)) throw err;
+      // A store failure is not a verdict on the bundle: it propagates, so no ack is sent and the item comes again.
+      if (!isMaverickError(err) || err.code === ErrorCode.RegionalStore) throw err;
       this.log.warn({ source, code: err.code, reason: err.codeName, err: err.message }, 'bundle rejected');
       this.emit('rejected', { source, reason: err.codeName, message: err.message });
       return { status: 'rejected', reason: err.codeName, code: err.code, message: err.message, alerts };
