@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { publicKeyFromPem } from '../../proto/bundle/pem.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { issueBrokerCredentials } from '../../regional/broker-credentials.js';
 import { loadRegionalConfig } from '../../regional/config.js';
 import { exportPlot, geoJsonText } from '../../regional/export-geojson.js';
 import { type OpenedRegional, openRegional } from '../../regional/open-node.js';
@@ -63,12 +64,22 @@ export const registerRegional: RegisterCommand = (program: Command) => {
     .requiredOption('--id <gatewayId>', 'the gateway id the bundles name as issuer')
     .requiredOption('--pub <pem>', 'public key file (PEM)')
     .option('--label <text>', 'a note, e.g. the farm name')
-    .action(async (flags: StoreFlags & { id: string; pub: string; label?: string }) => {
+    .option(
+      '--broker-dir <dir>',
+      'also issue broker credentials: update <dir>/passwd and <dir>/acl for mosquitto (SIGHUP it) and write <dir>/<id>.password (0600) for the gateway',
+    )
+    .action(async (flags: StoreFlags & { id: string; pub: string; label?: string; brokerDir?: string }) => {
       const publicKey = publicKeyFromPem(readFileSync(flags.pub, 'utf8'));
       await withRegional(flags, async ({ registry }) => {
         const record = await registry.add(flags.id, publicKey, flags.label ? { label: flags.label } : {});
         process.stdout.write(`gateway ${record.gatewayId} key ${record.kid} registered\n`);
       });
+      if (flags.brokerDir) {
+        const issued = await issueBrokerCredentials(resolve(flags.brokerDir), flags.id);
+        process.stdout.write(
+          `broker user ${issued.username}: password in ${issued.passwordFile} (give it to the gateway as its [regional] password file)\n`,
+        );
+      }
     });
 
   gateway
