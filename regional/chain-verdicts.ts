@@ -19,6 +19,8 @@ export interface ChainLink {
   digest: string;
   prevHash: string;
   disputed: boolean;
+  /** An operator ruled it out of the chain: kept as proof, ignored by every verdict. */
+  overruled?: boolean;
 }
 
 export const GENESIS_HEX = '00'.repeat(32);
@@ -66,6 +68,18 @@ export function verdictsAfterArrival(
     else if (disputed !== link.disputed) changed.push({ ...link, disputed });
   }
   return { arriving: settled, changed };
+}
+
+/** Verdicts of s-1 … s+1 after the held window of s-2 … s+2 changed in place (an operator's ruling): the links whose verdict differs. */
+export function verdictsAround(window: readonly ChainLink[], seq: number): ChainLink[] {
+  const live = window.filter((l) => !l.overruled);
+  const groups = groupBySeq(live);
+  return live
+    .filter((l) => Math.abs(l.seq - seq) <= 1)
+    .flatMap((l) => {
+      const disputed = isDisputed(l, groups);
+      return disputed === l.disputed ? [] : [{ ...l, disputed }];
+    });
 }
 
 /** Missing sequence ranges between consecutive held sequence numbers (0 stands for "before the first"). */

@@ -29,6 +29,7 @@ import {
   hasBrokenLink,
   missingBetween,
   verdictsAfterArrival,
+  verdictsAround,
 } from './chain-verdicts.js';
 import type { GatewayRegistry } from './registry.js';
 import type { AlertKind, GatewayChain, RegionalAlert, RegionalStore, StoredBundle } from './store.js';
@@ -145,8 +146,9 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     if (seq === 0) throw new Rejection(ErrorCode.BundleSequence, 'sequence numbers start at 1');
 
     const outcome = await this.options.store.withGateway(gatewayId, async (chain) => {
-      const window = await chain.linksInRange(Math.max(1, seq - 2), seq + 2);
-      if (window.some((l) => l.digest === digest)) return 'duplicate' as const;
+      const held = await chain.linksInRange(Math.max(1, seq - 2), seq + 2);
+      if (held.some((l) => l.digest === digest)) return 'duplicate' as const;
+      const window = held.filter((l) => !l.overruled);
       const gaps = await this.gapChanges(chain, gatewayId, seq, window);
       const arriving: ChainLink = { seq, digest, prevHash: toHex(bundle.prevHash), disputed: false };
       const verdicts = verdictsAfterArrival(window, arriving);
@@ -179,6 +181,42 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
       'bundle accepted',
     );
     return { status: 'accepted', ack, alerts };
+  }
+
+  /**
+   * An operator's ruling on a chain conflict: `digest` is not part of the
+   * gateway's history. The bundle stays stored (disputed, as proof); every
+   * verdict is decided again without it, and the alerts it caused close.
+   */
+  async overrule(gatewayId: string, digest: string, reason: string): Promise<{ undisputed: number[] }> {
+    return this.options.store.withGateway(gatewayId, async (chain) => {
+      const target = (await this.options.store.getBundleByDigest(digest)) ?? undefined;
+      if (!target || target.gatewayId !== gatewayId) {
+        throw new MaverickError(
+          ErrorCode.RegionalUnknownGateway,
+          `gateway ${gatewayId} has no bundle ${digest}`,
+          {
+            hint: '`maverick regional alerts` lists the digests in each conflict',
+          },
+        );
+      }
+      const { seq } = target;
+      await chain.overrule(digest);
+      const window = (await chain.linksInRange(Math.max(1, seq - 2), seq + 2)).filter((l) => !l.overruled);
+      const changed = verdictsAround(window, seq);
+      for (const link of changed) await chain.setDisputed(link.digest, link.disputed);
+      const closing = `operator overruled ${digest.slice(0, 16)}: ${reason}`;
+      await this.close(chain, `chain|${gatewayId}|${seq}|${digest}`, closing);
+      const groups = groupBySeq(window);
+      if ((groups.get(seq)?.length ?? 0) <= 1)
+        await this.close(chain, `equivocation|${gatewayId}|${seq}`, closing);
+      for (const next of groups.get(seq + 1) ?? []) {
+        if (!hasBrokenLink(next, groups))
+          await this.close(chain, `chain|${gatewayId}|${next.seq}|${next.digest}`, closing);
+      }
+      this.log.warn({ gatewayId, seq, digest, reason }, 'bundle overruled by the operator');
+      return { undisputed: changed.filter((l) => !l.disputed).map((l) => l.seq) };
+    });
   }
 
   /**

@@ -93,6 +93,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alerts_by_gateway ON alerts (gateway_id, at);
     `,
   },
+  {
+    version: 2,
+    name: 'operator rulings: bundles overruled out of their chain',
+    sql: 'ALTER TABLE bundles ADD COLUMN overruled boolean NOT NULL DEFAULT false;',
+  },
 ];
 
 /** Same 64-bit key for every worker: the migration lock. */

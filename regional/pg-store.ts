@@ -68,6 +68,7 @@ interface BundleRow {
   received_at: string;
   source: string;
   disputed: boolean;
+  overruled: boolean;
 }
 
 function toStored(r: BundleRow): StoredBundle {
@@ -89,6 +90,7 @@ function toStored(r: BundleRow): StoredBundle {
     receivedAt: Number(r.received_at),
     source: r.source,
     disputed: r.disputed,
+    ...(r.overruled ? { overruled: true } : {}),
   };
 }
 
@@ -231,9 +233,10 @@ export class PgRegionalStore implements RegionalStore {
           digest: Buffer;
           prev_hash: Buffer;
           disputed: boolean;
+          overruled: boolean;
         }>({
           name: 'links-in-range',
-          text: 'SELECT seq, digest, prev_hash, disputed FROM bundles WHERE gateway_id = $1 AND seq BETWEEN $2 AND $3',
+          text: 'SELECT seq, digest, prev_hash, disputed, overruled FROM bundles WHERE gateway_id = $1 AND seq BETWEEN $2 AND $3',
           values: [gatewayId, from, to],
         });
         return rows.map(
@@ -242,6 +245,7 @@ export class PgRegionalStore implements RegionalStore {
             digest: r.digest.toString('hex'),
             prevHash: r.prev_hash.toString('hex'),
             disputed: r.disputed,
+            ...(r.overruled ? { overruled: true } : {}),
           }),
         );
       },
@@ -268,6 +272,14 @@ export class PgRegionalStore implements RegionalStore {
         });
         if (result.rowCount !== 1)
           throw new MaverickError(ErrorCode.RegionalStore, `no bundle ${digest} of ${gatewayId} to mark`);
+      },
+      overrule: async (digest) => {
+        const result = await client.query(
+          'UPDATE bundles SET overruled = true, disputed = true WHERE digest = $1 AND gateway_id = $2',
+          [hexToBytes(digest), gatewayId],
+        );
+        if (result.rowCount !== 1)
+          throw new MaverickError(ErrorCode.RegionalStore, `no bundle ${digest} of ${gatewayId} to overrule`);
       },
       getAlert: (id) => this.getAlert(client, id),
       putAlert: (alert) => this.putAlertOn(client, alert),

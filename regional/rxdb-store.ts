@@ -54,6 +54,7 @@ interface BundleDoc {
   receivedAt: number;
   source: string;
   disputed: boolean;
+  overruled?: boolean;
 }
 
 interface UplinkDoc {
@@ -102,6 +103,7 @@ const bundleSchema: RxJsonSchema<BundleDoc> = {
     receivedAt: { type: 'integer' },
     source: { type: 'string' },
     disputed: { type: 'boolean' },
+    overruled: { type: 'boolean' },
   },
   required: ['id', 'gatewayId', 'seq', 'digest', 'cose'],
   indexes: [['gatewayId', 'seq'], 'digest'],
@@ -255,6 +257,7 @@ export class RxdbRegionalStore implements RegionalStore {
           digest: d.digest,
           prevHash: d.prevHash,
           disputed: d.disputed === true,
+          ...(d.overruled === true ? { overruled: true } : {}),
         }));
       },
       neighbours: async (seq) => {
@@ -272,6 +275,12 @@ export class RxdbRegionalStore implements RegionalStore {
         if (!doc)
           throw new MaverickError(ErrorCode.RegionalStore, `no bundle ${digest} of ${gatewayId} to mark`);
         await doc.incrementalPatch({ disputed });
+      },
+      overrule: async (digest) => {
+        const doc = await this.db.regional_bundles.findOne({ selector: { gatewayId, digest } }).exec();
+        if (!doc)
+          throw new MaverickError(ErrorCode.RegionalStore, `no bundle ${digest} of ${gatewayId} to overrule`);
+        await doc.incrementalPatch({ overruled: true, disputed: true });
       },
       getAlert: (id) => this.getAlert(id),
       putAlert: (alert) => this.putAlert(alert),

@@ -46,6 +46,8 @@ export interface StoredBundle {
   source: string;
   /** Part of a chain conflict (chain-verdicts.ts): kept as proof, not used as evidence. */
   disputed: boolean;
+  /** An operator ruled it out of its chain (`maverick regional overrule`): kept as proof, never evidence. */
+  overruled?: boolean;
 }
 
 /** 'replay' is only found in alerts written by earlier versions (now an equivocation). */
@@ -90,7 +92,7 @@ export interface EvidenceQuery {
 
 /** One gateway's chain, held exclusively while a `withGateway` callback runs. */
 export interface GatewayChain {
-  /** Chain facts of every held bundle with from ≤ seq ≤ to. */
+  /** Chain facts of every held bundle with from ≤ seq ≤ to, overruled ones included (flagged). */
   linksInRange(from: number, to: number): Promise<ChainLink[]>;
   /** The nearest held sequence numbers strictly below (0 when none) and above `seq`. */
   neighbours(seq: number): Promise<{ below: number; above: number | undefined }>;
@@ -101,6 +103,8 @@ export interface GatewayChain {
     plotDefinitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
   ): Promise<void>;
   setDisputed(digest: string, disputed: boolean): Promise<void>;
+  /** Rules a bundle out of the chain for good (it stays stored, disputed, as proof). */
+  overrule(digest: string): Promise<void>;
   getAlert(id: string): Promise<RegionalAlert | undefined>;
   putAlert(alert: RegionalAlert): Promise<void>;
 }

@@ -146,6 +146,25 @@ export const registerRegional: RegisterCommand = (program: Command) => {
     });
 
   regional
+    .command('overrule')
+    .description(
+      'rule a bundle out of its gateway chain (resolves an equivocation or broken link); it stays stored as proof',
+    )
+    .option('--data-dir <dir>', 'regional data directory (embedded store)')
+    .option('--config <file>', 'regional node TOML config (its store, e.g. PostgreSQL)')
+    .requiredOption('--gateway <id>', 'the gateway')
+    .requiredOption('--digest <hex>', 'the bundle digest to rule out (from `maverick regional alerts`)')
+    .requiredOption('--reason <text>', 'why, kept in the closed alerts')
+    .action(async (flags: StoreFlags & { gateway: string; digest: string; reason: string }) => {
+      await withRegional(flags, async ({ node }) => {
+        const { undisputed } = await node.overrule(flags.gateway, flags.digest.toLowerCase(), flags.reason);
+        process.stdout.write(
+          `bundle ${flags.digest} overruled; ${undisputed.length > 0 ? `sequence ${undisputed.join(', ')} back in evidence` : 'no other verdict changed'}\n`,
+        );
+      });
+    });
+
+  regional
     .command('export')
     .description('EUDR GeoJSON for one plot and period, plus a verification report')
     .option('--data-dir <dir>', 'regional data directory (embedded store)')
