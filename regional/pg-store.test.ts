@@ -79,6 +79,31 @@ describe.runIf(installed)('PgRegionalStore', () => {
     );
   });
 
+  it('a server restart in the middle of an item fails that item only; the process lives and the next item commits', async () => {
+    const store = await PgRegionalStore.open({ url: freshDatabase(), poolSize: 2 });
+    try {
+      let restarted!: () => void;
+      const restartDone = new Promise<void>((r) => {
+        restarted = r;
+      });
+      const midItem = store.withGateway('gw-r', async (chain) => {
+        await chain.linksInRange(1, 3);
+        cluster.restart('immediate');
+        restarted();
+        await chain.linksInRange(1, 3); // the connection is gone
+      });
+      await expect(midItem).rejects.toThrow();
+      await restartDone;
+      let links: unknown;
+      for (let attempt = 0; attempt < 50 && links === undefined; attempt++) {
+        links = await store.withGateway('gw-r', (chain) => chain.linksInRange(1, 3)).catch(() => undefined);
+      }
+      expect(links).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
   it('a clear error when the server is not there', async () => {
     await expect(
       PgRegionalStore.open({ url: `postgres://maverick:secret@127.0.0.1:${cluster.port}/no_such_db` }),

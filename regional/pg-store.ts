@@ -203,6 +203,16 @@ export class PgRegionalStore implements RegionalStore {
   async withGateway<T>(gatewayId: string, fn: (chain: GatewayChain) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A checked-out client that loses its server (a PostgreSQL restart) emits 'error'; unheard, that
+    // would end the process. The query in progress fails as well, and the item is retried.
+    const onError = (err: Error) => {
+      broken = true;
+      this.log.warn(
+        { gatewayId, err: describeError(err) },
+        'PostgreSQL connection lost mid-item; it will be retried',
+      );
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await client.query({
@@ -221,6 +231,7 @@ export class PgRegionalStore implements RegionalStore {
       }
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
