@@ -15,6 +15,14 @@ export interface RegionalServiceOptions {
   brokerUrl?: string;
   embedded?: { host?: string; port: number; allowPlaintextBeyondLoopback?: boolean };
   credentials?: { username: string; password: string };
+  /** PostgreSQL instead of the embedded store. */
+  postgres?: { url: string; password?: string; poolSize?: number };
+  /** Horizontal intake: share the subscription with the other workers of this group. */
+  sharedGroup?: string;
+  /** This worker's MQTT client id (stable across restarts, distinct per worker). */
+  clientId?: string;
+  /** MQTT sessions (items in flight) of this worker. */
+  connections?: number;
   // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
   storage?: RxStorage<any, any>;
   logger: Logger;
@@ -50,6 +58,7 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
     dataDir: options.dataDir,
     logger: options.logger,
     ...(options.storage ? { storage: options.storage } : {}),
+    ...(options.postgres ? { postgres: options.postgres } : {}),
   });
   let transport: RegionalTransport;
   try {
@@ -59,6 +68,9 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
         ? { brokerUrl: options.brokerUrl }
         : { embedded: options.embedded ?? { port: 1884 } }),
       ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.sharedGroup ? { sharedGroup: options.sharedGroup } : {}),
+      ...(options.clientId ? { clientId: options.clientId } : {}),
+      ...(options.connections ? { connections: options.connections } : {}),
       logger: options.logger,
       onOther: commitmentIntake(regional, options.logger),
     });
