@@ -194,6 +194,29 @@ export function renderConfig(config: FileConfig): string {
     formatHostPort(config.metrics.bind),
     'HOST:PORT to serve on.',
   );
+  w.table('console', 'The farm console: a phone-friendly web page served by `maverick run`.')
+    .key('enabled', config.console.enabled, 'Serve the console (true or false).')
+    .key('port', config.console.port, 'TCP port, 1..65535.')
+    .key(
+      'lan',
+      config.console.lan,
+      'false: this machine only (127.0.0.1). true: every interface, so phones on the farm LAN reach it (set tls too).',
+    )
+    .key(
+      'password_file',
+      config.console.password_file,
+      'scrypt hash of the admin password (mode 0600), written by `maverick init`.',
+    );
+  if (config.console.tls) {
+    w.table('console.tls', 'HTTPS for the console (PEM files).')
+      .key('cert', config.console.tls.cert, 'Certificate chain file.')
+      .key('key', config.console.tls.key, 'Private key file (mode 0600).');
+  } else {
+    w.comment('', 'HTTPS for the console: uncomment and point at PEM files.', '[console.tls]').comment(
+      'cert = "/etc/maverick/tls/cert.pem"',
+      'key = "/etc/maverick/tls/key.pem"',
+    );
+  }
   w.table('log', 'Structured logs (JSON lines on stderr; journald keeps them under systemd).').key(
     'level',
     config.log.level,
