@@ -64,6 +64,25 @@ class TomlWriter {
   }
 }
 
+/** A [*.tls] table with its PEM files, or the same table commented out as an example. */
+function tlsTable(
+  w: TomlWriter,
+  table: string,
+  what: string,
+  tls: { cert: string; key: string } | undefined,
+): void {
+  if (tls) {
+    w.table(table, `${what} (PEM files).`)
+      .key('cert', tls.cert, 'Certificate chain file.')
+      .key('key', tls.key, 'Private key file (mode 0600).');
+  } else {
+    w.comment('', `${what}: uncomment and point at PEM files.`, `[${table}]`).comment(
+      'cert = "/etc/maverick/tls/cert.pem"',
+      'key = "/etc/maverick/tls/key.pem"',
+    );
+  }
+}
+
 /** The commented TOML text of a validated config. */
 export function renderConfig(config: FileConfig): string {
   const w = new TomlWriter();
@@ -139,16 +158,7 @@ export function renderConfig(config: FileConfig): string {
       'Use an existing broker instead of the embedded one.',
       'mqtt://127.0.0.1:1883',
     );
-  if (config.mqtt.tls) {
-    w.table('mqtt.tls', 'TLS for the embedded broker (PEM files).')
-      .key('cert', config.mqtt.tls.cert, 'Certificate chain file.')
-      .key('key', config.mqtt.tls.key, 'Private key file (mode 0600).');
-  } else {
-    w.comment('', 'TLS for the embedded broker: uncomment and point at PEM files.', '[mqtt.tls]').comment(
-      'cert = "/etc/maverick/tls/cert.pem"',
-      'key = "/etc/maverick/tls/key.pem"',
-    );
-  }
+  tlsTable(w, 'mqtt.tls', 'TLS for the embedded broker', config.mqtt.tls);
 
   w.table('store', 'Telemetry store (SQLite on the data dir).')
     .key(
@@ -207,16 +217,7 @@ export function renderConfig(config: FileConfig): string {
       config.console.password_file,
       'scrypt hash of the admin password (mode 0600), written by `maverick init`.',
     );
-  if (config.console.tls) {
-    w.table('console.tls', 'HTTPS for the console (PEM files).')
-      .key('cert', config.console.tls.cert, 'Certificate chain file.')
-      .key('key', config.console.tls.key, 'Private key file (mode 0600).');
-  } else {
-    w.comment('', 'HTTPS for the console: uncomment and point at PEM files.', '[console.tls]').comment(
-      'cert = "/etc/maverick/tls/cert.pem"',
-      'key = "/etc/maverick/tls/key.pem"',
-    );
-  }
+  tlsTable(w, 'console.tls', 'HTTPS for the console', config.console.tls);
   w.table('log', 'Structured logs (JSON lines on stderr; journald keeps them under systemd).').key(
     'level',
     config.log.level,
