@@ -12,34 +12,9 @@ import type { UplinkDoc } from '../../kernel/db/schemas.js';
 import type { NetworkServer } from '../../kernel/ns/index.js';
 import type { NetworkRepository } from '../../kernel/ns/repository.js';
 import type { DeviceSession } from '../../kernel/ns/types.js';
+import type { DeviceHealth, HeardDevice } from './health-types.js';
 
-export interface DeviceHealth {
-  devEui: string;
-  name: string;
-  applicationId: string;
-  activation: 'otaa' | 'abp';
-  joinEui?: string;
-  plotId?: string;
-  codec: string;
-  devAddr?: string;
-  /** ms since the epoch of the last stored uplink. */
-  lastSeenMs?: number;
-  rssi?: number;
-  snr?: number;
-  /** 0 = external power, 1..254 = level, 255 = unknown (LoRaWAN DevStatusAns). */
-  battery?: number;
-  fCnt?: number;
-  uplinks24h: number;
-  lastError?: { message: string; atMs: number };
-}
-
-/** A DevEUI that sent a join request the gateway does not know ("heard but not registered"). */
-export interface HeardDevice {
-  devEui: string;
-  joinEui?: string;
-  lastHeardMs: number;
-  attempts: number;
-}
+export type { DeviceHealth, HeardDevice } from './health-types.js';
 
 const DAY_MS = 86_400_000;
 const MAX_HEARD = 200;
