@@ -2,7 +2,8 @@
  * Time series of one device for charts: each numeric reading, RSSI and SNR,
  * averaged into at most `buckets` equal time buckets over [sinceMs, untilMs],
  * so a 30-day window of a device sending every minute still answers with a
- * few hundred points. Readings come from the fixed-point values the uplink
+ * few hundred points. A window with no more uplinks than buckets is answered
+ * point by point (nothing to thin out). Readings come from the fixed-point values the uplink
  * stores (the same numbers a bundle seals), not from re-parsing payloads.
  */
 import type { FarmDatabase } from './farm-db.js';
@@ -23,7 +24,10 @@ export interface DeviceSeries {
   fields: Record<string, (number | null)[]>;
   /** Uplinks that fell into the window. */
   uplinks: number;
+  /** Width of a bucket; 0 when the window held no more uplinks than buckets (every uplink is a point). */
   bucketMs: number;
+  sinceMs: number;
+  untilMs: number;
 }
 
 /** Gaps in the frame counter within the window: a lost uplink the radio never heard. */
@@ -51,16 +55,19 @@ export async function deviceSeries(
       sort: [{ receivedAt: 'asc' }],
     })
     .exec();
+  const raw = docs.length <= buckets;
+  const slotTime = new Map<number, number>();
   const slots = new Map<number, Map<string, Acc>>();
   const gaps: FCntGap[] = [];
   let previous: number | undefined;
   for (const doc of docs) {
     const d = doc.toJSON() as UplinkDoc;
-    const slot = Math.min(buckets - 1, Math.floor((d.receivedAt - q.sinceMs) / bucketMs));
+    const slot = raw ? slots.size : Math.min(buckets - 1, Math.floor((d.receivedAt - q.sinceMs) / bucketMs));
     let acc = slots.get(slot);
     if (!acc) {
       acc = new Map();
       slots.set(slot, acc);
+      slotTime.set(slot, raw ? d.receivedAt : q.sinceMs + slot * bucketMs + Math.floor(bucketMs / 2));
     }
     const add = (field: string, value: number) => {
       const a = acc.get(field) ?? { sum: 0, n: 0 };
@@ -68,7 +75,8 @@ export async function deviceSeries(
       a.n++;
       acc.set(field, a);
     };
-    for (const r of d.readings ?? []) add(r.field, r.value / 10 ** r.scale);
+    // A reading is value × 10^scale (kernel/db/fixed-point.ts: 21.35 °C is (2135, -2)).
+    for (const r of d.readings ?? []) add(r.field, r.value * 10 ** r.scale);
     const first = d.rxInfo[0] as { rssi?: unknown; snr?: unknown } | undefined;
     if (typeof first?.rssi === 'number') add('rssi', first.rssi);
     if (typeof first?.snr === 'number') add('snr', first.snr);
@@ -88,10 +96,12 @@ export async function deviceSeries(
     });
   }
   return {
-    t: order.map((slot) => q.sinceMs + slot * bucketMs + Math.floor(bucketMs / 2)),
+    t: order.map((slot) => slotTime.get(slot) as number),
     fields,
     uplinks: docs.length,
-    bucketMs,
+    bucketMs: raw ? 0 : bucketMs,
+    sinceMs: q.sinceMs,
+    untilMs: q.untilMs,
     gaps,
   };
 }

@@ -3,7 +3,14 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom.js';
 
-export function lineChart(title: string, t: number[], values: (number | null)[], unit = ''): HTMLElement {
+/** `range` is the query's window in ms, so the x axis shows the whole 24 h / 7 d / 30 d however few points there are. */
+export function lineChart(
+  title: string,
+  t: number[],
+  values: (number | null)[],
+  range: [number, number],
+  unit = '',
+): HTMLElement {
   const box = h('figure', { class: 'chart', 'data-field': title });
   const caption = h(
     'figcaption',
@@ -16,8 +23,8 @@ export function lineChart(title: string, t: number[], values: (number | null)[],
     width,
     height: 160,
     legend: { show: false },
-    scales: { x: { time: true } },
-    axes: [{ stroke: '#333' }, { stroke: '#333', size: 44 }],
+    scales: { x: { time: true, range: [range[0] / 1000, range[1] / 1000] } },
+    axes: [{ stroke: '#333' }, { stroke: '#333', size: 64 }],
     series: [{}, { label: title, stroke: '#1f6f3a', width: 2, points: { show: values.length < 60 } }],
   };
   // uPlot wants seconds on a time axis.

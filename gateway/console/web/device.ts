@@ -8,6 +8,8 @@ interface Series {
   t: number[];
   fields: Record<string, (number | null)[]>;
   uplinks: number;
+  sinceMs: number;
+  untilMs: number;
   gaps: { afterFCnt: number; missing: number; atMs: number }[];
 }
 
@@ -46,7 +48,7 @@ export async function deviceView(devEui: string): Promise<DeviceView> {
     charts.replaceChildren(
       ...(names.length === 0
         ? [h('p', { class: 'muted' }, `No uplinks in the last ${range}.`)]
-        : names.map((n) => lineChart(n, s.t, s.fields[n] ?? [], UNITS[n]))),
+        : names.map((n) => lineChart(n, s.t, s.fields[n] ?? [], [s.sinceMs, s.untilMs], UNITS[n]))),
     );
     gaps.replaceChildren(
       s.gaps.length === 0
