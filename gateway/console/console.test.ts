@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
@@ -7,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
+import { selfSignedCertificate } from '../../test/helpers/self-signed.js';
 import type { ConsoleData } from './api.js';
 import { LiveHub } from './live.js';
 import { hashPassword, parsePasswordHash, readConsolePassword, writeConsolePassword } from './password.js';
@@ -140,29 +140,7 @@ describe('console server', () => {
   });
 
   it('marks the session cookie Secure under TLS', async () => {
-    const certPath = join(dir, 'cert.pem');
-    const keyPath = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { certPath, keyPath } = selfSignedCertificate(dir);
     const server = await start({ tls: { certPath, keyPath } });
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const setCookie = await new Promise<string>((resolve, reject) => {
