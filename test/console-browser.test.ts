@@ -85,7 +85,7 @@ beforeAll(async () => {
     port: 0,
     password: readConsolePassword(dataDir),
     regionId: 'EU868',
-    overview: () => consoleOverview(config, runtime, metrics, clock.now()),
+    overview: (health) => consoleOverview(config, runtime, metrics, clock.now(), health),
     sealNow: async () =>
       ((await runtime.sealer?.sealNow()) ?? []).map((b) => ({ seq: b.seq, uplinks: b.uplinks })),
     now: () => clock.now(),

@@ -11,6 +11,7 @@ import type { MaverickConfig } from '../config/schema.js';
 import { readSecretFile } from '../config/secrets.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { GatewayRuntime } from '../runtime.js';
+import type { DeviceHealthBoard } from './device-health.js';
 import { type ConsoleServer, startConsole } from './index.js';
 import { parsePasswordHash } from './password.js';
 
@@ -19,6 +20,7 @@ export async function consoleOverview(
   runtime: GatewayRuntime,
   metrics: Metrics,
   now: number,
+  health: DeviceHealthBoard,
 ): Promise<Record<string, unknown>> {
   const status = metrics.snapshot();
   const [lastSealed, lastAcked, heardHour, heardDay] = await Promise.all([
@@ -26,8 +28,8 @@ export async function consoleOverview(
     runtime.db.bundles
       .findOne({ selector: { syncState: 'acked' }, sort: [{ syncState: 'desc' }, { seq: 'desc' }] })
       .exec(),
-    devicesHeardSince(runtime, now - 3_600_000),
-    devicesHeardSince(runtime, now - 86_400_000),
+    health.heardSince(now - 3_600_000, now),
+    health.heardSince(now - 86_400_000, now),
   ]);
   return {
     gatewayId: config.gateway.id,
@@ -50,17 +52,6 @@ export async function consoleOverview(
   };
 }
 
-/** Distinct devices with an uplink since `sinceMs` (the receivedAt index, newest first). */
-async function devicesHeardSince(runtime: GatewayRuntime, sinceMs: number): Promise<number> {
-  const devices = await runtime.repository.listDevices();
-  const counts = await Promise.all(
-    devices.map((d) =>
-      runtime.db.uplinks.count({ selector: { devEui: d.devEui, receivedAt: { $gte: sinceMs } } }).exec(),
-    ),
-  );
-  return counts.filter((n) => n > 0).length;
-}
-
 export async function startConsoleFromConfig(
   config: MaverickConfig,
   runtime: GatewayRuntime,
@@ -80,7 +71,7 @@ export async function startConsoleFromConfig(
         : {}),
       password,
       regionId: config.gateway.region,
-      overview: () => consoleOverview(config, runtime, metrics, Date.now()),
+      overview: (health) => consoleOverview(config, runtime, metrics, Date.now(), health),
       ...(runtime.sealer
         ? {
             sealNow: async () => {

@@ -23,7 +23,8 @@ export interface ConsoleOptions {
   tls?: { certPath: string; keyPath: string };
   password: PasswordVerifier;
   regionId: RegionId;
-  overview: () => Promise<Record<string, unknown>>;
+  /** The overview's figures; `health` answers "devices heard since" without a store query per device. */
+  overview: (health: DeviceHealthBoard) => Promise<Record<string, unknown>>;
   sealNow?: () => Promise<unknown>;
   webDir?: string;
   now?: () => number;
@@ -66,7 +67,7 @@ export async function startConsole(runtime: GatewayRuntime, options: ConsoleOpti
     ns: runtime.ns,
     health,
     regionId: options.regionId,
-    overview: options.overview,
+    overview: () => options.overview(health),
     ...(options.sealNow ? { sealNow: options.sealNow } : {}),
     now,
   };
