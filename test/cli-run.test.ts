@@ -5,7 +5,6 @@
  */
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { resolveRunConfig } from '../cli/commands/run.js';
 import { initSetup } from '../gateway/config/index.js';
 import { ErrorCode, isMaverickError } from '../proto/errors.js';
 import { type CliProcess, runCli, spawnCli } from './helpers/cli.js';
+import { freePort } from './helpers/ports.js';
 
 let root: string;
 let dir: string;
@@ -32,21 +32,6 @@ afterEach(async () => {
   running = undefined;
   rmSync(root, { recursive: true, force: true });
 });
-
-async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
-  if (kind === 'udp') {
-    const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-    const { port } = s.address();
-    await new Promise<void>((r) => s.close(() => r()));
-    return port;
-  }
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('resolveRunConfig', () => {
   it('lets flags override the file', () => {

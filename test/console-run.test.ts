@@ -3,7 +3,6 @@
  * config file, the password written by init, loopback by default, and the
  * console's failure to bind leaves the gateway running (it logs the fix).
  */
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initSetup } from '../gateway/config/index.js';
 import { type CliProcess, spawnCli } from './helpers/cli.js';
+import { freePort } from './helpers/ports.js';
 
 let root: string;
 let dir: string;
@@ -37,25 +37,9 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  const { port } = socket.address();
-  await new Promise<void>((r) => socket.close(() => r()));
-  return port;
-}
-
 async function configure(consolePort: number): Promise<void> {
   const file = join(dir, 'maverick.toml');
-  const [metricsPort, mqttPort] = [await freeTcpPort(), await freeTcpPort()];
+  const [metricsPort, mqttPort] = [await freePort('tcp'), await freePort('tcp')];
   const text = readFileSync(file, 'utf8')
     .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
     .replace('port = 1883', `port = ${mqttPort}`)
@@ -66,9 +50,9 @@ async function configure(consolePort: number): Promise<void> {
 
 describe('console in maverick run', () => {
   it('serves the console on loopback with the init password', async () => {
-    const consolePort = await freeTcpPort();
+    const consolePort = await freePort('tcp');
     await configure(consolePort);
-    running = spawnCli(['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${await freeUdpPort()}`], {
+    running = spawnCli(['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${await freePort('udp')}`], {
       timeoutMs: 90_000,
     });
     const [, url] = (await running.waitFor(/console (http:\/\/[^\s/]+)\//, 45_000)) as RegExpMatchArray;
@@ -106,7 +90,7 @@ describe('console in maverick run', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     try {
       await configure((blocker.address() as { port: number }).port);
-      running = spawnCli(['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${await freeUdpPort()}`], {
+      running = spawnCli(['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${await freePort('udp')}`], {
         timeoutMs: 90_000,
       });
       await running.waitFor(/maverick running: gateway b827ebfffe000015/, 45_000);
