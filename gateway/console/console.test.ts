@@ -139,6 +139,61 @@ describe('console server', () => {
     expect((await fetch(`${server.url}/api/overview`)).status).toBe(401);
   });
 
+  it('answers a bad request with the field and what is allowed, touching no data', async () => {
+    const server = await start();
+    const ok = await login(server.url, 'orchard-gate-42');
+    const cookie = (ok.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const { csrf } = (await ok.json()) as { csrf: string };
+    const post = async (path: string, body: unknown, type = 'application/json') => {
+      const r = await fetch(`${server.url}/api/${path}`, {
+        method: 'POST',
+        headers: { cookie, 'x-csrf-token': csrf, 'content-type': type },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: r.status, error: ((await r.json()) as { error: string }).error };
+    };
+    const otaa = { mode: 'otaa', joinEui: '0000000000000000', appKey: '00112233445566778899aabbccddeeff' };
+    expect(await post('devices', { devEui: '12345', name: 'x', activation: otaa })).toEqual({
+      status: 400,
+      error: 'DevEUI: 16 hexadecimal characters',
+    });
+    expect(
+      await post('devices', { devEui: '0011223344556677', name: 'x', activation: { ...otaa, appKey: 'zz' } }),
+    ).toEqual({
+      status: 400,
+      error: 'AppKey: 32 hexadecimal characters',
+    });
+    expect(await post('devices/0011223344556677/downlink', { fPort: 0, hex: '01' })).toMatchObject({
+      status: 400,
+    });
+    expect(await post('devices/0011223344556677/downlink', { fPort: 10, hex: '0g' })).toEqual({
+      status: 400,
+      error: 'payload: 1..51 bytes as hexadecimal, e.g. 0102ff',
+    });
+    expect(await post('devices', '{not json')).toEqual({
+      status: 400,
+      error: 'the request body is not valid JSON',
+    });
+    expect(await post('devices', 'devEui=1', 'application/x-www-form-urlencoded')).toMatchObject({
+      status: 415,
+    });
+    expect(
+      await post('plots', {
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            properties: { id: 'p', name: 'P', areaHa: 1 },
+            geometry: { type: 'Point', coordinates: [200, 0] },
+          },
+        ],
+      }),
+    ).toEqual({
+      status: 400,
+      error: 'feature 1: plot geometry.coordinates: longitude 200 is outside -180..180',
+    });
+  });
+
   it('marks the session cookie Secure under TLS', async () => {
     const { certPath, keyPath } = selfSignedCertificate(dir);
     const server = await start({ tls: { certPath, keyPath } });
