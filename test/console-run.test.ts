@@ -81,6 +81,15 @@ describe('console in maverick run', () => {
       region: 'EU868',
       devices: { registered: 0 },
     });
+    // The doctor, run from the page, reads this running gateway's status.
+    const { csrf } = (await (await fetch(`${url}/api/session`, { headers: { cookie } })).json()) as {
+      csrf: string;
+    };
+    const doctor = (await (
+      await fetch(`${url}/api/doctor`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } })
+    ).json()) as { checks: { id: string; status: string }[] };
+    expect(doctor.checks.find((c) => c.id === 'config')?.status).toBe('ok');
+    expect(doctor.checks.find((c) => c.id === 'gateway')?.status).toBe('ok');
     running.child.kill('SIGTERM');
     expect((await running.done).code).toBe(0);
   });

@@ -24,6 +24,8 @@ export interface ConsoleData {
   regionId: RegionId;
   /** The gateway's status (gateway/metrics StatusSnapshot and more) for the overview. */
   overview(): Promise<Record<string, unknown>>;
+  /** `maverick doctor`'s findings with their fixes; absent when not wired (tests). */
+  doctor?: () => Promise<unknown>;
   /** Seals pending uplinks now; absent when sealing is off (no gateway key). */
   sealNow?: () => Promise<unknown>;
   now: () => number;
@@ -262,6 +264,10 @@ export async function handleApi(data: ConsoleData, req: ApiRequest): Promise<unk
         syncState: d.syncState,
         ...(d.ackedAt !== undefined ? { ackedAt: d.ackedAt } : {}),
       }));
+    }
+    case 'POST doctor': {
+      if (!data.doctor) throw new HttpError(409, 'doctor is not available in this gateway');
+      return data.doctor();
     }
     case 'POST seal': {
       if (!data.sealNow) {

@@ -9,6 +9,7 @@ import type { Logger } from '../../proto/log.js';
 import { resolveDataPath } from '../config/load.js';
 import type { MaverickConfig } from '../config/schema.js';
 import { readSecretFile } from '../config/secrets.js';
+import { runDoctor } from '../doctor/doctor.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { GatewayRuntime } from '../runtime.js';
 import type { DeviceHealthBoard } from './device-health.js';
@@ -71,6 +72,8 @@ export async function startConsoleFromConfig(
         : {}),
       password,
       regionId: config.gateway.region,
+      // The doctor reads this running gateway's status instead of probing its radios.
+      doctor: () => runDoctor({ dataDir: config.dataDir }),
       overview: (health) => consoleOverview(config, runtime, metrics, Date.now(), health),
       ...(runtime.sealer
         ? {

@@ -26,6 +26,7 @@ export interface ConsoleOptions {
   /** The overview's figures; `health` answers "devices heard since" without a store query per device. */
   overview: (health: DeviceHealthBoard) => Promise<Record<string, unknown>>;
   sealNow?: () => Promise<unknown>;
+  doctor?: () => Promise<unknown>;
   webDir?: string;
   now?: () => number;
   logger?: Logger;
@@ -69,6 +70,7 @@ export async function startConsole(runtime: GatewayRuntime, options: ConsoleOpti
     regionId: options.regionId,
     overview: () => options.overview(health),
     ...(options.sealNow ? { sealNow: options.sealNow } : {}),
+    ...(options.doctor ? { doctor: options.doctor } : {}),
     now,
   };
   return startConsoleServer({

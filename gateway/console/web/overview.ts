@@ -1,5 +1,5 @@
 import { api } from './client.js';
-import { ago, bytes, h } from './dom.js';
+import { ago, bytes, errorBox, h } from './dom.js';
 
 interface Overview {
   gatewayId: string;
@@ -23,6 +23,51 @@ function stat(label: string, value: string, detail?: string): HTMLElement {
     h('dt', {}, label),
     h('dd', {}, value, detail ? h('small', {}, ` ${detail}`) : null),
   );
+}
+
+interface DoctorCheck {
+  id: string;
+  status: 'ok' | 'warn' | 'fail';
+  finding: string;
+  fix?: string;
+}
+
+/** `maverick doctor` on demand: it takes a few seconds (it probes the broker, the clock, the disk). */
+function doctorPanel(): HTMLElement {
+  const list = h('ul', { class: 'doctor' });
+  const error = errorBox();
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      onclick: async () => {
+        button.setAttribute('disabled', '');
+        error.textContent = '';
+        list.replaceChildren(h('li', {}, 'Checking…'));
+        try {
+          const report = await api<{ checks: DoctorCheck[] }>('POST', 'doctor');
+          list.replaceChildren(
+            ...report.checks.map((c) =>
+              h(
+                'li',
+                { class: c.status },
+                h('strong', {}, `${c.status.toUpperCase()} ${c.id}: `),
+                c.finding,
+                c.fix ? h('div', { class: 'fix' }, `Fix: ${c.fix}`) : null,
+              ),
+            ),
+          );
+        } catch (err) {
+          list.replaceChildren();
+          error.textContent = (err as Error).message;
+        } finally {
+          button.removeAttribute('disabled');
+        }
+      },
+    },
+    'Run doctor',
+  );
+  return h('div', { class: 'card' }, h('h3', {}, 'Doctor'), button, error, list);
 }
 
 export async function overviewView(): Promise<HTMLElement> {
@@ -62,5 +107,6 @@ export async function overviewView(): Promise<HTMLElement> {
       stat('Clock', o.clock.source),
       stat('Uplinks since start', String(o.uplinks.received)),
     ),
+    doctorPanel(),
   );
 }
