@@ -83,6 +83,8 @@ export async function setUpGateway(
   const config = parseConfigText(readFileSync(file, 'utf8'), file, {
     metrics: { bind: `127.0.0.1:${metricsPort}` },
     sealer: { interval_minutes: 10080 },
+    // The demo runs unattended (and in parallel in tests): no console on a fixed port.
+    console: { enabled: false },
     ...(satellite
       ? {
           regional: {
