@@ -37,6 +37,8 @@ import { launchPhone, type PhoneBrowser, screenshot, seriousAxeViolations } from
 import { Cleanups, runFarm, startForwarder, tempDataDir, UDP_GATEWAY } from './helpers/e2e-field.js';
 
 const PASSWORD = 'field-tech-2026!';
+/** Page updates wait on the gateway (scrypt, the store): bounded, generous for a loaded CI machine. */
+const UI_WAIT = { timeout: 20_000, interval: 50 };
 const cleanups = new Cleanups();
 let runtime: GatewayRuntime;
 let server: ConsoleServer;
@@ -122,7 +124,7 @@ describe('farm console in chromium at 390 × 844 (issue 15)', () => {
     await expectAccessible('01-login');
     await password.fill('not-the-password');
     await page.getByRole('button', { name: 'Log in' }).click();
-    await expect.poll(() => page.locator('.error').textContent()).toContain('wrong password');
+    await expect.poll(() => page.locator('.error').textContent(), UI_WAIT).toContain('wrong password');
     expect(await page.getByRole('heading', { name: 'Overview' }).count()).toBe(0);
 
     await password.fill(PASSWORD);
@@ -149,7 +151,7 @@ describe('farm console in chromium at 390 × 844 (issue 15)', () => {
     const picker = page.getByLabel('Photo of the TR005 label');
     await picker.waitFor();
     await picker.setInputFiles(qrPath);
-    await expect.poll(() => page.getByLabel('DevEUI').inputValue()).toBe(spec.devEui);
+    await expect.poll(() => page.getByLabel('DevEUI').inputValue(), UI_WAIT).toBe(spec.devEui);
     expect(await page.getByLabel('JoinEUI').inputValue()).toBe(spec.joinEui);
     await page.getByLabel('AppKey').fill(spec.appKey);
     await page.getByLabel('Name', { exact: true }).fill('weather station');
@@ -224,7 +226,7 @@ describe('farm console in chromium at 390 × 844 (issue 15)', () => {
     await page.getByLabel('FPort').fill('10');
     await page.getByLabel('Payload (hex)').fill('c0ffee01');
     await page.getByRole('button', { name: 'Queue downlink' }).click();
-    await expect.poll(() => page.locator('#toast').textContent()).toContain('Downlink queued');
+    await expect.poll(() => page.locator('#toast').textContent(), UI_WAIT).toContain('Downlink queued');
     await runUntil(farm, () => downlinks.length > 0);
     expect(downlinks).toEqual(['c0ffee01']);
   });

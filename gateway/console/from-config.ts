@@ -61,6 +61,11 @@ export async function startConsoleFromConfig(
 ): Promise<ConsoleServer | undefined> {
   if (!config.console.enabled) return undefined;
   const { tls } = config.console;
+  if (config.console.lan && !tls) {
+    logger.warn(
+      'farm console served on the LAN without TLS: its password crosses the network readable; set [console.tls] cert and key',
+    );
+  }
   try {
     const passwordFile = resolveDataPath(config, config.console.password_file);
     const password = parsePasswordHash(readSecretFile(passwordFile), passwordFile);
