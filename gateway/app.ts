@@ -13,6 +13,7 @@ import { resolveDataPath } from './config/load.js';
 import { radioConfigsOf } from './config/radio.js';
 import type { MaverickConfig } from './config/schema.js';
 import { readMqttPassword, refuseReadableConfigWithSecrets } from './config/secrets.js';
+import { startConsoleFromConfig } from './console/from-config.js';
 import { runHostCommand } from './doctor/host.js';
 import { Metrics } from './metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
@@ -31,6 +32,8 @@ export interface RunningGateway {
   readonly backends: readonly RadioBackend[];
   /** e.g. http://127.0.0.1:8868 (serves /metrics and /status). */
   readonly metricsUrl: string;
+  /** The farm console, when [console] is enabled and it started. */
+  readonly consoleUrl?: string;
   /** Stops the runtime (radios, server, broker, store) and the metrics server; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -222,6 +225,7 @@ export async function startGateway(
     }, CLOCK_CHECK_MS),
   ];
   for (const timer of timers) timer.unref();
+  const farmConsole = await startConsoleFromConfig(config, running, metrics, logger);
 
   let stopped = false;
   return {
@@ -229,10 +233,12 @@ export async function startGateway(
     runtime: running,
     backends,
     metricsUrl: server.url,
+    ...(farmConsole ? { consoleUrl: farmConsole.url } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
       for (const timer of timers) clearInterval(timer);
+      await farmConsole?.close();
       await running.stop();
       await server.close();
     },

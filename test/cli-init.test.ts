@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../gateway/config/index.js';
+import { readConsolePassword } from '../gateway/console/password.js';
 import { runCli } from './helpers/cli.js';
 
 let root: string;
@@ -35,6 +36,16 @@ describe('maverick init', () => {
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(readFileSync(join(dir, 'mqtt-password'), 'utf8')).toBe(`${password}\n`);
     expect(mode(join(dir, 'mqtt-password'))).toBe(0o600);
+    // The console password is shown once; only its scrypt hash is stored, 0600, and it verifies.
+    const consolePassword = /Console password[^\n]*\n\s+(\S+)/.exec(r.stdout)?.[1] ?? '';
+    expect(consolePassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const stored = readFileSync(join(dir, 'console-password'), 'utf8');
+    expect(stored).toMatch(/^scrypt\$/);
+    expect(stored).not.toContain(consolePassword);
+    expect(mode(join(dir, 'console-password'))).toBe(0o600);
+    const verifier = readConsolePassword(dir);
+    expect(await verifier.verify(consolePassword)).toBe(true);
+    expect(await verifier.verify(`${consolePassword}x`)).toBe(false);
     expect(secretKeyFiles()).toHaveLength(1);
     expect(mode(join(dir, 'keys', secretKeyFiles()[0]))).toBe(0o600);
     const config = loadConfig(dir);

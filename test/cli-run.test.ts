@@ -13,7 +13,7 @@ import { resolveRunConfig } from '../cli/commands/run.js';
 import { initSetup } from '../gateway/config/index.js';
 import { ErrorCode, isMaverickError } from '../proto/errors.js';
 import { type CliProcess, runCli, spawnCli } from './helpers/cli.js';
-import { freeTcpPort, freeUdpPort, useFreePorts } from './helpers/ports.js';
+import { freePort, useFreePorts } from './helpers/ports.js';
 
 let root: string;
 let dir: string;
@@ -33,10 +33,6 @@ afterEach(async () => {
   running = undefined;
   rmSync(root, { recursive: true, force: true });
 });
-
-function freePort(kind: 'udp' | 'tcp'): Promise<number> {
-  return kind === 'udp' ? freeUdpPort() : freeTcpPort();
-}
 
 describe('resolveRunConfig', () => {
   it('lets flags override the file', () => {

@@ -9,6 +9,7 @@ interface InitFlags {
   gatewayId?: string;
   mqttUsername?: string;
   mqttPassword?: string;
+  consolePassword?: string;
   force?: boolean;
 }
 
@@ -31,6 +32,10 @@ export const registerInit: RegisterCommand = (program: Command) => {
       '--mqtt-password <password>',
       'password for the local broker (default: a random one, printed once)',
     )
+    .option(
+      '--console-password <password>',
+      'admin password of the farm console (default: a random one, printed once)',
+    )
     .option('--force', 'rewrite the config and password of an existing setup (the gateway key is kept)')
     .action(async (flags: InitFlags) => {
       const { initSetup } = await import('../../gateway/config/setup.js');
@@ -48,9 +53,15 @@ export const registerInit: RegisterCommand = (program: Command) => {
       out.write(
         `  MQTT user:   ${result.config.mqtt.username}, password in ${result.passwordFile} (mode 0600)\n`,
       );
+      out.write(`  console:     admin password hash in ${result.consolePasswordFile} (mode 0600)\n`);
       if (result.generatedPassword !== undefined) {
         out.write(
           `\nMQTT password (generated; shown only this once, note it for your farm apps):\n  ${result.generatedPassword}\n`,
+        );
+      }
+      if (result.generatedConsolePassword !== undefined) {
+        out.write(
+          `\nConsole password (generated; shown only this once, for the farm console page):\n  ${result.generatedConsolePassword}\n`,
         );
       }
       out.write(

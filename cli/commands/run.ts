@@ -99,7 +99,7 @@ export const registerRun: RegisterCommand = (program: Command) => {
       const gateway = await startGateway(config, logger, flags.initStore ? { initStore: true } : {});
       const radios = config.radio.backend.join(' + ');
       process.stdout.write(
-        `maverick running: gateway ${config.gateway.id}, radio ${radios}, metrics ${gateway.metricsUrl}/metrics (Ctrl-C stops)\n`,
+        `maverick running: gateway ${config.gateway.id}, radio ${radios}, metrics ${gateway.metricsUrl}/metrics${gateway.consoleUrl ? `, console ${gateway.consoleUrl}/` : ''} (Ctrl-C stops)\n`,
       );
       const signal = await stopSignal;
       logger.info({ signal }, 'stopping');

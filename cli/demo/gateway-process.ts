@@ -89,6 +89,8 @@ export async function setUpGateway(
     sealer: { interval_minutes: 10080 },
     // The emulated packet forwarder announces its own gateway_ID: allow it (radio.udp.gateways).
     radio: { udp: { gateways: [FORWARDER_EUI] } },
+    // The demo runs unattended (and in parallel in tests): no console on a fixed port.
+    console: { enabled: false },
     ...(satellite
       ? {
           regional: {

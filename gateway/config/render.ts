@@ -65,6 +65,25 @@ class TomlWriter {
   }
 }
 
+/** A [*.tls] table with its PEM files, or the same table commented out as an example. */
+function tlsTable(
+  w: TomlWriter,
+  table: string,
+  what: string,
+  tls: { cert: string; key: string } | undefined,
+): void {
+  if (tls) {
+    w.table(table, `${what} (PEM files).`)
+      .key('cert', tls.cert, 'Certificate chain file.')
+      .key('key', tls.key, 'Private key file (mode 0600).');
+  } else {
+    w.comment('', `${what}: uncomment and point at PEM files.`, `[${table}]`).comment(
+      'cert = "/etc/maverick/tls/cert.pem"',
+      'key = "/etc/maverick/tls/key.pem"',
+    );
+  }
+}
+
 /** The commented TOML text of a validated config. */
 export function renderConfig(config: FileConfig): string {
   const w = new TomlWriter();
@@ -157,16 +176,7 @@ export function renderConfig(config: FileConfig): string {
       'Use an existing broker instead of the embedded one.',
       'mqtt://127.0.0.1:1883',
     );
-  if (config.mqtt.tls) {
-    w.table('mqtt.tls', 'TLS for the embedded broker (PEM files).')
-      .key('cert', config.mqtt.tls.cert, 'Certificate chain file.')
-      .key('key', config.mqtt.tls.key, 'Private key file (mode 0600).');
-  } else {
-    w.comment('', 'TLS for the embedded broker: uncomment and point at PEM files.', '[mqtt.tls]').comment(
-      'cert = "/etc/maverick/tls/cert.pem"',
-      'key = "/etc/maverick/tls/key.pem"',
-    );
-  }
+  tlsTable(w, 'mqtt.tls', 'TLS for the embedded broker', config.mqtt.tls);
 
   w.table('store', 'Telemetry store (SQLite on the data dir).')
     .key(
@@ -212,6 +222,20 @@ export function renderConfig(config: FileConfig): string {
     formatHostPort(config.metrics.bind),
     'HOST:PORT to serve on.',
   );
+  w.table('console', 'The farm console: a phone-friendly web page served by `maverick run`.')
+    .key('enabled', config.console.enabled, 'Serve the console (true or false).')
+    .key('port', config.console.port, 'TCP port, 1..65535.')
+    .key(
+      'lan',
+      config.console.lan,
+      'false: this machine only (127.0.0.1). true: every interface, so phones on the farm LAN reach it (set tls too).',
+    )
+    .key(
+      'password_file',
+      config.console.password_file,
+      'scrypt hash of the admin password (mode 0600), written by `maverick init`.',
+    );
+  tlsTable(w, 'console.tls', 'HTTPS for the console', config.console.tls);
   w.table('log', 'Structured logs (JSON lines on stderr; journald keeps them under systemd).').key(
     'level',
     config.log.level,

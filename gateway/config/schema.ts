@@ -153,6 +153,20 @@ const metricsSection = z.strictObject({
   bind: hostPortField.default({ host: '127.0.0.1', port: DEFAULT_METRICS_PORT }),
 });
 
+/** The farm console: loopback only unless `lan = true`; HTTPS when a certificate is configured. */
+const consoleSection = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(true),
+  port: intIn(1, 65535).default(8088),
+  lan: z.boolean({ error: 'true or false' }).default(false),
+  password_file: nonEmpty('a file path (relative paths are inside the data dir)').default('console-password'),
+  tls: z
+    .strictObject({
+      cert: nonEmpty('a PEM certificate file path'),
+      key: nonEmpty('a PEM private key file path'),
+    })
+    .optional(),
+});
+
 const logSection = z.strictObject({ level: oneOf(LOG_LEVELS).default('info') });
 
 export const configSchema = z
@@ -164,6 +178,7 @@ export const configSchema = z
     sealer: sealerSection.prefault({}),
     regional: regionalSection.prefault({}),
     metrics: metricsSection.prefault({}),
+    console: consoleSection.prefault({}),
     log: logSection.prefault({}),
   })
   .superRefine((parsed, ctx) => {

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../kernel/keys/atomic-file.js';
 import { generateGatewayKey, keysDir, listGatewayPublicKeys } from '../../kernel/keys/gateway-key.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { hashPassword } from '../console/password.js';
 import { configPath, resolveDataPath, validateConfig } from './load.js';
 import { renderConfig } from './render.js';
 import type { FileConfig } from './schema.js';
@@ -24,6 +25,8 @@ export interface SetupOptions {
   gatewayId?: string;
   mqttUsername?: string;
   mqttPassword?: string;
+  /** The farm console's admin password (default: a random one, shown once); stored only as a scrypt hash. */
+  consolePassword?: string;
   force?: boolean;
 }
 
@@ -34,6 +37,10 @@ export interface SetupResult {
   passwordFile: string;
   /** Set only when Maverick made the password up (so it can be shown once). */
   generatedPassword?: string;
+  /** The console's password hash file (mode 0600). */
+  consolePasswordFile: string;
+  /** Set only when Maverick made the console password up. */
+  generatedConsolePassword?: string;
   keyId: string;
   /** False when --force kept an existing key. */
   keyCreated: boolean;
@@ -110,6 +117,18 @@ export async function initSetup(options: SetupOptions): Promise<SetupResult> {
   const passwordFile = resolveDataPath({ dataDir }, config.mqtt.password_file);
   await writeSecretFile(passwordFile, password);
 
+  // An existing console password is kept under --force unless a new one is given (people know it).
+  const consolePasswordFile = resolveDataPath({ dataDir }, config.console.password_file);
+  const keepConsolePassword = options.consolePassword === undefined && existsSync(consolePasswordFile);
+  const generatedConsolePassword =
+    options.consolePassword === undefined && !keepConsolePassword ? generatePassword() : undefined;
+  if (!keepConsolePassword) {
+    await writeSecretFile(
+      consolePasswordFile,
+      await hashPassword(options.consolePassword ?? (generatedConsolePassword as string)),
+    );
+  }
+
   let keyId: string;
   let keyCreated: boolean;
   const current = existsSync(keyring)
@@ -132,6 +151,8 @@ export async function initSetup(options: SetupOptions): Promise<SetupResult> {
     config,
     passwordFile,
     ...(generatedPassword === undefined ? {} : { generatedPassword }),
+    consolePasswordFile,
+    ...(generatedConsolePassword === undefined ? {} : { generatedConsolePassword }),
     keyId,
     keyCreated,
   };

@@ -145,6 +145,15 @@ describe('doctor on a fresh setup with nothing running', () => {
       fix: expect.stringContaining(`chmod 600 ${join(dataDir, 'keys', keyFile)}`),
     });
   });
+
+  it('flags a console password hash that others can read', async () => {
+    chmodSync(join(dataDir, 'console-password'), 0o644);
+    const report = await runDoctor(base());
+    expect(byId(report, 'keys')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining(`chmod 600 ${join(dataDir, 'console-password')}`),
+    });
+  });
 });
 
 describe('doctor when things work', () => {

@@ -30,3 +30,8 @@ export function useFreePorts(dataDir: string, ports: { metricsPort: number; mqtt
       .replace('port = 1883', `port = ${ports.mqttPort}`),
   );
 }
+
+/** A free loopback port of either kind. */
+export function freePort(kind: 'udp' | 'tcp'): Promise<number> {
+  return kind === 'udp' ? freeUdpPort() : freeTcpPort();
+}
