@@ -159,7 +159,7 @@ async function field(plan: PlanId) {
       tmst,
     });
     expect(acked).toBe(true);
-    await server.flush();
+    await server.settle();
     return { radio, sent: downlinks.slice(before) };
   }
   return { repository, device, send, refuse, server };
