@@ -58,13 +58,14 @@ function mqttOptions(config: MaverickConfig): MqttRuntimeOptions {
  * only keeps that link down). The order of `links` is the order of preference.
  */
 export function regionalSyncOptions(config: MaverickConfig): { sync?: RegionalSyncOptions } {
-  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes } = config.regional;
+  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes, node_key } = config.regional;
   const mqtt = links.includes('mqtt') && url !== undefined;
   const satellite = links.includes('satellite');
   if (!mqtt && !satellite) return {};
   return {
     sync: {
       ...(mqtt ? { regionalUrl: url } : {}),
+      ...(mqtt && node_key !== undefined ? { regionalPublicKeyFile: resolveDataPath(config, node_key) } : {}),
       ...(satellite
         ? { satellite: { path: sbd_path, baudRate: sbd_baud, dailyBytes: satellite_daily_bytes } }
         : {}),

@@ -8,6 +8,7 @@ interface InitFlags {
   gatewayId?: string;
   mqttUsername?: string;
   mqttPassword?: string;
+  regionalNodeKey?: string;
   force?: boolean;
 }
 
@@ -22,6 +23,10 @@ export const registerInit: RegisterCommand = (program: Command) => {
     .option(
       '--mqtt-password <password>',
       'password for the local broker (default: a random one, printed once)',
+    )
+    .option(
+      '--regional-node-key <pem>',
+      "the regional node's public key (its keys/regional-node.pub): acks must be signed with it",
     )
     .option('--force', 'rewrite the config and password of an existing setup (the gateway key is kept)')
     .action(async (flags: InitFlags) => {

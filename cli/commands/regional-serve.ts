@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { createLogger } from '../../kernel/log.js';
+import { toHex } from '../../proto/bundle/ed25519.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { startRegionalService } from '../../regional/serve.js';
 
@@ -49,6 +50,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
     logger,
   });
   process.stdout.write(`maverick regional node listening on ${service.transport.brokerUrl}\n`);
+  process.stdout.write(
+    `acks signed with key ${toHex(service.key.kid)}; give gateways ${service.key.publicKeyFile} (maverick init --regional-node-key)\n`,
+  );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

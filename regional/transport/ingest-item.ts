@@ -5,8 +5,10 @@
  * ack both transports send back, keyed by the item's SHA-256.
  */
 import { createHash } from 'node:crypto';
+import { describeError } from '../../proto/errors.js';
 import type { ItemKind } from '../../proto/link/fragment.js';
 import type { ItemAck } from '../../proto/link/topics.js';
+import type { Logger } from '../../proto/log.js';
 import type { RegionalNode } from '../intake.js';
 
 /**
@@ -38,4 +40,13 @@ export async function ingestItem(
   }
   if (!onOther) return { digest, status: 'rejected', reason: `this regional node takes no ${kind} items` };
   return { digest, status: await onOther({ kind, bytes, source }) };
+}
+
+/**
+ * The answer when the node could not take an item for a reason of its own
+ * (its store threw): a rejection the gateway retries with back-off.
+ */
+export function storeUnavailableAck(bytes: Uint8Array, err: unknown, log: Logger): ItemAck {
+  log.error({ err: describeError(err) }, 'could not store an item; answering with a transient rejection');
+  return { digest: sha256Hex(bytes), status: 'rejected', reason: 'RegionalStore' };
 }

@@ -7,15 +7,18 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
-import { ackTopic, encodeAck, parseUpTopic, UP_FILTER } from '../../proto/link/topics.js';
+import { ackTopic, parseUpTopic, UP_FILTER } from '../../proto/link/topics.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
+import { type AckSigner, regionalAck } from '../ack.js';
 import type { RegionalNode } from '../intake.js';
 import { EmbeddedRegionalBroker } from './embedded-broker.js';
-import { ingestItem, type OtherItemHandler } from './ingest-item.js';
+import { ingestItem, type OtherItemHandler, storeUnavailableAck } from './ingest-item.js';
 import { Reassembler } from './reassembly.js';
 
 export interface RegionalTransportOptions {
   node: RegionalNode;
+  /** Signs every ack with the regional node's key (regional/ack.ts). */
+  acks: AckSigner;
   /** An existing broker, e.g. mqtt://127.0.0.1:1883 (mosquitto). */
   brokerUrl?: string;
   /** Start an embedded aedes broker instead (port 0 picks a free one). Used when brokerUrl is absent. */
@@ -98,9 +101,16 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
     const bytes = new Uint8Array(payload);
     queue = queue
       .then(async () => {
-        const ack = await ingestItem(options.node, parsed.kind, bytes, `mqtt:${topic}`, options.onOther);
+        const ack = await ingestItem(
+          options.node,
+          parsed.kind,
+          bytes,
+          `mqtt:${topic}`,
+          options.onOther,
+        ).catch((err: unknown) => storeUnavailableAck(bytes, err, log));
         reassembler.settle(ack.digest, ack.status);
-        await client.publishAsync(ackTopic(parsed.gatewayId), Buffer.from(encodeAck(ack)), { qos: 1 });
+        const signed = regionalAck(options.acks, parsed.gatewayId, ack);
+        await client.publishAsync(ackTopic(parsed.gatewayId), Buffer.from(signed), { qos: 1 });
       })
       .catch((err: unknown) =>
         log.warn({ topic, err: describeError(err) }, 'could not settle an item; the gateway will resend'),
