@@ -179,10 +179,30 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
   // The outbox depth is live (status, doctor, the demo wait on it), not sampled.
   const outbox = running.outbox;
   if (outbox) {
-    const depth = () => metrics.setOutboxDepth(outbox.size);
+    const depth = () => {
+      metrics.setOutboxDepth(outbox.size);
+      metrics.setOutboxQueues(
+        new Set(outbox.parkedItems().map((p) => p.item.digest)),
+        outbox.deferredItems().length,
+      );
+    };
     outbox.on('enqueued', depth);
     outbox.on('acked', depth);
     outbox.on('drained', depth);
+    const rejectedItem = (item: { kind: string; seq: number; digest: string }, reason: string) => ({
+      kind: item.kind,
+      seq: item.seq,
+      digest: item.digest,
+      reason,
+    });
+    outbox.on('rejected', ({ item, reason }) => {
+      metrics.outboxItemRejected(rejectedItem(item, reason), false);
+      depth();
+    });
+    outbox.on('deferred', ({ item, reason }) => {
+      metrics.outboxItemRejected(rejectedItem(item, reason), true);
+      depth();
+    });
   }
   running.ns.on('rejected', (rejection) => metrics.uplinkRejected(rejection.reason));
   running.ns.on('txack', (ack) => metrics.downlinkAcknowledged(ack.status));
