@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz [-- --inputs N] [-- --only NAME] [-- --seed S] [-- --json]`:
+ * `npm run fuzz [-- --inputs N] [-- --only NAME] [-- --seed S] [-- --parallel P] [-- --json]`:
  * every parser of untrusted bytes (bench/fuzz/targets.ts) on N generated
  * inputs each (default 1,000,000), one target at a time in a worker thread.
  * A crash is any throw other than MaverickError; a hang is an input slower
@@ -28,6 +28,7 @@ const inputs = flag('--inputs', 1_000_000);
 const seed = flag('--seed', 20_261_204);
 const boundMs = flag('--bound-ms', 1000);
 const stallMs = flag('--stall-ms', 60_000);
+const parallel = flag('--parallel', 1);
 
 /** The worker is TypeScript too: a JS entry that loads it through tsx's API (Node 20 cannot start a .ts worker). */
 const workerUrl = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
@@ -93,15 +94,22 @@ function runTarget(name: string): Promise<TargetResult> {
 
 const selected = targets.filter((t) => !only || t.name.includes(only));
 const results: TargetResult[] = [];
-for (const t of selected) {
-  const result = await runTarget(t.name);
-  results.push(result);
-  if (json) process.stdout.write(`${JSON.stringify({ suite: 'fuzz', about: t.about, ...result })}\n`);
-  else
-    process.stderr.write(
-      `fuzz ${t.name}: ${result.inputs} inputs, ${result.crashes} crashes, ${result.hangs} hangs\n`,
-    );
+// Targets run `--parallel` at a time (default 1), each in its own worker.
+const queue = [...selected];
+async function drain(): Promise<void> {
+  for (let t = queue.shift(); t; t = queue.shift()) {
+    const result = await runTarget(t.name);
+    results.push(result);
+    if (json) process.stdout.write(`${JSON.stringify({ suite: 'fuzz', about: t.about, ...result })}\n`);
+    else
+      process.stderr.write(
+        `fuzz ${t.name}: ${result.inputs} inputs, ${result.crashes} crashes, ${result.hangs} hangs\n`,
+      );
+  }
 }
+await Promise.all(Array.from({ length: Math.max(1, parallel) }, drain));
+const order = (r: TargetResult) => selected.findIndex((t) => t.name === r.target);
+results.sort((a, b) => order(a) - order(b));
 
 if (!json) {
   const header = ['target', 'inputs', 'crashes', 'hangs', 'slowest input', 'inputs/s', 'parses'];
