@@ -77,16 +77,5 @@ export async function chainReport(
   return { seqs: bundles.map((b) => b.seq), continuous };
 }
 
-/** Waits until `check` holds, polling; throws after `ms`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  ms = 20_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what} not reached within ${ms} ms`);
-}
+/** The suites' bounded wait (test/helpers/wait.ts), kept importable from here for the link suites. */
+export { eventually } from './helpers/wait.js';

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -22,6 +22,7 @@ import { isMaverickError } from '../proto/errors.js';
 import { upTopic } from '../proto/link/topics.js';
 import { startRegionalTransport } from '../regional/transport/mqtt-intake.js';
 import { testAckSigner, testRegionalPublicKey } from './helpers/regional-ack-key.js';
+import { waitForPort } from './helpers/wait.js';
 import {
   chainReport,
   eventually,
@@ -53,22 +54,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function waitForPort(port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`mosquitto did not listen on ${port} within ${ms} ms`);
 }
 
 let mosquitto: ChildProcess | undefined;

@@ -1,6 +1,7 @@
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
+import { eventually as until } from '../../test/helpers/wait.js';
 import { type FarmDatabase, openFarmDatabase } from '../db/farm-db.js';
 import { LinkBudget, TokenBucket } from './budget.js';
 import { Outbox } from './outbox.js';
@@ -53,14 +54,6 @@ class RecordingLink implements SyncLink {
     return () => this.states.delete(h);
   }
   async close(): Promise<void> {}
-}
-
-async function until(check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('Outbox', () => {

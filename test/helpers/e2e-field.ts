@@ -26,6 +26,7 @@ import { acceptEveryTxpk, SerialRadioPath, UdpRadioPath } from '../../simulator/
 import { SerialConcentratorEmulator } from '../../simulator/serial-concentrator.js';
 import { createMockSerialLink } from '../../simulator/serial-concentrator-mock-link.js';
 import { socatAvailable, startPtyPair } from '../../simulator/serial-concentrator-pty.js';
+import { eventually } from './wait.js';
 
 export const MQTT_USER = 'farm-app';
 export const MQTT_PASSWORD = 'e2e-secret-0123456789';
@@ -221,12 +222,9 @@ export class EventListener {
   }
 }
 
-export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** The suites' bounded wait (test/helpers/wait.ts) under the name the end-to-end suites use. */
+export function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return eventually(cond, timeoutMs, what);
 }
 
 /**
