@@ -229,7 +229,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       sync = regional.engine;
       satellite = regional.satellite;
       // A permanent rejection is an alarm: the bundle stays here, unsent, until someone looks.
-      const alarmTopic = `gateway/${options.gatewayId}/alarm/outbox`;
+      const alarmTopic = `gateway/${options.gatewayId}/state/alarm`;
       outbox.on('rejected', ({ item, reason }) => {
         publisher
           .publishEvent(alarmTopic, {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRegionalSync } from '../../gateway/regional-sync.js';
+import { startGatewayRuntime } from '../../gateway/runtime.js';
 import type { FarmDatabase } from '../../kernel/db/farm-db.js';
 import { Outbox } from '../../kernel/outbox/outbox.js';
 import { keyIdOf, publicKeyOf, randomSecretKey, toHex } from '../../proto/bundle/ed25519.js';
@@ -187,8 +188,65 @@ describe('a gateway registered on a running regional node', () => {
     );
     expect(added.code, added.stderr).toBe(0);
 
-    await eventually(() => sync.outbox.size === 0, 30_000, 'every bundle to be accepted');
+    await eventually(() => sync.outbox.size === 0, 60_000, 'every bundle to be accepted');
     expect(await chainReport(service.regional.store, gw.id)).toEqual({ seqs: [1, 2, 3], continuous: true });
     expect(sync.outbox.parkedItems()).toEqual([]);
-  }, 90_000);
+  }, 180_000);
+});
+
+describe('a permanent rejection', () => {
+  it('parks the bundle and raises the alarm on the local MQTT broker', async () => {
+    const gw = testGateway('b827ebfffe00f003');
+    const broker = await EmbeddedRegionalBroker.start({ port: 0, credentials });
+    cleanups.push(() => broker.close());
+    const regional = await openRegional([gw]);
+    cleanups.push(() => regional.close());
+    const transport = await startRegionalTransport({
+      node: regional.node,
+      acks: testAckSigner,
+      brokerUrl: broker.url,
+      credentials,
+    });
+    cleanups.push(() => transport.close());
+    const dataDir = tempDir('maverick-sec-alarm-');
+    const local = { username: 'maverick', password: 'alarm-test-password' };
+    const runtime = await startGatewayRuntime({
+      dataDir,
+      gatewayId: gw.id,
+      regionId: 'EU868',
+      radios: [],
+      mqtt: { kind: 'embedded', host: '127.0.0.1', port: 0, ...local },
+      synchronous: 'NORMAL',
+      sync: {
+        regionalUrl: broker.url,
+        regionalPublicKeyFile: writeTestRegionalPublicKey(dataDir),
+        credentials,
+      },
+      logger: captureLogger([]),
+    });
+    cleanups.push(() => runtime.stop());
+    const farmApp = await mqtt.connectAsync(`mqtt://127.0.0.1:${runtime.broker!.port}`, local);
+    cleanups.push(() => farmApp.endAsync(true));
+    const alarms: Record<string, unknown>[] = [];
+    farmApp.on('message', (_topic, payload) => alarms.push(JSON.parse(payload.toString())));
+    await farmApp.subscribeAsync(`gateway/${gw.id}/state/alarm`, { qos: 1 });
+
+    // Bundle 2 claims a predecessor the regional node does not hold as bundle 1: a chain alert, for good.
+    const [first] = makeChain(gw, 1);
+    const [, stray] = makeChain(gw, 2, { variant: 1 });
+    await runtime.outbox!.enqueue(Outbox.item('bundle', 1, first!.cose));
+    await eventually(() => runtime.outbox!.size === 0, 20_000, 'bundle 1 to be accepted');
+    const strayItem = Outbox.item('bundle', 2, stray!.cose);
+    await runtime.outbox!.enqueue(strayItem);
+    await eventually(() => alarms.length > 0, 20_000, 'the alarm');
+    expect(alarms[0]).toMatchObject({
+      alarm: 'outbox-item-rejected',
+      kind: 'bundle',
+      seq: 2,
+      digest: strayItem.digest,
+      reason: 'RegionalChain',
+    });
+    expect(runtime.outbox!.isParked(strayItem.digest)).toBe(true);
+    expect(runtime.outbox!.size).toBe(1);
+  }, 60_000);
 });
