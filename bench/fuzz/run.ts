@@ -92,7 +92,8 @@ function runTarget(name: string): Promise<TargetResult> {
   });
 }
 
-const selected = targets.filter((t) => !only || t.name.includes(only));
+// --only takes a name part, or several separated by commas.
+const selected = targets.filter((t) => !only || only.split(',').some((part) => t.name.includes(part)));
 const results: TargetResult[] = [];
 // Targets run `--parallel` at a time (default 1), each in its own worker.
 const queue = [...selected];
