@@ -25,9 +25,11 @@ import { bundleDigest, signBundle } from '../proto/bundle/bundle.js';
 import { keyIdOf, publicKeyOf, randomSecretKey, toHex } from '../proto/bundle/ed25519.js';
 import { encodeBundlePayload } from '../proto/bundle/payload.js';
 import { GENESIS_PREV_HASH, type UplinkRecord } from '../proto/bundle/types.js';
-import { decodeAck, upTopic } from '../proto/link/topics.js';
+import { verifyAck } from '../proto/link/signed-ack.js';
+import { parseAckTopic, upTopic } from '../proto/link/topics.js';
 import { PgRegionalStore } from '../regional/pg-store.js';
 import { GatewayRegistry } from '../regional/registry.js';
+import { loadRegionalKey } from '../regional/serve.js';
 import { DAY_START_MS, plotReferences, simulatedDay } from '../test/fixtures/bundle-simulated-day.js';
 import { startMosquitto } from '../test/fixtures/mosquitto.js';
 import { startPostgresCluster } from '../test/fixtures/postgres-cluster.js';
@@ -124,6 +126,9 @@ export async function runRegionalLoad(options: RegionalLoadOptions): Promise<Ben
     const bytesBefore = await setup.databaseBytes();
     await setup.close();
     const config = join(broker.dir, 'regional.toml');
+    // The workers share the config's folder as their data directory: create the ack key once,
+    // before they start, so they all sign with it.
+    const regionalKey = await loadRegionalKey(broker.dir);
     writeFileSync(
       config,
       [
@@ -197,8 +202,8 @@ export async function runRegionalLoad(options: RegionalLoadOptions): Promise<Ben
     const fill = () => {
       while (inFlight < window && waiting.length > 0) send(waiting.shift() as Gateway);
     };
-    acker.on('message', (_topic, payload) => {
-      const ack = decodeAck(new Uint8Array(payload));
+    acker.on('message', (topic, payload) => {
+      const ack = verifyAck(new Uint8Array(payload), regionalKey.publicKey, parseAckTopic(topic) ?? '');
       const t0 = sentAt.get(ack.digest);
       if (t0 === undefined) return; // a repeated ack (redelivery after a fault)
       sentAt.delete(ack.digest);

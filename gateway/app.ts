@@ -63,13 +63,14 @@ function mqttOptions(config: MaverickConfig): MqttRuntimeOptions {
  * only keeps that link down). The order of `links` is the order of preference.
  */
 export function regionalSyncOptions(config: MaverickConfig): { sync?: RegionalSyncOptions } {
-  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes } = config.regional;
+  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes, node_key } = config.regional;
   const mqtt = links.includes('mqtt') && url !== undefined;
   const satellite = links.includes('satellite');
   if (!mqtt && !satellite) return {};
   return {
     sync: {
       ...(mqtt ? { regionalUrl: url } : {}),
+      ...(mqtt && node_key !== undefined ? { regionalPublicKeyFile: resolveDataPath(config, node_key) } : {}),
       ...(satellite
         ? { satellite: { path: sbd_path, baudRate: sbd_baud, dailyBytes: satellite_daily_bytes } }
         : {}),
@@ -192,10 +193,30 @@ export async function startGateway(
   // The outbox depth is live (status, doctor, the demo wait on it), not sampled.
   const outbox = running.outbox;
   if (outbox) {
-    const depth = () => metrics.setOutboxDepth(outbox.size);
+    const depth = () => {
+      metrics.setOutboxDepth(outbox.size);
+      metrics.setOutboxQueues(
+        new Set(outbox.parkedItems().map((p) => p.item.digest)),
+        outbox.deferredItems().length,
+      );
+    };
     outbox.on('enqueued', depth);
     outbox.on('acked', depth);
     outbox.on('drained', depth);
+    const rejectedItem = (item: { kind: string; seq: number; digest: string }, reason: string) => ({
+      kind: item.kind,
+      seq: item.seq,
+      digest: item.digest,
+      reason,
+    });
+    outbox.on('rejected', ({ item, reason }) => {
+      metrics.outboxItemRejected(rejectedItem(item, reason), false);
+      depth();
+    });
+    outbox.on('deferred', ({ item, reason }) => {
+      metrics.outboxItemRejected(rejectedItem(item, reason), true);
+      depth();
+    });
   }
   running.ns.on('rejected', (rejection) => metrics.uplinkRejected(rejection.reason));
   running.ns.on('txack', (ack) => metrics.downlinkAcknowledged(ack.status));

@@ -237,6 +237,20 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       outbox = regional.outbox;
       sync = regional.engine;
       satellite = regional.satellite;
+      // A permanent rejection is an alarm: the bundle stays here, unsent, until someone looks.
+      const alarmTopic = `gateway/${options.gatewayId}/state/alarm`;
+      outbox.on('rejected', ({ item, reason }) => {
+        publisher
+          .publishEvent(alarmTopic, {
+            alarm: 'outbox-item-rejected',
+            kind: item.kind,
+            seq: item.seq,
+            digest: item.digest,
+            reason,
+            at: new Date().toISOString(),
+          })
+          .catch(() => undefined);
+      });
       sync.on('linkState', (change) => {
         logger.info({ link: change.link, up: change.up }, 'regional link state');
         publisher

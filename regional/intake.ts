@@ -108,10 +108,7 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
   private async ingestOne(bytes: Uint8Array, { source }: IngestOptions): Promise<IngestResult> {
     const alerts: RegionalAlert[] = [];
     try {
-      const verified = verifyBundle(bytes, (kid) => this.options.registry.resolve(kid)?.publicKey, {
-        maxBytes: this.options.maxBundleBytes ?? 1024 * 1024,
-        maxInflatedBytes: this.options.maxInflatedBytes,
-      });
+      const verified = await this.verify(bytes);
       return await this.accept(verified, bytes, source, alerts);
     } catch (err) {
       // A store failure is not a verdict on the bundle: it propagates, so no ack is sent and the item comes again.
@@ -119,6 +116,22 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
       this.log.warn({ source, code: err.code, reason: err.codeName, err: err.message }, 'bundle rejected');
       this.emit('rejected', { source, reason: err.codeName, message: err.message });
       return { status: 'rejected', reason: err.codeName, code: err.code, message: err.message, alerts };
+    }
+  }
+
+  /** Verifies against registered keys; an unknown kid re-reads the registry once (a key added while running). */
+  private async verify(bytes: Uint8Array): Promise<VerifiedBundle> {
+    const { registry } = this.options;
+    const verifyNow = () =>
+      verifyBundle(bytes, (kid) => registry.resolve(kid)?.publicKey, {
+        maxBytes: this.options.maxBundleBytes ?? 1024 * 1024,
+        maxInflatedBytes: this.options.maxInflatedBytes,
+      });
+    try {
+      return verifyNow();
+    } catch (err) {
+      if (!isMaverickError(err, ErrorCode.BundleUnknownKey) || !(await registry.refresh())) throw err;
+      return verifyNow();
     }
   }
 

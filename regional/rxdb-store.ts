@@ -14,6 +14,8 @@
 import {
   createRxDatabase,
   type MangoQuerySelector,
+  normalizeMangoQuery,
+  prepareQuery,
   type RxCollection,
   type RxDatabase,
   type RxJsonSchema,
@@ -223,14 +225,21 @@ export class RxdbRegionalStore implements RegionalStore {
   }
 
   async listGatewayKeys(): Promise<GatewayKeyRecord[]> {
-    const docs = await this.db.regional_records.find({ selector: { kind: 'gateway' } }).exec();
-    return docs.map((d) => ({
-      gatewayId: d.gatewayId,
-      kid: String(d.data.kid),
-      publicKey: fromHex(String(d.data.publicKey)),
-      ...(typeof d.data.label === 'string' ? { label: d.data.label } : {}),
-      addedAt: d.at,
-    }));
+    // Straight from the storage, not through RxDB's query cache: a key added by another process
+    // (`maverick regional gateway add` while the node runs) raises no change event here.
+    const records = this.db.regional_records;
+    const query = normalizeMangoQuery(records.schema.jsonSchema, { selector: { kind: 'gateway' } });
+    const { documents } = await records.storageInstance.query(prepareQuery(records.schema.jsonSchema, query));
+    // A raw storage query also returns removed keys (tombstones).
+    return documents
+      .filter((d) => !d._deleted)
+      .map((d) => ({
+        gatewayId: d.gatewayId,
+        kid: String(d.data.kid),
+        publicKey: fromHex(String(d.data.publicKey)),
+        ...(typeof d.data.label === 'string' ? { label: d.data.label } : {}),
+        addedAt: d.at,
+      }));
   }
 
   withGateway<T>(gatewayId: string, fn: (chain: GatewayChain) => Promise<T>): Promise<T> {

@@ -3,7 +3,9 @@
  * the MQTT intake (on an embedded broker or an existing one), bundles and
  * daily commitments acknowledged by digest.
  */
+import { join } from 'node:path';
 import type { RxStorage } from 'rxdb';
+import { loadOrCreateNodeKey, type NodeKey } from '../kernel/keys/node-key.js';
 import type { Logger } from '../proto/log.js';
 import { ingestCommitment } from './commitments.js';
 import { type OpenedRegional, openRegional } from './open-node.js';
@@ -28,8 +30,17 @@ export interface RegionalServiceOptions {
   logger: Logger;
 }
 
+/** The regional node's ack key: `<dataDir>/keys/regional-node.key` (0600) and `.pub` for the gateways. */
+export function loadRegionalKey(dataDir: string): Promise<NodeKey> {
+  return loadOrCreateNodeKey(join(dataDir, 'keys'), 'regional-node');
+}
+
+export const REGIONAL_ISSUER = 'maverick-regional';
+
 export interface RegionalService {
   readonly regional: OpenedRegional;
+  /** The key that signs every ack; gateways are configured with `key.publicKeyFile`. */
+  readonly key: NodeKey;
   readonly transport: RegionalTransport;
   close(): Promise<void>;
 }
@@ -54,6 +65,12 @@ export function commitmentIntake(
 }
 
 export async function startRegionalService(options: RegionalServiceOptions): Promise<RegionalService> {
+  const key = await loadRegionalKey(options.dataDir);
+  if (key.created)
+    options.logger.info(
+      { publicKeyFile: key.publicKeyFile },
+      'regional ack key created; give its .pub to gateways',
+    );
   const regional = await openRegional({
     dataDir: options.dataDir,
     logger: options.logger,
@@ -64,6 +81,7 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
   try {
     transport = await startRegionalTransport({
       node: regional.node,
+      acks: { key, issuer: REGIONAL_ISSUER },
       ...(options.brokerUrl
         ? { brokerUrl: options.brokerUrl }
         : { embedded: options.embedded ?? { port: 1884 } }),
@@ -80,6 +98,7 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
   }
   return {
     regional,
+    key,
     transport,
     async close() {
       await transport.close();

@@ -24,6 +24,7 @@ import {
   tempDataDir,
   waitUntil,
 } from './helpers/e2e-field.js';
+import { eventually } from './helpers/wait.js';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -82,6 +83,9 @@ describe('gateway restart on the same data directory', () => {
     if (!otaa) throw new Error('no single-path OTAA device');
     const oldJoinRequest = otaa.recentFrames[0] as Uint8Array;
     const oldUplink = otaa.recentFrames[1] as Uint8Array;
+    // The last step's frames may still be in the ingest batch: wait (bounded) for every one to be stored.
+    const sentBefore = farm.sentUplinks.length;
+    await eventually(async () => (await countUplinks(gw.runtime.db)) >= sentBefore, 20_000, 'uplinks stored');
     const storedBefore = await countUplinks(gw.runtime.db);
     expect(storedBefore).toBe(farm.sentUplinks.length);
 

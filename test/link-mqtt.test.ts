@@ -21,7 +21,8 @@ import type { LinkAck } from '../kernel/outbox/types.js';
 import { isMaverickError } from '../proto/errors.js';
 import { upTopic } from '../proto/link/topics.js';
 import { startRegionalTransport } from '../regional/transport/mqtt-intake.js';
-import { waitForPort } from './fixtures/mosquitto.js';
+import { testAckSigner, testRegionalPublicKey } from './helpers/regional-ack-key.js';
+import { waitForPort } from './helpers/wait.js';
 import {
   chainReport,
   eventually,
@@ -102,8 +103,14 @@ async function setUp(kind: BrokerKind, gatewayId: string) {
   const credentials = { username: USER, password: PASSWORD };
   const transport = await startRegionalTransport(
     kind === 'mosquitto'
-      ? { node: regional.node, brokerUrl: mosquittoUrl, credentials, clientId: `regional-${gatewayId}` }
-      : { node: regional.node, embedded: { port: 0 }, credentials },
+      ? {
+          node: regional.node,
+          acks: testAckSigner,
+          brokerUrl: mosquittoUrl,
+          credentials,
+          clientId: `regional-${gatewayId}`,
+        }
+      : { node: regional.node, acks: testAckSigner, embedded: { port: 0 }, credentials },
   );
   cleanups.push(() => transport.close());
   return { gw, regional, transport, credentials };
@@ -123,6 +130,7 @@ describe.each<BrokerKind>(['embedded aedes', 'mosquitto'])('MQTT link on %s', (k
     const link = new MqttLink({
       url: transport.brokerUrl,
       gatewayId: gw.id,
+      regionalPublicKey: testRegionalPublicKey,
       credentials,
       reconnectPeriodMs: 100,
     }).start();
@@ -149,7 +157,13 @@ describe.each<BrokerKind>(['embedded aedes', 'mosquitto'])('MQTT link on %s', (k
         kind,
         `gw-session-${kind === 'mosquitto' ? 'm' : 'a'}`,
       );
-      const options = { url: transport.brokerUrl, gatewayId: gw.id, credentials, reconnectPeriodMs: 100 };
+      const options = {
+        url: transport.brokerUrl,
+        gatewayId: gw.id,
+        regionalPublicKey: testRegionalPublicKey,
+        credentials,
+        reconnectPeriodMs: 100,
+      };
       const first = new MqttLink(options).start();
       await eventually(() => first.isUp(), 5000, 'first connection');
       // Let the SUBSCRIBE of the ack topic land before leaving.
@@ -183,6 +197,7 @@ describe.each<BrokerKind>(['embedded aedes', 'mosquitto'])('MQTT link on %s', (k
     cleanups.push(() => regional.close());
     const err = await startRegionalTransport({
       node: regional.node,
+      acks: testAckSigner,
       brokerUrl: transport.brokerUrl,
       credentials: { username: USER, password: 'wrong' },
       protocolVersion: 4,

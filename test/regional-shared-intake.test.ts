@@ -5,14 +5,18 @@
  * never leaves for an item whose transaction did not commit (a store that
  * fails its first attempts makes the item wait, unacked, until it commits).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../proto/bundle/ed25519.js';
-import { decodeAck, upTopic } from '../proto/link/topics.js';
+import { type VerifiedAck, verifyAck } from '../proto/link/signed-ack.js';
+import { parseAckTopic, upTopic } from '../proto/link/topics.js';
 import { silentLogger } from '../proto/log.js';
 import { PgRegionalStore } from '../regional/pg-store.js';
 import { GatewayRegistry } from '../regional/registry.js';
-import { type RegionalService, startRegionalService } from '../regional/serve.js';
+import { loadRegionalKey, type RegionalService, startRegionalService } from '../regional/serve.js';
 import type { RegionalStore } from '../regional/store.js';
 import { makeChain, testGateway } from './fixtures/bundle-chain.js';
 import { type MosquittoBroker, mosquittoInstalled, startMosquitto } from './fixtures/mosquitto.js';
@@ -22,6 +26,9 @@ const ready = mosquittoInstalled() && postgresBinDir() !== undefined;
 let cluster: PostgresCluster;
 let broker: MosquittoBroker;
 let dbs = 0;
+/** One regional data directory (so one ack key) shared by the workers, as in a deployment. */
+let regionalDir: string;
+let regionalPublicKey: Uint8Array;
 
 async function registerGateways(url: string, gateways: ReturnType<typeof testGateway>[]): Promise<void> {
   const store = await PgRegionalStore.open({ url });
@@ -36,15 +43,15 @@ async function registerGateways(url: string, gateways: ReturnType<typeof testGat
 /** Publishes every item as its gateway and resolves with the acks, once every item has one. */
 async function publishAndCollectAcks(
   items: { gatewayId: string; cose: Uint8Array; digest: string }[],
-  onAck: (ack: ReturnType<typeof decodeAck>) => Promise<void> | void = () => {},
-): Promise<Map<string, ReturnType<typeof decodeAck>[]>> {
+  onAck: (ack: VerifiedAck) => Promise<void> | void = () => {},
+): Promise<Map<string, VerifiedAck[]>> {
   const client = await mqtt.connectAsync(broker.url, { clientId: `gw-sim-${dbs}`, clean: true });
-  const acks = new Map<string, ReturnType<typeof decodeAck>[]>();
+  const acks = new Map<string, VerifiedAck[]>();
   const want = new Set(items.map((i) => i.digest));
   try {
     const done = new Promise<void>((resolve, reject) => {
-      client.on('message', (_topic, payload) => {
-        const ack = decodeAck(new Uint8Array(payload));
+      client.on('message', (topic, payload) => {
+        const ack = verifyAck(new Uint8Array(payload), regionalPublicKey, parseAckTopic(topic) ?? '');
         Promise.resolve(onAck(ack)).then(() => {
           acks.set(ack.digest, [...(acks.get(ack.digest) ?? []), ack]);
           want.delete(ack.digest);
@@ -68,7 +75,7 @@ async function startWorker(
   wrap?: (s: RegionalStore) => void,
 ): Promise<RegionalService> {
   const service = await startRegionalService({
-    dataDir: '/nonexistent',
+    dataDir: regionalDir,
     postgres: { url, poolSize: 4 },
     brokerUrl: broker.url,
     sharedGroup: 'regional',
@@ -83,8 +90,11 @@ async function startWorker(
 describe.runIf(ready)('regional workers sharing the intake (mosquitto, PostgreSQL)', () => {
   beforeAll(async () => {
     [cluster, broker] = await Promise.all([startPostgresCluster(), startMosquitto()]);
+    regionalDir = mkdtempSync(join(tmpdir(), 'maverick-regional-shared-'));
+    regionalPublicKey = (await loadRegionalKey(regionalDir)).publicKey;
   }, 120_000);
   afterAll(() => {
+    if (regionalDir) rmSync(regionalDir, { recursive: true, force: true });
     broker?.stop();
     cluster?.stop();
   });

@@ -10,6 +10,7 @@ interface InitFlags {
   mqttUsername?: string;
   mqttPassword?: string;
   consolePassword?: string;
+  regionalNodeKey?: string;
   force?: boolean;
 }
 
@@ -35,6 +36,10 @@ export const registerInit: RegisterCommand = (program: Command) => {
     .option(
       '--console-password <password>',
       'admin password of the farm console (default: a random one, printed once)',
+    )
+    .option(
+      '--regional-node-key <pem>',
+      "the regional node's public key (its keys/regional-node.pub): acks must be signed with it",
     )
     .option('--force', 'rewrite the config and password of an existing setup (the gateway key is kept)')
     .action(async (flags: InitFlags) => {

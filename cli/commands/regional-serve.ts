@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { readSecretFile } from '../../kernel/keys/secret-file.js';
 import { createLogger } from '../../kernel/log.js';
+import { toHex } from '../../proto/bundle/ed25519.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { redactUrl } from '../../proto/net.js';
 import { loadRegionalConfig } from '../../regional/config.js';
@@ -103,6 +104,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const logger = createLogger({ name: 'maverick-regional' });
   const service = await startRegionalService({ ...options, logger });
   process.stdout.write(`maverick regional node listening on ${redactUrl(service.transport.brokerUrl)}\n`);
+  process.stdout.write(
+    `acks signed with key ${toHex(service.key.kid)}; give gateways ${service.key.publicKeyFile} (maverick init --regional-node-key)\n`,
+  );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -6,12 +6,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { toHex } from '../../proto/bundle/ed25519.js';
 import { publicKeyFromPem } from '../../proto/bundle/pem.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { issueBrokerCredentials } from '../../regional/broker-credentials.js';
 import { loadRegionalConfig } from '../../regional/config.js';
 import { exportPlot, geoJsonText } from '../../regional/export-geojson.js';
 import { type OpenedRegional, openRegional } from '../../regional/open-node.js';
+import { loadRegionalKey } from '../../regional/serve.js';
 import { parseDateFlag } from '../format/dates.js';
 import type { RegisterCommand } from './index.js';
 import { registerRegionalServe } from './regional-serve.js';
@@ -103,6 +105,15 @@ export const registerRegional: RegisterCommand = (program: Command) => {
         }
         process.stdout.write(`key ${flags.kid} removed\n`);
       });
+    });
+
+  regional
+    .command('key')
+    .description("the regional node's ack key: creates it if needed, prints the public key file for gateways")
+    .requiredOption('--data-dir <dir>', 'regional data directory')
+    .action(async (flags: { dataDir: string }) => {
+      const key = await loadRegionalKey(resolve(flags.dataDir));
+      process.stdout.write(`${key.publicKeyFile}\t${toHex(key.kid)}${key.created ? '\t(new)' : ''}\n`);
     });
 
   regional

@@ -19,6 +19,12 @@ export function formatStatus(s: StatusSnapshot): string {
     `devices ${s.devices}   uplinks ${s.uplinks.received} (last ${s.uplinks.lastAt ?? 'never'})   store ${mib(s.store.sizeBytes)}   outbox ${s.outbox.depth} bundle(s)`,
     `clock ${s.clock.source}${s.clock.lastGpsTime ? ` (GPS ${s.clock.lastGpsTime})` : ''}`,
   ];
+  if (s.outbox.retrying)
+    lines.push(`outbox: ${s.outbox.retrying} item(s) waiting for the regional node to retry`);
+  for (const p of s.outbox.parked)
+    lines.push(
+      `ALARM regional node rejected ${p.kind} ${p.seq} (${p.reason}) at ${p.at}; kept, not resent: see the regional node's alerts`,
+    );
   const rejected = Object.entries(s.uplinks.rejected);
   if (rejected.length) lines.push(`rejected ${rejected.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const radios = Object.entries(s.radio);

@@ -74,12 +74,13 @@ export interface DemoSatelliteConfig {
 export async function setUpGateway(
   root: string,
   specs: FarmDeviceSpec[],
+  regionalNodeKey: string,
   satellite?: DemoSatelliteConfig,
   region: RegionId = 'EU868',
 ): Promise<GatewaySetup> {
   const dataDir = join(root, 'gateway');
   const mqttPassword = `demo-${Math.random().toString(36).slice(2, 12)}`;
-  await initSetup({ dataDir, gatewayId: DEMO_GATEWAY_ID, region, mqttPassword });
+  await initSetup({ dataDir, gatewayId: DEMO_GATEWAY_ID, region, mqttPassword, regionalNodeKey });
   const [udpPort, mqttPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   // The demo seals on simulated hours (through POST /seal), not on the wall clock. The file is
   // edited through the config's own parser and renderer, so the demo's values are validated too.

@@ -89,6 +89,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const setup = await setUpGateway(
       root,
       specs,
+      regional.key.publicKeyFile,
       satellite ? { path: satellite.hostPath, dailyBytes: satelliteDailyBytes } : undefined,
       region,
     );

@@ -201,6 +201,12 @@ export function renderConfig(config: FileConfig): string {
   );
   w.table('regional', 'Regional node that receives bundles. Without a url, bundles wait in the outbox.')
     .key('url', config.regional.url, 'Regional MQTT 5 broker.', 'mqtts://regional.example.org:8883')
+    .key(
+      'node_key',
+      config.regional.node_key,
+      "The regional node's public key (PEM, from its keys/regional-node.pub): acks must be signed with it. Required with url.",
+      'regional-node.pub',
+    )
     .key('links', config.regional.links, `Links to try, in order of preference: ${list(LINK_KINDS)}.`)
     .key(
       'sbd_path',

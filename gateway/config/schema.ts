@@ -137,6 +137,8 @@ const linkAllowed = `a list of ${LINK_KINDS.map((l) => `"${l}"`).join(', ')} wit
 export const DEFAULT_SBD_PATH = '/dev/maverick-satmodem';
 const regionalSection = z.strictObject({
   url: urlWithScheme(['mqtt', 'mqtts']).optional(),
+  // The regional node's Ed25519 public key (PEM): acks over MQTT must be signed with it.
+  node_key: nonEmpty('a PEM public key file path (relative paths are inside the data dir)').optional(),
   links: z
     .array(oneOf(LINK_KINDS), { error: linkAllowed })
     .refine((list) => new Set(list).size === list.length, { error: linkAllowed })

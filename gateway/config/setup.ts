@@ -12,6 +12,7 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../kernel/keys/atomic-file.js';
 import { generateGatewayKey, keysDir, listGatewayPublicKeys } from '../../kernel/keys/gateway-key.js';
+import { publicKeyFromPem } from '../../proto/bundle/pem.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { hashPassword } from '../console/password.js';
 import { configPath, resolveDataPath, validateConfig } from './load.js';
@@ -27,7 +28,26 @@ export interface SetupOptions {
   mqttPassword?: string;
   /** The farm console's admin password (default: a random one, shown once); stored only as a scrypt hash. */
   consolePassword?: string;
+  /** The regional node's public key (PEM file): copied into the data dir as regional.node_key. */
+  regionalNodeKey?: string;
   force?: boolean;
+}
+
+/** Where `maverick init --regional-node-key` puts the regional node's public key, inside the data dir. */
+export const REGIONAL_NODE_KEY_FILE = 'regional-node.pub';
+
+function readRegionalNodeKey(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MaverickError(ErrorCode.ConfigInvalid, `cannot read the regional node key ${file}`, {
+      hint: "give the regional node's keys/regional-node.pub",
+      cause: err,
+    });
+  }
+  publicKeyFromPem(pem); // refuses anything that is not an Ed25519 public key
+  return pem;
 }
 
 export interface SetupResult {
@@ -104,9 +124,12 @@ export async function initSetup(options: SetupOptions): Promise<SetupResult> {
     {
       gateway: { id: options.gatewayId ?? defaultGatewayId(), region: options.region ?? 'EU868' },
       mqtt: options.mqttUsername === undefined ? {} : { username: options.mqttUsername },
+      ...(options.regionalNodeKey === undefined ? {} : { regional: { node_key: REGIONAL_NODE_KEY_FILE } }),
     },
     'the maverick init flags',
   );
+  const regionalKeyPem =
+    options.regionalNodeKey === undefined ? undefined : readRegionalNodeKey(options.regionalNodeKey);
   const generatedPassword = options.mqttPassword === undefined ? generatePassword() : undefined;
   const password = options.mqttPassword ?? (generatedPassword as string);
 
@@ -143,6 +166,8 @@ export async function initSetup(options: SetupOptions): Promise<SetupResult> {
     keyCreated = true;
   }
 
+  if (regionalKeyPem !== undefined)
+    await writeFileAtomic(join(dataDir, REGIONAL_NODE_KEY_FILE), regionalKeyPem, 0o644);
   // A config carrying a password (in a URL) is a secret file too.
   await writeFileAtomic(configFile, renderConfig(config), secretsInConfig(config).length > 0 ? 0o600 : 0o644);
   return {

@@ -4,6 +4,7 @@ import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
 import type { RadioStateChange, TxRequest } from '../../proto/radio.js';
 import { decodeDatagram, encodePullData, encodePushData } from '../../proto/semtech-udp/index.js';
+import { eventually as until } from '../../test/helpers/wait.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
 import { WarnLimiter } from './semtech-udp-counters.js';
 
@@ -57,14 +58,6 @@ async function socketTo(backend: SemtechUdpBackend, type: 'udp4' | 'udp6' = 'udp
   const send = (bytes: Uint8Array) =>
     new Promise<void>((resolve, reject) => s.send(bytes, port, host, (e) => (e ? reject(e) : resolve())));
   return { socket: s, replies, send };
-}
-
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 afterEach(async () => {

@@ -26,9 +26,10 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
-import { ackTopic, encodeAck, type ItemAck, parseUpTopic, UP_FILTER } from '../../proto/link/topics.js';
+import { ackTopic, type ItemAck, parseUpTopic, UP_FILTER } from '../../proto/link/topics.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import { redactUrl } from '../../proto/net.js';
+import { type AckSigner, regionalAck } from '../ack.js';
 import type { RegionalNode } from '../intake.js';
 import { type EmbeddedBrokerOptions, EmbeddedRegionalBroker } from './embedded-broker.js';
 import { ingestItem, type OtherItemHandler } from './ingest-item.js';
@@ -36,6 +37,8 @@ import { Reassembler } from './reassembly.js';
 
 export interface RegionalTransportOptions {
   node: RegionalNode;
+  /** Signs every ack with the regional node's key (regional/ack.ts). */
+  acks: AckSigner;
   /** An existing broker, e.g. mqtt://127.0.0.1:1883 (mosquitto). */
   brokerUrl?: string;
   /** Start an embedded aedes broker instead (port 0 picks a free one). Used when brokerUrl is absent. */
@@ -118,7 +121,7 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
       try {
         const ack = await ingestItem(options.node, parsed.kind, bytes, `mqtt:${topic}`, options.onOther);
         reassembler.settle(ack.digest, ack.status);
-        await publishAck(acks as MqttClient, parsed.gatewayId, ack);
+        await publishAck(acks as MqttClient, options.acks, parsed.gatewayId, ack);
         return;
       } catch (err) {
         const delay = Math.min(100 * 2 ** attempt, 5000);
@@ -193,7 +196,14 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
   };
 }
 
-/** The one place an ack leaves the regional node over MQTT. */
-async function publishAck(client: MqttClient, gatewayId: string, ack: ItemAck): Promise<void> {
-  await client.publishAsync(ackTopic(gatewayId), Buffer.from(encodeAck(ack)), { qos: 1 });
+/** The one place an ack leaves the regional node over MQTT: signed with the node's key. */
+async function publishAck(
+  client: MqttClient,
+  signer: AckSigner,
+  gatewayId: string,
+  ack: ItemAck,
+): Promise<void> {
+  await client.publishAsync(ackTopic(gatewayId), Buffer.from(regionalAck(signer, gatewayId, ack)), {
+    qos: 1,
+  });
 }

@@ -41,6 +41,8 @@ export function chirpStackViolation(type: string, json: unknown): string | undef
   }
 }
 
+import { eventually } from './wait.js';
+
 export const MQTT_USER = 'farm-app';
 export const MQTT_PASSWORD = 'e2e-secret-0123456789';
 export const UDP_GATEWAY = 'aa555a0000000001';
@@ -246,12 +248,9 @@ export class EventListener {
   }
 }
 
-export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** The suites' bounded wait (test/helpers/wait.ts) under the name the end-to-end suites use. */
+export function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return eventually(cond, timeoutMs, what);
 }
 
 /**
