@@ -23,6 +23,7 @@ import { type ForwarderDownlink, PacketForwarderEmulator } from '../../simulator
 import { type CliProcess, runCli, spawnCli } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/e2e-field.js';
 import { freeTcpPort, freeUdpPort, useFreePorts } from '../helpers/ports.js';
+import { writeTestRegionalPublicKey } from '../helpers/regional-ack-key.js';
 import { abpDevice, otaaDevice } from './devices.js';
 
 const GATEWAY = 'b827ebfffe0000d1';
@@ -54,7 +55,13 @@ afterAll(async () => {
 describe('no secret in any log line', () => {
   it('the gateway and the CLI log none of the configured secrets, even at trace level', async () => {
     const dataDir = join(root, 'gw');
-    await initSetup({ dataDir, gatewayId: GATEWAY, mqttPassword: MQTT_SECRET });
+    await initSetup({
+      dataDir,
+      gatewayId: GATEWAY,
+      mqttPassword: MQTT_SECRET,
+      // The regional link trusts no ack without the regional node's public key.
+      regionalNodeKey: writeTestRegionalPublicKey(root),
+    });
     const mqttPort = await freeTcpPort();
     useFreePorts(dataDir, { metricsPort: await freeTcpPort(), mqttPort });
     await withGatewayStore(dataDir, async (_db, repository) => {

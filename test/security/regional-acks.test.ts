@@ -231,12 +231,14 @@ describe('a permanent rejection', () => {
     farmApp.on('message', (_topic, payload) => alarms.push(JSON.parse(payload.toString())));
     await farmApp.subscribeAsync(`gateway/${gw.id}/state/alarm`, { qos: 1 });
 
-    // Bundle 2 claims a predecessor the regional node does not hold as bundle 1: a chain alert, for good.
-    const [first] = makeChain(gw, 1);
-    const [, stray] = makeChain(gw, 2, { variant: 1 });
+    // Bundle 2 under the gateway's registered key but with a broken signature: refused, for good
+    // (a chain conflict is no rejection any more: the node keeps both sides as disputed evidence).
+    const [first, second] = makeChain(gw, 2);
     await runtime.outbox!.enqueue(Outbox.item('bundle', 1, first!.cose));
     await eventually(() => runtime.outbox!.size === 0, 20_000, 'bundle 1 to be accepted');
-    const strayItem = Outbox.item('bundle', 2, stray!.cose);
+    const forged = Uint8Array.from(second!.cose);
+    forged[forged.length - 1]! ^= 0x01;
+    const strayItem = Outbox.item('bundle', 2, forged);
     await runtime.outbox!.enqueue(strayItem);
     await eventually(() => alarms.length > 0, 20_000, 'the alarm');
     expect(alarms[0]).toMatchObject({
@@ -244,7 +246,7 @@ describe('a permanent rejection', () => {
       kind: 'bundle',
       seq: 2,
       digest: strayItem.digest,
-      reason: 'RegionalChain',
+      reason: 'BundleBadSignature',
     });
     expect(runtime.outbox!.isParked(strayItem.digest)).toBe(true);
     expect(runtime.outbox!.size).toBe(1);
