@@ -13,7 +13,7 @@ import {
   verifyDataMic,
   verifyJoinRequest,
 } from '../proto/lorawan/index.js';
-import { loraPacket } from '../proto/lorawan/lora-packet-oracle.js';
+import { loraPacket } from '../proto/lorawan/lora-packet-oracle.test-helpers.js';
 import { type BenchFigure, opsPerSecond } from './figure.js';
 
 const keys = {

@@ -115,7 +115,7 @@ export async function run(): Promise<BenchFigure[]> {
   for (let b = 0; b < second.frames.length; b += DEVICES) {
     for (const phy of second.frames.slice(b, b + DEVICES))
       radio.receive({ phyPayload: phy, rx: rx[0] ?? rxMeta(), receivedAtMs: Date.now() });
-    await ns.flush();
+    await ns.settle();
   }
   const server = (ups * 1000) / (performance.now() - nsStart);
   await ns.stop();

@@ -12,13 +12,15 @@ import type { RadioBackend, TimeSource } from '../proto/radio.js';
 import { resolveDataPath } from './config/load.js';
 import { radioConfigsOf } from './config/radio.js';
 import type { MaverickConfig } from './config/schema.js';
-import { readMqttPassword } from './config/secrets.js';
+import { readMqttPassword, refuseReadableConfigWithSecrets } from './config/secrets.js';
+import { startConsoleFromConfig } from './console/from-config.js';
 import { runHostCommand } from './doctor/host.js';
 import { Metrics } from './metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
 import { createRadioBackend } from './radio/factory.js';
 import type { RegionalSyncOptions } from './regional-sync.js';
 import { type GatewayRuntime, type MqttRuntimeOptions, startGatewayRuntime } from './runtime.js';
+import { ensureStatusToken } from './status/token.js';
 import { storeDirectory } from './store-access.js';
 
 const CLOCK_CHECK_MS = 10 * 60_000;
@@ -28,8 +30,10 @@ export interface RunningGateway {
   readonly metrics: Metrics;
   readonly runtime: GatewayRuntime;
   readonly backends: readonly RadioBackend[];
-  /** e.g. http://127.0.0.1:9100 (serves /metrics and /status). */
+  /** e.g. http://127.0.0.1:8868 (serves /metrics and /status). */
   readonly metricsUrl: string;
+  /** The farm console, when [console] is enabled and it started. */
+  readonly consoleUrl?: string;
   /** Stops the runtime (radios, server, broker, store) and the metrics server; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -46,6 +50,7 @@ function mqttOptions(config: MaverickConfig): MqttRuntimeOptions {
     port: config.mqtt.port,
     username: config.mqtt.username,
     password,
+    allowPlaintextBeyondLoopback: config.mqtt.allow_plaintext_lan,
     ...(tls
       ? { tls: { certPath: resolveDataPath(config, tls.cert), keyPath: resolveDataPath(config, tls.key) } }
       : {}),
@@ -58,13 +63,14 @@ function mqttOptions(config: MaverickConfig): MqttRuntimeOptions {
  * only keeps that link down). The order of `links` is the order of preference.
  */
 export function regionalSyncOptions(config: MaverickConfig): { sync?: RegionalSyncOptions } {
-  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes } = config.regional;
+  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes, node_key } = config.regional;
   const mqtt = links.includes('mqtt') && url !== undefined;
   const satellite = links.includes('satellite');
   if (!mqtt && !satellite) return {};
   return {
     sync: {
       ...(mqtt ? { regionalUrl: url } : {}),
+      ...(mqtt && node_key !== undefined ? { regionalPublicKeyFile: resolveDataPath(config, node_key) } : {}),
       ...(satellite
         ? { satellite: { path: sbd_path, baudRate: sbd_baud, dailyBytes: satellite_daily_bytes } }
         : {}),
@@ -116,7 +122,12 @@ function wireRadio(backend: RadioBackend, metrics: Metrics, logger: Logger): voi
   });
 }
 
-export async function startGateway(config: MaverickConfig, logger: Logger): Promise<RunningGateway> {
+export async function startGateway(
+  config: MaverickConfig,
+  logger: Logger,
+  options: { initStore?: boolean } = {},
+): Promise<RunningGateway> {
+  refuseReadableConfigWithSecrets(config);
   const metrics = new Metrics({ gatewayId: config.gateway.id, processMetrics: true });
   let clock: TimeSource = await hostClock();
   metrics.setClockSource(clock);
@@ -132,6 +143,9 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
     host: config.metrics.bind.host,
     port: config.metrics.bind.port,
     logger,
+    gatewayId: config.gateway.id,
+    // Actions need the data directory's token: only who can read it may seal or commit.
+    actionToken: await ensureStatusToken(config.dataDir),
     actions: {
       // `maverick bundle seal` while the gateway runs: only this process may seal.
       '/seal': async () => {
@@ -163,6 +177,7 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
       radios: backends,
       mqtt: mqttOptions(config),
       synchronous: config.store.synchronous,
+      ...(options.initStore ? { initStore: true } : {}),
       hostTimeSource: () => clock,
       sealing: { periodMs: config.sealer.interval_minutes * 60_000 },
       ...regionalSyncOptions(config),
@@ -178,10 +193,30 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
   // The outbox depth is live (status, doctor, the demo wait on it), not sampled.
   const outbox = running.outbox;
   if (outbox) {
-    const depth = () => metrics.setOutboxDepth(outbox.size);
+    const depth = () => {
+      metrics.setOutboxDepth(outbox.size);
+      metrics.setOutboxQueues(
+        new Set(outbox.parkedItems().map((p) => p.item.digest)),
+        outbox.deferredItems().length,
+      );
+    };
     outbox.on('enqueued', depth);
     outbox.on('acked', depth);
     outbox.on('drained', depth);
+    const rejectedItem = (item: { kind: string; seq: number; digest: string }, reason: string) => ({
+      kind: item.kind,
+      seq: item.seq,
+      digest: item.digest,
+      reason,
+    });
+    outbox.on('rejected', ({ item, reason }) => {
+      metrics.outboxItemRejected(rejectedItem(item, reason), false);
+      depth();
+    });
+    outbox.on('deferred', ({ item, reason }) => {
+      metrics.outboxItemRejected(rejectedItem(item, reason), true);
+      depth();
+    });
   }
   running.ns.on('rejected', (rejection) => metrics.uplinkRejected(rejection.reason));
   running.ns.on('txack', (ack) => metrics.downlinkAcknowledged(ack.status));
@@ -211,6 +246,7 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
     }, CLOCK_CHECK_MS),
   ];
   for (const timer of timers) timer.unref();
+  const farmConsole = await startConsoleFromConfig(config, running, metrics, logger);
 
   let stopped = false;
   return {
@@ -218,10 +254,12 @@ export async function startGateway(config: MaverickConfig, logger: Logger): Prom
     runtime: running,
     backends,
     metricsUrl: server.url,
+    ...(farmConsole ? { consoleUrl: farmConsole.url } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
       for (const timer of timers) clearInterval(timer);
+      await farmConsole?.close();
       await running.stop();
       await server.close();
     },

@@ -16,6 +16,7 @@ import {
   uplinkEventJson,
 } from '../proto/mqtt/index.js';
 import type { DeviceInfoInput } from '../proto/mqtt/metadata.js';
+import { applicationUuid, deviceProfileUuid, tenantUuid } from '../proto/mqtt/name-uuid.js';
 import type { TimeSource } from '../proto/radio.js';
 import { getRegion } from '../proto/regions/index.js';
 
@@ -24,24 +25,52 @@ export interface OutgoingEvent {
   json: Record<string, unknown>;
 }
 
-/** ChirpStack's deviceInfo: Maverick has one tenant (the farm) and one profile per region. */
+const TENANT = 'farm';
+
+const CODEC_NAMES: Record<DeviceInfo['codec']['kind'], string> = {
+  none: 'no codec',
+  'cayenne-lpp': 'Cayenne LPP',
+  js: 'JavaScript codec',
+};
+
+/**
+ * The device profile a ChirpStack user would have made for this device: its
+ * region, Class A, and its payload codec (a JavaScript codec's file is part
+ * of the profile, as ChirpStack keeps the codec script in the profile).
+ */
+export function deviceProfileName(device: DeviceInfo): string {
+  const codec =
+    device.codec.kind === 'js' ? `${CODEC_NAMES.js} ${device.codec.path}` : CODEC_NAMES[device.codec.kind];
+  return `${device.regionId} Class A, ${codec}`;
+}
+
+/** ChirpStack's region configuration id ("eu868"), as in its default region files. */
+export const regionConfigId = (device: DeviceInfo): string => device.regionId.toLowerCase();
+
+/**
+ * ChirpStack's deviceInfo: Maverick has one tenant (the farm); tenant,
+ * application and profile get name-based UUIDs, stable across restarts.
+ */
 export function deviceInfoInput(device: DeviceInfo): DeviceInfoInput {
   const tags: Record<string, string> = {};
   if (device.plotId) tags.plotId = device.plotId;
+  const profile = deviceProfileName(device);
   return {
-    tenantId: 'farm',
-    tenantName: 'farm',
-    applicationId: device.applicationId,
+    tenantId: tenantUuid(TENANT),
+    tenantName: TENANT,
+    applicationId: applicationUuid(device.applicationId),
     applicationName: device.applicationId,
-    deviceProfileId: device.regionId.toLowerCase(),
-    deviceProfileName: device.regionId,
+    deviceProfileId: deviceProfileUuid(profile),
+    deviceProfileName: profile,
     deviceName: device.name,
     devEui: device.devEui,
+    deviceClassEnabled: 'CLASS_A',
     tags,
   };
 }
 
-export function upEvent(up: ProcessedUplink): OutgoingEvent {
+/** `nsTime`: when the network server handled the frame (now, when the event is built). */
+export function upEvent(up: ProcessedUplink, nsTime: Date = new Date()): OutgoingEvent {
   const json = uplinkEventJson({
     time: new Date(up.time),
     timeSource: up.timeSource,
@@ -50,11 +79,15 @@ export function upEvent(up: ProcessedUplink): OutgoingEvent {
     adr: up.adr,
     dr: up.dr,
     fCnt: up.fCnt,
+    session: up.session,
     ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
     confirmed: up.confirmed,
     data: up.data,
     ...(up.object ? { object: up.object } : {}),
     rx: up.rxInfo,
+    rxExtras: up.rxInfo.map(() => ({ nsTime })),
+    regionConfigId: regionConfigId(up.device),
+    regionCommonName: up.device.regionId,
   });
   return { topic: eventTopic(up.device.applicationId, up.device.devEui, 'up'), json };
 }
@@ -87,6 +120,7 @@ export function joinEvent(e: JoinEvent, hostTimeSource: TimeSource = 'host-unsyn
     timeSource: gpsTime === undefined ? hostTimeSource : 'gps',
     device: deviceInfoInput(e.device),
     devAddr: e.devAddr,
+    regionConfigId: regionConfigId(e.device),
   });
   return { topic: eventTopic(e.device.applicationId, e.device.devEui, 'join'), json };
 }
@@ -103,19 +137,27 @@ export function ackEvent(e: AckEvent, timeSource: TimeSource): OutgoingEvent {
   return { topic: eventTopic(e.device.applicationId, e.device.devEui, 'ack'), json };
 }
 
-let txAckCounter = 0;
-
-export function txAckEvent(e: TxAckEvent, timeSource: TimeSource): OutgoingEvent | undefined {
+/**
+ * ChirpStack sends `txack` only for downlinks from the application's queue:
+ * join accepts and MAC-only answers (no `downlinkId`) have none. The
+ * transmission is timed after the uplink: the session's RX1 delay for RX1,
+ * one second more for RX2 (the region's defaults when the delay is unknown).
+ */
+export function txAckEvent(
+  e: TxAckEvent,
+  timeSource: TimeSource,
+  /** The session's RX1 delay in seconds (RXTimingSetupReq may have moved it from the region's 1 s). */
+  rxDelaySeconds?: number,
+): OutgoingEvent | undefined {
+  if (e.downlinkId === undefined || e.downlinkId === '') return undefined;
   const region = getRegion(e.device.regionId);
   const dataRate = region.dataRates.find((d) => d.dr === e.dr)?.dataRate;
   if (!dataRate) return undefined;
-  txAckCounter = (txAckCounter + 1) >>> 0;
   const json = txAckEventJson({
     time: new Date(),
     timeSource,
     device: deviceInfoInput(e.device),
-    downlinkId: txAckCounter,
-    queueItemId: e.downlinkId ?? '',
+    queueItemId: e.downlinkId,
     fCntDown: e.fCntDown ?? 0,
     gatewayEui: e.gatewayEui,
     tx: {
@@ -124,6 +166,13 @@ export function txAckEvent(e: TxAckEvent, timeSource: TimeSource): OutgoingEvent
       dataRate,
       codingRate: '4/5',
       invertPolarity: true,
+      // RX2 opens one second after RX1 (LoRaWAN 1.0.4 §3.3.2).
+      delayMs:
+        rxDelaySeconds === undefined
+          ? e.window === 'rx1'
+            ? region.receiveDelay1Ms
+            : region.receiveDelay2Ms
+          : (rxDelaySeconds + (e.window === 'rx1' ? 0 : 1)) * 1000,
     },
   });
   return { topic: eventTopic(e.device.applicationId, e.device.devEui, 'txack'), json };
@@ -142,6 +191,10 @@ export function statusEvent(e: StatusEvent, timeSource: TimeSource): OutgoingEve
 
 const logCodes: Record<string, LogCode> = {
   codec: 'UPLINK_CODEC',
+  unknown: 'UNKNOWN',
+  uplink_mic: 'UPLINK_MIC',
+  uplink_f_cnt_reset: 'UPLINK_F_CNT_RESET',
+  uplink_f_cnt_retransmission: 'UPLINK_F_CNT_RETRANSMISSION',
   uplink_codec: 'UPLINK_CODEC',
   downlink_codec: 'DOWNLINK_CODEC',
   otaa: 'OTAA',

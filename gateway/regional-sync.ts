@@ -11,9 +11,12 @@
  * waits for IP. A running satellite transmission stops at its next message
  * once IP is back, and IP carries the whole item.
  */
+import { readFile } from 'node:fs/promises';
 import type { FarmDatabase } from '../kernel/db/farm-db.js';
 import type { LinkBudgetOptions } from '../kernel/outbox/budget.js';
 import { Outbox, RxdbOutboxStore, SyncEngine, type SyncLink } from '../kernel/outbox/index.js';
+import { publicKeyFromPem } from '../proto/bundle/pem.js';
+import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type { Logger } from '../proto/log.js';
 import { createMessageLink, createMqttLink } from './link/index.js';
 import { type OpenedModem, SatelliteModemSlot } from './satellite-modem-slot.js';
@@ -37,6 +40,8 @@ export interface SatelliteSyncOptions {
 export interface RegionalSyncOptions {
   /** The regional MQTT broker; no IP link when absent. */
   regionalUrl?: string;
+  /** The regional node's public key (PEM file, [regional] node_key): required with `regionalUrl`. */
+  regionalPublicKeyFile?: string;
   credentials?: { username: string; password: string };
   tls?: { caPath?: string; certPath?: string; keyPath?: string };
   /** The satellite link; none when absent. */
@@ -45,6 +50,31 @@ export interface RegionalSyncOptions {
   order?: RegionalLinkKind[];
   /** Resend an unacked item after this long (default 60 s). */
   ackTimeoutMs?: number;
+  /** Back-off after a transient rejection (default 5 s doubling to 15 min). */
+  retry?: { firstMs?: number; maxMs?: number };
+}
+
+/** Reads the regional node's public key that every MQTT ack must verify against. */
+export async function readRegionalPublicKey(file: string | undefined): Promise<Uint8Array> {
+  if (file === undefined) {
+    throw new MaverickError(
+      ErrorCode.ConfigInvalid,
+      "regional.node_key is not set: without the regional node's public key no ack can be trusted",
+      {
+        hint: 'copy the regional node\'s keys/regional-node.pub next to maverick.toml and set [regional] node_key = "regional-node.pub" (or maverick init --regional-node-key FILE)',
+      },
+    );
+  }
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new MaverickError(ErrorCode.ConfigInvalid, `regional.node_key ${file} cannot be read`, {
+      hint: "check the path; it is the regional node's keys/regional-node.pub",
+      cause: err,
+    });
+  }
+  return publicKeyFromPem(pem);
 }
 
 export interface RegionalSync {
@@ -63,15 +93,19 @@ export async function startRegionalSync(
   options: RegionalSyncOptions,
   logger: Logger,
 ): Promise<RegionalSync> {
+  const regionalPublicKey = options.regionalUrl
+    ? await readRegionalPublicKey(options.regionalPublicKeyFile)
+    : undefined;
   const store = new RxdbOutboxStore(db);
-  const outbox = await Outbox.open({ store, logger });
+  const outbox = await Outbox.open({ store, logger, ...(options.retry ? { retry: options.retry } : {}) });
   const lanes = new Map<RegionalLinkKind, { link: SyncLink; budget?: LinkBudgetOptions }>();
   const closers: (() => Promise<void> | void)[] = [];
   let ipLink: SyncLink | undefined;
-  if (options.regionalUrl) {
+  if (options.regionalUrl && regionalPublicKey) {
     const link = createMqttLink({
       url: options.regionalUrl,
       gatewayId,
+      regionalPublicKey,
       ...(options.credentials ? { credentials: options.credentials } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
       logger,

@@ -9,10 +9,10 @@
  * them by gateway/app.ts), so tests and the demo build it the same way
  * production does.
  */
-import { mkdirSync } from 'node:fs';
 import type { Sealer } from '../kernel/bundle/sealer.js';
 import { CodecRunner } from '../kernel/codec/index.js';
 import type { DailyCommitments } from '../kernel/db/commitments.js';
+import { FarmDownlinkState } from '../kernel/db/downlink-state.js';
 import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
 import { UplinkIngestor, uplinkRecordOf } from '../kernel/db/ingest.js';
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
@@ -25,6 +25,8 @@ import { type Logger, silentLogger } from '../proto/log.js';
 import type { DownlinkCommand } from '../proto/mqtt/index.js';
 import type { RadioBackend, TimeSource } from '../proto/radio.js';
 import type { RegionId } from '../proto/regions/types.js';
+import { handleDownlinkCommand, reportInvalidCommand } from './downlink-commands.js';
+import { rejectionLogEvent } from './event-logs.js';
 import {
   ackEvent,
   joinEvent,
@@ -35,11 +37,12 @@ import {
   upEvent,
   uplinkCodecLogEvent,
 } from './events.js';
+import { logJoin, logUplink } from './journal.js';
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
 import { type RegionalSyncOptions, startRegionalSync } from './regional-sync.js';
 import type { SatelliteModemSlot } from './satellite-modem-slot.js';
 import { createDailyCommitments, createSealer, type SealingOptions } from './sealing.js';
-import { storeDirectory } from './store-access.js';
+import { GATEWAY_DATABASE_NAME, markStoreCreated, prepareStoreFiles, storeDirectory } from './store-files.js';
 
 export type MqttRuntimeOptions =
   | {
@@ -49,6 +52,8 @@ export type MqttRuntimeOptions =
       username: string;
       password: string;
       tls?: { keyPath: string; certPath: string };
+      /** mqtt.allow_plaintext_lan: listen beyond loopback without TLS. */
+      allowPlaintextBeyondLoopback?: boolean;
     }
   | { kind: 'external'; url: string; username?: string; password?: string };
 
@@ -69,6 +74,8 @@ export interface GatewayRuntimeOptions {
    * and/or the Iridium SBD satellite link (gateway/regional-sync.ts); off when absent.
    */
   sync?: RegionalSyncOptions;
+  /** Start an empty store although this data directory had one (`maverick run --init-store`). */
+  initStore?: boolean;
   /** Ingest batching (default 100 ms / 500 uplinks). */
   ingest?: { maxBatch?: number };
   logger?: Logger;
@@ -99,7 +106,8 @@ export interface GatewayRuntime {
 export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promise<GatewayRuntime> {
   const logger = options.logger ?? silentLogger;
   const storeDir = storeDirectory(options.dataDir);
-  mkdirSync(storeDir, { recursive: true, mode: 0o700 });
+  // 0700 / 0600 before SQLite writes a byte; a lost store refuses to come back empty.
+  prepareStoreFiles(options.dataDir, options.initStore ? { initStore: true } : {});
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) {
@@ -119,9 +127,10 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
         synchronous: options.synchronous ?? 'FULL',
         logger,
       }),
-      name: 'gateway',
+      name: GATEWAY_DATABASE_NAME,
     });
     cleanups.push(() => db.close());
+    markStoreCreated(options.dataDir);
     const repository = await RxdbNetworkRepository.open(db);
     cleanups.push(() => repository.close());
     const ingestor = new UplinkIngestor(db, { ...options.ingest, logger });
@@ -139,6 +148,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
         username: m.username,
         password: m.password,
         ...(m.tls ? { tls: m.tls } : {}),
+        ...(m.allowPlaintextBeyondLoopback ? { allowPlaintextBeyondLoopback: true } : {}),
         logger,
       });
       broker = started;
@@ -175,6 +185,8 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       },
       // The store commits the uplink before its event is published (issue 4).
       beforePublish: (up) => ingestor.store(uplinkRecordOf(up)),
+      // Queued downlinks and each gateway's duty-cycle use survive a restart.
+      downlinkState: new FarmDownlinkState(db),
     });
 
     const publish = (event: OutgoingEvent | undefined) => {
@@ -184,39 +196,36 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       });
     };
     ns.on('up', (up) => {
+      logUplink(logger, up);
       publish(upEvent(up));
       publish(uplinkCodecLogEvent(up));
     });
-    ns.on('join', (e) => publish(joinEvent(e, hostTimeSource())));
+    ns.on('join', (e) => {
+      logJoin(logger, e);
+      publish(joinEvent(e, hostTimeSource()));
+    });
     ns.on('ack', (e) => publish(ackEvent(e, hostTimeSource())));
-    ns.on('txack', (e) => publish(txAckEvent(e, hostTimeSource())));
+    ns.on('txack', (e) => {
+      repository
+        .getSession(e.device.devEui)
+        .then((session) => publish(txAckEvent(e, hostTimeSource(), session?.rxDelay)))
+        .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'txack event not built'));
+    });
     ns.on('status', (e) => publish(statusEvent(e, hostTimeSource())));
     ns.on('log', (e) => publish(logEvent(e, hostTimeSource())));
 
+    ns.on('rejected', (rejection) => {
+      rejectionLogEvent(rejection, repository, options.gatewayId, hostTimeSource())
+        .then(publish)
+        .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'rejection log event not built'));
+    });
+
+    const commandDeps = { repository, codecs, ns, publish, logger, timeSource: hostTimeSource };
     publisher.onCommand(
-      async (command: DownlinkCommand) => {
-        try {
-          let data = command.data;
-          let fPort = command.fPort;
-          if (!data && command.object) {
-            const device = await repository.getDevice(command.devEui);
-            if (!device) throw new Error(`no device ${command.devEui}`);
-            const encoded = await codecs.encodeDownlink(device.codec, command.object);
-            if (encoded.errors.length || !encoded.bytes)
-              throw new Error(encoded.errors.join('; ') || 'codec gave no bytes');
-            data = encoded.bytes;
-            fPort = encoded.fPort ?? fPort;
-          }
-          await ns.enqueueDownlink(command.devEui, {
-            fPort,
-            confirmed: command.confirmed,
-            data: data ?? new Uint8Array(),
-          });
-        } catch (err) {
-          logger.warn({ err: describeError(err), devEui: command.devEui }, 'downlink command refused');
-        }
+      (command: DownlinkCommand) => handleDownlinkCommand(command, commandDeps).then(() => undefined),
+      (error, topic) => {
+        reportInvalidCommand(error, topic, commandDeps).catch(() => undefined);
       },
-      (error, topic) => logger.warn({ err: error.message, topic }, 'invalid downlink command'),
     );
 
     let outbox: Outbox | undefined;
@@ -228,6 +237,20 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       outbox = regional.outbox;
       sync = regional.engine;
       satellite = regional.satellite;
+      // A permanent rejection is an alarm: the bundle stays here, unsent, until someone looks.
+      const alarmTopic = `gateway/${options.gatewayId}/state/alarm`;
+      outbox.on('rejected', ({ item, reason }) => {
+        publisher
+          .publishEvent(alarmTopic, {
+            alarm: 'outbox-item-rejected',
+            kind: item.kind,
+            seq: item.seq,
+            digest: item.digest,
+            reason,
+            at: new Date().toISOString(),
+          })
+          .catch(() => undefined);
+      });
       sync.on('linkState', (change) => {
         logger.info({ link: change.link, up: change.up }, 'regional link state');
         publisher
@@ -283,7 +306,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       }
     }
 
-    ns.start();
+    await ns.start();
     cleanups.push(async () => ns.stop());
     for (const radio of options.radios) {
       await radio.start();

@@ -10,7 +10,8 @@
 #   hardware/install.sh --board rak2287 --region eu868 --dry-run   # print the plan, change nothing
 #
 # Boards: rak2287 rak5146 wm1302 corecell (SX1302/SX1303), rak2245 ic880a (SX1301).
-# Regions: eu868 us915 (US915 uses sub-band 2, channels 8-15 + 65).
+# Regions: one per profile in packet-forwarder/ (any case): eu868 us915 au915
+# as923-1 as923-2 as923-3 as923-4 in865 kr920 (US915/AU915 use sub-band 2).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -54,12 +55,17 @@ board_pins() {
   esac
 }
 
+# Region names are case-insensitive (EU868, eu868, Eu868); the profiles are named in lower case.
+REGION=${REGION,,}
 if [[ -n "$BOARD" ]] && ! board_pins "$BOARD" >/dev/null; then
   echo "install.sh: unknown board '$BOARD' (rak2287 rak5146 wm1302 corecell rak2245 ic880a)" >&2
   exit 2
 fi
-if [[ -n "$BOARD" && "$REGION" != "eu868" && "$REGION" != "us915" ]]; then
-  echo "install.sh: --board needs --region eu868 or us915" >&2
+REGION=${REGION,,}
+# The regions are the profiles that exist for the board (proto/regions + scripts/forwarder-profiles.mjs).
+if [[ -n "$BOARD" && ( -z "$REGION" || ! -f "$HERE/packet-forwarder/$BOARD-$REGION.json" ) ]]; then
+  known=$(cd "$HERE/packet-forwarder" && ls "$BOARD"-*.json | sed "s/^$BOARD-//; s/\.json\$//" | tr '\n' ' ')
+  echo "install.sh: --board $BOARD needs --region, one of: ${known% }" >&2
   exit 2
 fi
 if ((DRY_RUN == 0)) && [[ $(id -u) -ne 0 ]]; then

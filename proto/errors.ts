@@ -33,6 +33,10 @@ export const ErrorCode = {
   SecretMissing: 1007,
   /** The metrics/status HTTP server could not listen on metrics.bind. */
   MetricsBind: 1008,
+  /** The farm console could not start (port in use, TLS files unreadable, page not built). */
+  ConsoleBind: 1020,
+  /** `maverick demo` could not complete a step (the gateway refused, the farm ran out of time). */
+  DemoFailed: 1900,
   // wire formats (untrusted bytes)
   WireTruncated: 2000,
   WireBadVersion: 2001,

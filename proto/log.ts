@@ -30,3 +30,33 @@ export const silentLogger: Logger = {
   fatal: noop,
   child: () => silentLogger,
 };
+
+/** At most `perWindow` warnings per window; the number swallowed is reported with the next one let through. */
+export class WarnLimiter {
+  #windowStart = 0;
+  #inWindow = 0;
+  #suppressed = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly perWindow = 10,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  warn(fields: Record<string, unknown>, message: string): void {
+    const t = this.now();
+    if (t - this.#windowStart >= this.windowMs) {
+      this.#windowStart = t;
+      this.#inWindow = 0;
+    }
+    if (this.#inWindow >= this.perWindow) {
+      this.#suppressed++;
+      return;
+    }
+    this.#inWindow++;
+    const suppressed = this.#suppressed;
+    this.#suppressed = 0;
+    this.logger.warn(suppressed > 0 ? { ...fields, suppressedSinceLast: suppressed } : fields, message);
+  }
+}

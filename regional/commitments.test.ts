@@ -2,11 +2,14 @@ import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitmentDigest, signCommitment } from '../proto/bundle/commitment.js';
 import { GENESIS_PREV_HASH } from '../proto/bundle/types.js';
+import { encodeFragment, SBD_MO_MTU, splitItem } from '../proto/link/fragment.js';
 import { makeBundle, makeChain, testGateway } from '../test/fixtures/bundle-chain.js';
 import { checkCommitment, ingestCommitment } from './commitments.js';
 import { RegionalNode } from './intake.js';
 import { GatewayRegistry } from './registry.js';
 import { RxdbRegionalStore } from './rxdb-store.js';
+import { commitmentIntake } from './serve.js';
+import { RegionalMessageIntake } from './transport/message-intake.js';
 
 let n = 0;
 let store: RxdbRegionalStore;
@@ -99,5 +102,20 @@ describe('daily commitments at the regional node', () => {
       await ingestCommitment({ registry, store }, Uint8Array.of(1, 2, 3), { source: 't' }),
     ).toMatchObject({ status: 'rejected', reason: 'BundleMalformed' });
     expect(await checkCommitment({ registry, store }, gw.id, DAY)).toEqual({ status: 'none' });
+  });
+
+  it('takes a commitment that arrives by satellite (SBD fragments through the message intake)', async () => {
+    const bytes = commitmentFor(makeChain(gw, 2).map((b) => b.digest));
+    const refusing = new RegionalMessageIntake({ node });
+    const accepting = new RegionalMessageIntake({ node, onOther: commitmentIntake({ registry, store }) });
+    for (const fragment of splitItem('commitment', bytes, SBD_MO_MTU)) {
+      await refusing.handle('300234010000009', encodeFragment(fragment));
+    }
+    // Without the handler the node holds nothing: what the demo's satellite path used to do.
+    expect(await store.getCommitment(gw.id, DAY)).toBeUndefined();
+    for (const fragment of splitItem('commitment', bytes, SBD_MO_MTU)) {
+      await accepting.handle('300234010000009', encodeFragment(fragment));
+    }
+    expect(await store.getCommitment(gw.id, DAY)).toMatchObject({ day: DAY, bundles: 2, uplinks: 100 });
   });
 });

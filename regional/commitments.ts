@@ -82,31 +82,54 @@ export async function checkCommitment(
   const missing: number[] = [];
   // Bounded by the committed range, which the gateway signed; cap it anyway against a hostile key holder.
   const span = Math.min(commitment.seqLast - commitment.seqFirst + 1, 100_000);
+  const forked: number[] = [];
   for (let seq = commitment.seqFirst; seq < commitment.seqFirst + span; seq++) {
-    const bundle = await deps.store.getBundle(gatewayId, seq);
+    const held = await deps.store.bundlesAtSeq(gatewayId, seq);
+    if (held.length > 1) forked.push(seq);
+    const [bundle] = held;
     if (bundle) digests.push(new Uint8Array(Buffer.from(bundle.digest, 'hex')));
     else missing.push(seq);
   }
   if (missing.length > 0) return { status: 'incomplete', commitment, missing };
+  // With two bundles at one sequence there is no single held history to compare: the equivocation alert stands.
+  if (forked.length > 0)
+    return {
+      status: 'contradicted',
+      commitment,
+      alert: await contradiction(deps, commitment, digests, forked),
+    };
   if (toHex(commitmentDigest(digests)) === commitment.digest && digests.length === commitment.bundles) {
     return { status: 'complete', commitment };
   }
-  const at = (deps.now ?? Date.now)();
+  return { status: 'contradicted', commitment, alert: await contradiction(deps, commitment, digests, []) };
+}
+
+async function contradiction(
+  deps: CommitmentDeps,
+  commitment: StoredCommitment,
+  digests: Uint8Array[],
+  forked: number[],
+): Promise<RegionalAlert> {
+  const { gatewayId, day } = commitment;
   const alert: RegionalAlert = {
     id: `equivocation|${gatewayId}|commitment-${day}`,
     kind: 'equivocation',
     gatewayId,
     seq: commitment.seqFirst,
-    message: `bundles ${commitment.seqFirst}..${commitment.seqLast} of ${gatewayId} do not match its signed commitment for day ${day}`,
+    message:
+      forked.length > 0
+        ? `bundles ${commitment.seqFirst}..${commitment.seqLast} of ${gatewayId} fork at ${forked.join(', ')}; its commitment for day ${day} cannot be matched to one history`
+        : `bundles ${commitment.seqFirst}..${commitment.seqLast} of ${gatewayId} do not match its signed commitment for day ${day}`,
     details: {
       day,
       committedDigest: commitment.digest,
       heldDigest: toHex(commitmentDigest(digests)),
+      ...(forked.length > 0 ? { forkedSeqs: forked } : {}),
       code: ErrorCode.RegionalEquivocation,
     },
-    at,
+    at: (deps.now ?? Date.now)(),
   };
   await deps.store.putAlert(alert);
   (deps.logger ?? silentLogger).warn({ gatewayId, day }, alert.message);
-  return { status: 'contradicted', commitment, alert };
+  return alert;
 }

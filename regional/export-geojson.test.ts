@@ -66,6 +66,30 @@ describe('EUDR GeoJSON export', () => {
     expect(report.bundles.map((b) => b.reason)).toEqual(['BundleUnknownKey', 'BundleUnknownKey']);
   });
 
+  it('holds back the bundles of a chain conflict and says so; the rest stays evidence', async () => {
+    const chain = makeChain(gw, 5);
+    const forged4 = makeBundle(gw, 4, new Uint8Array(32).fill(1), { variant: 9 });
+    for (const b of [chain[0], forged4, chain[1], chain[2], chain[3], chain[4]])
+      await node.ingest(b!.cose, { source: 't' });
+    const { geojson, report } = await exportPlot(store, registry, day);
+    expect(report.heldBack.map((b) => [b.seq, b.reason])).toEqual([
+      [3, 'ChainDisputed'],
+      [4, 'ChainDisputed'],
+      [4, 'ChainDisputed'],
+    ]);
+    expect(report.bundles.map((b) => b.seq)).toEqual([1, 2, 5]);
+    expect(report.allBundlesValid).toBe(false);
+    const evidence = geojson.features[0]?.properties.evidence as {
+      bundles: { seq: number }[];
+      uplinks: number;
+    };
+    expect(evidence.bundles.map((b) => b.seq)).toEqual([1, 2, 5]);
+    const carried = await store.evidenceForPlot(day);
+    const used = carried.filter((e) => [1, 2, 5].includes(e.seq));
+    expect(report.uplinks).toBe(used.length);
+    expect(report.alerts.map((a) => a.kind).sort()).toEqual(['chain', 'equivocation']);
+  });
+
   it('uses a Point for a plot of at most 4 ha', async () => {
     expect(PLOT_DEFINITIONS['plot-south']?.areaM2).toBeLessThanOrEqual(40_000);
     const b = makeBundle(gw, 1, new Uint8Array(32), { withPlotDefinitions: true, devices: 10 });

@@ -34,7 +34,11 @@ export interface VerificationReport {
   plotId: string;
   period: { from: string; to: string };
   generatedAt: string;
+  /** Bundles used as evidence, each re-verified from its stored bytes. */
   bundles: BundleCheck[];
+  /** Bundles carrying evidence for the plot that a chain conflict holds back (reason ChainDisputed); their uplinks are left out. */
+  heldBack: BundleCheck[];
+  /** True only when every used bundle verifies and none was held back. */
   allBundlesValid: boolean;
   /** Per gateway: the covered sequence range and any sequence numbers missing inside it. */
   chains: { gatewayId: string; firstSeq: number; lastSeq: number; missing: [number, number][] }[];
@@ -123,8 +127,8 @@ export async function exportPlot(
   request: PlotExportRequest,
   now: () => number = Date.now,
 ): Promise<PlotExport> {
-  const evidence = await store.evidenceForPlot(request);
-  if (evidence.length === 0) {
+  const carried = await store.evidenceForPlot(request);
+  if (carried.length === 0) {
     throw new MaverickError(
       ErrorCode.RegionalStore,
       `no evidence for plot ${request.plotId} in the requested period`,
@@ -133,26 +137,42 @@ export async function exportPlot(
       },
     );
   }
-  const bundleKeys = [...new Set(evidence.map((e) => `${e.gatewayId}\u0000${e.seq}`))];
   const checks: BundleCheck[] = [];
+  const heldBack: BundleCheck[] = [];
   const hashes = new Set<string>();
   const seqsByGateway = new Map<string, number[]>();
-  for (const key of bundleKeys) {
-    const [gatewayId, seqText] = key.split('\u0000') as [string, string];
-    const stored = await store.getBundle(gatewayId, Number(seqText));
+  for (const digest of new Set(carried.map((e) => e.digest))) {
+    const stored = await store.getBundleByDigest(digest);
     if (!stored) continue;
-    for (const p of stored.plots) if (p.plotId === request.plotId) hashes.add(p.geometryHash);
+    const { gatewayId } = stored;
     seqsByGateway.set(gatewayId, [...(seqsByGateway.get(gatewayId) ?? []), stored.seq]);
+    if (stored.disputed) {
+      // Part of a chain conflict: kept as proof, never evidence until an operator resolves it.
+      heldBack.push({ gatewayId, seq: stored.seq, digest, valid: false, reason: 'ChainDisputed' });
+      continue;
+    }
+    for (const p of stored.plots) if (p.plotId === request.plotId) hashes.add(p.geometryHash);
     try {
       // Re-verified from the stored signed bytes, not trusted from the database.
       verifyBundle(stored.cose, (kid) => registry.resolve(kid)?.publicKey);
-      checks.push({ gatewayId, seq: stored.seq, digest: stored.digest, valid: true });
+      checks.push({ gatewayId, seq: stored.seq, digest, valid: true });
     } catch (err) {
       if (!isMaverickError(err)) throw err;
-      checks.push({ gatewayId, seq: stored.seq, digest: stored.digest, valid: false, reason: err.codeName });
+      checks.push({ gatewayId, seq: stored.seq, digest, valid: false, reason: err.codeName });
     }
   }
-  checks.sort((a, b) => a.gatewayId.localeCompare(b.gatewayId) || a.seq - b.seq);
+  const used = new Set(checks.map((c) => c.digest));
+  const evidence = carried.filter((e) => used.has(e.digest));
+  if (evidence.length === 0) {
+    throw new MaverickError(
+      ErrorCode.RegionalChain,
+      `all evidence for plot ${request.plotId} in the period is held back by chain disputes (${heldBack.length} bundles)`,
+      { hint: '`maverick regional alerts` lists the equivocations and broken links to resolve' },
+    );
+  }
+  const order = (a: BundleCheck, b: BundleCheck) => a.gatewayId.localeCompare(b.gatewayId) || a.seq - b.seq;
+  checks.sort(order);
+  heldBack.sort(order);
   // The most recent geometry of the plot in the period stands for it.
   let definition: PlotDefinition | undefined;
   for (const hash of hashes) definition = (await store.getPlotDefinition(hash))?.definition ?? definition;
@@ -173,6 +193,7 @@ export async function exportPlot(
     devices.add(Buffer.from(uplink.devEui).toString('hex'));
     for (const r of uplink.readings) fields.set(r.field, (fields.get(r.field) ?? 0) + 1);
   }
+  // Open alerts only: a gap that has since filled is closed and no longer a finding.
   const alerts = (await Promise.all([...seqsByGateway.keys()].map((g) => store.listAlerts(g)))).flat();
   const { geometry, report: geometryReport } = eudrGeometry(definition);
   const period = { from: new Date(request.from).toISOString(), to: new Date(request.to).toISOString() };
@@ -206,7 +227,8 @@ export async function exportPlot(
     period,
     generatedAt: new Date(now()).toISOString(),
     bundles: checks,
-    allBundlesValid: checks.every((c) => c.valid),
+    heldBack,
+    allBundlesValid: checks.every((c) => c.valid) && heldBack.length === 0,
     chains: await Promise.all(
       [...seqsByGateway].map(async ([gatewayId, seqs]) => {
         const sorted = [...new Set(seqs)].sort((a, b) => a - b);

@@ -110,8 +110,14 @@ describe('RegionalNode: accepting and acknowledging', () => {
   });
 });
 
+const hex = (b: { digest: Uint8Array }) => toHex(b.digest);
+
+async function verdicts(): Promise<[number, string, boolean][]> {
+  return (await store.listBundles('gw-alpha')).map((b) => [b.seq, b.digest, b.disputed]);
+}
+
 describe('RegionalNode: chain checks', () => {
-  it('detects a gap with the missing range, and accepts the late bundles that fill it', async () => {
+  it('opens a gap alert per missing range and closes (keeps) it as the missing bundles arrive', async () => {
     const chain = makeChain(gw, 5);
     const alerts: RegionalAlert[] = [];
     node.on('alert', (a) => alerts.push(a));
@@ -119,46 +125,92 @@ describe('RegionalNode: chain checks', () => {
     const r = await node.ingest(chain[4]!.cose, { source: 't' });
     expect(r.status).toBe('accepted');
     expect(alerts.map((a) => [a.kind, a.details.missing])).toEqual([['gap', [2, 4]]]);
-    expect((await store.listAlerts('gw-alpha')).map((a) => a.kind)).toEqual(['gap']);
-    for (const b of [chain[2], chain[1], chain[3]]) {
-      const fill = await node.ingest(b!.cose, { source: 't' });
-      expect(fill).toMatchObject({ status: 'accepted', alerts: [] });
+    await node.ingest(chain[2]!.cose, { source: 't' });
+    expect((await store.listAlerts('gw-alpha')).map((a) => a.details.missing)).toEqual([
+      [2, 2],
+      [4, 4],
+    ]);
+    for (const b of [chain[1], chain[3]]) {
+      expect(await node.ingest(b!.cose, { source: 't' })).toMatchObject({ status: 'accepted', alerts: [] });
     }
-    expect((await store.listBundles()).map((b) => b.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect((await store.listBundles()).map((b) => [b.seq, b.disputed])).toEqual(
+      [1, 2, 3, 4, 5].map((s) => [s, false]),
+    );
+    expect(await store.listAlerts('gw-alpha')).toEqual([]);
+    const closed = await store.listAlerts('gw-alpha', { includeClosed: true });
+    expect(closed.map((a) => [a.details.missing, a.closedReason])).toEqual([
+      [[2, 4], 'bundle 3 arrived'],
+      [[2, 2], 'bundle 2 arrived'],
+      [[4, 4], 'bundle 4 arrived'],
+    ]);
   });
 
-  it('detects equivocation: two different bundles with one sequence number on the same predecessor', async () => {
+  it('equivocation: two bundles with one sequence number are both kept, both disputed, with the proof', async () => {
     const chain = makeChain(gw, 2);
     await node.ingest(chain[0]!.cose, { source: 't' });
     await node.ingest(chain[1]!.cose, { source: 't' });
     const forked = makeBundle(gw, 2, chain[0]!.digest, { variant: 7 });
     const r = await node.ingest(forked.cose, { source: 't' });
-    expectRejected(r, 'RegionalEquivocation');
+    expect(r).toMatchObject({ status: 'accepted', ack: { seq: 2, digest: hex(forked) } });
     const [alert] = await store.listAlerts();
     expect(alert).toMatchObject({ kind: 'equivocation', seq: 2 });
-    expect(alert?.details.heldDigest).toBe(toHex(chain[1]!.digest));
+    expect(alert?.details.digests).toEqual([hex(chain[1]!), hex(forked)].sort());
     expect(alert?.details.conflictingCose).toBe(Buffer.from(forked.cose).toString('base64'));
-    expect((await store.getBundle('gw-alpha', 2))?.digest).toBe(toHex(chain[1]!.digest));
+    expect(warnings.some((w) => w.kind === 'equivocation')).toBe(true);
+    expect(await verdicts()).toEqual(
+      [
+        [1, hex(chain[0]!), false],
+        [2, hex(chain[1]!), true],
+        [2, hex(forked), true],
+      ].sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1]))),
+    );
   });
 
-  it('detects a sequence replay: a used sequence number on a different history (gateway rolled back)', async () => {
+  it('a sequence number re-used on another history is an equivocation, and its broken link disputes the predecessor too', async () => {
     const chain = makeChain(gw, 3);
     for (const b of chain) await node.ingest(b.cose, { source: 't' });
     // The gateway was restored from an old backup and re-made its history: a different 1', then 2'.
     const other1 = makeBundle(gw, 1, GENESIS_PREV_HASH, { variant: 3 });
     const replayed2 = makeBundle(gw, 2, other1.digest, { variant: 3 });
-    const r = await node.ingest(replayed2.cose, { source: 't' });
-    expectRejected(r, 'RegionalReplay');
-    expect((await store.listAlerts()).map((a) => a.kind)).toEqual(['replay']);
+    expect((await node.ingest(replayed2.cose, { source: 't' })).status).toBe('accepted');
+    expect((await store.listAlerts()).map((a) => a.kind).sort()).toEqual(['chain', 'equivocation']);
+    expect((await store.listBundles()).map((b) => [b.seq, b.disputed])).toEqual([
+      [1, true],
+      ...[
+        [2, true],
+        [2, true],
+      ],
+      [3, false],
+    ]);
   });
 
-  it('rejects a bundle that does not link to its predecessor (chain alert)', async () => {
+  it('a bundle that does not link to its predecessor raises a chain alert and disputes both', async () => {
     const [b1] = makeChain(gw, 1);
     await node.ingest(b1!.cose, { source: 't' });
     const wrongPrev = makeBundle(gw, 2, new Uint8Array(32).fill(9));
-    expectRejected(await node.ingest(wrongPrev.cose, { source: 't' }), 'RegionalChain');
+    expect((await node.ingest(wrongPrev.cose, { source: 't' })).status).toBe('accepted');
     expect((await store.listAlerts()).map((a) => a.kind)).toEqual(['chain']);
-    expect(await store.headSeq('gw-alpha')).toBe(1);
+    expect((await store.listBundles()).map((b) => b.disputed)).toEqual([true, true]);
+  });
+
+  it('the forged-successor attack: a wrong-link 5 arriving before 4 does not cost the real chain its later bundles', async () => {
+    const chain = makeChain(gw, 6);
+    const forged5 = makeBundle(gw, 5, new Uint8Array(32).fill(1), { variant: 9 });
+    for (const b of [chain[0], chain[1], chain[2], forged5, chain[3], chain[4], chain[5]]) {
+      expect((await node.ingest(b!.cose, { source: 't' })).status).toBe('accepted');
+    }
+    const disputed = (await store.listBundles()).filter((b) => b.disputed).map((b) => [b.seq, b.digest]);
+    expect(disputed).toEqual(
+      [
+        [4, hex(chain[3]!)],
+        [5, hex(chain[4]!)],
+        [5, hex(forged5)],
+      ].sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1]))),
+    );
+    expect((await store.listAlerts()).map((a) => [a.kind, a.seq])).toEqual([
+      ['chain', 5],
+      ['equivocation', 5],
+    ]);
   });
 });
 

@@ -1,29 +1,38 @@
 /**
  * The regional node's front door: every bundle, from any transport, goes
- * through `ingest`. It verifies against registered keys only, checks the
- * per-gateway chain, de-duplicates, stores, and acknowledges by
- * (gateway, sequence). Chain rules for a bundle (g, s, digest d, prev p):
- *   - (g, s) held with digest d            → duplicate: ack again, nothing stored
- *   - (g, s) held with another digest, and p equals the held predecessor's
- *     digest (or both are genesis)         → equivocation: a fork, two successors
- *                                            of one bundle; alert, keep proof, reject
- *   - (g, s) held with another digest, and p does not fit the held chain
- *                                          → replay: the sequence went backwards onto
- *                                            another history (e.g. a gateway restored
- *                                            from an old backup); alert, reject
- *   - s-1 held and p ≠ its digest, or s+1 held and its prev ≠ d
- *                                          → chain alert; reject
- *   - s > head + 1                         → accept; gap alert naming the missing range
- * Every rejection is logged with its reason code.
+ * through `ingest`. It verifies against registered keys only, de-duplicates
+ * by digest, keeps every validly signed bundle, and decides the chain
+ * verdicts from the set of bundles held (chain-verdicts.ts), so the verdicts
+ * and the open alerts are the same whatever order the bundles arrive in:
+ *   - a digest already held                → duplicate: ack again, nothing stored
+ *   - another bundle with the same sequence → equivocation alert; both disputed
+ *   - previous hash matching nothing held at the sequence before, or a held
+ *     successor not linking back           → chain alert; both sides disputed
+ *   - sequence numbers missing between held ones → a gap alert per missing
+ *     range, closed (kept, with the reason) when the range fills
+ * A kept bundle is acknowledged as accepted even when disputed: the node holds
+ * it, and resending cannot change the verdict. Every rejection is logged with
+ * its reason code. Chain work for one gateway runs inside the store's
+ * `withGateway`, so several workers may ingest at once.
  */
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { type VerifiedBundle, verifyBundle } from '../proto/bundle/bundle.js';
 import { toHex } from '../proto/bundle/ed25519.js';
+import type { PlotDefinition } from '../proto/bundle/types.js';
 import { ErrorCode, type ErrorCodeName, isMaverickError, MaverickError } from '../proto/errors.js';
 import { type Logger, silentLogger } from '../proto/log.js';
+import {
+  type ChainLink,
+  GENESIS_HEX,
+  groupBySeq,
+  hasBrokenLink,
+  missingBetween,
+  verdictsAfterArrival,
+  verdictsAround,
+} from './chain-verdicts.js';
 import type { GatewayRegistry } from './registry.js';
-import type { AlertKind, RegionalAlert, RegionalStore, StoredBundle } from './store.js';
+import type { AlertKind, GatewayChain, RegionalAlert, RegionalStore, StoredBundle } from './store.js';
 
 export interface Ack {
   gatewayId: string;
@@ -69,7 +78,6 @@ class Rejection extends MaverickError {}
 export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
   private readonly now: () => number;
   private readonly log: Logger;
-  private queue: Promise<unknown> = Promise.resolve();
   private readonly results = { accepted: 0, duplicate: 0, rejected: 0 };
 
   constructor(private readonly options: RegionalNodeOptions) {
@@ -80,10 +88,8 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
 
   /** Verifies, chain-checks and stores one bundle. Never throws for bad input: a rejection is a result. */
   ingest(bytes: Uint8Array, options: IngestOptions): Promise<IngestResult> {
-    // One at a time: chain checks read then write per gateway, so concurrent ingests must not interleave.
-    const run = this.queue.then(() => this.ingestOne(bytes, options));
-    this.queue = run.catch(() => undefined);
-    return run.then((result) => {
+    // Concurrent ingests are safe: the store serialises chain work per gateway (withGateway).
+    return this.ingestOne(bytes, options).then((result) => {
       this.results[result.status]++;
       return result;
     });
@@ -102,16 +108,30 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
   private async ingestOne(bytes: Uint8Array, { source }: IngestOptions): Promise<IngestResult> {
     const alerts: RegionalAlert[] = [];
     try {
-      const verified = verifyBundle(bytes, (kid) => this.options.registry.resolve(kid)?.publicKey, {
-        maxBytes: this.options.maxBundleBytes ?? 1024 * 1024,
-        maxInflatedBytes: this.options.maxInflatedBytes,
-      });
+      const verified = await this.verify(bytes);
       return await this.accept(verified, bytes, source, alerts);
     } catch (err) {
-      if (!isMaverickError(err)) throw err;
+      // A store failure is not a verdict on the bundle: it propagates, so no ack is sent and the item comes again.
+      if (!isMaverickError(err) || err.code === ErrorCode.RegionalStore) throw err;
       this.log.warn({ source, code: err.code, reason: err.codeName, err: err.message }, 'bundle rejected');
       this.emit('rejected', { source, reason: err.codeName, message: err.message });
       return { status: 'rejected', reason: err.codeName, code: err.code, message: err.message, alerts };
+    }
+  }
+
+  /** Verifies against registered keys; an unknown kid re-reads the registry once (a key added while running). */
+  private async verify(bytes: Uint8Array): Promise<VerifiedBundle> {
+    const { registry } = this.options;
+    const verifyNow = () =>
+      verifyBundle(bytes, (kid) => registry.resolve(kid)?.publicKey, {
+        maxBytes: this.options.maxBundleBytes ?? 1024 * 1024,
+        maxInflatedBytes: this.options.maxInflatedBytes,
+      });
+    try {
+      return verifyNow();
+    } catch (err) {
+      if (!isMaverickError(err, ErrorCode.BundleUnknownKey) || !(await registry.refresh())) throw err;
+      return verifyNow();
     }
   }
 
@@ -135,105 +155,241 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     }
     const seq = bundle.seq;
     const digest = toHex(verified.digest);
-    const prevHash = toHex(bundle.prevHash);
     const ack: Ack = { gatewayId, seq, digest };
     if (seq === 0) throw new Rejection(ErrorCode.BundleSequence, 'sequence numbers start at 1');
 
-    const held = await this.options.store.getBundle(gatewayId, seq);
-    const before = seq > 1 ? await this.options.store.getBundle(gatewayId, seq - 1) : undefined;
-    const expectedPrev = seq === 1 ? '00'.repeat(32) : before?.digest;
-    if (held) {
-      if (held.digest === digest) {
-        this.log.info({ gatewayId, seq, source }, 'duplicate bundle acknowledged again');
-        return { status: 'duplicate', ack };
-      }
-      const fork = prevHash === held.prevHash || (expectedPrev !== undefined && prevHash === expectedPrev);
-      const kind: AlertKind = fork ? 'equivocation' : 'replay';
-      const alert = await this.raise(
-        kind,
+    const outcome = await this.options.store.withGateway(gatewayId, async (chain) => {
+      const held = await chain.linksInRange(Math.max(1, seq - 2), seq + 2);
+      if (held.some((l) => l.digest === digest)) return 'duplicate' as const;
+      const window = held.filter((l) => !l.overruled);
+      const gaps = await this.gapChanges(chain, gatewayId, seq, window);
+      const arriving: ChainLink = { seq, digest, prevHash: toHex(bundle.prevHash), disputed: false };
+      const verdicts = verdictsAfterArrival(window, arriving);
+      const stored = this.stored(verified, bytes, source, gatewayId, verdicts.arriving.disputed);
+      await chain.putBundle(stored, bundle.uplinks, this.definitions(verified));
+      for (const link of verdicts.changed) await chain.setDisputed(link.digest, link.disputed);
+      const raised = await this.reconcileConflicts(
+        chain,
         gatewayId,
-        seq,
-        fork
-          ? `gateway ${gatewayId} signed two different bundles with sequence ${seq}`
-          : `gateway ${gatewayId} re-used sequence ${seq} on a different history (sequence went backwards)`,
-        {
-          heldDigest: held.digest,
-          conflictingDigest: digest,
-          heldPrevHash: held.prevHash,
-          conflictingPrevHash: prevHash,
-          // The conflicting signed bytes are the proof; keep them with the alert.
-          conflictingCose: Buffer.from(bytes).toString('base64'),
-          source,
-        },
+        [...window, verdicts.arriving],
+        arriving,
+        bytes,
+        source,
       );
-      alerts.push(alert);
-      throw new Rejection(fork ? ErrorCode.RegionalEquivocation : ErrorCode.RegionalReplay, alert.message);
+      raised.push(...(await gaps()));
+      return { stored, raised };
+    });
+    if (outcome === 'duplicate') {
+      this.log.info({ gatewayId, seq, source }, 'duplicate bundle acknowledged again');
+      return { status: 'duplicate', ack };
     }
-
-    if (expectedPrev !== undefined && prevHash !== expectedPrev) {
-      alerts.push(
-        await this.raise(
-          'chain',
-          gatewayId,
-          seq,
-          `bundle ${seq} of ${gatewayId} does not link to bundle ${seq - 1}`,
-          {
-            expectedPrevHash: expectedPrev,
-            prevHash,
-            digest,
-            source,
-          },
-        ),
-      );
-      throw new Rejection(ErrorCode.RegionalChain, alerts[0]?.message ?? 'chain mismatch');
+    alerts.push(...outcome.raised);
+    for (const alert of outcome.raised) {
+      this.log.warn({ kind: alert.kind, gatewayId, seq: alert.seq, details: alert.details }, alert.message);
+      this.emit('alert', alert);
     }
-    const after = await this.options.store.getBundle(gatewayId, seq + 1);
-    if (after && after.prevHash !== digest) {
-      alerts.push(
-        await this.raise(
-          'chain',
-          gatewayId,
-          seq,
-          `bundle ${seq + 1} of ${gatewayId} does not link back to this bundle ${seq}`,
-          {
-            nextPrevHash: after.prevHash,
-            digest,
-            source,
-          },
-        ),
-      );
-      throw new Rejection(ErrorCode.RegionalChain, alerts[0]?.message ?? 'chain mismatch');
-    }
-
-    const head = await this.options.store.headSeq(gatewayId);
-    if (seq > head + 1) {
-      alerts.push(
-        await this.raise(
-          'gap',
-          gatewayId,
-          seq,
-          `bundles ${head + 1}..${seq - 1} of ${gatewayId} are missing`,
-          {
-            missing: [head + 1, seq - 1],
-            source,
-          },
-        ),
-      );
-    }
-    const stored = await this.store(verified, bytes, source, gatewayId);
-    this.emit('accepted', stored);
-    this.log.info({ gatewayId, seq, uplinks: stored.uplinkCount, source }, 'bundle accepted');
+    this.emit('accepted', outcome.stored);
+    this.log.info(
+      { gatewayId, seq, uplinks: outcome.stored.uplinkCount, disputed: outcome.stored.disputed, source },
+      'bundle accepted',
+    );
     return { status: 'accepted', ack, alerts };
   }
 
-  private async store(
+  /**
+   * An operator's ruling on a chain conflict: `digest` is not part of the
+   * gateway's history. The bundle stays stored (disputed, as proof); every
+   * verdict is decided again without it, and the alerts it caused close.
+   */
+  async overrule(gatewayId: string, digest: string, reason: string): Promise<{ undisputed: number[] }> {
+    return this.options.store.withGateway(gatewayId, async (chain) => {
+      const target = (await this.options.store.getBundleByDigest(digest)) ?? undefined;
+      if (!target || target.gatewayId !== gatewayId) {
+        throw new MaverickError(
+          ErrorCode.RegionalUnknownGateway,
+          `gateway ${gatewayId} has no bundle ${digest}`,
+          {
+            hint: '`maverick regional alerts` lists the digests in each conflict',
+          },
+        );
+      }
+      const { seq } = target;
+      await chain.overrule(digest);
+      const window = (await chain.linksInRange(Math.max(1, seq - 2), seq + 2)).filter((l) => !l.overruled);
+      const changed = verdictsAround(window, seq);
+      for (const link of changed) await chain.setDisputed(link.digest, link.disputed);
+      const closing = `operator overruled ${digest.slice(0, 16)}: ${reason}`;
+      await this.close(chain, `chain|${gatewayId}|${seq}|${digest}`, closing);
+      const groups = groupBySeq(window);
+      if ((groups.get(seq)?.length ?? 0) <= 1)
+        await this.close(chain, `equivocation|${gatewayId}|${seq}`, closing);
+      for (const next of groups.get(seq + 1) ?? []) {
+        if (!hasBrokenLink(next, groups))
+          await this.close(chain, `chain|${gatewayId}|${next.seq}|${next.digest}`, closing);
+      }
+      this.log.warn({ gatewayId, seq, digest, reason }, 'bundle overruled by the operator');
+      return { undisputed: changed.filter((l) => !l.disputed).map((l) => l.seq) };
+    });
+  }
+
+  /**
+   * Gap alerts follow the held sequence numbers: one open alert per missing
+   * range between consecutive held ones (from 1). A new sequence number splits
+   * the range it lands in: that alert closes, the remainders open. Read before
+   * the bundle is stored; the returned step writes after.
+   */
+  private async gapChanges(
+    chain: GatewayChain,
+    gatewayId: string,
+    seq: number,
+    window: ChainLink[],
+  ): Promise<() => Promise<RegionalAlert[]>> {
+    if (window.some((l) => l.seq === seq)) return async () => [];
+    const { below, above } = await chain.neighbours(seq);
+    return async () => {
+      const raised: RegionalAlert[] = [];
+      const spanning = above === undefined ? undefined : missingBetween(below, above);
+      if (spanning) await this.close(chain, gapId(gatewayId, spanning), `bundle ${seq} arrived`);
+      for (const range of [
+        missingBetween(below, seq),
+        above === undefined ? undefined : missingBetween(seq, above),
+      ]) {
+        if (!range) continue;
+        const alert = this.alert(
+          'gap',
+          gatewayId,
+          range[0],
+          gapId(gatewayId, range),
+          `bundles ${range[0]}..${range[1]} of ${gatewayId} are missing`,
+          { missing: range },
+        );
+        if (await this.open(chain, alert)) raised.push(alert);
+      }
+      return raised;
+    };
+  }
+
+  /** Opens or updates the equivocation and chain alerts the arrival touches; closes chain alerts it resolves. */
+  private async reconcileConflicts(
+    chain: GatewayChain,
+    gatewayId: string,
+    held: ChainLink[],
+    arriving: ChainLink,
+    bytes: Uint8Array,
+    source: string,
+  ): Promise<RegionalAlert[]> {
+    const raised: RegionalAlert[] = [];
+    const groups = groupBySeq(held);
+    const { seq } = arriving;
+    const same = groups.get(seq) ?? [];
+    if (same.length > 1) {
+      const alert = this.alert(
+        'equivocation',
+        gatewayId,
+        seq,
+        `equivocation|${gatewayId}|${seq}`,
+        `gateway ${gatewayId} signed ${same.length} different bundles with sequence ${seq}`,
+        {
+          digests: same.map((l) => l.digest).sort(),
+          prevHashes: same.map((l) => l.prevHash),
+          code: ErrorCode.RegionalEquivocation,
+        },
+      );
+      if (
+        await this.open(chain, alert, {
+          conflictingDigest: arriving.digest,
+          conflictingCose: Buffer.from(bytes).toString('base64'),
+          source,
+        })
+      )
+        raised.push(alert);
+    }
+    // Links into seq (from seq-1) and out of it (to seq+1).
+    for (const link of [...same, ...(groups.get(seq + 1) ?? [])]) {
+      const id = `chain|${gatewayId}|${link.seq}|${link.digest}`;
+      if (!hasBrokenLink(link, groups)) {
+        await this.close(chain, id, 'a predecessor it links to arrived');
+        continue;
+      }
+      const expected = link.seq === 1 ? [GENESIS_HEX] : (groups.get(link.seq - 1) ?? []).map((p) => p.digest);
+      const alert = this.alert(
+        'chain',
+        gatewayId,
+        link.seq,
+        id,
+        `bundle ${link.seq} of ${gatewayId} (${link.digest.slice(0, 16)}) does not link to the held bundle ${link.seq - 1}`,
+        {
+          digest: link.digest,
+          prevHash: link.prevHash,
+          heldPredecessors: expected,
+          code: ErrorCode.RegionalChain,
+        },
+      );
+      if (await this.open(chain, alert)) raised.push(alert);
+    }
+    return raised;
+  }
+
+  private alert(
+    kind: AlertKind,
+    gatewayId: string,
+    seq: number,
+    id: string,
+    message: string,
+    details: Record<string, unknown>,
+  ): RegionalAlert {
+    return { id, kind, gatewayId, seq, message, details, at: this.now() };
+  }
+
+  /** Stores an alert unless the same one is already open (then it is updated, keeping when it opened). Returns true when newly opened. */
+  private async open(
+    chain: GatewayChain,
+    alert: RegionalAlert,
+    proof?: Record<string, unknown>,
+  ): Promise<boolean> {
+    const existing = await chain.getAlert(alert.id);
+    if (existing && existing.closedAt === undefined) {
+      const same =
+        JSON.stringify(existing.details.digests ?? existing.details) ===
+        JSON.stringify(alert.details.digests ?? alert.details);
+      if (!same)
+        await chain.putAlert({
+          ...alert,
+          at: existing.at,
+          details: { ...existing.details, ...alert.details },
+        });
+      return false;
+    }
+    await chain.putAlert(proof ? { ...alert, details: { ...alert.details, ...proof } } : alert);
+    return true;
+  }
+
+  private async close(chain: GatewayChain, id: string, reason: string): Promise<void> {
+    const existing = await chain.getAlert(id);
+    if (!existing || existing.closedAt !== undefined) return;
+    await chain.putAlert({ ...existing, closedAt: this.now(), closedReason: reason });
+    this.log.info({ alert: id, reason }, 'alert closed');
+  }
+
+  private definitions(
+    verified: VerifiedBundle,
+  ): { geometryHash: string; plotId: string; definition: PlotDefinition }[] {
+    return verified.bundle.plots.flatMap((p) =>
+      p.definition
+        ? [{ geometryHash: toHex(p.geometryHash), plotId: p.plotId, definition: p.definition }]
+        : [],
+    );
+  }
+
+  private stored(
     verified: VerifiedBundle,
     bytes: Uint8Array,
     source: string,
     gatewayId: string,
-  ): Promise<StoredBundle> {
+    disputed: boolean,
+  ): StoredBundle {
     const { envelope, bundle } = verified;
-    const stored: StoredBundle = {
+    return {
       gatewayId,
       seq: bundle.seq,
       digest: toHex(verified.digest),
@@ -250,36 +406,11 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
       devices: bundle.devices,
       receivedAt: this.now(),
       source,
+      disputed,
     };
-    const definitions = bundle.plots.flatMap((p) =>
-      p.definition
-        ? [{ geometryHash: toHex(p.geometryHash), plotId: p.plotId, definition: p.definition }]
-        : [],
-    );
-    await this.options.store.putBundle(stored, bundle.uplinks, definitions);
-    return stored;
   }
+}
 
-  private async raise(
-    kind: AlertKind,
-    gatewayId: string,
-    seq: number,
-    message: string,
-    details: Record<string, unknown>,
-  ): Promise<RegionalAlert> {
-    const at = this.now();
-    const alert: RegionalAlert = {
-      id: `${kind}|${gatewayId}|${seq}|${String(details.conflictingDigest ?? details.digest ?? at)}`,
-      kind,
-      gatewayId,
-      seq,
-      message,
-      details,
-      at,
-    };
-    await this.options.store.putAlert(alert);
-    this.log.warn({ kind, gatewayId, seq, details: { ...details, conflictingCose: undefined } }, message);
-    this.emit('alert', alert);
-    return alert;
-  }
+function gapId(gatewayId: string, [from, to]: [number, number]): string {
+  return `gap|${gatewayId}|${from}|${to}`;
 }

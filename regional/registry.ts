@@ -8,15 +8,49 @@ import { keyIdOf, toHex } from '../proto/bundle/ed25519.js';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type { GatewayKeyRecord, RegionalStore } from './store.js';
 
+export interface RegistryOptions {
+  /** Re-read the store at most this often when asked for a key it does not know (default 1 s). */
+  minRefreshMs?: number;
+  now?: () => number;
+}
+
 export class GatewayRegistry {
-  private readonly byKid = new Map<string, GatewayKeyRecord>();
+  private byKid = new Map<string, GatewayKeyRecord>();
+  private lastRefresh = Number.NEGATIVE_INFINITY;
+  private readonly minRefreshMs: number;
+  private readonly now: () => number;
 
-  private constructor(private readonly store: RegionalStore) {}
+  private constructor(
+    private readonly store: RegionalStore,
+    options: RegistryOptions,
+  ) {
+    this.minRefreshMs = options.minRefreshMs ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
 
-  static async open(store: RegionalStore): Promise<GatewayRegistry> {
-    const registry = new GatewayRegistry(store);
-    for (const record of await store.listGatewayKeys()) registry.byKid.set(record.kid, record);
+  static async open(store: RegionalStore, options: RegistryOptions = {}): Promise<GatewayRegistry> {
+    const registry = new GatewayRegistry(store, options);
+    await registry.reload();
     return registry;
+  }
+
+  /**
+   * Re-reads the registered keys from the store, so a key added by
+   * `maverick regional gateway add` while the node runs is trusted without a
+   * restart. Rate-limited (a flood of unknown kids costs one read per
+   * `minRefreshMs`); true when it read.
+   */
+  async refresh(): Promise<boolean> {
+    if (this.now() - this.lastRefresh < this.minRefreshMs) return false;
+    await this.reload();
+    return true;
+  }
+
+  private async reload(): Promise<void> {
+    this.lastRefresh = this.now();
+    const next = new Map<string, GatewayKeyRecord>();
+    for (const record of await this.store.listGatewayKeys()) next.set(record.kid, record);
+    this.byKid = next;
   }
 
   /** Registers a gateway public key; the kid is derived from the key, never taken on trust. */

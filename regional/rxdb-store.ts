@@ -5,12 +5,17 @@
  *   regional_bundles  one document per accepted bundle (exact COSE bytes + decoded summary)
  *   regional_uplinks  the decoded evidence, one document per uplink, indexed by plot and time
  *   regional_records  small keyed records: gateway keys, alerts, plot definitions (by `kind`)
- * Writes are upserts keyed by content identity, so a retry after a crash is a
- * no-op; a bundle document is written last and is the commit marker.
+ * Writes are upserts keyed by content identity (a bundle by gateway,
+ * sequence and digest), so a retry after a crash is a no-op; a bundle
+ * document is written last and is the commit marker. RxDB has no
+ * multi-document transactions: `withGateway` is a per-gateway queue in this
+ * process, which is exactly as far as an embedded store is shared.
  */
 import {
   createRxDatabase,
   type MangoQuerySelector,
+  normalizeMangoQuery,
+  prepareQuery,
   type RxCollection,
   type RxDatabase,
   type RxJsonSchema,
@@ -20,7 +25,9 @@ import type { DeviceSummary, PlotDefinition, TimeSource, UplinkRecord } from '..
 import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type {
   EvidenceQuery,
+  GatewayChain,
   GatewayKeyRecord,
+  PlotEvidence,
   RegionalAlert,
   RegionalStore,
   StoredBundle,
@@ -48,12 +55,16 @@ interface BundleDoc {
   devices: (Omit<DeviceSummary, 'devEui'> & { devEui: string })[];
   receivedAt: number;
   source: string;
+  disputed: boolean;
+  overruled?: boolean;
 }
 
 interface UplinkDoc {
   id: string;
   gatewayId: string;
   seq: number;
+  /** Digest of the bundle that carried it. */
+  bundle: string;
   devEui: string;
   /** '' when the device had no plot (RxDB indexes need a value). */
   plotId: string;
@@ -76,10 +87,10 @@ const bundleSchema: RxJsonSchema<BundleDoc> = {
   primaryKey: 'id',
   type: 'object',
   properties: {
-    id: { type: 'string', maxLength: 160 },
+    id: { type: 'string', maxLength: 220 },
     gatewayId: { type: 'string', maxLength: 128 },
     seq: int,
-    digest: { type: 'string' },
+    digest: { type: 'string', maxLength: 64 },
     prevHash: { type: 'string' },
     kid: { type: 'string' },
     cose: { type: 'string' },
@@ -93,9 +104,11 @@ const bundleSchema: RxJsonSchema<BundleDoc> = {
     devices: { type: 'array', items: { type: 'object' } },
     receivedAt: { type: 'integer' },
     source: { type: 'string' },
+    disputed: { type: 'boolean' },
+    overruled: { type: 'boolean' },
   },
   required: ['id', 'gatewayId', 'seq', 'digest', 'cose'],
-  indexes: [['gatewayId', 'seq']],
+  indexes: [['gatewayId', 'seq'], 'digest'],
 };
 
 const uplinkSchema: RxJsonSchema<UplinkDoc> = {
@@ -106,6 +119,7 @@ const uplinkSchema: RxJsonSchema<UplinkDoc> = {
     id: { type: 'string', maxLength: 200 },
     gatewayId: { type: 'string', maxLength: 128 },
     seq: int,
+    bundle: { type: 'string' },
     devEui: { type: 'string', maxLength: 16 },
     plotId: { type: 'string', maxLength: 128 },
     fCnt: int,
@@ -140,11 +154,13 @@ interface RegionalCollections {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const bundleId = (gatewayId: string, seq: number): string => `${gatewayId}|${String(seq).padStart(16, '0')}`;
+const bundleId = (gatewayId: string, seq: number, digest: string): string =>
+  `${gatewayId}|${String(seq).padStart(16, '0')}|${digest}`;
 
-function toStored(doc: BundleDoc): StoredBundle {
+function toStored({ id: _id, ...doc }: BundleDoc): StoredBundle {
   return {
     ...doc,
+    disputed: doc.disputed === true,
     cose: new Uint8Array(Buffer.from(doc.cose, 'base64')),
     devices: doc.devices.map((d) => ({ ...d, devEui: fromHex(d.devEui) })),
   };
@@ -159,6 +175,9 @@ export interface RxdbRegionalStoreOptions {
 }
 
 export class RxdbRegionalStore implements RegionalStore {
+  /** Tail of each gateway's queue of chain work. */
+  private readonly chains = new Map<string, Promise<void>>();
+
   private constructor(private readonly db: RxDatabase<RegionalCollections>) {}
 
   static async open(options: RxdbRegionalStoreOptions): Promise<RxdbRegionalStore> {
@@ -206,18 +225,86 @@ export class RxdbRegionalStore implements RegionalStore {
   }
 
   async listGatewayKeys(): Promise<GatewayKeyRecord[]> {
-    const docs = await this.db.regional_records.find({ selector: { kind: 'gateway' } }).exec();
-    return docs.map((d) => ({
-      gatewayId: d.gatewayId,
-      kid: String(d.data.kid),
-      publicKey: fromHex(String(d.data.publicKey)),
-      ...(typeof d.data.label === 'string' ? { label: d.data.label } : {}),
-      addedAt: d.at,
-    }));
+    // Straight from the storage, not through RxDB's query cache: a key added by another process
+    // (`maverick regional gateway add` while the node runs) raises no change event here.
+    const records = this.db.regional_records;
+    const query = normalizeMangoQuery(records.schema.jsonSchema, { selector: { kind: 'gateway' } });
+    const { documents } = await records.storageInstance.query(prepareQuery(records.schema.jsonSchema, query));
+    // A raw storage query also returns removed keys (tombstones).
+    return documents
+      .filter((d) => !d._deleted)
+      .map((d) => ({
+        gatewayId: d.gatewayId,
+        kid: String(d.data.kid),
+        publicKey: fromHex(String(d.data.publicKey)),
+        ...(typeof d.data.label === 'string' ? { label: d.data.label } : {}),
+        addedAt: d.at,
+      }));
   }
 
-  async getBundle(gatewayId: string, seq: number): Promise<StoredBundle | undefined> {
-    const doc = await this.db.regional_bundles.findOne(bundleId(gatewayId, seq)).exec();
+  withGateway<T>(gatewayId: string, fn: (chain: GatewayChain) => Promise<T>): Promise<T> {
+    const run = (this.chains.get(gatewayId) ?? Promise.resolve()).then(() => fn(this.chainOf(gatewayId)));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(gatewayId, settled);
+    void settled.then(() => {
+      if (this.chains.get(gatewayId) === settled) this.chains.delete(gatewayId);
+    });
+    return run;
+  }
+
+  private chainOf(gatewayId: string): GatewayChain {
+    return {
+      linksInRange: async (from, to) => {
+        const docs = await this.db.regional_bundles
+          .find({ selector: { gatewayId, seq: { $gte: from, $lte: to } } })
+          .exec();
+        return docs.map((d) => ({
+          seq: d.seq,
+          digest: d.digest,
+          prevHash: d.prevHash,
+          disputed: d.disputed === true,
+          ...(d.overruled === true ? { overruled: true } : {}),
+        }));
+      },
+      neighbours: async (seq) => {
+        const [below] = await this.db.regional_bundles
+          .find({ selector: { gatewayId, seq: { $lt: seq } }, sort: [{ seq: 'desc' }], limit: 1 })
+          .exec();
+        const [above] = await this.db.regional_bundles
+          .find({ selector: { gatewayId, seq: { $gt: seq } }, sort: [{ seq: 'asc' }], limit: 1 })
+          .exec();
+        return { below: below?.seq ?? 0, above: above?.seq };
+      },
+      putBundle: (bundle, uplinks, plotDefinitions) => this.putBundle(bundle, uplinks, plotDefinitions),
+      setDisputed: async (digest, disputed) => {
+        const doc = await this.db.regional_bundles.findOne({ selector: { gatewayId, digest } }).exec();
+        if (!doc)
+          throw new MaverickError(ErrorCode.RegionalStore, `no bundle ${digest} of ${gatewayId} to mark`);
+        await doc.incrementalPatch({ disputed });
+      },
+      overrule: async (digest) => {
+        const doc = await this.db.regional_bundles.findOne({ selector: { gatewayId, digest } }).exec();
+        if (!doc)
+          throw new MaverickError(ErrorCode.RegionalStore, `no bundle ${digest} of ${gatewayId} to overrule`);
+        await doc.incrementalPatch({ overruled: true, disputed: true });
+      },
+      getAlert: (id) => this.getAlert(id),
+      putAlert: (alert) => this.putAlert(alert),
+    };
+  }
+
+  async bundlesAtSeq(gatewayId: string, seq: number): Promise<StoredBundle[]> {
+    const docs = await this.db.regional_bundles
+      .find({ selector: { gatewayId, seq }, sort: [{ id: 'asc' }] })
+      .exec();
+    return docs.map((d) => toStored(d.toMutableJSON()));
+  }
+
+  async getBundleByDigest(digest: string): Promise<StoredBundle | undefined> {
+    const doc = await this.db.regional_bundles.findOne({ selector: { digest } }).exec();
     return doc ? toStored(doc.toMutableJSON()) : undefined;
   }
 
@@ -228,12 +315,12 @@ export class RxdbRegionalStore implements RegionalStore {
     return doc?.seq ?? 0;
   }
 
-  async putBundle(
+  private async putBundle(
     bundle: StoredBundle,
     uplinks: UplinkRecord[],
     plotDefinitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
   ): Promise<void> {
-    const { gatewayId, seq } = bundle;
+    const { gatewayId, seq, digest } = bundle;
     if (plotDefinitions.length > 0) {
       await this.db.regional_records.bulkUpsert(
         plotDefinitions.map((p) => ({
@@ -246,9 +333,10 @@ export class RxdbRegionalStore implements RegionalStore {
       );
     }
     const uplinkDocs: UplinkDoc[] = uplinks.map((u) => ({
-      id: `${bundleId(gatewayId, seq)}|${hex(u.devEui)}|${u.fCnt}|${u.receivedAt}`,
+      id: `${digest}|${hex(u.devEui)}|${u.fCnt}|${u.receivedAt}`,
       gatewayId,
       seq,
+      bundle: digest,
       devEui: hex(u.devEui),
       plotId: u.plotId ?? '',
       fCnt: u.fCnt,
@@ -266,7 +354,7 @@ export class RxdbRegionalStore implements RegionalStore {
     // Written last: its presence means the evidence above is complete.
     await this.db.regional_bundles.upsert({
       ...bundle,
-      id: bundleId(gatewayId, seq),
+      id: bundleId(gatewayId, seq, digest),
       cose: Buffer.from(bundle.cose).toString('base64'),
       devices: bundle.devices.map((d) => ({ ...d, devEui: hex(d.devEui) })),
     });
@@ -306,13 +394,19 @@ export class RxdbRegionalStore implements RegionalStore {
     });
   }
 
-  async listAlerts(gatewayId?: string): Promise<RegionalAlert[]> {
+  private async getAlert(id: string): Promise<RegionalAlert | undefined> {
+    const doc = await this.db.regional_records.findOne(`alert|${id}`).exec();
+    return doc ? (doc.toMutableJSON().data as unknown as RegionalAlert) : undefined;
+  }
+
+  async listAlerts(gatewayId?: string, options: { includeClosed?: boolean } = {}): Promise<RegionalAlert[]> {
     const selector: MangoQuerySelector<RecordDoc> =
       gatewayId === undefined ? { kind: 'alert' } : { kind: 'alert', gatewayId };
     const docs = await this.db.regional_records.find({ selector }).exec();
     return docs
       .map((d) => d.toMutableJSON().data as unknown as RegionalAlert)
-      .sort((a, b) => a.at - b.at || a.seq - b.seq);
+      .filter((a) => options.includeClosed || a.closedAt === undefined)
+      .sort((a, b) => a.at - b.at || a.seq - b.seq || a.id.localeCompare(b.id));
   }
 
   async getPlotDefinition(
@@ -324,9 +418,7 @@ export class RxdbRegionalStore implements RegionalStore {
     return { plotId: String(data.plotId), definition: data.definition as unknown as PlotDefinition };
   }
 
-  async evidenceForPlot(
-    query: EvidenceQuery,
-  ): Promise<{ gatewayId: string; seq: number; uplink: UplinkRecord }[]> {
+  async evidenceForPlot(query: EvidenceQuery): Promise<PlotEvidence[]> {
     const docs = await this.db.regional_uplinks
       .find({
         selector: { plotId: query.plotId, receivedAt: { $gte: query.from, $lte: query.to } },
@@ -336,6 +428,7 @@ export class RxdbRegionalStore implements RegionalStore {
     return docs.map((d) => ({
       gatewayId: d.gatewayId,
       seq: d.seq,
+      digest: d.bundle,
       uplink: {
         devEui: fromHex(d.devEui),
         plotId: d.plotId === '' ? null : d.plotId,

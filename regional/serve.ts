@@ -3,53 +3,94 @@
  * the MQTT intake (on an embedded broker or an existing one), bundles and
  * daily commitments acknowledged by digest.
  */
+import { join } from 'node:path';
 import type { RxStorage } from 'rxdb';
+import { loadOrCreateNodeKey, type NodeKey } from '../kernel/keys/node-key.js';
 import type { Logger } from '../proto/log.js';
 import { ingestCommitment } from './commitments.js';
 import { type OpenedRegional, openRegional } from './open-node.js';
-import { type RegionalTransport, startRegionalTransport } from './transport/index.js';
+import { type OtherItemHandler, type RegionalTransport, startRegionalTransport } from './transport/index.js';
 
 export interface RegionalServiceOptions {
   dataDir: string;
   /** An existing broker (e.g. mosquitto); when absent an embedded one listens on `embedded`. */
   brokerUrl?: string;
-  embedded?: { host?: string; port: number };
+  embedded?: { host?: string; port: number; allowPlaintextBeyondLoopback?: boolean };
   credentials?: { username: string; password: string };
+  /** PostgreSQL instead of the embedded store. */
+  postgres?: { url: string; password?: string; poolSize?: number };
+  /** Horizontal intake: share the subscription with the other workers of this group. */
+  sharedGroup?: string;
+  /** This worker's MQTT client id (stable across restarts, distinct per worker). */
+  clientId?: string;
+  /** MQTT sessions (items in flight) of this worker. */
+  connections?: number;
   // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
   storage?: RxStorage<any, any>;
   logger: Logger;
 }
 
+/** The regional node's ack key: `<dataDir>/keys/regional-node.key` (0600) and `.pub` for the gateways. */
+export function loadRegionalKey(dataDir: string): Promise<NodeKey> {
+  return loadOrCreateNodeKey(join(dataDir, 'keys'), 'regional-node');
+}
+
+export const REGIONAL_ISSUER = 'maverick-regional';
+
 export interface RegionalService {
   readonly regional: OpenedRegional;
+  /** The key that signs every ack; gateways are configured with `key.publicKeyFile`. */
+  readonly key: NodeKey;
   readonly transport: RegionalTransport;
   close(): Promise<void>;
 }
 
+/**
+ * What the node does with items other than bundles, on every path they arrive by (MQTT,
+ * satellite): daily commitments are verified and stored; anything else is refused.
+ */
+export function commitmentIntake(
+  regional: Pick<OpenedRegional, 'registry' | 'store'>,
+  logger?: Logger,
+): OtherItemHandler {
+  return async (item) => {
+    if (item.kind !== 'commitment') return 'rejected';
+    const result = await ingestCommitment(
+      { registry: regional.registry, store: regional.store, logger },
+      item.bytes,
+      { source: item.source },
+    );
+    return result.status;
+  };
+}
+
 export async function startRegionalService(options: RegionalServiceOptions): Promise<RegionalService> {
+  const key = await loadRegionalKey(options.dataDir);
+  if (key.created)
+    options.logger.info(
+      { publicKeyFile: key.publicKeyFile },
+      'regional ack key created; give its .pub to gateways',
+    );
   const regional = await openRegional({
     dataDir: options.dataDir,
     logger: options.logger,
     ...(options.storage ? { storage: options.storage } : {}),
+    ...(options.postgres ? { postgres: options.postgres } : {}),
   });
   let transport: RegionalTransport;
   try {
     transport = await startRegionalTransport({
       node: regional.node,
+      acks: { key, issuer: REGIONAL_ISSUER },
       ...(options.brokerUrl
         ? { brokerUrl: options.brokerUrl }
         : { embedded: options.embedded ?? { port: 1884 } }),
       ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.sharedGroup ? { sharedGroup: options.sharedGroup } : {}),
+      ...(options.clientId ? { clientId: options.clientId } : {}),
+      ...(options.connections ? { connections: options.connections } : {}),
       logger: options.logger,
-      onOther: async (item) => {
-        if (item.kind !== 'commitment') return 'rejected';
-        const result = await ingestCommitment(
-          { registry: regional.registry, store: regional.store, logger: options.logger },
-          item.bytes,
-          { source: item.source },
-        );
-        return result.status;
-      },
+      onOther: commitmentIntake(regional, options.logger),
     });
   } catch (err) {
     await regional.close();
@@ -57,6 +98,7 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
   }
   return {
     regional,
+    key,
     transport,
     async close() {
       await transport.close();

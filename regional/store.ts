@@ -1,10 +1,18 @@
 /**
  * The seam between the regional node and its storage. The embedded default
  * is RxDB (rxdb-store.ts) on whatever RxStorage it is given: SQLite in
- * production, memory in unit tests. A backend for many gateways on a database
- * server implements this same interface later.
+ * production, memory in unit tests. PostgreSQL (pg-store.ts) serves a region
+ * with many workers. Both pass the same contract suite (store-contract.ts).
+ *
+ * A bundle is identified by its digest: a gateway that equivocates has two
+ * bundles with one sequence number, and both are kept. Everything a chain
+ * check reads and writes for one gateway happens inside `withGateway`, which
+ * a store runs exclusively per gateway (a transaction under a per-gateway
+ * lock in PostgreSQL), so several workers never interleave on one chain.
  */
+
 import type { DeviceSummary, PlotDefinition, TimeSource, UplinkRecord } from '../proto/bundle/types.js';
+import type { ChainLink } from './chain-verdicts.js';
 
 /** A registered gateway public key. A gateway may have several (rotation). */
 export interface GatewayKeyRecord {
@@ -36,8 +44,13 @@ export interface StoredBundle {
   devices: DeviceSummary[];
   receivedAt: number;
   source: string;
+  /** Part of a chain conflict (chain-verdicts.ts): kept as proof, not used as evidence. */
+  disputed: boolean;
+  /** An operator ruled it out of its chain (`maverick regional overrule`): kept as proof, never evidence. */
+  overruled?: boolean;
 }
 
+/** 'replay' is only found in alerts written by earlier versions (now an equivocation). */
 export type AlertKind = 'gap' | 'equivocation' | 'replay' | 'chain';
 
 export interface RegionalAlert {
@@ -49,6 +62,9 @@ export interface RegionalAlert {
   /** e.g. { missing: [from, to] } or { heldDigest, conflictingDigest, conflictingCose (base64) }. */
   details: Record<string, unknown>;
   at: number;
+  /** Set when the cause went away (e.g. the missing bundles arrived); closed alerts are kept. */
+  closedAt?: number;
+  closedReason?: string;
 }
 
 /** A verified daily commitment (proto/bundle/commitment.ts) as received. */
@@ -74,33 +90,62 @@ export interface EvidenceQuery {
   to: number;
 }
 
-export interface RegionalStore {
-  putGatewayKey(record: GatewayKeyRecord): Promise<void>;
-  removeGatewayKey(kid: string): Promise<boolean>;
-  listGatewayKeys(): Promise<GatewayKeyRecord[]>;
-
-  getBundle(gatewayId: string, seq: number): Promise<StoredBundle | undefined>;
-  /** Highest stored sequence number of a gateway, or 0 when none. */
-  headSeq(gatewayId: string): Promise<number>;
-  /** Stores the bundle with its decoded uplinks and any plot definitions it carried, atomically enough that a retry is harmless. */
+/** One gateway's chain, held exclusively while a `withGateway` callback runs. */
+export interface GatewayChain {
+  /** Chain facts of every held bundle with from ≤ seq ≤ to, overruled ones included (flagged). */
+  linksInRange(from: number, to: number): Promise<ChainLink[]>;
+  /** The nearest held sequence numbers strictly below (0 when none) and above `seq`. */
+  neighbours(seq: number): Promise<{ below: number; above: number | undefined }>;
+  /** Stores the bundle with its decoded uplinks and any plot definitions it carried. */
   putBundle(
     bundle: StoredBundle,
     uplinks: UplinkRecord[],
     plotDefinitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
   ): Promise<void>;
+  setDisputed(digest: string, disputed: boolean): Promise<void>;
+  /** Rules a bundle out of the chain for good (it stays stored, disputed, as proof). */
+  overrule(digest: string): Promise<void>;
+  getAlert(id: string): Promise<RegionalAlert | undefined>;
+  putAlert(alert: RegionalAlert): Promise<void>;
+}
+
+export interface PlotEvidence {
+  gatewayId: string;
+  seq: number;
+  digest: string;
+  uplink: UplinkRecord;
+}
+
+export interface RegionalStore {
+  putGatewayKey(record: GatewayKeyRecord): Promise<void>;
+  removeGatewayKey(kid: string): Promise<boolean>;
+  listGatewayKeys(): Promise<GatewayKeyRecord[]>;
+
+  /**
+   * Runs `fn` with the gateway's chain held exclusively, atomically where the
+   * engine can (PostgreSQL: one transaction; a throw rolls everything back).
+   */
+  withGateway<T>(gatewayId: string, fn: (chain: GatewayChain) => Promise<T>): Promise<T>;
+  /** Every held bundle of a gateway with this sequence number (more than one only in an equivocation). */
+  bundlesAtSeq(gatewayId: string, seq: number): Promise<StoredBundle[]>;
+  getBundleByDigest(digest: string): Promise<StoredBundle | undefined>;
+  /** Highest stored sequence number of a gateway, or 0 when none. */
+  headSeq(gatewayId: string): Promise<number>;
+  /** By gateway, then sequence, then digest. */
   listBundles(gatewayId?: string): Promise<StoredBundle[]>;
 
   putCommitment(commitment: StoredCommitment): Promise<void>;
   getCommitment(gatewayId: string, day: number): Promise<StoredCommitment | undefined>;
 
   putAlert(alert: RegionalAlert): Promise<void>;
-  listAlerts(gatewayId?: string): Promise<RegionalAlert[]>;
+  /** Open alerts, oldest first; closed ones too with `includeClosed`. */
+  listAlerts(gatewayId?: string, options?: { includeClosed?: boolean }): Promise<RegionalAlert[]>;
 
   getPlotDefinition(
     geometryHash: string,
   ): Promise<{ plotId: string; definition: PlotDefinition } | undefined>;
-  /** Uplinks of one plot within a time range, with the (gateway, seq) of the bundle that carried each. */
-  evidenceForPlot(query: EvidenceQuery): Promise<{ gatewayId: string; seq: number; uplink: UplinkRecord }[]>;
+  /** Uplinks of one plot within a time range, with the bundle (gateway, seq, digest) that carried each. */
+  evidenceForPlot(query: EvidenceQuery): Promise<PlotEvidence[]>;
 
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isMaverickError } from '../proto/errors.js';
+import { eventually } from '../test/helpers/wait.js';
 import { SimClock } from './clock.js';
 
 describe('SimClock, stepped', () => {
@@ -78,8 +79,7 @@ describe('SimClock, free-running', () => {
       fired.push(clock.now());
     });
     clock.start();
-    const deadline = Date.now() + 5_000;
-    while (fired.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => fired.length > 0, 20_000, 'the 60 s timer to fire');
     await clock.idle();
     clock.stop();
     expect(fired).toHaveLength(1);

@@ -1,29 +1,20 @@
 /**
  * The device's channel plan: which uplink channels exist and which are
  * enabled, and how LinkADRReq's ChMask / ChMaskCntl change them
- * (RP002-1.0.3 §2.4.5 EU868, §2.5.5 US915).
+ * (RP002-1.0.4 §2.4.5 for the dynamic plans, §2.5.5 / §2.8.5 for US915 / AU915).
  */
-import type { RegionId } from '../proto/regions/index.js';
+import type { Region } from '../proto/regions/index.js';
 
 export interface DeviceChannel {
   frequencyHz: number;
   minDr: number;
   maxDr: number;
-  /** Set by DlChannelReq (EU868): RX1 frequency for uplinks on this channel. */
+  /** Set by DlChannelReq (dynamic plans): RX1 frequency for uplinks on this channel. */
   downlinkFrequencyHz?: number;
 }
 
-/** Channel number -> channel. EU868 numbers 0..15; US915 0..71. */
+/** Channel number -> channel. Dynamic plans number 0..15; fixed plans 0..71. */
 export type ChannelTable = Map<number, DeviceChannel>;
-
-/** RP002-1.0.3 §2.5.2: all 72 US915 upstream channels. */
-export function us915AllChannels(): ChannelTable {
-  const table: ChannelTable = new Map();
-  for (let n = 0; n < 64; n++) table.set(n, { frequencyHz: 902_300_000 + n * 200_000, minDr: 0, maxDr: 3 });
-  for (let n = 0; n < 8; n++)
-    table.set(64 + n, { frequencyHz: 903_000_000 + n * 1_600_000, minDr: 4, maxDr: 4 });
-  return table;
-}
 
 /**
  * Applies one block of LinkADRReq channel-mask operations to `enabled`.
@@ -31,7 +22,7 @@ export function us915AllChannels(): ChannelTable {
  * (RFU ChMaskCntl, a bit for a channel that does not exist, or nothing left enabled).
  */
 export function applyChannelMasks(
-  region: RegionId,
+  region: Region,
   channels: ChannelTable,
   enabled: ReadonlySet<number>,
   masks: readonly { chMask: number; chMaskCntl: number }[],
@@ -47,7 +38,7 @@ export function applyChannelMasks(
     return true;
   };
   for (const { chMask, chMaskCntl } of masks) {
-    if (region === 'EU868') {
+    if (region.channelPlan === 'dynamic') {
       if (chMaskCntl === 0) {
         if (!setBlock(0, 16, chMask)) return undefined;
       } else if (chMaskCntl === 6) {
@@ -71,27 +62,31 @@ export function applyChannelMasks(
 }
 
 /**
- * Applies a join-accept CFList (RP002-1.0.3 §2.4.4 type 0: five frequencies
- * for channels 3..7; §2.5.4 type 1: ChMask0..ChMask4). Returns false when the
- * CFList type does not belong to the region (the device then ignores it).
+ * Applies a join-accept CFList (RP002-1.0.4 §2.4.4 type 0: five frequencies
+ * for the channels after the defaults; §2.5.4 type 1: ChMask0..ChMask4).
+ * Returns false when the CFList type does not belong to the region's kind of
+ * plan (the device then ignores it).
  */
 export function applyCfList(
-  region: RegionId,
+  region: Region,
   channels: ChannelTable,
   enabled: Set<number>,
   cfList: Uint8Array,
 ): boolean {
   const type = cfList[15];
-  if (region === 'EU868' && type === 0) {
+  if (region.channelPlan === 'dynamic' && type === 0) {
+    const first = region.defaultChannels.length;
+    // CFList channels carry the default channels' DR range (RP002-1.0.4 §2.4.4, §2.10.4, ...).
+    const drs = region.defaultChannels[0] ?? { minDr: 0, maxDr: 5 };
     for (let i = 0; i < 5; i++) {
       const hz = (cfList[i * 3] | (cfList[i * 3 + 1] << 8) | (cfList[i * 3 + 2] << 16)) * 100;
       if (hz === 0) continue;
-      channels.set(3 + i, { frequencyHz: hz, minDr: 0, maxDr: 5 });
-      enabled.add(3 + i);
+      channels.set(first + i, { frequencyHz: hz, minDr: drs.minDr, maxDr: drs.maxDr });
+      enabled.add(first + i);
     }
     return true;
   }
-  if (region === 'US915' && type === 1) {
+  if (region.channelPlan === 'fixed' && type === 1) {
     enabled.clear();
     for (let block = 0; block < 5; block++) {
       const mask = cfList[block * 2] | (cfList[block * 2 + 1] << 8);

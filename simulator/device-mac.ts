@@ -1,7 +1,7 @@
 /**
  * The end device's side of the MAC layer: applies the network's requests to
  * the radio state and produces the answers (LoRaWAN 1.0.3 §5; region rules
- * RP002-1.0.3 §2.4/§2.5). Answers to RXParamSetupReq, RXTimingSetupReq and
+ * from the Region's fields, RP002-1.0.4). Answers to RXParamSetupReq, RXTimingSetupReq and
  * DlChannelReq are "sticky": repeated in every uplink until a downlink
  * arrives (1.0.3 §5.4, §5.7, §5.10).
  */
@@ -26,6 +26,8 @@ export interface DeviceRadioState {
   /** SNR of the last downlink, for DevStatusAns margin. */
   lastSnr: number;
   linkCheck?: { margin: number; gwCnt: number };
+  /** What the last TxParamSetupReq set (plans that implement it). */
+  txParams?: { uplinkDwellTime: boolean; downlinkDwellTime: boolean; maxEirpIndex: number };
   deviceTime?: { gpsSeconds: number; fraction256: number };
 }
 
@@ -36,18 +38,8 @@ export interface MacOutcome {
   sticky: MacCommand[];
 }
 
-/** RP002-1.0.3 §2.5.2: US915 downstream channels 923.3 + 0.6 n MHz. */
-function isUs915DownlinkFrequency(hz: number): boolean {
-  const n = (hz - 923_300_000) / 600_000;
-  return Number.isInteger(n) && n >= 0 && n <= 7;
-}
-
-function inEu868Band(hz: number): boolean {
-  return hz >= 863_000_000 && hz <= 870_000_000;
-}
-
-function validDownlinkFrequency(region: Region, hz: number): boolean {
-  return region.id === 'EU868' ? inEu868Band(hz) : isUs915DownlinkFrequency(hz);
+function inBand(region: Region, hz: number): boolean {
+  return hz >= region.bandHz[0] && hz <= region.bandHz[1];
 }
 
 /** Processes the network's commands in order; consecutive LinkADRReqs form one block (LoRaWAN 1.0.4 §5.3). */
@@ -76,7 +68,7 @@ export function processDownlinkMac(
           cid: 'RXParamSetupAns' as const,
           rx1DrOffsetAck: cmd.rx1DrOffset <= region.maxRx1DrOffset,
           rx2DataRateAck: region.dataRate(cmd.rx2DataRate)?.downlink === true,
-          channelAck: validDownlinkFrequency(region, cmd.frequencyHz),
+          channelAck: region.isDownlinkFrequency(cmd.frequencyHz),
         };
         if (ans.rx1DrOffsetAck && ans.rx2DataRateAck && ans.channelAck) {
           state.rx1DrOffset = cmd.rx1DrOffset;
@@ -93,20 +85,20 @@ export function processDownlinkMac(
         });
         break;
       case 'NewChannelReq':
-        // RP002-1.0.3 §2.5: US915 has a fixed channel plan and does not implement NewChannelReq.
-        if (region.id === 'EU868') out.answers.push(newChannel(region, state, cmd));
+        // RP002-1.0.4 §2.5/§2.8: fixed channel plans do not implement NewChannelReq.
+        if (region.channelPlan === 'dynamic') out.answers.push(newChannel(region, state, cmd));
         break;
       case 'RXTimingSetupReq':
         state.rxDelaySeconds = cmd.delay === 0 ? 1 : cmd.delay;
         out.sticky.push({ cid: 'RXTimingSetupAns' });
         break;
       case 'DlChannelReq': {
-        if (region.id !== 'EU868') break; // RP002-1.0.3 §2.5: not implemented in US915.
+        if (region.channelPlan !== 'dynamic') break; // RP002-1.0.4 §2.5/§2.8: not implemented.
         const channel = state.channels.get(cmd.chIndex);
         const ans = {
           cid: 'DlChannelAns' as const,
           uplinkFrequencyExists: channel !== undefined,
-          channelFrequencyOk: inEu868Band(cmd.frequencyHz),
+          channelFrequencyOk: inBand(region, cmd.frequencyHz),
         };
         if (channel && ans.channelFrequencyOk) channel.downlinkFrequencyHz = cmd.frequencyHz;
         out.sticky.push(ans);
@@ -118,7 +110,16 @@ export function processDownlinkMac(
       case 'DeviceTimeAns':
         state.deviceTime = { gpsSeconds: cmd.gpsSeconds, fraction256: cmd.fraction256 };
         break;
-      // TxParamSetupReq is only for AS923/AU915 (RP002-1.0.3 §2.4, §2.5: "not implemented");
+      case 'TxParamSetupReq':
+        // Only plans that implement it answer (RP002-1.0.4: AS923 §2.10, AU915 §2.8); others ignore it.
+        if (!region.txParams) break;
+        state.txParams = {
+          uplinkDwellTime: cmd.uplinkDwellTime,
+          downlinkDwellTime: cmd.downlinkDwellTime,
+          maxEirpIndex: cmd.maxEirp,
+        };
+        out.answers.push({ cid: 'TxParamSetupAns' });
+        break;
       // Class B commands are ignored by this Class A device.
       default:
         break;
@@ -133,7 +134,7 @@ function linkAdr(
   block: Extract<MacCommand, { cid: 'LinkADRReq' }>[],
 ): Extract<MacCommand, { cid: 'LinkADRAns' }> {
   const last = block[block.length - 1];
-  const enabled = applyChannelMasks(region.id, state.channels, state.enabled, block);
+  const enabled = applyChannelMasks(region, state.channels, state.enabled, block);
   // 0xF keeps the current value (LoRaWAN 1.0.4 §5.3).
   const dr = last.dataRate === 0xf ? state.dataRate : last.dataRate;
   const power = last.txPower === 0xf ? state.txPowerIndex : last.txPower;
@@ -163,9 +164,9 @@ function newChannel(
   state: DeviceRadioState,
   cmd: Extract<MacCommand, { cid: 'NewChannelReq' }>,
 ): Extract<MacCommand, { cid: 'NewChannelAns' }> {
-  // RP002-1.0.3 §2.4.2: the three default channels cannot be modified; 16 channels at most.
-  const indexOk = cmd.chIndex >= 3 && cmd.chIndex <= 15;
-  const frequencyOk = indexOk && (cmd.frequencyHz === 0 || inEu868Band(cmd.frequencyHz));
+  // RP002-1.0.4 §2.4.2, §2.10.2, ...: the default channels cannot be modified; 16 channels at most.
+  const indexOk = cmd.chIndex >= region.defaultChannels.length && cmd.chIndex <= 15;
+  const frequencyOk = indexOk && (cmd.frequencyHz === 0 || inBand(region, cmd.frequencyHz));
   const drOk =
     cmd.frequencyHz === 0 ||
     (cmd.minDr <= cmd.maxDr &&

@@ -8,16 +8,22 @@ export type DeviceIdentity =
 
 export interface SimulatedDeviceOptions {
   identity: DeviceIdentity;
-  /** 'EU868' or 'US915'. */
+  /** A region id in any case, e.g. 'EU868', 'AU915-SB1', 'AS923-2'. */
   region: string;
   /** Seeds DevNonces and channel choice; the same seed replays the same device. */
   seed?: number;
-  /** Initial uplink DR (EU868 default DR5, US915 DR3). */
+  /** Initial uplink DR (default: the fastest 125 kHz LoRa DR, e.g. EU868 DR5, US915 DR3). */
   dataRate?: number;
   /** Sets the ADR bit in uplinks (default true). */
   adr?: boolean;
   /** DevStatusAns battery level (0 external, 1..254, 255 unknown); default 254. */
   battery?: number;
+  /**
+   * Fixed plans (US915/AU915): the device comes from the factory with all 72
+   * channels on and, like a LoRaWAN 1.0.2 device, ignores a type-1 CFList, so
+   * only the network's LinkADRReq channel mask brings it to the gateway's sub-band.
+   */
+  factoryChannels?: boolean;
   /** ABP only: the FCntUp to resume from (ABP devices keep counters across reboots); default 0. */
   fCntUp?: number;
 }

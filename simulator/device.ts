@@ -1,7 +1,7 @@
 /**
  * SimulatedDevice: a real LoRaWAN 1.0.x Class A end-device stack for the
  * simulator — OTAA or ABP, frame counters, MIC checks, encryption, ACKs and
- * the device side of the MAC commands. It imports proto/ only (DESIGN.md: the
+ * the device side of the MAC commands. It imports proto/ only (docs/ARCHITECTURE.md: the
  * simulator is the kernel's independent counterpart).
  */
 import { ErrorCode, isMaverickError, MaverickError } from '../proto/errors.js';
@@ -18,8 +18,8 @@ import {
   reconstructFCnt,
   verifyDataMic,
 } from '../proto/lorawan/index.js';
-import { getRegion, type Region } from '../proto/regions/index.js';
-import { applyCfList, type ChannelTable, us915AllChannels } from './device-channels.js';
+import { getRegion, narrowLoraUplinkDrs, type Region } from '../proto/regions/index.js';
+import { applyCfList, type ChannelTable } from './device-channels.js';
 import { type DeviceRadioState, processDownlinkMac } from './device-mac.js';
 import { MacAnswerQueue } from './device-mac-queue.js';
 import { createPrng, type Prng, seedFromString } from './device-random.js';
@@ -55,6 +55,7 @@ export class SimulatedDevice {
   private ackPending = false;
   private lastConfirmed: { phy: Uint8Array; acked: boolean } | undefined;
   private readonly macQueue = new MacAnswerQueue();
+  private readonly factoryChannels: boolean;
 
   constructor(options: SimulatedDeviceOptions) {
     this.region = getRegion(options.region);
@@ -62,11 +63,12 @@ export class SimulatedDevice {
     const label = options.identity.activation === 'otaa' ? options.identity.devEui : options.identity.devAddr;
     this.prng = createPrng(options.seed ?? seedFromString(label));
     this.adr = options.adr ?? true;
+    this.factoryChannels = options.factoryChannels === true && this.region.channelPlan === 'fixed';
     const channels = this.initialChannels(options.identity.activation);
     this.radio = {
       channels,
       enabled: this.initialEnabled(channels),
-      dataRate: options.dataRate ?? (this.region.id === 'EU868' ? 5 : 3),
+      dataRate: options.dataRate ?? Math.max(...narrowLoraUplinkDrs(this.region)),
       txPowerIndex: 0,
       nbTrans: 1,
       rx1DrOffset: 0,
@@ -95,16 +97,19 @@ export class SimulatedDevice {
     }
   }
 
-  /** EU868 devices know the three default channels; ABP devices are provisioned with the whole plan. */
+  /**
+   * OTAA devices know the plan's default channels (all 72 in a fixed plan); ABP
+   * devices of a dynamic plan are provisioned with the network's whole plan.
+   */
   private initialChannels(activation: 'otaa' | 'abp'): ChannelTable {
-    if (this.region.id === 'US915') return us915AllChannels();
-    const plan = activation === 'abp' ? this.region.uplinkChannels : this.region.uplinkChannels.slice(0, 3);
+    const dynamicAbp = activation === 'abp' && this.region.channelPlan === 'dynamic';
+    const plan = dynamicAbp ? this.region.uplinkChannels : this.region.defaultChannels;
     return new Map(plan.map((c, i) => [i, { ...c }]));
   }
 
   private initialEnabled(channels: ChannelTable): Set<number> {
-    if (this.region.id === 'EU868') return new Set(channels.keys());
-    // US915: the region's sub-band (the channels our gateway listens on).
+    if (this.region.channelPlan === 'dynamic' || this.factoryChannels) return new Set(channels.keys());
+    // Fixed plans: the region's sub-band (a device configured for the gateway's sub-band).
     const wanted = new Set(this.region.uplinkChannels.map((c) => c.frequencyHz));
     return new Set([...channels].filter(([, c]) => wanted.has(c.frequencyHz)).map(([n]) => n));
   }
@@ -157,6 +162,10 @@ export class SimulatedDevice {
         const c = this.radio.channels.get(ch);
         return c ? [{ channel: ch, frequencyHz: c.frequencyHz, minDr: c.minDr, maxDr: c.maxDr }] : [];
       });
+  }
+  /** What the network's last TxParamSetupReq set, if one came. */
+  get txParams(): DeviceRadioState['txParams'] {
+    return this.radio.txParams ? { ...this.radio.txParams } : undefined;
   }
   get lastLinkCheck(): { margin: number; gwCnt: number } | undefined {
     return this.radio.linkCheck;
@@ -231,9 +240,10 @@ export class SimulatedDevice {
     this.radio.rx1DrOffset = fields.rx1DrOffset;
     this.radio.rx2 = { frequencyHz: this.radio.rx2.frequencyHz, dr: fields.rx2DataRate };
     this.radio.rxDelaySeconds = fields.rxDelay === 0 ? 1 : fields.rxDelay;
-    const cfListApplied = fields.cfList
-      ? applyCfList(this.region.id, this.radio.channels, this.radio.enabled, fields.cfList)
-      : false;
+    const cfListApplied =
+      fields.cfList && !this.factoryChannels
+        ? applyCfList(this.region, this.radio.channels, this.radio.enabled, fields.cfList)
+        : false;
     return {
       kind: 'join-accept',
       devAddr: fields.devAddr,

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { isMaverickError } from '../proto/errors.js';
 import { decodePhy, encodeDataFrame, encodeJoinAccept, type SessionKeys } from '../proto/lorawan/index.js';
 import { addTmst } from '../proto/radio.js';
+import { getRegion } from '../proto/regions/index.js';
 import { SimClock } from './clock.js';
 import { FarmSimulation, generateFarmDevices } from './farm.js';
 import type { FarmDeviceSpec } from './farm-spec.js';
@@ -194,6 +195,38 @@ describe('FarmSimulation receive windows', () => {
       new Set(['weather-station', 'soil-probe', 'air-sensor']),
     );
   });
+
+  it.each(['EU868', 'AU915-SB1', 'US915-SB8', 'AS923-4', 'IN865', 'KR920'])(
+    'in %s: every uplink goes out on the plan channels at a DR and size the plan allows',
+    async (region) => {
+      const clock = new SimClock({ startMs: Date.UTC(2026, 0, 1) });
+      const path = new MemoryPath('radio', clock);
+      const specs = generateFarmDevices({ seed: 5, count: 3, otaaRatio: 0, pathNames: ['radio'] });
+      const farm = new FarmSimulation({
+        clock,
+        paths: [path],
+        devices: specs,
+        seed: 5,
+        region,
+        intervalMs: 900_000,
+        confirmedRatio: 0, // unconfirmed: nothing waits for an answer this scripted network never sends
+      });
+      expect(farm.region.id).toBe(region);
+      farm.start();
+      await clock.advance(2 * 3_600_000);
+      farm.stop();
+      const plan = getRegion(region);
+      const channels = new Set(plan.uplinkChannels.map((c) => c.frequencyHz));
+      expect(path.heard.length).toBeGreaterThanOrEqual(3 * 7);
+      for (const { phy, rx } of path.heard) {
+        expect(channels.has(rx.frequencyHz)).toBe(true);
+        const dr = plan.dataRateIndex(rx.dataRate);
+        expect(dr).toBeDefined();
+        // MACPayload = PHYPayload − MHDR − MIC within the plan's M at that DR.
+        expect(phy.length - 5).toBeLessThanOrEqual(plan.dataRate(dr ?? -1)?.maxMacPayload ?? 0);
+      }
+    },
+  );
 
   it('refuses a device naming an unknown path, with the field named', () => {
     const clock = new SimClock();

@@ -32,8 +32,8 @@ export interface FarmSimulationOptions extends Partial<FarmDeviceBehaviour> {
   devices: FarmDeviceSpec[];
   /** Seeds every device (with its DevEUI). */
   seed: number;
-  /** Default EU868. */
-  region?: 'EU868' | 'US915';
+  /** A region id in any case (default EU868). */
+  region?: string;
   /** Simulated ms between a device's uplinks (required). */
   intervalMs: number;
   logger?: Logger;

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../proto/errors.js';
 import { decodeDatagram, encodePullAck, encodePullResp, encodePushAck } from '../proto/semtech-udp/index.js';
+import { eventually as until } from '../test/helpers/wait.js';
 import { PacketForwarderEmulator } from './packet-forwarder.js';
 import { TmstClock } from './packet-forwarder-meta.js';
 
@@ -42,14 +43,6 @@ function emulator(
   });
   emulators.push(e);
   return e;
-}
-
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 afterEach(async () => {

@@ -1,7 +1,7 @@
 /**
  * PacketForwarderEmulator: the gateway side of Semtech UDP (what lora_pkt_fwd does), for demos
  * and end-to-end tests. Sends PULL_DATA keep-alives, PUSH_DATA with rxpk/stat, answers PULL_RESP
- * with TX_ACK, and counts PUSH_ACKs that never came. Imports proto/ only (DESIGN.md layout).
+ * with TX_ACK, and counts PUSH_ACKs that never came. Imports proto/ only (docs/ARCHITECTURE.md).
  */
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';

@@ -8,6 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
+import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type {
   BindingInterface,
   BindingPortInterface,
@@ -27,7 +28,9 @@ const { MockBinding } = require('@serialport/binding-mock') as { MockBinding: ty
 let linkCounter = 0;
 
 function unpluggedError(): Error {
-  return Object.assign(new Error('mock serial cable unplugged'), { disconnect: true });
+  return Object.assign(new MaverickError(ErrorCode.RadioSerialOpen, 'mock serial cable unplugged'), {
+    disconnect: true,
+  });
 }
 
 export interface MockSerialLink {
@@ -130,7 +133,12 @@ export function createMockSerialLink(name = 'maverick'): MockSerialLink {
   const binding: BindingInterface = {
     list: (): Promise<PortInfo[]> => MockBinding.list(),
     async open(options: OpenOptions): Promise<BindingPortInterface> {
-      if (!plugged) throw new Error(`Error: ENOENT: no such file or directory, open '${options.path}'`);
+      // The text serialport's native binding gives for a missing device.
+      if (!plugged)
+        throw new MaverickError(
+          ErrorCode.RadioSerialOpen,
+          `Error: ENOENT: no such file or directory, open '${options.path}'`,
+        );
       const inner = await MockBinding.open(options);
       const linked = new LinkedPort(
         inner,

@@ -6,6 +6,7 @@
  * starting a new pair on the same links is "plugging it back in".
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ErrorCode, MaverickError } from '../proto/errors.js';
 
 export interface PtyPair {
   /** Stable symlinks to the two ends (host end, device end). */
@@ -40,7 +41,15 @@ export function startPtyPair(hostPath: string, devicePath: string, timeoutMs = 5
       settled = true;
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new Error(`socat did not start: ${why}; stderr: ${stderr.trim()}`));
+      reject(
+        new MaverickError(
+          ErrorCode.RadioSerialOpen,
+          `socat did not start: ${why}; stderr: ${stderr.trim()}`,
+          {
+            hint: 'install socat (apt-get install socat)',
+          },
+        ),
+      );
     };
     const timer = setTimeout(
       () => fail(`no "starting data transfer loop" within ${timeoutMs} ms`),

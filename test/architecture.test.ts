@@ -1,5 +1,5 @@
 /**
- * The dependency rule of DESIGN.md, enforced: a forbidden import between the
+ * The dependency rule of docs/ARCHITECTURE.md, enforced: a forbidden import between the
  * top-level folders fails the test suite (and so CI).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -63,7 +63,48 @@ function violations(): string[] {
   return found;
 }
 
-describe('dependency rule (DESIGN.md layout)', () => {
+/** Files that ship in dist/ (tsconfig.build.json): everything in the built folders but tests and their helpers. */
+const built = ['proto', 'kernel', 'gateway', 'regional', 'simulator', 'cli'] as const;
+const isProduction = (file: string) => !/\.test\.ts$/.test(file) && !file.includes('.test-helpers.');
+
+/** The npm package a bare import names (`@scope/name/sub` → `@scope/name`). */
+function packageOf(spec: string): string | undefined {
+  if (spec.startsWith('.') || spec.startsWith('node:')) return undefined;
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+function productionImportsOfDevDependencies(): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    devDependencies?: Record<string, string>;
+  };
+  const dev = new Set(Object.keys(pkg.devDependencies ?? {}));
+  const found: string[] = [];
+  for (const folder of built) {
+    for (const file of sourceFiles(join(root, folder)).filter(isProduction)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(importPattern)) {
+        const name = packageOf(m[1] ?? m[2] ?? '');
+        if (name && dev.has(name)) found.push(`${relative(root, file)} imports ${name}, a devDependency`);
+      }
+    }
+  }
+  return found;
+}
+
+describe('dependencies of what ships', () => {
+  it('production code imports no devDependency (npm install --omit=dev must run it)', () => {
+    expect(productionImportsOfDevDependencies()).toEqual([]);
+  });
+
+  it('names the package of an import', () => {
+    expect(packageOf('lora-packet')).toBe('lora-packet');
+    expect(packageOf('@chirpstack/chirpstack-api/gw/gw_pb.js')).toBe('@chirpstack/chirpstack-api');
+    expect(packageOf('node:fs')).toBeUndefined();
+    expect(packageOf('./x.js')).toBeUndefined();
+  });
+});
+
+describe('dependency rule (docs/ARCHITECTURE.md layout)', () => {
   it('no folder imports one it may not', () => {
     expect(violations()).toEqual([]);
   });

@@ -12,8 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateGatewayKey, publicKeyPath } from '../kernel/keys/gateway-key.js';
 import { signBundle } from '../proto/bundle/bundle.js';
 import { toHex } from '../proto/bundle/ed25519.js';
-import { encodeBundlePayload } from '../proto/bundle/payload.js';
-import { GENESIS_PREV_HASH } from '../proto/bundle/types.js';
+import { decodeBundlePayload, deviceSummaryJson, encodeBundlePayload } from '../proto/bundle/payload.js';
+import { GENESIS_PREV_HASH, type UplinkRecord } from '../proto/bundle/types.js';
 import { DAY_MS, DAY_START_MS, plotReferences, simulatedDay } from './fixtures/bundle-simulated-day.js';
 
 // Debian's interpreter, where apt installs python3-cbor2 / python3-cryptography (a pyenv shim may shadow it).
@@ -72,11 +72,15 @@ describe('independent verification in Python (cbor2 + cryptography)', () => {
       iss: 'gw-0016c001ff10a235',
       sub: 'farm:demo',
       iat: 1_763_700_000,
-      version: 1,
+      version: 2,
       seq: 3,
       prevHash: '00'.repeat(32),
       timeRange: [DAY_START_MS, DAY_START_MS + DAY_MS - 1],
     });
+
+    // The verifier recomputes every device's summary from the telemetry and found the signed one equal.
+    const decoded = decodeBundlePayload(payload);
+    expect(ok.out.devices).toEqual(decoded.devices.map(deviceSummaryJson));
 
     const tampered = new Uint8Array(await readFile(bundlePath));
     tampered[tampered.length - 100] = (tampered[tampered.length - 100] as number) ^ 0x01;
@@ -84,5 +88,63 @@ describe('independent verification in Python (cbor2 + cryptography)', () => {
     const bad = runVerifier(bundlePath, pemPath);
     expect(bad.status).toBe(1);
     expect(bad.out).toMatchObject({ valid: false });
+  });
+
+  it('reads the sessions of a format 2 bundle and still verifies a format 1 bundle', async () => {
+    const key = await generateGatewayKey(join(dir, 'data'));
+    const pemPath = publicKeyPath(join(dir, 'data'), toHex(key.kid));
+    const dev = Uint8Array.from([0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77]);
+    const row = (session: number, fCnt: number, at: number): UplinkRecord => ({
+      devEui: dev,
+      plotId: null,
+      fCnt,
+      session,
+      receivedAt: DAY_START_MS + at,
+      timeSource: 'gps',
+      readings: [{ field: 't', scale: -1, value: 200 + at }],
+    });
+    const rejoined = [row(0, 0, 1), row(0, 1, 2), row(0, 3, 3), row(1, 0, 4), row(1, 1, 5), row(2, 0, 6)];
+    const cases: [1 | 2, UplinkRecord[]][] = [
+      [2, rejoined],
+      [
+        1,
+        simulatedDay()
+          .slice(0, 50)
+          .map((u) => ({ ...u, session: 0 })),
+      ],
+    ];
+    for (const [version, uplinks] of cases) {
+      const payload = encodeBundlePayload({
+        seq: 1,
+        prevHash: GENESIS_PREV_HASH,
+        timeRange: { start: DAY_START_MS, end: DAY_START_MS + DAY_MS - 1 },
+        plots: version === 1 ? plotReferences(true) : [],
+        uplinks,
+        compress: version === 2,
+        version,
+      });
+      const path = join(dir, `v${version}.cose`);
+      await writeFile(path, signBundle(payload, key, { iss: 'gw-1', sub: 'farm:demo', iat: 1_763_700_000 }));
+      const result = runVerifier(path, pemPath);
+      expect(result.status).toBe(0);
+      expect(result.out.version).toBe(version);
+      if (version === 2) {
+        expect(result.out.devices).toEqual([
+          {
+            devEui: '0011223344556677',
+            plotId: null,
+            uplinks: 6,
+            fCnt: [0, 0],
+            missingFCnt: [[2, 2]],
+            counterResets: 0,
+            sessions: [
+              { session: 0, uplinks: 3, fCnt: [0, 3] },
+              { session: 1, uplinks: 2, fCnt: [0, 1] },
+              { session: 2, uplinks: 1, fCnt: [0, 0] },
+            ],
+          },
+        ]);
+      }
+    }
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../gateway/config/index.js';
+import { readConsolePassword } from '../gateway/console/password.js';
 import { runCli } from './helpers/cli.js';
 
 let root: string;
@@ -35,6 +36,16 @@ describe('maverick init', () => {
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(readFileSync(join(dir, 'mqtt-password'), 'utf8')).toBe(`${password}\n`);
     expect(mode(join(dir, 'mqtt-password'))).toBe(0o600);
+    // The console password is shown once; only its scrypt hash is stored, 0600, and it verifies.
+    const consolePassword = /Console password[^\n]*\n\s+(\S+)/.exec(r.stdout)?.[1] ?? '';
+    expect(consolePassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const stored = readFileSync(join(dir, 'console-password'), 'utf8');
+    expect(stored).toMatch(/^scrypt\$/);
+    expect(stored).not.toContain(consolePassword);
+    expect(mode(join(dir, 'console-password'))).toBe(0o600);
+    const verifier = readConsolePassword(dir);
+    expect(await verifier.verify(consolePassword)).toBe(true);
+    expect(await verifier.verify(`${consolePassword}x`)).toBe(false);
     expect(secretKeyFiles()).toHaveLength(1);
     expect(mode(join(dir, 'keys', secretKeyFiles()[0]))).toBe(0o600);
     const config = loadConfig(dir);
@@ -85,6 +96,47 @@ describe('maverick init', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('gateway.id: "xyz" is not allowed: 16 hexadecimal characters');
     expect(r.stderr).toContain('gateway.region: "EU433" is not allowed: one of "EU868", "US915"');
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('maverick init --country', () => {
+  const gw = ['--gateway-id', 'B827EBFFFE123456'];
+
+  it("proposes the country's plan from RP002's table and says when there are several", async () => {
+    const brazil = await runCli(['init', '--data-dir', dir, ...gw, '--country', 'br']);
+    expect(brazil.code, brazil.stderr).toBe(0);
+    expect(brazil.stdout).toContain('BR uses AU915');
+    expect(loadConfig(dir).gateway.region).toBe('AU915');
+
+    const nicaragua = await runCli(['init', '--data-dir', join(root, 'ni'), ...gw, '--country', 'NI']);
+    expect(nicaragua.stdout).toContain('NI allows several plans: AU915, US915. Using AU915');
+    expect(loadConfig(join(root, 'ni')).gateway.region).toBe('AU915');
+  });
+
+  it('lets --region (any case) override, warning when the country does not list it', async () => {
+    const r = await runCli(['init', '--data-dir', dir, ...gw, '--country', 'NI', '--region', 'us915-sb1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('NI allows AU915, US915; using --region us915-sb1');
+    expect(loadConfig(dir).gateway.region).toBe('US915-SB1');
+    const odd = await runCli([
+      'init',
+      '--data-dir',
+      join(root, 'id'),
+      ...gw,
+      '--country',
+      'ID',
+      '--region',
+      'EU868',
+    ]);
+    expect(odd.stdout).toContain('warning: ID lists AS923-2 in RP002, not EU868');
+  });
+
+  it('refuses a country it does not know, changing nothing', async () => {
+    const r = await runCli(['init', '--data-dir', dir, ...gw, '--country', 'ZZ']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/"ZZ" is not in Maverick's RP002 country table/);
+    expect(r.stderr).toMatch(/--region/);
     expect(existsSync(dir)).toBe(false);
   });
 });

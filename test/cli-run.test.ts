@@ -4,7 +4,7 @@
  * reads the running gateway's status, and SIGTERM stops it cleanly.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { resolveRunConfig } from '../cli/commands/run.js';
 import { initSetup } from '../gateway/config/index.js';
 import { ErrorCode, isMaverickError } from '../proto/errors.js';
 import { type CliProcess, runCli, spawnCli } from './helpers/cli.js';
+import { freePort, useFreePorts } from './helpers/ports.js';
 
 let root: string;
 let dir: string;
@@ -33,21 +34,6 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
-  if (kind === 'udp') {
-    const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-    const { port } = s.address();
-    await new Promise<void>((r) => s.close(() => r()));
-    return port;
-  }
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 describe('resolveRunConfig', () => {
   it('lets flags override the file', () => {
     const config = resolveRunConfig({
@@ -60,6 +46,14 @@ describe('resolveRunConfig', () => {
     expect(config.mqtt.port).toBe(2883);
     expect(config.regional.url).toBe('mqtts://regional.example:8883');
     expect(config.radio.backend).toEqual(['semtech-udp']);
+    expect(resolveRunConfig({ dataDir: dir, metricsBind: '127.0.0.1:9200' }).metrics.bind).toEqual({
+      host: '127.0.0.1',
+      port: 9200,
+    });
+  });
+
+  it("defaults metrics to 127.0.0.1:8868, not node_exporter's 9100", () => {
+    expect(resolveRunConfig({ dataDir: dir }).metrics.bind).toEqual({ host: '127.0.0.1', port: 8868 });
   });
 
   it('--serial switches to the serial backend, with --udp-bind both run', () => {
@@ -109,13 +103,7 @@ describe('maverick run (real process)', () => {
       await freePort('tcp'),
       await freePort('tcp'),
     ];
-    const file = join(dir, 'maverick.toml');
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8')
-        .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
-        .replace('port = 1883', `port = ${mqttPort}`),
-    );
+    useFreePorts(dir, { metricsPort, mqttPort });
     running = spawnCli(['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${udpPort}`], {
       timeoutMs: 90_000,
     });
@@ -190,6 +178,29 @@ describe('maverick run (real process)', () => {
     const result = await running.done;
     expect(result.timedOut).toBe(false);
     expect(result.code).toBe(0);
+  });
+
+  it('starts with the default config while another process holds port 9100 (node_exporter)', async () => {
+    // Hold 9100 as node_exporter would; if something on this machine already holds it, so much the better.
+    const holder = createServer();
+    await new Promise<void>((resolveListen) => {
+      holder.once('error', () => resolveListen());
+      holder.listen(9100, '127.0.0.1', () => resolveListen());
+    });
+    try {
+      const [udpPort, mqttPort] = [await freePort('udp'), await freePort('tcp')];
+      running = spawnCli(
+        ['run', '--data-dir', dir, '--udp-bind', `127.0.0.1:${udpPort}`, '--mqtt-port', String(mqttPort)],
+        { timeoutMs: 90_000 },
+      );
+      await running.waitFor(/maverick running: .*metrics http:\/\/127\.0\.0\.1:8868\/metrics/, 45_000);
+      const metrics = await (await fetch('http://127.0.0.1:8868/metrics')).text();
+      expect(metrics).toContain('maverick_');
+      running.child.kill('SIGTERM');
+      expect((await running.done).code).toBe(0);
+    } finally {
+      await new Promise<void>((r) => (holder.listening ? holder.close(() => r()) : r()));
+    }
   });
 
   it('status says how to start a gateway when none runs', async () => {

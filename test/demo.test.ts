@@ -72,9 +72,51 @@ describe('maverick demo', () => {
     expect(result.code).toBe(0);
   }, 200_000);
 
+  // Issue 12: the same field in the farms' other plans (small setting): joins, ACKs in the plan's
+  // RX1/RX2 windows (the farm's devices hear only a downlink at the right time, frequency and DR).
+  it.each(['AU915', 'as923-2'])(
+    'runs in the %s plan',
+    async (region) => {
+      const result = await runCli(
+        [
+          'demo',
+          '--region',
+          region,
+          '--devices',
+          '3',
+          '--hours',
+          '2',
+          '--outage',
+          'none',
+          '--seed',
+          '4',
+          '--json',
+        ],
+        { timeoutMs: 150_000 },
+      );
+      expect(result.timedOut).toBe(false);
+      const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(summary).toMatchObject({
+        ok: true,
+        region: region.toUpperCase(),
+        wrongTiming: 0,
+        uplinksSent: 24,
+        uplinksStored: 24,
+        uplinksVerified: 24,
+      });
+      expect(summary.joinedDevices).toBeGreaterThan(0);
+      expect(summary.acksReceived).toBe(summary.confirmedSent);
+      expect(result.code).toBe(0);
+    },
+    180_000,
+  );
+
   it('refuses a bad option with a message naming it', async () => {
     const result = await runCli(['demo', '--outage', '9-3'], { timeoutMs: 60_000 });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('--outage 9-3');
+    const region = await runCli(['demo', '--region', 'EU433'], { timeoutMs: 60_000 });
+    expect(region.code).not.toBe(0);
+    expect(region.stderr).toContain('--region EU433: use one of EU868, US915, AU915');
   });
 });

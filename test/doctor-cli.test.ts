@@ -40,7 +40,7 @@ describe('maverick init, then maverick doctor', () => {
       readFileSync(file, 'utf8')
         .replace('bind = "127.0.0.1:1700"', `bind = "127.0.0.1:${udp}"`)
         .replace('port = 1883', `port = ${mqtt}`)
-        .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metrics}"`),
+        .replace('bind = "127.0.0.1:8868"', `bind = "127.0.0.1:${metrics}"`),
     );
     const r = await runCli(['doctor', '--data-dir', dir, '--listen-seconds', '0.5'], { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(1);

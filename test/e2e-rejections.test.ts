@@ -1,7 +1,8 @@
 /**
  * Issue 3, acceptance 3 and 4, end to end: a replayed frame, a reused
  * DevNonce, a wrong MIC and a truncated frame each produce one logged,
- * counted rejection and nothing else (no event, nothing stored); a device
+ * counted rejection, a ChirpStack `log` event to the device's application
+ * when the frame names a known device, and nothing else (nothing stored); a device
  * whose JavaScript codec loops forever still gets its uplinks through, as `up`
  * events without `object` plus an UPLINK_CODEC `log` event; the other devices
  * keep working throughout. Anonymous MQTT clients are refused, and a client
@@ -135,7 +136,7 @@ describe('rejections end to end (issue 3 acceptance 3 and 4)', () => {
     const storedBefore = await countUplinks(gw.runtime.db);
     const logsBefore = logs.length;
     for (const frame of [oldUplink, oldJoinRequest, wrongMic, truncated]) await farm.inject('udp', frame);
-    await gw.runtime.ns.flush();
+    await gw.runtime.ns.settle();
 
     const counters = gw.runtime.counters();
     expect(counters.rejected_replay).toBe(1);
@@ -150,9 +151,21 @@ describe('rejections end to end (issue 3 acceptance 3 and 4)', () => {
       'malformed',
       'replay',
     ]);
+    // Each rejection of a known device's frame reaches its application as a ChirpStack `log`
+    // event (the malformed frame names no device: journal only); nothing else, nothing stored.
+    await waitUntil(() => listener.events.length >= eventsBefore + 3, 5_000, 'rejection log events');
     await sleep(100);
-    // Nothing else: no event, nothing stored.
-    expect(listener.events.slice(eventsBefore)).toEqual([]);
+    const rejectionEvents = listener.events.slice(eventsBefore);
+    expect(rejectionEvents.map((e) => `${e.type} ${e.devEui} ${e.json.level} ${e.json.code}`).sort()).toEqual(
+      [
+        `log ${victim.spec.devEui} ERROR UPLINK_MIC`,
+        `log ${victim.spec.devEui} WARNING OTAA`,
+        `log ${victim.spec.devEui} WARNING UPLINK_F_CNT_RESET`,
+      ].sort(),
+    );
+    const replayLog = rejectionEvents.find((e) => e.json.code === 'UPLINK_F_CNT_RESET');
+    expect((replayLog?.json.context ?? {}) as Record<string, string>).toHaveProperty('lastFCnt');
+    expect(((replayLog?.json.context ?? {}) as Record<string, string>).lastFCnt).toMatch(/^\d+$/);
     expect(await countUplinks(gw.runtime.db)).toBe(storedBefore);
 
     // Everyone keeps working, the looping codec's device included.
@@ -200,5 +213,7 @@ describe('rejections end to end (issue 3 acceptance 3 and 4)', () => {
       .catch(() => undefined);
     await sleep(200);
     expect(listener.events.slice(countBefore).filter((e) => e.json.forged)).toEqual([]);
+    // Every event this suite saw parses as ChirpStack 4.19 under strict proto3 JSON.
+    expect(listener.schemaViolations).toEqual([]);
   });
 });

@@ -4,11 +4,13 @@
  * channel inside its radio's window and the region's band, and sends to
  * Maverick on 127.0.0.1:1700. The checker itself is shown to catch mistakes.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkForwarderConf, stripJsonComments } from '../gateway/doctor/index.js';
+import { getRegion, PLAN_IDS } from '../proto/regions/index.js';
 
 const dir = resolve(import.meta.dirname, '..', 'hardware', 'packet-forwarder');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -23,9 +25,16 @@ const boards = {
 const load = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, file), 'utf8'));
 
 describe('packet-forwarder profiles', () => {
-  it('has EU868 and US915 for every board the issue names', () => {
-    const expected = Object.keys(boards).flatMap((b) => [`${b}-eu868.json`, `${b}-us915.json`]);
+  it('has every plan of proto/regions for every board the issue names', () => {
+    const expected = Object.keys(boards).flatMap((b) => PLAN_IDS.map((p) => `${b}-${p.toLowerCase()}.json`));
     expect(files.sort()).toEqual(expected.sort());
+  });
+
+  it('the generated profiles are what scripts/forwarder-profiles.mjs makes from proto/regions', () => {
+    const script = resolve(import.meta.dirname, '..', 'scripts', 'forwarder-profiles.mjs');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script, '--check'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 
   it('cites a source for every profile in the README table', () => {
@@ -39,8 +48,9 @@ describe('packet-forwarder profiles', () => {
 
   for (const file of files) {
     it(`${file} matches the forwarder's layout, radio plan and ports`, () => {
-      const [board, regionText] = file.replace('.json', '').split('-') as [keyof typeof boards, string];
-      const region = regionText.toUpperCase() as 'EU868' | 'US915';
+      const name = file.replace('.json', '');
+      const board = name.slice(0, name.indexOf('-')) as keyof typeof boards;
+      const region = getRegion(name.slice(name.indexOf('-') + 1)).id;
       const json = load(file);
       const report = checkForwarderConf(json, region);
       expect(report.problems).toEqual([]);
@@ -50,13 +60,8 @@ describe('packet-forwarder profiles', () => {
         serv_port_up: 1700,
         serv_port_down: 1700,
       });
-      const mhz = report.channelsHz.map((hz) => hz / 1e6).sort((a, b) => a - b);
-      if (region === 'EU868') {
-        for (const f of [867.1, 867.3, 867.5, 867.7, 867.9, 868.1, 868.3, 868.5]) expect(mhz).toContain(f);
-      } else {
-        for (const f of [903.9, 904.1, 904.3, 904.5, 904.6, 904.7, 904.9, 905.1, 905.3])
-          expect(mhz).toContain(f);
-      }
+      // The gateway hears every channel Maverick's network hands its devices.
+      for (const c of getRegion(region).uplinkChannels) expect(report.channelsHz).toContain(c.frequencyHz);
     });
   }
 });
@@ -84,7 +89,11 @@ describe('the forwarder config checker catches mistakes', () => {
     const wide = edit(sx1302, (c) => {
       c.SX130x_conf.chan_multiSF_7 = { enable: true, radio: 0, if: 600000 };
     });
-    expect(checkForwarderConf(wide, 'EU868').problems).toEqual([]);
+    expect(checkForwarderConf(wide).problems).toEqual([]);
+    // With the region given, the channel it moved away (867.9 MHz) is missed, and nothing else.
+    expect(checkForwarderConf(wide, 'EU868').problems).toEqual([
+      expect.stringMatching(/^no channel on 867\.9 MHz, where EU868 devices send/),
+    ]);
   });
 
   it('a channel outside the region band, and a transmit range outside it', () => {
@@ -119,6 +128,14 @@ describe('the forwarder config checker catches mistakes', () => {
   it('strips C and C++ comments outside strings, as lora_pkt_fwd accepts them', () => {
     const text = '{ /* block */ "a": "/dev/spidev0.0", // line\n "b": "x//y/*z*/" }';
     expect(JSON.parse(stripJsonComments(text))).toEqual({ a: '/dev/spidev0.0', b: 'x//y/*z*/' });
+  });
+
+  it("names the plan's channels a profile does not hear (US915 sub-band 2 profile, gateway on sub-band 1)", () => {
+    const sub2 = load('rak2287-us915.json');
+    const problems = checkForwarderConf(sub2, 'US915-SB1').problems.join();
+    expect(problems).toMatch(/no channel on 902\.3 MHz, 902\.5 MHz/);
+    expect(problems).toMatch(/903 MHz, where US915-SB1 devices send/);
+    expect(checkForwarderConf(sub2, 'US915-SB2').problems).toEqual([]);
   });
 
   it('never throws on arbitrary JSON values (fuzz)', () => {

@@ -38,13 +38,28 @@ describe('install.sh', () => {
     expect(out).toMatch(/maverick init --data-dir \/var\/lib\/maverick --region EU868|already initialised/);
   });
 
+  it('takes the region in any case (EU868 as well as eu868)', () => {
+    const { code, out } = bash([`${hw}/install.sh`, '--dry-run', '--board', 'rak2287', '--region', 'EU868']);
+    expect(code, out).toBe(0);
+    expect(out).toMatch(
+      /rak2287-eu868|maverick init --data-dir \/var\/lib\/maverick --region EU868|already initialised/,
+    );
+  });
+
   it('rejects an unknown board or option with a clear message', () => {
     const board = bash([`${hw}/install.sh`, '--dry-run', '--board', 'rak9999', '--region', 'eu868']);
     expect(board.code).toBe(2);
     expect(board.out).toContain("unknown board 'rak9999'");
     const region = bash([`${hw}/install.sh`, '--dry-run', '--board', 'rak2287']);
     expect(region.code).toBe(2);
-    expect(region.out).toContain('--region eu868 or us915');
+    expect(region.out).toContain(
+      'needs --region, one of: as923-1 as923-2 as923-3 as923-4 au915 eu868 in865 kr920 us915',
+    );
+    const unknown = bash([`${hw}/install.sh`, '--dry-run', '--board', 'rak2287', '--region', 'eu433']);
+    expect(unknown.code).toBe(2);
+    const mixedCase = bash([`${hw}/install.sh`, '--dry-run', '--board', 'ic880a', '--region', 'AS923-2']);
+    expect(mixedCase.code).toBe(0);
+    expect(mixedCase.out).toMatch(/ic880a-as923-2|--region AS923-2/);
     expect(bash([`${hw}/install.sh`, '--frobnicate']).code).toBe(2);
   });
 });

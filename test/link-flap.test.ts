@@ -18,6 +18,7 @@ import { getRxStorageSqlite } from '../kernel/store/rx-storage-sqlite.js';
 import { startRegionalTransport } from '../regional/transport/mqtt-intake.js';
 import { TcpLinkProxy } from '../simulator/link-emulator.js';
 import { prng } from './fixtures/bundle-simulated-day.js';
+import { testAckSigner, testRegionalPublicKey } from './helpers/regional-ack-key.js';
 import { chainReport, eventually, makeChain, openRegional, testGateway } from './link-harness.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -42,7 +43,11 @@ describe('link flap: 200 bundles, ≥ 50 cuts, ≥ 5 restarts', () => {
     cleanups.push(() => regional.close());
     let accepted = 0;
     regional.node.on('accepted', () => accepted++);
-    const transport = await startRegionalTransport({ node: regional.node, embedded: { port: 0 } });
+    const transport = await startRegionalTransport({
+      node: regional.node,
+      acks: testAckSigner,
+      embedded: { port: 0 },
+    });
     cleanups.push(() => transport.close());
     const proxy = await TcpLinkProxy.start({
       target: { host: '127.0.0.1', port: Number(new URL(transport.brokerUrl).port) },
@@ -59,6 +64,7 @@ describe('link flap: 200 bundles, ≥ 50 cuts, ≥ 5 restarts', () => {
       const link = new MqttLink({
         url: proxy.url,
         gatewayId: gw.id,
+        regionalPublicKey: testRegionalPublicKey,
         reconnectPeriodMs: 30,
         connectTimeoutMs: 1000,
         publishTimeoutMs: 1000,

@@ -11,6 +11,7 @@ import { GENESIS_PREV_HASH } from '../proto/bundle/types.js';
 import { RegionalNode } from '../regional/intake.js';
 import { GatewayRegistry } from '../regional/registry.js';
 import { RxdbRegionalStore } from '../regional/rxdb-store.js';
+import type { RegionalStore } from '../regional/store.js';
 import { makeChain, type TestGateway, testGateway } from './fixtures/bundle-chain.js';
 import { DAY_MS, DAY_START_MS, plotReferences, simulatedDay } from './fixtures/bundle-simulated-day.js';
 
@@ -65,7 +66,7 @@ export function openMemoryFarm(): Promise<FarmDatabase> {
 
 /** Checks the regional node holds bundles 1..n of `gatewayId` exactly once, each linking to the one before. */
 export async function chainReport(
-  store: RxdbRegionalStore,
+  store: Pick<RegionalStore, 'listBundles'>,
   gatewayId: string,
 ): Promise<{ seqs: number[]; continuous: boolean }> {
   const bundles = (await store.listBundles(gatewayId)).sort((a, b) => a.seq - b.seq);
@@ -77,16 +78,5 @@ export async function chainReport(
   return { seqs: bundles.map((b) => b.seq), continuous };
 }
 
-/** Waits until `check` holds, polling; throws after `ms`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  ms = 20_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what} not reached within ${ms} ms`);
-}
+/** The suites' bounded wait (test/helpers/wait.ts), kept importable from here for the link suites. */
+export { eventually } from './helpers/wait.js';

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -21,6 +21,8 @@ import type { LinkAck } from '../kernel/outbox/types.js';
 import { isMaverickError } from '../proto/errors.js';
 import { upTopic } from '../proto/link/topics.js';
 import { startRegionalTransport } from '../regional/transport/mqtt-intake.js';
+import { testAckSigner, testRegionalPublicKey } from './helpers/regional-ack-key.js';
+import { waitForPort } from './helpers/wait.js';
 import {
   chainReport,
   eventually,
@@ -52,22 +54,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function waitForPort(port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`mosquitto did not listen on ${port} within ${ms} ms`);
 }
 
 let mosquitto: ChildProcess | undefined;
@@ -117,8 +103,14 @@ async function setUp(kind: BrokerKind, gatewayId: string) {
   const credentials = { username: USER, password: PASSWORD };
   const transport = await startRegionalTransport(
     kind === 'mosquitto'
-      ? { node: regional.node, brokerUrl: mosquittoUrl, credentials, clientId: `regional-${gatewayId}` }
-      : { node: regional.node, embedded: { port: 0 }, credentials },
+      ? {
+          node: regional.node,
+          acks: testAckSigner,
+          brokerUrl: mosquittoUrl,
+          credentials,
+          clientId: `regional-${gatewayId}`,
+        }
+      : { node: regional.node, acks: testAckSigner, embedded: { port: 0 }, credentials },
   );
   cleanups.push(() => transport.close());
   return { gw, regional, transport, credentials };
@@ -138,6 +130,7 @@ describe.each<BrokerKind>(['embedded aedes', 'mosquitto'])('MQTT link on %s', (k
     const link = new MqttLink({
       url: transport.brokerUrl,
       gatewayId: gw.id,
+      regionalPublicKey: testRegionalPublicKey,
       credentials,
       reconnectPeriodMs: 100,
     }).start();
@@ -164,7 +157,13 @@ describe.each<BrokerKind>(['embedded aedes', 'mosquitto'])('MQTT link on %s', (k
         kind,
         `gw-session-${kind === 'mosquitto' ? 'm' : 'a'}`,
       );
-      const options = { url: transport.brokerUrl, gatewayId: gw.id, credentials, reconnectPeriodMs: 100 };
+      const options = {
+        url: transport.brokerUrl,
+        gatewayId: gw.id,
+        regionalPublicKey: testRegionalPublicKey,
+        credentials,
+        reconnectPeriodMs: 100,
+      };
       const first = new MqttLink(options).start();
       await eventually(() => first.isUp(), 5000, 'first connection');
       // Let the SUBSCRIBE of the ack topic land before leaving.
@@ -198,6 +197,7 @@ describe.each<BrokerKind>(['embedded aedes', 'mosquitto'])('MQTT link on %s', (k
     cleanups.push(() => regional.close());
     const err = await startRegionalTransport({
       node: regional.node,
+      acks: testAckSigner,
       brokerUrl: transport.brokerUrl,
       credentials: { username: USER, password: 'wrong' },
       protocolVersion: 4,

@@ -21,6 +21,7 @@ import { MessagePipe, PassSchedule, TcpLinkProxy, VirtualClock } from '../simula
 import { SbdModemEmulator } from '../simulator/sbd-modem.js';
 import { createSerialPair } from '../simulator/sbd-modem-pair.js';
 import { prng } from './fixtures/bundle-simulated-day.js';
+import { testAckSigner, testRegionalPublicKey } from './helpers/regional-ack-key.js';
 import {
   dayBundle,
   eventually,
@@ -99,6 +100,7 @@ describe('completion over another link and resume', () => {
     cleanups.push(() => regional.close());
     const transport: RegionalTransport = await startRegionalTransport({
       node: regional.node,
+      acks: testAckSigner,
       embedded: { port: 0 },
     });
     cleanups.push(() => transport.close());
@@ -123,6 +125,7 @@ describe('completion over another link and resume', () => {
     const mqttLink = new MqttLink({
       url: proxy.url,
       gatewayId: gw.id,
+      regionalPublicKey: testRegionalPublicKey,
       reconnectPeriodMs: 100,
       connectTimeoutMs: 2000,
     }).start();

@@ -15,6 +15,7 @@ import { ErrorCode, isMaverickError, type MaverickError } from '../proto/errors.
 import type { DownlinkCommand } from '../proto/mqtt/command.js';
 import { uplinkEventJson } from '../proto/mqtt/events.js';
 import { eventTopic } from '../proto/mqtt/topics.js';
+import { selfSignedCertificate } from './helpers/self-signed.js';
 
 const USER = 'farm-app';
 const PASSWORD = 'correct horse battery staple';
@@ -156,6 +157,8 @@ describe('embedded MQTT broker', () => {
             backend: 'semtech-udp',
           },
         ],
+        regionConfigId: 'eu868',
+        regionCommonName: 'EU868',
       }),
     );
     const event = JSON.parse((await arrival).payload.toString('utf8'));
@@ -170,8 +173,9 @@ describe('embedded MQTT broker', () => {
         frequency: 868100000,
         modulation: { lora: { bandwidth: 125000, spreadingFactor: 7, codeRate: 'CR_4_5' } },
       },
-      maverick: { timeSource: 'gps' },
+      regionConfigId: 'eu868',
     });
+    expect(event.rxInfo[0].metadata.maverick_time_source).toBe('gps');
     expect(publisher.counters.published).toBe(1);
   });
 
@@ -267,32 +271,7 @@ describe('embedded MQTT broker', () => {
   it.skipIf(!openssl)(openssl ? tlsTitle : `${tlsTitle} (skipped: no openssl CLI on PATH)`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'maverick-mqtt-tls-'));
     dirs.push(dir);
-    const keyPath = join(dir, 'key.pem');
-    const certPath = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-      ].concat([
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ]),
-      { stdio: 'ignore' },
-    );
+    const { keyPath, certPath } = selfSignedCertificate(dir);
     const broker = await startBroker({ tls: { keyPath, certPath } });
     expect(broker.tls).toBe(true);
     // The client verifies the server against the generated certificate (no rejectUnauthorized: false).

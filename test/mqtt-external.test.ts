@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -14,6 +14,7 @@ import { ExternalPublisher } from '../gateway/mqtt/external-publisher.js';
 import { ErrorCode, isMaverickError } from '../proto/errors.js';
 import type { DownlinkCommand } from '../proto/mqtt/command.js';
 import { eventTopic } from '../proto/mqtt/topics.js';
+import { waitForPort } from './helpers/wait.js';
 
 function hasBinary(name: string): boolean {
   try {
@@ -45,22 +46,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(p));
     });
   });
-}
-
-async function waitForPort(p: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port: p }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`mosquitto did not listen on ${p} within ${ms} ms`);
 }
 
 async function watcher(): Promise<MqttClient> {

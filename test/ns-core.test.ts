@@ -22,7 +22,7 @@ import type {
   StatusEvent,
   TxAckEvent,
 } from '../kernel/ns/uplink-types.js';
-import type { Logger } from '../proto/log.js';
+import { type LogLine, recordingLogger } from '../proto/log.test-helpers.js';
 import { encodeMacCommands } from '../proto/lorawan/index.js';
 import type { RxMetadata } from '../proto/radio.js';
 
@@ -37,29 +37,6 @@ const ABP = {
   nwkSKey: '000102030405060708090a0b0c0d0e0f',
   appSKey: '0f0e0d0c0b0a09080706050403020100',
 };
-
-interface LogLine {
-  level: string;
-  fields: Record<string, unknown>;
-  msg?: string;
-}
-
-function recordingLogger(lines: LogLine[]): Logger {
-  const make = (level: string) => (a: Record<string, unknown> | string, b?: string) => {
-    if (typeof a === 'string') lines.push({ level, fields: {}, msg: a });
-    else lines.push({ level, fields: a, msg: b });
-  };
-  const logger: Logger = {
-    trace: make('trace'),
-    debug: make('debug'),
-    info: make('info'),
-    warn: make('warn'),
-    error: make('error'),
-    fatal: make('fatal'),
-    child: () => logger,
-  };
-  return logger;
-}
 
 class Harness {
   readonly radio = new FakeRadio();
@@ -96,7 +73,7 @@ class Harness {
 
   async send(phyPayload: Uint8Array, rx: Partial<RxMetadata> = {}): Promise<void> {
     this.radio.receive({ phyPayload, rx: rxMeta(rx), receivedAtMs: Date.now() });
-    await this.ns.flush();
+    await this.ns.settle();
   }
 
   /** Joins an OTAA device; returns the device with its session. */
@@ -300,7 +277,7 @@ describe('data uplinks', () => {
       { gatewayEui: '0000000000000003', snr: 2 },
     ];
     for (const c of copies) h.radio.receive({ phyPayload: frame, rx: rxMeta(c), receivedAtMs: Date.now() });
-    await h.ns.flush();
+    await h.ns.settle();
     expect(h.ups).toHaveLength(1);
     expect(h.ups[0]?.rxInfo.map((r) => r.gatewayEui)).toEqual([
       '0000000000000002',
@@ -397,7 +374,7 @@ describe('MAC commands and ADR', () => {
       rx: rxMeta({ gatewayEui: '0000000000000002', snr: -1 }),
       receivedAtMs: Date.now(),
     });
-    await h.ns.flush();
+    await h.ns.settle();
     const down = device.readDownlink(h.radio.sent[0]?.phyPayload ?? new Uint8Array());
     // SF7 needs -7.5 dB: 5 - (-7.5) = 12.5 → 12 dB.
     expect(down.mac).toEqual([{ cid: 'LinkCheckAns', margin: 12, gwCnt: 2 }]);

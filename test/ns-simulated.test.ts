@@ -10,6 +10,7 @@ import { MemoryNetworkRepository } from '../kernel/ns/memory-repository.test-hel
 import { NetworkServer } from '../kernel/ns/network-server.js';
 import { addDevice } from '../kernel/ns/registry.js';
 import type { ProcessedUplink, StatusEvent } from '../kernel/ns/uplink-types.js';
+import { getRegion } from '../proto/regions/index.js';
 import { SimulatedDevice } from '../simulator/device.js';
 
 const APP_KEY = '2b7e151628aed2a6abf7158809cf4f3c';
@@ -24,7 +25,7 @@ function hexBytes(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
 }
 
-async function field(region: 'EU868' | 'US915', count: number, dataRate: number) {
+async function field(region: string, count: number, dataRate: number) {
   const repository = new MemoryNetworkRepository();
   const radio = new FakeRadio();
   const devices: SimulatedDevice[] = [];
@@ -34,7 +35,7 @@ async function field(region: 'EU868' | 'US915', count: number, dataRate: number)
       devEui,
       name: `sim-${i}`,
       applicationId: 'farm',
-      regionId: region,
+      regionId: getRegion(region).id,
       activation: { mode: 'otaa', joinEui: JOIN_EUI, appKey: APP_KEY },
     });
     devices.push(
@@ -65,7 +66,7 @@ async function field(region: 'EU868' | 'US915', count: number, dataRate: number)
       rx: rxMeta({ tmst, snr, frequencyHz: r.frequencyHz, dataRate: r.dataRate }),
       receivedAtMs: Date.now(),
     });
-    await server.flush();
+    await server.settle();
     // Only a frame the gateway accepted reaches the device.
     const last = radio.sent.length - 1;
     const reply = last >= before && radio.statuses[last] === 'OK' ? radio.sent[last] : undefined;
@@ -99,6 +100,31 @@ describe('simulated devices through the network server', () => {
       expect(session?.pendingMac).toEqual([]);
       expect(session?.fCntUp).toBe(device.fCntUp - 1);
       expect(session?.nFCntDown).toBe((device.fCntDown ?? -1) + 1);
+    }
+    expect(f.server.counters().internal_errors ?? 0).toBe(0);
+  });
+
+  it('AS923-2: ADR from DR2 up to DR5 with the 8th channel, dwell time and MaxEIRP taken (TxParamSetupReq)', async () => {
+    const f = await field('AS923-2', 2, 2);
+    for (const device of f.devices) {
+      expect((await f.exchange(device, device.joinRequest()))?.kind).toBe('join-accept');
+      expect(device.enabledChannels).toHaveLength(7); // 2 default + 5 from the CFList
+    }
+    for (let n = 0; n < 30; n++) {
+      for (const device of f.devices)
+        await f.exchange(device, device.uplink({ fPort: 2, payload: new Uint8Array([n]) }));
+    }
+    for (const device of f.devices) {
+      // The 8th channel came by NewChannelReq; ADR's ChMask (all 8) was accepted with it.
+      expect(device.enabledChannels.map((c) => c.frequencyHz)).toContain(920_200_000);
+      expect(device.enabledChannels).toHaveLength(8);
+      expect(device.dataRate).toBe(5);
+      expect(device.txParams).toEqual({ uplinkDwellTime: true, downlinkDwellTime: true, maxEirpIndex: 5 });
+      const devEui = device.identity.activation === 'otaa' ? device.identity.devEui : '';
+      const session = await f.repository.getSession(devEui);
+      expect(session?.txParamsAcked).toBe(true);
+      expect(session?.dr).toBe(5);
+      expect(session?.pendingMac.filter((p) => p.cid !== 'DevStatusReq')).toEqual([]);
     }
     expect(f.server.counters().internal_errors ?? 0).toBe(0);
   });

@@ -30,6 +30,7 @@ import { SerialConcentratorEmulator } from '../simulator/serial-concentrator.js'
 import { createMockSerialLink } from '../simulator/serial-concentrator-mock-link.js';
 import { socatAvailable, startPtyPair } from '../simulator/serial-concentrator-pty.js';
 import { Rak3172Emulator } from '../simulator/single-channel.js';
+import { waitFor } from './helpers/wait.js';
 
 const EUI = '00800000a0001234';
 const SF7: DataRate = { modulation: 'LORA', spreadingFactor: 7, bandwidthKHz: 125 };
@@ -52,16 +53,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-function waitFor<T>(register: (done: (v: T) => void) => void, what: string, ms = 8_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    register((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
 
 function nextUplink(b: RadioBackend): Promise<RadioUplink> {
   return waitFor<RadioUplink>((done) => {

@@ -135,5 +135,30 @@ describe('maverick bundle verify / regional', () => {
     const rep = JSON.parse(await readFile(report, 'utf8'));
     expect(rep.allBundlesValid).toBe(true);
     expect(rep.bundles.map((b: { seq: number }) => b.seq)).toEqual([1, 2]);
+
+    // `--to` is inclusive: a bare day as both ends is that whole day, its uplinks all there.
+    const dayText = new Date(DAY_START_MS).toISOString().slice(0, 10);
+    const dayReport = join(dir, 'north-day.json');
+    const byDay = await run(
+      'regional',
+      'export',
+      '--data-dir',
+      regionalDir,
+      '--plot',
+      'plot-north',
+      '--from',
+      dayText,
+      '--to',
+      dayText,
+      '--out',
+      join(dir, 'north-day.geojson'),
+      '--report',
+      dayReport,
+    );
+    expect(byDay.code).toBe(0);
+    const dayRep = JSON.parse(await readFile(dayReport, 'utf8'));
+    expect(rep.uplinks).toBeGreaterThan(0);
+    expect(dayRep.uplinks).toBe(rep.uplinks);
+    expect(dayRep.period.to).toBe(`${dayText}T23:59:59.999Z`);
   });
 });

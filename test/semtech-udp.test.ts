@@ -9,6 +9,7 @@ import { SemtechUdpBackend } from '../gateway/radio/semtech-udp.js';
 import { diffTmst, type GatewayStats, type RadioUplink, type TxRequest } from '../proto/radio.js';
 import { decodeDatagram, encodeTxAck, type SemtechPacket } from '../proto/semtech-udp/index.js';
 import { PacketForwarderEmulator } from '../simulator/packet-forwarder.js';
+import { eventually, eventuallyValue } from './helpers/wait.js';
 
 /** A raw forwarder socket: sends bytes, queues what comes back. */
 class RawClient {
@@ -66,19 +67,6 @@ function header(version: number, token: number, id: number, eui: string): number
 }
 const json = (v: unknown) => [...Buffer.from(JSON.stringify(v))];
 const pullData = (token: number, eui: string, version = 2) => new Uint8Array(header(version, token, 2, eui));
-
-function waitFor<T>(get: () => T | undefined, timeoutMs = 2000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + timeoutMs;
-    const poll = () => {
-      const v = get();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() > deadline) return reject(new Error('condition not met in time'));
-      setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
 
 const GW_A = 'aa555a0000000001';
 const GW_B = 'aa555a0000000002';
@@ -177,7 +165,7 @@ describe('Semtech UDP backend over loopback', () => {
 
     const ack = decodeDatagram(await gw.next());
     expect(ack).toEqual({ type: 'PUSH_ACK', version: 2, token: 0xbeef });
-    await waitFor(() => (uplinks.length === 3 ? true : undefined));
+    await eventually(() => uplinks.length === 3);
 
     expect(uplinks.map((u) => [...u.phyPayload])).toEqual([[1, 2, 3], [0xff, 0xff], [0xaa]]);
     for (const u of uplinks) expect(u.receivedAtMs).toBeGreaterThanOrEqual(sentAt);
@@ -265,7 +253,7 @@ describe('Semtech UDP backend over loopback', () => {
       port,
     );
     expect(decodeDatagram(await gw.next())).toMatchObject({ type: 'PUSH_ACK', token: 9 });
-    const stat = await waitFor(() => stats[0]);
+    const stat = await eventuallyValue(() => stats[0]);
     expect(stat).toMatchObject({ gatewayEui: GW_A, rxReceived: 5, rxOk: 4, rxForwarded: 4, ackRatio: 100 });
     expect(backend.gateways()).toEqual([
       expect.objectContaining({ gatewayEui: GW_A, port: gw.port, version: 1 }),
@@ -352,7 +340,7 @@ describe('Semtech UDP backend over loopback', () => {
       },
     ]);
     expect(sent.acked).toBe(true);
-    await waitFor(() => (uplinks.length === 2 ? true : undefined));
+    await eventually(() => uplinks.length === 2);
     expect(uplinks.map((u) => [u.rx.frequencyHz, u.rx.dataRate, u.rx.time])).toEqual([
       [868_300_000, { modulation: 'LORA', spreadingFactor: 9, bandwidthKHz: 125 }, undefined],
       [
@@ -377,7 +365,7 @@ describe('Semtech UDP backend over loopback', () => {
     expect(downlinks).toEqual([868_100_000, 868_100_000]);
 
     // Keep-alives keep flowing and are all acknowledged.
-    await waitFor(() => (emulator.counters().pullAcksReceived! >= 3 ? true : undefined));
+    await eventually(() => emulator.counters().pullAcksReceived! >= 3);
     expect(emulator.counters()).toMatchObject({ pushAcksMissing: 0, pullAcksMissing: 0, txAcksSent: 2 });
   });
 });

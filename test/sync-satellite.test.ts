@@ -23,6 +23,7 @@ import { SbdModemEmulator } from '../simulator/sbd-modem.js';
 import { createSerialPair } from '../simulator/sbd-modem-pair.js';
 import { prng } from './fixtures/bundle-simulated-day.js';
 import { captureLogger, type LogLine } from './helpers/e2e-field.js';
+import { testAckSigner, writeTestRegionalPublicKey } from './helpers/regional-ack-key.js';
 import { dayBundle, eventually, openRegional, testGateway } from './link-harness.js';
 
 const gw = testGateway('gw-sat-runtime');
@@ -35,7 +36,11 @@ afterEach(async () => {
 async function regionalWithSatellite(dropRate: number) {
   const regional = await openRegional([gw]);
   cleanups.push(() => regional.close());
-  const transport = await startRegionalTransport({ node: regional.node, embedded: { port: 0 } });
+  const transport = await startRegionalTransport({
+    node: regional.node,
+    acks: testAckSigner,
+    embedded: { port: 0 },
+  });
   cleanups.push(() => transport.close());
   const intake = new RegionalMessageIntake({ node: regional.node, reassembler: transport.reassembler });
   const proxy = await TcpLinkProxy.start({
@@ -71,7 +76,7 @@ async function startRuntime(
     radios: [],
     mqtt: { kind: 'embedded', host: '127.0.0.1', port: 0, username: 'maverick', password: 'test-password' },
     synchronous: 'NORMAL',
-    sync: { ackTimeoutMs: 2_000, ...sync },
+    sync: { ackTimeoutMs: 2_000, regionalPublicKeyFile: writeTestRegionalPublicKey(dataDir), ...sync },
     logger: captureLogger(logs),
   });
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));

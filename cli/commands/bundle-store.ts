@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { RxDocument } from 'rxdb';
 import { loadConfig } from '../../gateway/config/index.js';
 import { createSealer } from '../../gateway/sealing.js';
+import { postAction } from '../../gateway/status/client.js';
 import { openGatewayDatabase } from '../../gateway/store-access.js';
 import { type BundleDoc, bundleId } from '../../kernel/db/schemas.js';
 
@@ -19,29 +20,20 @@ interface SealSummary {
   bytes: number;
 }
 
-/** A running gateway seals in its own process (two sealers would race for one sequence number). */
+/**
+ * A running gateway seals in its own process (two sealers would race for one sequence number).
+ * Only this data directory's gateway: postAction checks who answered and sends the token.
+ */
 async function sealViaRunningGateway(dataDir: string): Promise<SealSummary[] | undefined> {
-  let url: string;
-  try {
-    const { host, port } = loadConfig(dataDir).metrics.bind;
-    url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/seal`;
-  } catch {
-    return undefined;
-  }
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', signal: AbortSignal.timeout(60_000) });
-  } catch {
-    return undefined; // not running
-  }
-  const body = (await res.json()) as SealSummary[] | { error: string };
-  if (!res.ok || !Array.isArray(body)) {
+  const body = await postAction(dataDir, '/seal');
+  if (body === undefined) return undefined; // not running
+  if (!Array.isArray(body)) {
     throw new MaverickError(
       ErrorCode.BundleSequence,
-      `the running gateway could not seal: ${'error' in body ? body.error : res.status}`,
+      'the running gateway answered /seal with something else',
     );
   }
-  return body;
+  return body as SealSummary[];
 }
 
 async function sealHere(dataDir: string): Promise<SealSummary[]> {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { verifyBundle } from '../../proto/bundle/bundle.js';
 import { keyIdOf, toHex } from '../../proto/bundle/ed25519.js';
+import { deviceSummaryJson } from '../../proto/bundle/payload.js';
 import { publicKeyFromPem } from '../../proto/bundle/pem.js';
 import { registerBundleStoreCommands } from './bundle-store.js';
 import type { RegisterCommand } from './index.js';
@@ -56,14 +57,7 @@ export const registerBundle: RegisterCommand = (program: Command) => {
           geometryHash: toHex(p.geometryHash),
           carriesGeometry: !!p.definition,
         })),
-        devices: b.devices.map((d) => ({
-          devEui: toHex(d.devEui),
-          plotId: d.plotId,
-          uplinks: d.uplinks,
-          fCnt: [d.fCntFirst, d.fCntLast],
-          missingFCnt: d.missingFCnt,
-          counterResets: d.counterResets,
-        })),
+        devices: b.devices.map(deviceSummaryJson),
       };
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -87,6 +81,12 @@ export const registerBundle: RegisterCommand = (program: Command) => {
         out.write(
           `  device   ${d.devEui} plot ${d.plotId ?? '-'}: ${d.uplinks} uplinks, FCnt ${d.fCnt[0]}..${d.fCnt[1]}${gaps}\n`,
         );
+        if (d.sessions.length > 1) {
+          const list = d.sessions.map((x) => `#${x.session} ${x.uplinks} (FCnt ${x.fCnt[0]}..${x.fCnt[1]})`);
+          out.write(
+            `           ${d.sessions.length} sessions (rejoins / counter resets): ${list.join(', ')}\n`,
+          );
+        }
       }
     });
 };

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../kernel/log.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { regionIdOf, regionIdsHint } from '../../proto/regions/index.js';
 import { runDemo } from '../demo/run-demo.js';
 import { DEMO_SATELLITE_DAILY_BYTES } from '../demo/satellite.js';
 import { summaryTable } from '../demo/summary.js';
@@ -16,6 +17,7 @@ interface DemoFlags {
   speed: string;
   brokerUrl?: string;
   satelliteBudget: string;
+  region: string;
   json?: boolean;
   keep?: boolean;
 }
@@ -61,12 +63,20 @@ export const registerDemo: RegisterCommand = (program: Command) => {
       "the gateway's satellite bytes per day (Iridium SBD emulator on a pty; needs socat)",
       String(DEMO_SATELLITE_DAILY_BYTES),
     )
+    .option(
+      '--region <plan>',
+      'the radio region plan of the farm and gateway, any case (e.g. AU915, AS923-2)',
+      'EU868',
+    )
     .option('--json', 'print the summary as JSON')
     .option('--keep', 'keep the demo data directories (printed in the summary)')
     .action(async (flags: DemoFlags) => {
       const hours = int('hours', flags.hours, 1, 24 * 14);
       const devices = int('devices', flags.devices, 1, 500);
       const outage = parseOutage(flags.outage, hours);
+      const region = regionIdOf(flags.region);
+      if (!region)
+        throw new MaverickError(ErrorCode.CliUsage, `--region ${flags.region}: ${regionIdsHint()}`);
       const logger = createLogger({ name: 'maverick-demo', level: process.env.MAVERICK_LOG_LEVEL ?? 'warn' });
       const tty = process.stderr.isTTY && !flags.json;
       let last = 0;
@@ -79,6 +89,7 @@ export const registerDemo: RegisterCommand = (program: Command) => {
         ...(flags.brokerUrl ? { brokerUrl: flags.brokerUrl } : {}),
         satelliteDailyBytes: int('satellite-budget', flags.satelliteBudget, 340, 10_000_000),
         keep: flags.keep ?? false,
+        region,
         logger,
         onProgress: (line) => {
           // Live on a terminal; a line every few seconds otherwise (CI logs, pipes).

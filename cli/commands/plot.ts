@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { withGatewayStore } from '../../gateway/store-access.js';
+import { areaDisagreement } from '../../kernel/db/plot-geometry.js';
 import { listPlots, type PlotGeometry, putPlot, removePlot, validatePlot } from '../../kernel/db/plots.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { printJson, renderTable } from '../format/table.js';
@@ -57,7 +58,9 @@ export const registerPlot: RegisterCommand = (program: Command) => {
 
   plot
     .command('add')
-    .description('add or replace a plot: a point (plots up to 4 ha) or a polygon')
+    .description(
+      'add or replace a plot: a point (plots up to 4 ha) or a polygon (checked: closed, not self-crossing, area)',
+    )
     .requiredOption('--data-dir <dir>', 'data directory')
     .requiredOption('--id <id>', 'plot id (letters, digits, . _ -)')
     .requiredOption('--name <name>', 'plot name')
@@ -72,6 +75,8 @@ export const registerPlot: RegisterCommand = (program: Command) => {
         areaHa: flags.areaHa,
         geometry: geometryFromFlags(flags),
       });
+      const warning = areaDisagreement(value.geometry, value.areaHa);
+      if (warning) process.stderr.write(`warning: plot ${value.id}: ${warning}\n`);
       await withGatewayStore(flags.dataDir, (db) => putPlot(db, value));
       process.stdout.write(`plot ${value.id} (${value.geometry.type}, ${value.areaHa} ha) saved\n`);
     });

@@ -14,6 +14,7 @@ export interface RunFlags {
   baud?: string;
   mqttPort?: string;
   regionalUrl?: string;
+  metricsBind?: string;
 }
 
 /** A numeric flag as a number when it is one; otherwise the text, so the schema names the field and the bad value. */
@@ -36,6 +37,7 @@ export function overridesFromFlags(flags: Omit<RunFlags, 'dataDir'>): ConfigOver
   if (Object.keys(radio).length) overrides.radio = radio;
   if (flags.mqttPort !== undefined) overrides.mqtt = { port: numberOrText(flags.mqttPort) };
   if (flags.regionalUrl !== undefined) overrides.regional = { url: flags.regionalUrl };
+  if (flags.metricsBind !== undefined) overrides.metrics = { bind: flags.metricsBind };
   // The overrides are validated by the schema right after the merge, like the file itself.
   return overrides as ConfigOverrides;
 }
@@ -74,7 +76,15 @@ export const registerRun: RegisterCommand = (program: Command) => {
     .option('--baud <n>', 'serial baud rate (radio.serial.baud)')
     .option('--mqtt-port <n>', 'local MQTT broker port (mqtt.port)')
     .option('--regional-url <url>', 'regional node broker, mqtt:// or mqtts:// (regional.url)')
-    .action(async (flags: RunFlags) => {
+    .option(
+      '--init-store',
+      'start with an empty store although this data directory had one (only after losing store/: devices must be added again)',
+    )
+    .option(
+      '--metrics-bind <host:port>',
+      '/metrics and /status listen address (metrics.bind, default 127.0.0.1:8868)',
+    )
+    .action(async (flags: RunFlags & { initStore?: boolean }) => {
       const config = resolveRunConfig(flags);
       // Loaded on use: `maverick <anything> --help` should not pay for the radio stack.
       const [{ startGateway }, { createLogger }] = await Promise.all([
@@ -86,10 +96,10 @@ export const registerRun: RegisterCommand = (program: Command) => {
         level: process.env.MAVERICK_LOG_LEVEL ?? config.log.level,
       });
       const stopSignal = nextStopSignal();
-      const gateway = await startGateway(config, logger);
+      const gateway = await startGateway(config, logger, flags.initStore ? { initStore: true } : {});
       const radios = config.radio.backend.join(' + ');
       process.stdout.write(
-        `maverick running: gateway ${config.gateway.id}, radio ${radios}, metrics ${gateway.metricsUrl}/metrics (Ctrl-C stops)\n`,
+        `maverick running: gateway ${config.gateway.id}, radio ${radios}, metrics ${gateway.metricsUrl}/metrics${gateway.consoleUrl ? `, console ${gateway.consoleUrl}/` : ''} (Ctrl-C stops)\n`,
       );
       const signal = await stopSignal;
       logger.info({ signal }, 'stopping');

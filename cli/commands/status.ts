@@ -2,8 +2,11 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../gateway/config/index.js';
 import type { StatusSnapshot } from '../../gateway/metrics/metrics.js';
+import { fetchOwnStatus } from '../../gateway/status/client.js';
+import { withGatewayStore } from '../../gateway/store-access.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { printJson, renderTable } from '../format/table.js';
+import { deviceRows, renderDeviceHealth } from './device.js';
 import type { RegisterCommand } from './index.js';
 
 function mib(bytes: number): string {
@@ -16,6 +19,12 @@ export function formatStatus(s: StatusSnapshot): string {
     `devices ${s.devices}   uplinks ${s.uplinks.received} (last ${s.uplinks.lastAt ?? 'never'})   store ${mib(s.store.sizeBytes)}   outbox ${s.outbox.depth} bundle(s)`,
     `clock ${s.clock.source}${s.clock.lastGpsTime ? ` (GPS ${s.clock.lastGpsTime})` : ''}`,
   ];
+  if (s.outbox.retrying)
+    lines.push(`outbox: ${s.outbox.retrying} item(s) waiting for the regional node to retry`);
+  for (const p of s.outbox.parked)
+    lines.push(
+      `ALARM regional node rejected ${p.kind} ${p.seq} (${p.reason}) at ${p.at}; kept, not resent: see the regional node's alerts`,
+    );
   const rejected = Object.entries(s.uplinks.rejected);
   if (rejected.length) lines.push(`rejected ${rejected.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const radios = Object.entries(s.radio);
@@ -63,19 +72,18 @@ export const registerStatus: RegisterCommand = (program: Command) => {
     .requiredOption('--data-dir <dir>', 'data directory')
     .option('--json', 'print the raw JSON snapshot')
     .action(async (flags: { dataDir: string; json?: boolean }) => {
-      const { host, port } = loadConfig(flags.dataDir).metrics.bind;
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/status`;
-      let snapshot: StatusSnapshot;
-      try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-        snapshot = (await res.json()) as StatusSnapshot;
-      } catch (err) {
-        throw new MaverickError(ErrorCode.ConfigInvalid, `no running gateway answers at ${url}`, {
+      // Throws when another gateway answers on this data directory's status port.
+      const running = await fetchOwnStatus(loadConfig(flags.dataDir));
+      if (running.kind === 'none') {
+        throw new MaverickError(ErrorCode.ConfigInvalid, `no running gateway answers at ${running.url}`, {
           hint: `start it with \`maverick run --data-dir ${flags.dataDir}\` (or \`systemctl start maverick\`), or run \`maverick doctor\``,
-          cause: err,
+          cause: running.cause,
         });
       }
-      if (flags.json) printJson(snapshot);
-      else process.stdout.write(formatStatus(snapshot));
+      const { snapshot } = running;
+      // Per-device health comes from the store (readable while the gateway runs).
+      const devices = await withGatewayStore(flags.dataDir, deviceRows);
+      if (flags.json) printJson({ ...snapshot, deviceHealth: devices });
+      else process.stdout.write(`${formatStatus(snapshot)}\n${renderDeviceHealth(devices)}\n`);
     });
 };

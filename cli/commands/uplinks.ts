@@ -1,35 +1,28 @@
-/** `maverick uplinks count|list`: what the store kept (works while `maverick run` runs). */
+/** `maverick uplinks count|list|export`: what the store kept (works while `maverick run` runs). */
 import type { Command } from 'commander';
 import { withGatewayStore } from '../../gateway/store-access.js';
 import { countUplinks, listUplinks, type UplinkFilter } from '../../kernel/db/uplink-queries.js';
+import { normalizeHex } from '../../kernel/ns/types.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { parseDateFlag } from '../format/dates.js';
 import { printJson, renderTable } from '../format/table.js';
 import type { RegisterCommand } from './index.js';
+import { exportUplinks } from './uplinks-export.js';
 
 interface Flags {
   dataDir: string;
   devEui?: string;
   since?: string;
+  until?: string;
   json?: boolean;
   limit?: string;
 }
 
 function filterOf(flags: Flags): UplinkFilter {
   const filter: UplinkFilter = {};
-  if (flags.devEui) {
-    if (!/^[0-9a-fA-F]{16}$/.test(flags.devEui))
-      throw new MaverickError(ErrorCode.CliUsage, '--dev-eui must be 16 hex characters');
-    filter.devEui = flags.devEui.toLowerCase();
-  }
-  if (flags.since) {
-    const ms = Date.parse(flags.since);
-    if (Number.isNaN(ms))
-      throw new MaverickError(
-        ErrorCode.CliUsage,
-        `--since ${flags.since}: not a date (use ISO 8601, e.g. 2026-11-21T06:00:00Z)`,
-      );
-    filter.sinceMs = ms;
-  }
+  if (flags.devEui) filter.devEui = normalizeHex(flags.devEui, 8, '--dev-eui');
+  if (flags.since) filter.sinceMs = parseDateFlag(flags.since, '--since', 'start');
+  if (flags.until) filter.untilMs = parseDateFlag(flags.until, '--until', 'end');
   return filter;
 }
 
@@ -39,7 +32,8 @@ export const registerUplinks: RegisterCommand = (program: Command) => {
     c
       .requiredOption('--data-dir <dir>', 'data directory')
       .option('--dev-eui <hex16>', 'only this device')
-      .option('--since <iso-time>', 'only uplinks received since')
+      .option('--since <iso-time>', 'only uplinks received since (a bare day: from its start)')
+      .option('--until <iso-time>', 'only uplinks received until, inclusive (a bare day: all of it)')
       .option('--json', 'print JSON');
 
   common(uplinks.command('count').description('number of stored uplinks')).action(async (flags: Flags) => {
@@ -71,5 +65,23 @@ export const registerUplinks: RegisterCommand = (program: Command) => {
           ]),
         )}\n`,
       );
+    });
+
+  uplinks
+    .command('export')
+    .description('stream stored uplinks as CSV (decoded fields as columns) or JSON lines, oldest first')
+    .requiredOption('--data-dir <dir>', 'data directory')
+    .requiredOption('--format <format>', 'csv or jsonl')
+    .option('--dev-eui <hex16>', 'only this device')
+    .option('--since <iso-time>', 'only uplinks received since (a bare day: from its start)')
+    .option('--until <iso-time>', 'only uplinks received until, inclusive (a bare day: all of it)')
+    .option('--out <file>', 'write to FILE instead of standard output')
+    .action(async (flags: Flags & { format: string; out?: string }) => {
+      if (flags.format !== 'csv' && flags.format !== 'jsonl') {
+        throw new MaverickError(ErrorCode.CliUsage, `--format ${flags.format}: use csv or jsonl`);
+      }
+      const format = flags.format;
+      const filter = filterOf(flags);
+      await withGatewayStore(flags.dataDir, (db) => exportUplinks(db, filter, format, flags.out));
     });
 };

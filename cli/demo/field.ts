@@ -46,6 +46,8 @@ export interface FieldOptions {
   udpPort: number;
   /** The gateway's own EUI: the serial concentrator has none of its own. */
   gatewayId: string;
+  /** The radio region plan of the farm's devices. */
+  region: string;
   serial?: SerialLine;
   startMs: number;
 }
@@ -90,6 +92,7 @@ export async function startField(options: FieldOptions, specs: FarmDeviceSpec[])
     paths,
     devices: specs,
     seed: options.seed,
+    region: options.region,
     intervalMs: 15 * 60_000,
     uplinks: Math.floor((options.hours * 60) / 15),
     confirmedRatio: 0.1,

@@ -8,11 +8,14 @@ import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { configPath, initSetup, parseConfigText, renderConfig } from '../../gateway/config/index.js';
+import { readStatusToken } from '../../gateway/status/token.js';
 import { withGatewayStore } from '../../gateway/store-access.js';
 import { putPlot } from '../../kernel/db/plots.js';
 import { addDevice } from '../../kernel/ns/registry.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import type { RegionId } from '../../proto/regions/index.js';
 import type { FarmDeviceSpec } from '../../simulator/farm.js';
+import { FORWARDER_EUI } from './field.js';
 
 export const DEMO_GATEWAY_ID = 'b827ebfffe00d0e0';
 
@@ -71,11 +74,13 @@ export interface DemoSatelliteConfig {
 export async function setUpGateway(
   root: string,
   specs: FarmDeviceSpec[],
+  regionalNodeKey: string,
   satellite?: DemoSatelliteConfig,
+  region: RegionId = 'EU868',
 ): Promise<GatewaySetup> {
   const dataDir = join(root, 'gateway');
   const mqttPassword = `demo-${Math.random().toString(36).slice(2, 12)}`;
-  await initSetup({ dataDir, gatewayId: DEMO_GATEWAY_ID, region: 'EU868', mqttPassword });
+  await initSetup({ dataDir, gatewayId: DEMO_GATEWAY_ID, region, mqttPassword, regionalNodeKey });
   const [udpPort, mqttPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   // The demo seals on simulated hours (through POST /seal), not on the wall clock. The file is
   // edited through the config's own parser and renderer, so the demo's values are validated too.
@@ -83,6 +88,10 @@ export async function setUpGateway(
   const config = parseConfigText(readFileSync(file, 'utf8'), file, {
     metrics: { bind: `127.0.0.1:${metricsPort}` },
     sealer: { interval_minutes: 10080 },
+    // The emulated packet forwarder announces its own gateway_ID: allow it (radio.udp.gateways).
+    radio: { udp: { gateways: [FORWARDER_EUI] } },
+    // The demo runs unattended (and in parallel in tests): no console on a fixed port.
+    console: { enabled: false },
     ...(satellite
       ? {
           regional: {
@@ -102,7 +111,7 @@ export async function setUpGateway(
         devEui: spec.devEui,
         name: spec.name,
         applicationId: 'farm',
-        regionId: 'EU868',
+        regionId: region,
         codec: { kind: 'cayenne-lpp' },
         plotId: PLOTS[i % PLOTS.length]!.id,
         activation:
@@ -184,11 +193,21 @@ export async function startGatewayProcess(
     });
   });
   const post = async (path: string) => {
+    // The gateway made its action token in the data dir when it started.
+    const token = readStatusToken(setup.dataDir) ?? '';
     const res = await fetch(`${setup.metricsUrl}${path}`, {
       method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(60_000),
     });
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+    if (!res.ok)
+      throw new MaverickError(
+        ErrorCode.DemoFailed,
+        `the demo gateway answered ${path} with HTTP ${res.status}: ${await res.text()}`,
+        {
+          hint: 'see the gateway log the demo wrote',
+        },
+      );
     return res.json();
   };
   return {

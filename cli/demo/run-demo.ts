@@ -17,14 +17,16 @@ import { join } from 'node:path';
 import { openGatewayDatabase } from '../../gateway/store-access.js';
 import { countUplinks } from '../../kernel/db/uplink-queries.js';
 import { loadGatewayKey } from '../../kernel/keys/gateway-key.js';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
-import { startRegionalService } from '../../regional/serve.js';
+import type { RegionId } from '../../proto/regions/index.js';
+import { commitmentIntake, startRegionalService } from '../../regional/serve.js';
 import { TcpLinkProxy } from '../../simulator/link-emulator.js';
 import type { SbdEmulatorCounters } from '../../simulator/sbd-modem.js';
 import { farmDevices, openSerialLine, startField } from './field.js';
 import { DEMO_GATEWAY_ID, setUpGateway, startGatewayProcess } from './gateway-process.js';
 import { DEMO_SATELLITE_DAILY_BYTES, startSatelliteSide } from './satellite.js';
-import { type DemoSummary, progressLine } from './summary.js';
+import { type DemoSummary, demoProblems, progressLine } from './summary.js';
 
 export interface DemoOptions {
   devices: number;
@@ -39,6 +41,8 @@ export interface DemoOptions {
   /** The gateway's satellite byte budget per day (when socat gives the modem a pty). */
   satelliteDailyBytes?: number;
   keep: boolean;
+  /** The radio region plan of the farm and the gateway (default EU868). */
+  region?: RegionId;
   onProgress?: (line: string) => void;
   logger?: Logger;
 }
@@ -52,6 +56,7 @@ function satelliteBytes(c: SbdEmulatorCounters): number {
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
+  const region = options.region ?? 'EU868';
   const logger = options.logger ?? silentLogger;
   const root = mkdtempSync(join(tmpdir(), 'maverick-demo-'));
   const stops: (() => Promise<unknown>)[] = [];
@@ -76,6 +81,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const satellite = await startSatelliteSide({
       node: regional.regional.node,
       reassembler: regional.transport.reassembler,
+      onOther: commitmentIntake(regional.regional, logger),
       seed: options.seed,
     });
     if (satellite) stops.push(() => satellite.close());
@@ -83,7 +89,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const setup = await setUpGateway(
       root,
       specs,
+      regional.key.publicKeyFile,
       satellite ? { path: satellite.hostPath, dailyBytes: satelliteDailyBytes } : undefined,
+      region,
     );
     const key = await loadGatewayKey(setup.dataDir);
     await regional.regional.registry.add(DEMO_GATEWAY_ID, key.publicKey, { label: 'demo farm' });
@@ -107,6 +115,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         realMsPerHour: options.realMsPerHour,
         udpPort: setup.udpPort,
         gatewayId: DEMO_GATEWAY_ID,
+        region,
         ...(serial ? { serial } : {}),
         startMs,
       },
@@ -160,7 +169,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await Promise.race([
       field.farm.whenFinished(),
       new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('the farm did not finish in time')), farmDeadline),
+        setTimeout(
+          () =>
+            reject(
+              new MaverickError(ErrorCode.DemoFailed, `the farm did not finish within ${farmDeadline} ms`, {
+                hint: 'the machine may be too busy; try fewer --devices or --hours',
+              }),
+            ),
+          farmDeadline,
+        ),
       ),
     ]);
     field.farm.stop();
@@ -195,8 +212,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const bundles = await regional.regional.store.listBundles(DEMO_GATEWAY_ID);
     const alerts = await regional.regional.store.listAlerts(DEMO_GATEWAY_ID);
     const sat = satellite?.counters();
-    const summary: DemoSummary = {
-      ok: false,
+    const facts: Omit<DemoSummary, 'ok' | 'problems'> = {
+      region,
       devices: options.devices,
       simulatedHours: options.hours,
       serialPath: serial ? 'socat pty' : 'none (socat not installed: UDP path only)',
@@ -245,14 +262,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       durationMs: Date.now() - started,
       dataDir: options.keep ? root : undefined,
     };
-    summary.ok =
-      summary.uplinksSent > 0 &&
-      summary.commitments.length > 0 &&
-      summary.commitments.every((c) => c.verified) &&
-      summary.uplinksStored === summary.uplinksSent &&
-      summary.uplinksVerified === summary.uplinksSent &&
-      summary.bundlesVerified === summary.bundlesSealed &&
-      summary.chainAlerts === 0;
+    const problems = demoProblems(facts);
+    const summary: DemoSummary = { ok: problems.length === 0, problems, ...facts };
     return summary;
   } finally {
     await stopAll();

@@ -8,6 +8,7 @@
  */
 
 import type { RegionalNode } from '../../regional/intake.js';
+import type { OtherItemHandler } from '../../regional/transport/index.js';
 import { RegionalMessageIntake } from '../../regional/transport/message-intake.js';
 import type { Reassembler } from '../../regional/transport/reassembly.js';
 import { createPrng } from '../../simulator/device-random.js';
@@ -29,6 +30,8 @@ export interface SatelliteSide {
 
 export interface SatelliteSideOptions {
   node: RegionalNode;
+  /** Items other than bundles (daily commitments), as the MQTT intake handles them. */
+  onOther: OtherItemHandler;
   /** Shared with the MQTT intake so an item completed over IP drops its satellite partial. */
   reassembler: Reassembler;
   seed: number;
@@ -45,7 +48,12 @@ export async function startSatelliteSide(options: SatelliteSideOptions): Promise
   // 9602/9603 talk 19200 8N1 (Iridium ISU AT Command Reference).
   const line = await openSerialLine('sbd', 19_200);
   if (!line) return undefined;
-  const intake = new RegionalMessageIntake({ node: options.node, reassembler: options.reassembler });
+  // Without onOther a commitment that travels by satellite would be refused as an unknown item.
+  const intake = new RegionalMessageIntake({
+    node: options.node,
+    reassembler: options.reassembler,
+    onOther: options.onOther,
+  });
   const random = createPrng(options.seed ^ 0x5bd);
   const emulator = new SbdModemEmulator(line.deviceSide, {
     deliver: (mo) => intake.handle(DEMO_MODEM_IMEI, mo),

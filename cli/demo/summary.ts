@@ -3,6 +3,10 @@ import { renderTable } from '../format/table.js';
 
 export interface DemoSummary {
   ok: boolean;
+  /** Why the demo is not ok, one sentence per cause (empty when ok). */
+  problems: string[];
+  /** The radio region plan the farm and gateway ran on. */
+  region: string;
   devices: number;
   simulatedHours: number;
   serialPath: string;
@@ -70,6 +74,7 @@ export function progressLine(p: Progress): string {
 
 export function summaryTable(s: DemoSummary): string {
   const rows: [string, string | number][] = [
+    ['region plan', s.region],
     ['devices (joined)', `${s.devices} (${s.joinedDevices} OTAA joined)`],
     ['simulated hours', s.simulatedHours],
     ['serial path', s.serialPath],
@@ -102,10 +107,38 @@ export function summaryTable(s: DemoSummary): string {
         ] as [string, string | number][])
       : []),
     ['wall-clock duration', `${(s.durationMs / 1000).toFixed(1)} s`],
-    [
-      'result',
-      s.ok ? 'OK: every uplink accounted for at the regional node' : 'FAILED: uplinks missing (see above)',
-    ],
+    ['result', s.ok ? 'OK: every uplink accounted for at the regional node' : 'FAILED (causes below)'],
+    ...s.problems.map((p, i): [string, string] => [`problem ${i + 1}`, p]),
   ];
   return renderTable(['demo summary', 'value'], rows);
+}
+
+/** What keeps a demo run from being ok, each cause named (an empty list: it is ok). */
+export function demoProblems(s: Omit<DemoSummary, 'ok' | 'problems'>): string[] {
+  const problems: string[] = [];
+  if (s.uplinksSent === 0) problems.push('the farm sent no uplinks (did any device join?)');
+  if (s.uplinksStored < s.uplinksSent) {
+    problems.push(
+      `${s.uplinksSent - s.uplinksStored} of ${s.uplinksSent} uplinks sent are not stored on the gateway`,
+    );
+  }
+  if (s.uplinksStored > s.uplinksSent) {
+    problems.push(`the gateway stored ${s.uplinksStored - s.uplinksSent} uplinks more than the farm sent`);
+  }
+  if (s.uplinksVerified < s.uplinksStored) {
+    problems.push(
+      `${s.uplinksStored - s.uplinksVerified} stored uplinks are not in a bundle verified at the regional node`,
+    );
+  }
+  if (s.bundlesVerified !== s.bundlesSealed) {
+    problems.push(`${s.bundlesSealed} bundles sealed but ${s.bundlesVerified} verified at the regional node`);
+  }
+  if (s.commitments.length === 0) problems.push('the gateway signed no daily commitment');
+  for (const c of s.commitments.filter((x) => !x.verified)) {
+    problems.push(
+      `the daily commitment for ${c.day} is not held by the regional node (refused or never delivered: see the gateway log)`,
+    );
+  }
+  if (s.chainAlerts > 0) problems.push(`${s.chainAlerts} chain alert(s) at the regional node`);
+  return problems;
 }

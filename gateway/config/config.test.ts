@@ -33,7 +33,17 @@ describe('config defaults and round trip', () => {
     expect(config.radio.udp.bind).toEqual({ host: '127.0.0.1', port: 1700 });
     expect(config.mqtt).toMatchObject({ host: '127.0.0.1', port: 1883, password_file: 'mqtt-password' });
     expect(config.store.synchronous).toBe('FULL');
-    expect(config.metrics.bind).toEqual({ host: '127.0.0.1', port: 9100 });
+    expect(config.metrics.bind).toEqual({ host: '127.0.0.1', port: 8868 });
+  });
+
+  it('reads region names in any case', () => {
+    for (const written of ['eu868', 'Eu868', ' EU868 ']) {
+      const config = parseConfigText(minimal.replace('"EU868"', JSON.stringify(written)));
+      expect(config.gateway.region).toBe('EU868');
+    }
+    expect(problemsOf(() => parseConfigText(minimal.replace('"EU868"', '"eu433x"')))).toMatch(
+      /gateway.region/,
+    );
   });
 
   it('renders a commented file that explains every key and parses back to the same config', () => {

@@ -15,6 +15,14 @@ export function intIn(lo: number, hi: number, unit = ''): z.ZodNumber {
     .max(hi, { error: allowed });
 }
 
+/**
+ * A region name as written by a person ("eu868", " EU868 ", "Eu868") in the
+ * canonical upper case, so region names are case-insensitive everywhere.
+ */
+export function normaliseRegionName<T>(value: T): T | string {
+  return typeof value === 'string' ? value.trim().toUpperCase() : value;
+}
+
 /** One of a fixed list of strings. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });

@@ -6,7 +6,13 @@
 import type { MaverickConfig } from './schema.js';
 
 export type RadioConfig =
-  | { kind: 'semtech-udp'; host: string; port: number; receiveBufferBytes: number }
+  | {
+      kind: 'semtech-udp';
+      host: string;
+      port: number;
+      receiveBufferBytes: number;
+      allowedGateways: string[];
+    }
   | { kind: 'serial'; path: string; baudRate: number; gatewayEui: string }
   | { kind: 'single-channel'; path: string; baudRate: number; gatewayEui: string; frequencyHz: number };
 
@@ -21,6 +27,8 @@ export function radioConfigsOf(config: Pick<MaverickConfig, 'radio' | 'gateway'>
           host: radio.udp.bind.host,
           port: radio.udp.bind.port,
           receiveBufferBytes: radio.udp.receive_buffer_kb * 1024,
+          // The gateway's own forwarder, plus any the operator listed.
+          allowedGateways: [...new Set([gateway.id, ...radio.udp.gateways])],
         };
       case 'serial':
         // The schema guarantees path is set when "serial" is listed.

@@ -3,6 +3,7 @@
  * shown commented out with an example. `parseConfigText(renderConfig(c))`
  * gives back `c` (tested as a property).
  */
+import { getRegion } from '../../proto/regions/index.js';
 import { formatHostPort } from './fields.js';
 import { validateConfig } from './load.js';
 import {
@@ -12,7 +13,7 @@ import {
   type FileConfig,
   LINK_KINDS,
   LOG_LEVELS,
-  REGIONS,
+  PLAN_IDS,
   SYNCHRONOUS_MODES,
 } from './schema.js';
 
@@ -64,6 +65,25 @@ class TomlWriter {
   }
 }
 
+/** A [*.tls] table with its PEM files, or the same table commented out as an example. */
+function tlsTable(
+  w: TomlWriter,
+  table: string,
+  what: string,
+  tls: { cert: string; key: string } | undefined,
+): void {
+  if (tls) {
+    w.table(table, `${what} (PEM files).`)
+      .key('cert', tls.cert, 'Certificate chain file.')
+      .key('key', tls.key, 'Private key file (mode 0600).');
+  } else {
+    w.comment('', `${what}: uncomment and point at PEM files.`, `[${table}]`).comment(
+      'cert = "/etc/maverick/tls/cert.pem"',
+      'key = "/etc/maverick/tls/key.pem"',
+    );
+  }
+}
+
 /** The commented TOML text of a validated config. */
 export function renderConfig(config: FileConfig): string {
   const w = new TomlWriter();
@@ -78,7 +98,11 @@ export function renderConfig(config: FileConfig): string {
       config.gateway.id,
       'Gateway EUI: 16 hex characters (usually from the Pi MAC with fffe in the middle).',
     )
-    .key('region', config.gateway.region, `LoRaWAN regional parameters: ${list(REGIONS)}.`)
+    .key(
+      'region',
+      config.gateway.region,
+      `LoRaWAN regional parameters: ${list(PLAN_IDS)}; US915/AU915 sub-band n as "AU915-SBn" (plain = 2).`,
+    )
     .key(
       'net_id',
       config.gateway.net_id,
@@ -102,6 +126,12 @@ export function renderConfig(config: FileConfig): string {
       config.radio.udp.receive_buffer_kb,
       'Socket receive buffer (KiB) that absorbs bursts while the gateway is busy; a forwarder never ' +
         'resends a dropped datagram. Linux caps it at net.core.rmem_max (maverick doctor checks it).',
+    )
+    .key(
+      'gateways',
+      config.radio.udp.gateways.length > 0 ? config.radio.udp.gateways : undefined,
+      'Forwarders heard besides gateway.id (its gateway_ID); any other EUI is dropped and counted.',
+      ['0016c001ff10a235'],
     );
   w.table('radio.serial', 'Maverick serial concentrator (a bridge MCU on USB/UART).')
     .key(
@@ -121,7 +151,8 @@ export function renderConfig(config: FileConfig): string {
       'frequency_hz',
       config.radio.single_channel.frequency_hz,
       'The one frequency it listens on, in Hz, inside the region band.',
-      868_100_000,
+      // The example is the plan's first uplink channel, so it is valid for the configured region.
+      getRegion(config.gateway.region).uplinkChannels[0]?.frequencyHz,
     );
 
   w.table(
@@ -131,7 +162,12 @@ export function renderConfig(config: FileConfig): string {
     .key(
       'host',
       config.mqtt.host,
-      'Address the embedded broker listens on ("0.0.0.0" to serve the farm LAN).',
+      'Address the embedded broker listens on ("0.0.0.0" to serve the farm LAN, which needs [mqtt.tls]).',
+    )
+    .key(
+      'allow_plaintext_lan',
+      config.mqtt.allow_plaintext_lan,
+      'true lets the broker listen beyond loopback WITHOUT TLS (passwords in clear): closed networks only.',
     )
     .key('port', config.mqtt.port, 'TCP port, 1..65535.')
     .key('username', config.mqtt.username, 'User name farm apps log in with.')
@@ -146,16 +182,7 @@ export function renderConfig(config: FileConfig): string {
       'Use an existing broker instead of the embedded one.',
       'mqtt://127.0.0.1:1883',
     );
-  if (config.mqtt.tls) {
-    w.table('mqtt.tls', 'TLS for the embedded broker (PEM files).')
-      .key('cert', config.mqtt.tls.cert, 'Certificate chain file.')
-      .key('key', config.mqtt.tls.key, 'Private key file (mode 0600).');
-  } else {
-    w.comment('', 'TLS for the embedded broker: uncomment and point at PEM files.', '[mqtt.tls]').comment(
-      'cert = "/etc/maverick/tls/cert.pem"',
-      'key = "/etc/maverick/tls/key.pem"',
-    );
-  }
+  tlsTable(w, 'mqtt.tls', 'TLS for the embedded broker', config.mqtt.tls);
 
   w.table('store', 'Telemetry store (SQLite on the data dir).')
     .key(
@@ -180,6 +207,12 @@ export function renderConfig(config: FileConfig): string {
   );
   w.table('regional', 'Regional node that receives bundles. Without a url, bundles wait in the outbox.')
     .key('url', config.regional.url, 'Regional MQTT 5 broker.', 'mqtts://regional.example.org:8883')
+    .key(
+      'node_key',
+      config.regional.node_key,
+      "The regional node's public key (PEM, from its keys/regional-node.pub): acks must be signed with it. Required with url.",
+      'regional-node.pub',
+    )
     .key('links', config.regional.links, `Links to try, in order of preference: ${list(LINK_KINDS)}.`)
     .key(
       'sbd_path',
@@ -201,6 +234,20 @@ export function renderConfig(config: FileConfig): string {
     formatHostPort(config.metrics.bind),
     'HOST:PORT to serve on.',
   );
+  w.table('console', 'The farm console: a phone-friendly web page served by `maverick run`.')
+    .key('enabled', config.console.enabled, 'Serve the console (true or false).')
+    .key('port', config.console.port, 'TCP port, 1..65535.')
+    .key(
+      'lan',
+      config.console.lan,
+      'false: this machine only (127.0.0.1). true: every interface, so phones on the farm LAN reach it (set tls too).',
+    )
+    .key(
+      'password_file',
+      config.console.password_file,
+      'scrypt hash of the admin password (mode 0600), written by `maverick init`.',
+    );
+  tlsTable(w, 'console.tls', 'HTTPS for the console', config.console.tls);
   w.table('log', 'Structured logs (JSON lines on stderr; journald keeps them under systemd).').key(
     'level',
     config.log.level,

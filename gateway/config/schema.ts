@@ -4,10 +4,37 @@
  * Every table is strict: an unknown key (a typo) is an error, never ignored.
  */
 import { z } from 'zod';
+import {
+  getRegion,
+  PLAN_IDS,
+  REGION_IDS,
+  type RegionId,
+  regionIdOf,
+  SUB_BAND_PLANS,
+} from '../../proto/regions/index.js';
 import { hostPortField, intIn, matching, nonEmpty, oneOf, urlWithScheme } from './fields.js';
 
-export const REGIONS = ['EU868', 'US915'] as const;
-export type Region = (typeof REGIONS)[number];
+/** Every region id the config accepts (proto/regions is the one list), and the plans. */
+export const REGIONS = REGION_IDS;
+export { PLAN_IDS };
+export type Region = RegionId;
+const regionAllowed = `one of ${PLAN_IDS.map((p) => JSON.stringify(p)).join(', ')} in any case; ${SUB_BAND_PLANS.join('/')} take a sub-band as "AU915-SB1".."AU915-SB8" (plain = sub-band 2)`;
+/** A region name in any case, stored in its canonical spelling. */
+const regionField = z.string({ error: regionAllowed }).transform((text, ctx) => {
+  const id = regionIdOf(text);
+  if (id) return id;
+  ctx.addIssue({ code: 'custom', message: regionAllowed });
+  return z.NEVER;
+});
+
+/**
+ * Default port of /metrics and /status. Not 9100: that is Prometheus's
+ * node_exporter, which many Pis run. 8868 (after the 868 MHz band) is used by
+ * none of the services common on a Pi gateway (node_exporter 9100, Prometheus
+ * 9090, Grafana 3000, Node-RED 1880, Mosquitto 1883/8883/9001, InfluxDB 8086,
+ * ChirpStack 8080, Home Assistant 8123, Portainer 9000/9443).
+ */
+export const DEFAULT_METRICS_PORT = 8868;
 
 export const BACKEND_KINDS = ['semtech-udp', 'serial', 'single-channel'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
@@ -17,18 +44,17 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 /** OFF is not offered: it loses acknowledged data on a power cut. */
 export const SYNCHRONOUS_MODES = ['NORMAL', 'FULL', 'EXTRA'] as const;
 
-/** Band edges in Hz for a single-channel modem's frequency (LoRaWAN Regional Parameters RP002-1.0.3 §2.4, §2.5). */
-export const REGION_BAND_HZ: Record<Region, readonly [number, number]> = {
-  EU868: [863_000_000, 870_000_000],
-  US915: [902_000_000, 928_000_000],
-};
+/** Band edges in Hz of a region (RP002-1.0.4), e.g. for a single-channel modem's frequency. */
+export function regionBandHz(region: Region): readonly [number, number] {
+  return getRegion(region).bandHz;
+}
 
 const euiAllowed = '16 hexadecimal characters (an EUI-64), e.g. "b827ebfffe123456"';
 
 const gatewaySection = z.strictObject(
   {
     id: matching(/^[0-9a-fA-F]{16}$/, euiAllowed).transform((s) => s.toLowerCase()),
-    region: oneOf(REGIONS),
+    region: regionField,
     net_id: matching(/^[0-9a-fA-F]{6}$/, '6 hexadecimal characters (a 24-bit NetID), e.g. "000000"')
       .transform((s) => s.toLowerCase())
       .default('000000'),
@@ -64,6 +90,15 @@ const radioSection = z.strictObject({
       bind: hostPortField.default({ host: '127.0.0.1', port: 1700 }),
       // Room for ~1 s of a 5,000 uplinks/s burst while the event loop is busy; Linux caps it at net.core.rmem_max.
       receive_buffer_kb: intIn(64, 1_048_576, 'KiB').default(DEFAULT_UDP_RECEIVE_BUFFER_KB),
+      // More forwarders allowed besides gateway.id (whose own forwarder is always allowed).
+      gateways: z
+        .array(
+          matching(/^[0-9a-fA-F]{16}$/, euiAllowed).transform((s) => s.toLowerCase()),
+          {
+            error: `a list of gateway EUIs, each ${euiAllowed}`,
+          },
+        )
+        .default([]),
     })
     .prefault({}),
   serial: z.strictObject({ path: nonEmpty(serialPathAllowed).optional(), baud }).prefault({}),
@@ -88,6 +123,8 @@ const mqttSection = z.strictObject({
     })
     .optional(),
   external_url: urlWithScheme(['mqtt', 'mqtts']).optional(),
+  // Beyond loopback the broker needs [mqtt.tls]; this says explicitly that the LAN is closed.
+  allow_plaintext_lan: z.boolean({ error: 'true or false' }).default(false),
 });
 
 const storeSection = z.strictObject({
@@ -105,6 +142,8 @@ const linkAllowed = `a list of ${LINK_KINDS.map((l) => `"${l}"`).join(', ')} wit
 export const DEFAULT_SBD_PATH = '/dev/maverick-satmodem';
 const regionalSection = z.strictObject({
   url: urlWithScheme(['mqtt', 'mqtts']).optional(),
+  // The regional node's Ed25519 public key (PEM): acks over MQTT must be signed with it.
+  node_key: nonEmpty('a PEM public key file path (relative paths are inside the data dir)').optional(),
   links: z
     .array(oneOf(LINK_KINDS), { error: linkAllowed })
     .refine((list) => new Set(list).size === list.length, { error: linkAllowed })
@@ -118,7 +157,21 @@ const regionalSection = z.strictObject({
 });
 
 const metricsSection = z.strictObject({
-  bind: hostPortField.default({ host: '127.0.0.1', port: 9100 }),
+  bind: hostPortField.default({ host: '127.0.0.1', port: DEFAULT_METRICS_PORT }),
+});
+
+/** The farm console: loopback only unless `lan = true`; HTTPS when a certificate is configured. */
+const consoleSection = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(true),
+  port: intIn(1, 65535).default(8088),
+  lan: z.boolean({ error: 'true or false' }).default(false),
+  password_file: nonEmpty('a file path (relative paths are inside the data dir)').default('console-password'),
+  tls: z
+    .strictObject({
+      cert: nonEmpty('a PEM certificate file path'),
+      key: nonEmpty('a PEM private key file path'),
+    })
+    .optional(),
 });
 
 const logSection = z.strictObject({ level: oneOf(LOG_LEVELS).default('info') });
@@ -132,6 +185,7 @@ export const configSchema = z
     sealer: sealerSection.prefault({}),
     regional: regionalSection.prefault({}),
     metrics: metricsSection.prefault({}),
+    console: consoleSection.prefault({}),
     log: logSection.prefault({}),
   })
   .superRefine((parsed, ctx) => {
@@ -157,7 +211,7 @@ export const configSchema = z
           message: `required when radio.backend includes "single-channel": ${serialPathAllowed}`,
         });
       }
-      const [lo, hi] = REGION_BAND_HZ[config.gateway.region] ?? [0, 0];
+      const [lo, hi] = regionBandHz(config.gateway.region);
       if (sc.frequency_hz === undefined || sc.frequency_hz < lo || sc.frequency_hz > hi) {
         ctx.addIssue({
           code: 'custom',

@@ -2,6 +2,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { publicKeyOf, randomSecretKey } from '../../proto/bundle/ed25519.js';
+import { publicKeyToPem } from '../../proto/bundle/pem.js';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import {
   defaultGatewayId,
@@ -32,6 +34,24 @@ describe('initSetup', () => {
     expect(readMqttPassword(config)).toBe(result.generatedPassword);
     expect(result.keyCreated).toBe(true);
     expect(result.keyId).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("wires the regional node's public key: copied into the data dir and named by regional.node_key", async () => {
+    const pem = publicKeyToPem(publicKeyOf(randomSecretKey()));
+    const source = join(root, 'regional-node.pub');
+    writeFileSync(source, pem);
+    const dataDir = join(root, 'gw');
+    await initSetup({ dataDir, regionalNodeKey: source });
+    const config = loadConfig(dataDir);
+    expect(config.regional.node_key).toBe('regional-node.pub');
+    expect(readFileSync(join(dataDir, 'regional-node.pub'), 'utf8')).toBe(pem);
+
+    writeFileSync(source, 'not a key');
+    const other = join(root, 'gw2');
+    await expect(initSetup({ dataDir: other, regionalNodeKey: source })).rejects.toSatisfy((err: unknown) =>
+      isMaverickError(err),
+    );
+    expect(existsSync(other)).toBe(false); // refused before anything was written
   });
 
   it('refuses an existing setup, and --force keeps the key', async () => {

@@ -12,11 +12,13 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../kernel/keys/atomic-file.js';
 import { generateGatewayKey, keysDir, listGatewayPublicKeys } from '../../kernel/keys/gateway-key.js';
+import { publicKeyFromPem } from '../../proto/bundle/pem.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { hashPassword } from '../console/password.js';
 import { configPath, resolveDataPath, validateConfig } from './load.js';
 import { renderConfig } from './render.js';
 import type { FileConfig } from './schema.js';
-import { generatePassword, writeSecretFile } from './secrets.js';
+import { generatePassword, secretsInConfig, writeSecretFile } from './secrets.js';
 
 export interface SetupOptions {
   dataDir: string;
@@ -24,7 +26,28 @@ export interface SetupOptions {
   gatewayId?: string;
   mqttUsername?: string;
   mqttPassword?: string;
+  /** The farm console's admin password (default: a random one, shown once); stored only as a scrypt hash. */
+  consolePassword?: string;
+  /** The regional node's public key (PEM file): copied into the data dir as regional.node_key. */
+  regionalNodeKey?: string;
   force?: boolean;
+}
+
+/** Where `maverick init --regional-node-key` puts the regional node's public key, inside the data dir. */
+export const REGIONAL_NODE_KEY_FILE = 'regional-node.pub';
+
+function readRegionalNodeKey(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MaverickError(ErrorCode.ConfigInvalid, `cannot read the regional node key ${file}`, {
+      hint: "give the regional node's keys/regional-node.pub",
+      cause: err,
+    });
+  }
+  publicKeyFromPem(pem); // refuses anything that is not an Ed25519 public key
+  return pem;
 }
 
 export interface SetupResult {
@@ -34,6 +57,10 @@ export interface SetupResult {
   passwordFile: string;
   /** Set only when Maverick made the password up (so it can be shown once). */
   generatedPassword?: string;
+  /** The console's password hash file (mode 0600). */
+  consolePasswordFile: string;
+  /** Set only when Maverick made the console password up. */
+  generatedConsolePassword?: string;
   keyId: string;
   /** False when --force kept an existing key. */
   keyCreated: boolean;
@@ -97,9 +124,12 @@ export async function initSetup(options: SetupOptions): Promise<SetupResult> {
     {
       gateway: { id: options.gatewayId ?? defaultGatewayId(), region: options.region ?? 'EU868' },
       mqtt: options.mqttUsername === undefined ? {} : { username: options.mqttUsername },
+      ...(options.regionalNodeKey === undefined ? {} : { regional: { node_key: REGIONAL_NODE_KEY_FILE } }),
     },
     'the maverick init flags',
   );
+  const regionalKeyPem =
+    options.regionalNodeKey === undefined ? undefined : readRegionalNodeKey(options.regionalNodeKey);
   const generatedPassword = options.mqttPassword === undefined ? generatePassword() : undefined;
   const password = options.mqttPassword ?? (generatedPassword as string);
 
@@ -109,6 +139,18 @@ export async function initSetup(options: SetupOptions): Promise<SetupResult> {
 
   const passwordFile = resolveDataPath({ dataDir }, config.mqtt.password_file);
   await writeSecretFile(passwordFile, password);
+
+  // An existing console password is kept under --force unless a new one is given (people know it).
+  const consolePasswordFile = resolveDataPath({ dataDir }, config.console.password_file);
+  const keepConsolePassword = options.consolePassword === undefined && existsSync(consolePasswordFile);
+  const generatedConsolePassword =
+    options.consolePassword === undefined && !keepConsolePassword ? generatePassword() : undefined;
+  if (!keepConsolePassword) {
+    await writeSecretFile(
+      consolePasswordFile,
+      await hashPassword(options.consolePassword ?? (generatedConsolePassword as string)),
+    );
+  }
 
   let keyId: string;
   let keyCreated: boolean;
@@ -124,13 +166,18 @@ export async function initSetup(options: SetupOptions): Promise<SetupResult> {
     keyCreated = true;
   }
 
-  await writeFileAtomic(configFile, renderConfig(config), 0o644);
+  if (regionalKeyPem !== undefined)
+    await writeFileAtomic(join(dataDir, REGIONAL_NODE_KEY_FILE), regionalKeyPem, 0o644);
+  // A config carrying a password (in a URL) is a secret file too.
+  await writeFileAtomic(configFile, renderConfig(config), secretsInConfig(config).length > 0 ? 0o600 : 0o644);
   return {
     dataDir,
     configFile,
     config,
     passwordFile,
     ...(generatedPassword === undefined ? {} : { generatedPassword }),
+    consolePasswordFile,
+    ...(generatedConsolePassword === undefined ? {} : { generatedConsolePassword }),
     keyId,
     keyCreated,
   };

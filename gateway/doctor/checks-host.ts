@@ -80,6 +80,11 @@ export function checkSecretPermissions(dataDir: string, config: MaverickConfig |
   secrets.push(...keyFiles.map((name) => join(keysDir(dataDir), name)));
   const passwordFile = config?.mqtt.password_file ?? 'mqtt-password';
   secrets.push(passwordFile.startsWith('/') ? passwordFile : join(dataDir, passwordFile));
+  // The farm console's password hash, when the console is on.
+  if (config?.console.enabled) {
+    const consoleFile = config.console.password_file;
+    secrets.push(consoleFile.startsWith('/') ? consoleFile : join(dataDir, consoleFile));
+  }
   const loose: string[] = [];
   const missing: string[] = [];
   for (const file of secrets) {

@@ -1,5 +1,6 @@
 /** Doctor checks of the network side: the local broker and the regional link configuration. */
 import { existsSync } from 'node:fs';
+import { resolveDataPath } from '../config/load.js';
 import type { MaverickConfig } from '../config/schema.js';
 import { dialHost, tcpProbe } from './host.js';
 import { type CheckResult, fail, ok, warn } from './types.js';
@@ -49,6 +50,18 @@ export function checkRegional(config: MaverickConfig): CheckResult {
       `regional url ${url} set but no links enabled`,
       'set [regional] links = ["mqtt"] (and/or "satellite")',
     );
+  }
+  if (links.includes('mqtt')) {
+    const keyFile = config.regional.node_key && resolveDataPath(config, config.regional.node_key);
+    if (!keyFile || !existsSync(keyFile)) {
+      return fail(
+        id,
+        keyFile
+          ? `regional.node_key ${keyFile} does not exist: no regional ack can be verified, the gateway will not start`
+          : 'regional url set without regional.node_key: no regional ack can be verified, the gateway will not start',
+        'copy the regional node\'s keys/regional-node.pub into the data dir and set [regional] node_key = "regional-node.pub"',
+      );
+    }
   }
   return ok(id, `bundles go to ${url} over ${links.join(', ')}`);
 }

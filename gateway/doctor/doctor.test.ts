@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { publicKeyOf, randomSecretKey } from '../../proto/bundle/ed25519.js';
+import { publicKeyToPem } from '../../proto/bundle/pem.js';
 import { initSetup } from '../config/setup.js';
 import type { StatusSnapshot } from '../metrics/metrics.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -72,7 +74,7 @@ beforeEach(async () => {
     t
       .replace('bind = "127.0.0.1:1700"', `bind = "127.0.0.1:${udpPort}"`)
       .replace('port = 1883', `port = ${mqttPort}`)
-      .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`),
+      .replace('bind = "127.0.0.1:8868"', `bind = "127.0.0.1:${metricsPort}"`),
   );
 });
 
@@ -138,6 +140,18 @@ describe('doctor on a fresh setup with nothing running', () => {
     expect(report.ok).toBe(false);
   });
 
+  it('fails a regional url without the regional node key, which the gateway needs to trust any ack', async () => {
+    editConfig((t) =>
+      t.replace('# url = "mqtts://regional.example.org:8883"', 'url = "mqtts://regional.example.org:8883"'),
+    );
+    const report = await runDoctor(base());
+    expect(byId(report, 'regional')).toMatchObject({
+      status: 'fail',
+      finding: expect.stringContaining('without regional.node_key'),
+      fix: expect.stringContaining('node_key = "regional-node.pub"'),
+    });
+  });
+
   it('flags a secret file that others can read, with the chmod to fix it', async () => {
     const keyFile = readdirSync(join(dataDir, 'keys')).find((f) => f.endsWith('.key')) as string;
     chmodSync(join(dataDir, 'keys', keyFile), 0o644);
@@ -145,6 +159,15 @@ describe('doctor on a fresh setup with nothing running', () => {
     expect(byId(report, 'keys')).toMatchObject({
       status: 'fail',
       fix: expect.stringContaining(`chmod 600 ${join(dataDir, 'keys', keyFile)}`),
+    });
+  });
+
+  it('flags a console password hash that others can read', async () => {
+    chmodSync(join(dataDir, 'console-password'), 0o644);
+    const report = await runDoctor(base());
+    expect(byId(report, 'keys')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining(`chmod 600 ${join(dataDir, 'console-password')}`),
     });
   });
 });
@@ -155,8 +178,11 @@ describe('doctor when things work', () => {
     await new Promise<void>((r) => broker.listen(mqttPort, '127.0.0.1', () => r()));
     closers.push(() => new Promise<void>((r) => broker.close(() => r())));
     editConfig((t) =>
-      t.replace('# url = "mqtts://regional.example.org:8883"', 'url = "mqtts://regional.example.org:8883"'),
+      t
+        .replace('# url = "mqtts://regional.example.org:8883"', 'url = "mqtts://regional.example.org:8883"')
+        .replace('# node_key = "regional-node.pub"', 'node_key = "regional-node.pub"'),
     );
+    writeFileSync(join(dataDir, 'regional-node.pub'), publicKeyToPem(publicKeyOf(randomSecretKey())));
     const conf = JSON.parse(readFileSync(profile, 'utf8'));
     conf.gateway_conf.gateway_ID = 'B827EBFFFE000001';
     conf.gateway_conf.serv_port_up = udpPort;

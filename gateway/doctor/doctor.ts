@@ -8,6 +8,7 @@ import { isMaverickError } from '../../proto/errors.js';
 import { formatHostPort } from '../config/fields.js';
 import { configPath, loadConfig } from '../config/load.js';
 import type { MaverickConfig } from '../config/schema.js';
+import { checkDataDirPermissions } from './check-data-dir.js';
 import { checkForwarderConfig, DEFAULT_FORWARDER_CONF } from './check-forwarder-conf.js';
 import { checkClock, checkDisk, checkSecretPermissions } from './checks-host.js';
 import { checkBroker, checkReceiveBuffer, checkRegional } from './checks-network.js';
@@ -52,15 +53,24 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const statusUrl = config
     ? `http://${formatHostPort({ host: dialHost(config.metrics.bind.host), port: config.metrics.bind.port })}/status`
     : undefined;
-  const status = statusUrl ? await fetchStatus(statusUrl, probeTimeoutMs) : undefined;
+  const answered = statusUrl ? await fetchStatus(statusUrl, probeTimeoutMs) : undefined;
+  // Another data directory's gateway on this port is not ours: none of its figures apply here.
+  const foreign = answered && config && answered.gatewayId !== config.gateway.id ? answered : undefined;
+  const status = foreign ? undefined : answered;
   checks.push(
-    status
-      ? ok('gateway', `maverick is running (status at ${statusUrl}, up ${status.uptimeSeconds} s)`)
-      : warn(
+    foreign && config
+      ? fail(
           'gateway',
-          'maverick is not running (no status endpoint answered)',
-          'start it: sudo systemctl enable --now maverick',
-        ),
+          `the gateway answering at ${statusUrl} is ${foreign.gatewayId ?? 'not identified'}, not this data directory's gateway ${config.gateway.id}`,
+          `two gateways share [metrics] bind: give ${configPath(dataDir)} its own port`,
+        )
+      : status
+        ? ok('gateway', `maverick is running (status at ${statusUrl}, up ${status.uptimeSeconds} s)`)
+        : warn(
+            'gateway',
+            'maverick is not running (no status endpoint answered)',
+            'start it: sudo systemctl enable --now maverick',
+          ),
   );
 
   if (config) {
@@ -84,6 +94,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(await checkClock(status, run));
   checks.push(checkDisk(dataDir, config));
   checks.push(checkSecretPermissions(dataDir, config));
+  checks.push(checkDataDirPermissions(dataDir, config));
   checks.push(config ? await checkBroker(config, probeTimeoutMs) : notChecked('broker'));
   checks.push(config ? checkRegional(config) : notChecked('regional'));
   const udpBuffer = config && checkReceiveBuffer(config, options.readProcFile ?? readProcFile);

@@ -8,8 +8,9 @@
  * LGW_RF_RX_BANDWIDTH_*), and in the region's band.
  */
 import { z } from 'zod';
+import { getRegion } from '../../proto/regions/index.js';
 import { describeIssues } from '../config/issues.js';
-import { REGION_BAND_HZ, type Region } from '../config/schema.js';
+import { type Region, regionBandHz } from '../config/schema.js';
 
 const int = z.number().int();
 const flag = z.boolean();
@@ -152,7 +153,7 @@ export function checkForwarderConf(json: unknown, region?: Region): ForwarderCon
   const problems: string[] = [];
   const channelsHz: number[] = [];
   const radios = [conf.radio_0, conf.radio_1];
-  const band = region ? REGION_BAND_HZ[region] : undefined;
+  const band = region ? regionBandHz(region) : undefined;
   for (const name of Object.keys(channels) as (keyof typeof channels)[]) {
     const channel = conf[name] as ChannelLike;
     if (!channel.enable) continue;
@@ -172,6 +173,17 @@ export function checkForwarderConf(json: unknown, region?: Region): ForwarderCon
     channelsHz.push(centre);
     if (band && (centre - bandwidth / 2 < band[0] || centre + bandwidth / 2 > band[1])) {
       problems.push(`${name}: ${centre} Hz is outside the ${region} band ${band[0]}..${band[1]} Hz`);
+    }
+  }
+  if (region) {
+    // Devices of the plan use every channel the network gives them: the forwarder must hear each one.
+    const missing = getRegion(region)
+      .uplinkChannels.map((c) => c.frequencyHz)
+      .filter((hz) => !channelsHz.includes(hz));
+    if (missing.length > 0) {
+      problems.push(
+        `no channel on ${missing.map((hz) => `${hz / 1e6} MHz`).join(', ')}, where ${region} devices send (use the ${region} profile, or move the radios' freq onto its sub-band)`,
+      );
     }
   }
   const tx = conf.radio_0;

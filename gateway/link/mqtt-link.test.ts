@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import { MqttLink } from './mqtt-link.js';
 
+/** These tests never receive an ack, so any 32 bytes stand in for the regional key. */
+const noKey = new Uint8Array(32);
 const links: MqttLink[] = [];
 afterEach(async () => {
   for (const l of links.splice(0)) await l.close();
@@ -11,7 +13,7 @@ describe('MqttLink configuration', () => {
   it('refuses a gateway id that cannot be an MQTT topic level', () => {
     let err: unknown;
     try {
-      new MqttLink({ url: 'mqtt://127.0.0.1:1', gatewayId: 'farm/+' });
+      new MqttLink({ url: 'mqtt://127.0.0.1:1', gatewayId: 'farm/+', regionalPublicKey: noKey });
     } catch (e) {
       err = e;
     }
@@ -22,6 +24,7 @@ describe('MqttLink configuration', () => {
     const link = new MqttLink({
       url: 'mqtts://127.0.0.1:1',
       gatewayId: 'gw-1',
+      regionalPublicKey: noKey,
       tls: { caPath: '/nonexistent/ca.pem' },
     });
     links.push(link);
@@ -38,6 +41,7 @@ describe('MqttLink configuration', () => {
     const link = new MqttLink({
       url: 'mqtt://127.0.0.1:1',
       gatewayId: 'gw-1',
+      regionalPublicKey: noKey,
       reconnectPeriodMs: 50,
     }).start();
     links.push(link);

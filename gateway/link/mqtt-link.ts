@@ -14,13 +14,20 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { LinkAck, OutboxItem, SpendGate, SyncLink, TransmitOutcome } from '../../kernel/outbox/types.js';
 import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
-import { ackTopic, decodeAck, upTopic } from '../../proto/link/topics.js';
+import { verifyAck } from '../../proto/link/signed-ack.js';
+import { ackTopic, upTopic } from '../../proto/link/topics.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
+import { redactUrl } from '../../proto/net.js';
 
 export interface MqttLinkOptions {
   /** mqtt://host:port or mqtts://host:port. */
   url: string;
   gatewayId: string;
+  /**
+   * The regional node's Ed25519 public key: every ack must be signed with it
+   * (proto/link/ACK.md); anything else is refused and logged.
+   */
+  regionalPublicKey: Uint8Array;
   credentials?: { username: string; password: string };
   tls?: { caPath?: string; certPath?: string; keyPath?: string; rejectUnauthorized?: boolean };
   /** 5 (default) or 4 (MQTT 3.1.1). */
@@ -64,6 +71,8 @@ export class MqttLink implements SyncLink {
   private readonly ackHandlers = new Set<(ack: LinkAck) => void>();
   private readonly stateHandlers = new Set<(up: boolean) => void>();
   private readonly log: Logger;
+  /** Acks refused because they were not signed by the regional node (forged, stale key, malformed). */
+  refused = 0;
 
   constructor(private readonly options: MqttLinkOptions) {
     this.protocolVersion = options.protocolVersion ?? 5;
@@ -110,8 +119,8 @@ export class MqttLink implements SyncLink {
         this.protocolVersion === 5 &&
         (err.code === 1 || err.code === 0x84 || /protocol version/i.test(err.message))
       ) {
-        this.log.warn(
-          { url: this.options.url },
+        this.log.info(
+          { url: redactUrl(this.options.url) },
           'broker refused MQTT 5; using MQTT 3.1.1 with a persistent session',
         );
         this.protocolVersion = 4;
@@ -125,9 +134,24 @@ export class MqttLink implements SyncLink {
       if (t !== topic) return;
       let ack: LinkAck;
       try {
-        ack = decodeAck(new Uint8Array(payload));
+        const verified = verifyAck(
+          new Uint8Array(payload),
+          this.options.regionalPublicKey,
+          this.options.gatewayId,
+        );
+        ack = {
+          digest: verified.digest,
+          status: verified.status,
+          ...(verified.reason !== undefined ? { reason: verified.reason } : {}),
+          ...(verified.transient !== undefined ? { transient: verified.transient } : {}),
+        };
       } catch (err) {
-        this.log.warn({ err: describeError(err) }, 'ignored a malformed ack');
+        // Anyone with the broker login can publish here; only the regional node's signature counts.
+        this.refused++;
+        this.log.warn(
+          { err: describeError(err), bytes: payload.length },
+          'refused an ack that does not verify',
+        );
         return;
       }
       for (const h of this.ackHandlers) h(ack);

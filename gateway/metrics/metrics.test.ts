@@ -83,6 +83,26 @@ describe('Metrics over a real loopback HTTP server', () => {
     });
   });
 
+  it('counts regional rejections and lists the permanent ones (the alarm) until they leave the outbox', async () => {
+    const metrics = new Metrics({ gatewayId: 'b827ebfffe123456', now: () => Date.UTC(2026, 0, 1) });
+    const item = { kind: 'bundle', seq: 4, digest: 'ab'.repeat(32) };
+    metrics.outboxItemRejected({ ...item, reason: 'BundleUnknownKey' }, true);
+    metrics.outboxItemRejected({ ...item, reason: 'RegionalChain' }, false);
+    metrics.setOutboxQueues(new Set([item.digest]), 0);
+    const text = await metrics.prometheusText();
+    expect(sample(text, 'maverick_outbox_rejected_total{reason="BundleUnknownKey",transient="true"}')).toBe(
+      1,
+    );
+    expect(sample(text, 'maverick_outbox_rejected_total{reason="RegionalChain",transient="false"}')).toBe(1);
+    expect(sample(text, 'maverick_outbox_parked')).toBe(1);
+    expect(metrics.snapshot().outbox.parked).toEqual([
+      { ...item, reason: 'RegionalChain', at: '2026-01-01T00:00:00.000Z' },
+    ]);
+    metrics.setOutboxQueues(new Set(), 2);
+    expect(metrics.snapshot().outbox).toMatchObject({ parked: [], retrying: 2 });
+    expect(sample(await metrics.prometheusText(), 'maverick_outbox_parked')).toBe(0);
+  });
+
   it('keeps two registries apart and can add process metrics', async () => {
     const a = new Metrics({ processMetrics: true });
     const b = new Metrics();

@@ -24,6 +24,14 @@ export interface UplinkSeen {
   timeSource?: TimeSource;
 }
 
+export interface ParkedItem {
+  kind: string;
+  seq: number;
+  digest: string;
+  reason: string;
+  at: string;
+}
+
 export interface StatusSnapshot {
   gatewayId: string | undefined;
   startedAt: string;
@@ -33,7 +41,13 @@ export interface StatusSnapshot {
   joins: Record<string, number>;
   downlinks: Record<string, number>;
   store: { sizeBytes: number };
-  outbox: { depth: number };
+  outbox: {
+    depth: number;
+    /** Items the regional node refused for good: kept, not resent, an operator must look (alarm). */
+    parked: ParkedItem[];
+    /** Items refused for a reason of the regional node's own (unknown key, store down), backing off. */
+    retrying: number;
+  };
   links: Record<string, { state: LinkState; bytesSent: number }>;
   radio: Record<string, { state: RadioBackendState; uplinks: number; lastUplinkAt?: string }>;
   clock: { source: TimeSource; lastGpsTime?: string };
@@ -57,6 +71,8 @@ export class Metrics {
   private readonly downlinks: Counter<'status'>;
   private readonly storeSize: Gauge;
   private readonly outboxDepth: Gauge;
+  private readonly outboxRejected: Counter<'reason' | 'transient'>;
+  private readonly outboxParked: Gauge;
   private readonly deviceCount: Gauge;
   private readonly linkState: Gauge<'link' | 'state'>;
   private readonly linkBytes: Counter<'link'>;
@@ -102,6 +118,17 @@ export class Metrics {
       help: 'Sealed bundles not yet acknowledged by the regional node',
       registers,
     });
+    this.outboxRejected = new Counter({
+      name: 'maverick_outbox_rejected_total',
+      help: 'Outbox items the regional node rejected (signed ack), by reason and whether it is transient (retried)',
+      labelNames: ['reason', 'transient'],
+      registers,
+    });
+    this.outboxParked = new Gauge({
+      name: 'maverick_outbox_parked',
+      help: 'Outbox items rejected for good by the regional node: kept, not resent (alarm when above 0)',
+      registers,
+    });
     this.deviceCount = new Gauge({ name: 'maverick_devices', help: 'Registered end devices', registers });
     this.linkState = new Gauge({
       name: 'maverick_link_state',
@@ -138,7 +165,7 @@ export class Metrics {
       joins: {},
       downlinks: {},
       store: { sizeBytes: 0 },
-      outbox: { depth: 0 },
+      outbox: { depth: 0, parked: [], retrying: 0 },
       links: {},
       radio: {},
       clock: { source: 'host-unsynced' },
@@ -187,6 +214,24 @@ export class Metrics {
   setOutboxDepth(bundles: number): void {
     this.outboxDepth.set(bundles);
     this.status.outbox.depth = bundles;
+  }
+
+  /** A signed rejection from the regional node; a permanent one is listed in status until `setOutboxParked` drops it. */
+  outboxItemRejected(item: Omit<ParkedItem, 'at'>, transient: boolean): void {
+    this.outboxRejected.inc({ reason: item.reason, transient: String(transient) });
+    if (transient) return;
+    this.status.outbox.parked = [
+      ...this.status.outbox.parked.filter((p) => p.digest !== item.digest),
+      { ...item, at: this.isoNow() },
+    ];
+    this.outboxParked.set(this.status.outbox.parked.length);
+  }
+
+  /** The outbox's current parked and backing-off items (after acks retire some). */
+  setOutboxQueues(parkedDigests: ReadonlySet<string>, retrying: number): void {
+    this.status.outbox.parked = this.status.outbox.parked.filter((p) => parkedDigests.has(p.digest));
+    this.status.outbox.retrying = retrying;
+    this.outboxParked.set(this.status.outbox.parked.length);
   }
 
   setDeviceCount(devices: number): void {

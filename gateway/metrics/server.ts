@@ -1,12 +1,16 @@
 /**
  * A tiny HTTP server (node:http) for the metrics bind: `GET /metrics` in the
  * Prometheus text format, `GET /status` as JSON for `maverick status` and
- * `maverick doctor`. Read-only; nothing else is served.
+ * `maverick doctor`, and POST actions (`/seal`, `/commit`) that need the data
+ * directory's token (gateway/status/token.ts) and refuse requests a web page in
+ * another origin made (a browser sends Origin / Sec-Fetch-Site; the CLI does not).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
+import { isLoopbackHost } from '../../proto/net.js';
 import type { Metrics } from './metrics.js';
 
 export interface MetricsServerOptions {
@@ -21,12 +25,40 @@ export interface MetricsServerOptions {
    * seal: two sealers would race for one sequence number). Resolve to JSON.
    */
   actions?: Record<string, () => Promise<unknown>>;
+  /** Bearer token every action needs; without one, actions are refused. */
+  actionToken?: string;
+  /** Sent as x-maverick-gateway-id on every answer, so a client can tell which gateway it reached. */
+  gatewayId?: string;
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Why an action request is refused, or undefined when it may run. */
+function refusal(
+  headers: Record<string, string | string[] | undefined>,
+  ownOrigin: string,
+  token: string | undefined,
+): { status: 401 | 403; error: string } | undefined {
+  const origin = headers.origin;
+  if ((origin !== undefined && origin !== ownOrigin) || headers['sec-fetch-site'] === 'cross-site') {
+    return { status: 403, error: 'requests from another origin may not run actions' };
+  }
+  const auth = typeof headers.authorization === 'string' ? headers.authorization : '';
+  const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+  if (token === undefined || !sameToken(given, token)) {
+    return { status: 401, error: 'a valid token is needed (Authorization: Bearer <data dir>/status-token)' };
+  }
+  return undefined;
 }
 
 export interface MetricsServer {
   readonly host: string;
   readonly port: number;
-  /** e.g. http://127.0.0.1:9100 */
+  /** e.g. http://127.0.0.1:8868 */
   readonly url: string;
   close(): Promise<void>;
 }
@@ -34,10 +66,23 @@ export interface MetricsServer {
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const { metrics } = options;
   const logger = options.logger ?? silentLogger;
+  let ownOrigin = '';
   const server: Server = createServer((req, res) => {
+    if (options.gatewayId) res.setHeader('x-maverick-gateway-id', options.gatewayId);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const action = req.method === 'POST' ? options.actions?.[path] : undefined;
     if (action) {
+      const refused = refusal(req.headers, ownOrigin, options.actionToken);
+      if (refused) {
+        logger.warn(
+          { path, status: refused.status, origin: req.headers.origin ?? null },
+          'status action refused',
+        );
+        res
+          .writeHead(refused.status, { 'content-type': 'application/json; charset=utf-8' })
+          .end(`${JSON.stringify({ error: refused.error })}\n`);
+        return;
+      }
       action().then(
         (result) =>
           res
@@ -105,7 +150,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   server.on('error', (err) => logger.error({ err: String(err) }, 'metrics server error'));
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  logger.info({ url: `http://${hostForUrl}:${address.port}` }, 'metrics and status served');
+  ownOrigin = `http://${hostForUrl}:${address.port}`;
+  logger.info({ url: ownOrigin }, 'metrics and status served');
+  if (!isLoopbackHost(options.host)) {
+    logger.warn(
+      { host: options.host },
+      'metrics and status are served beyond loopback: anyone on this network can read them (actions still need the token)',
+    );
+  }
   return {
     host: address.address,
     port: address.port,

@@ -9,6 +9,7 @@ describe('broker ACL', () => {
       'application/farm/device/0102030405060708/event/up',
       'gateway/+/state/conn',
       'gateway/aa555a0000000000/state/#',
+      'gateway/+/event/log',
     ]) {
       expect(maySubscribe(ok), ok).toBe(true);
     }
@@ -18,6 +19,7 @@ describe('broker ACL', () => {
       '$SYS/#',
       'gateway/#',
       'gateway/+/command/#',
+      'gateway/+/event/+',
       'other/topic',
       'application/#/x',
     ]) {

@@ -6,7 +6,7 @@
 import { filterWithin, parseCommandTopic } from '../../proto/mqtt/topics.js';
 
 /** Subscription filters a client may use, or any filter inside them. */
-export const READABLE_FILTERS = ['application/#', 'gateway/+/state/#'] as const;
+export const READABLE_FILTERS = ['application/#', 'gateway/+/state/#', 'gateway/+/event/log'] as const;
 
 export function maySubscribe(filter: string): boolean {
   return READABLE_FILTERS.some((allowed) => filterWithin(filter, allowed));

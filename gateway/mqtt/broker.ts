@@ -11,7 +11,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
-import { silentLogger } from '../../proto/log.js';
+import { silentLogger, WarnLimiter } from '../../proto/log.js';
+import { assertSafeBind, BrokerGuard, type BrokerLimits } from '../../proto/mqtt/broker-guard.js';
 import { mayPublish, maySubscribe } from './acl.js';
 
 export interface MqttBrokerOptions {
@@ -24,6 +25,10 @@ export interface MqttBrokerOptions {
   /** Refuse clients without the configured username/password (default true). */
   requireCredentials?: boolean;
   tls?: { keyPath: string; certPath: string };
+  /** Listen beyond loopback without TLS (mqtt.allow_plaintext_lan): only for a closed network. */
+  allowPlaintextBeyondLoopback?: boolean;
+  /** Packet sizes, connection count, login back-off (defaults in proto/mqtt/broker-guard.ts). */
+  limits?: BrokerLimits;
   logger?: Logger;
 }
 
@@ -48,6 +53,7 @@ export class MqttBroker {
     private readonly server: Server,
     private readonly log: Logger,
     readonly tls: boolean,
+    readonly guard: BrokerGuard,
   ) {}
 
   static async start(options: MqttBrokerOptions = {}): Promise<MqttBroker> {
@@ -59,6 +65,15 @@ export class MqttBroker {
         context: { field: 'mqtt.password' },
       });
     }
+    const host = options.host ?? '127.0.0.1';
+    assertSafeBind({
+      host,
+      tls: options.tls !== undefined,
+      allowPlaintextBeyondLoopback: options.allowPlaintextBeyondLoopback ?? false,
+      field: 'mqtt.host',
+      optIn: 'mqtt.allow_plaintext_lan = true',
+    });
+    const guard = new BrokerGuard(options.limits ?? {}, log);
     const expectedUser = Buffer.from(options.username ?? '');
     const expectedPassword = Buffer.from(options.password ?? '');
 
@@ -76,17 +91,21 @@ export class MqttBroker {
     }
 
     const aedes = await Aedes.createBroker({
+      connectTimeout: guard.connectTimeoutMs,
       authenticate(client, username, password, done) {
         if (!requireCredentials) return done(null, true);
-        const ok =
-          username !== undefined &&
-          password !== undefined &&
-          // Evaluate both comparisons so a wrong username costs the same as a wrong password.
-          [sameSecret(Buffer.from(username), expectedUser), sameSecret(password, expectedPassword)].every(
-            Boolean,
-          );
-        if (ok) return done(null, true);
-        log.warn({ clientId: client.id, username: username ?? null }, 'mqtt client refused: bad credentials');
+        const remote = (client.conn as { remoteAddress?: string }).remoteAddress;
+        const verdict = guard.login(
+          remote,
+          () =>
+            username !== undefined &&
+            password !== undefined &&
+            // Evaluate both comparisons so a wrong username costs the same as a wrong password.
+            [sameSecret(Buffer.from(username), expectedUser), sameSecret(password, expectedPassword)].every(
+              Boolean,
+            ),
+        );
+        if (verdict === 'accepted') return done(null, true);
         const error = new Error('not authorized') as AuthenticateError;
         error.returnCode = NOT_AUTHORIZED;
         done(error, false);
@@ -107,19 +126,28 @@ export class MqttBroker {
         done(null, null);
       },
     });
-    aedes.on('client', (client: Client) => log.info({ clientId: client.id }, 'mqtt client connected'));
+    aedes.on('client', (client: Client) => {
+      guard.loggedIn(client.conn);
+      log.info({ clientId: client.id }, 'mqtt client connected');
+    });
     aedes.on('clientDisconnect', (client: Client) =>
       log.info({ clientId: client.id }, 'mqtt client disconnected'),
     );
+    // Rate-limited: a flood of broken connections must not become a flood of log lines.
+    const clientErrors = new WarnLimiter(log);
     aedes.on('clientError', (client: Client, err: Error) =>
-      log.warn({ clientId: client.id, error: err.message }, 'mqtt client error'),
+      clientErrors.warn({ clientId: client.id, error: err.message }, 'mqtt client error'),
     );
 
-    const server = tlsMaterial ? createTlsServer(tlsMaterial, aedes.handle) : createServer(aedes.handle);
-    const broker = new MqttBroker(aedes, server, log, Boolean(tlsMaterial));
+    const handle = (conn: Socket) => {
+      aedes.handle(conn);
+      guard.watch(conn);
+    };
+    const server = tlsMaterial ? createTlsServer(tlsMaterial, handle) : createServer(handle);
+    guard.limitConnections(server);
+    const broker = new MqttBroker(aedes, server, log, Boolean(tlsMaterial), guard);
     server.on(tlsMaterial ? 'secureConnection' : 'connection', (socket: Socket) => broker.track(socket));
     if (tlsMaterial) server.on('connection', (socket: Socket) => broker.track(socket));
-    const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 1883;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {

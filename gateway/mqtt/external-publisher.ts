@@ -11,6 +11,7 @@ import type { Logger } from '../../proto/log.js';
 import { silentLogger } from '../../proto/log.js';
 import { gatewayStateJson } from '../../proto/mqtt/events.js';
 import { COMMAND_DOWN_FILTER, gatewayStateTopic } from '../../proto/mqtt/topics.js';
+import { redactUrl } from '../../proto/net.js';
 import {
   CommandDispatcher,
   type CommandHandler,
@@ -76,7 +77,7 @@ export class ExternalPublisher implements EventPublisher {
     }
     client.on('message', (topic, payload) => dispatcher.dispatch(topic, payload));
     client.on('error', (err) => log.warn({ error: err.message }, 'mqtt client error'));
-    client.on('reconnect', () => log.info({ url: options.url }, 'mqtt reconnecting'));
+    client.on('reconnect', () => log.info({ url: redactUrl(options.url) }, 'mqtt reconnecting'));
     // Re-announce ONLINE after every (re)connect: the broker may have published our will meanwhile.
     client.on('connect', () => {
       client.publish(stateTopic, JSON.stringify(gatewayStateJson(options.gatewayEui, 'ONLINE')), {
@@ -88,7 +89,11 @@ export class ExternalPublisher implements EventPublisher {
     try {
       const granted = await client.subscribeAsync(COMMAND_DOWN_FILTER, { qos: 1 });
       if (granted.some((g) => g.qos === 128)) {
-        throw new Error(`the broker refused the subscription to ${COMMAND_DOWN_FILTER}`);
+        throw new MaverickError(
+          ErrorCode.MqttConnect,
+          `the broker refused the subscription to ${COMMAND_DOWN_FILTER}`,
+          { hint: "allow this gateway's MQTT user to subscribe to it in the broker's ACL" },
+        );
       }
       await client.publishAsync(stateTopic, JSON.stringify(gatewayStateJson(options.gatewayEui, 'ONLINE')), {
         qos: 1,
@@ -105,7 +110,7 @@ export class ExternalPublisher implements EventPublisher {
         },
       );
     }
-    log.info({ url: options.url }, 'mqtt publisher connected');
+    log.info({ url: redactUrl(options.url) }, 'mqtt publisher connected');
     return publisher;
   }
 

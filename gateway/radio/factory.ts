@@ -19,6 +19,8 @@ export interface SemtechUdpRadioConfig {
   /** Default 1700; 0 picks a free port. */
   port?: number;
   txAckTimeoutMs?: number;
+  /** Gateway EUIs heard; absent = any (see SemtechUdpBackendOptions.allowedGateways). */
+  allowedGateways?: readonly string[];
 }
 
 export interface SerialRadioConfig {

@@ -1,8 +1,6 @@
 /**
- * Counters of the Semtech UDP backend (monotonic, for metrics and `maverick doctor`), and a warn
- * limiter so a forwarder spraying garbage cannot flood the log.
+ * Counters of the Semtech UDP backend (monotonic, for metrics and `maverick doctor`).
  */
-import type { Logger } from '../../proto/log.js';
 import type { TxAckStatus } from '../../proto/radio.js';
 
 export function createSemtechUdpCounters() {
@@ -14,6 +12,10 @@ export function createSemtechUdpCounters() {
     /** PUSH_ACK / PULL_ACK / PULL_RESP arriving at a server: only a confused peer sends these. */
     datagramsUnexpectedType: 0,
     malformedDatagrams: 0,
+    /** Datagrams naming a gateway EUI not on the allowlist (dropped unanswered). */
+    datagramsUnknownGateway: 0,
+    /** Datagrams naming a known gateway from another address while its host is alive (dropped). */
+    datagramsForeignSource: 0,
     rxpkReceived: 0,
     rxpkForwarded: 0,
     rxpkBadCrc: 0,
@@ -66,32 +68,5 @@ export function countTxStatus(counters: SemtechUdpCounters, status: TxAckStatus)
   counters[TX_STATUS_COUNTER[status]]++;
 }
 
-/** At most `perWindow` warnings per window; the number swallowed is reported with the next one let through. */
-export class WarnLimiter {
-  #windowStart = 0;
-  #inWindow = 0;
-  #suppressed = 0;
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly perWindow = 10,
-    private readonly windowMs = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  warn(fields: Record<string, unknown>, message: string): void {
-    const t = this.now();
-    if (t - this.#windowStart >= this.windowMs) {
-      this.#windowStart = t;
-      this.#inWindow = 0;
-    }
-    if (this.#inWindow >= this.perWindow) {
-      this.#suppressed++;
-      return;
-    }
-    this.#inWindow++;
-    const suppressed = this.#suppressed;
-    this.#suppressed = 0;
-    this.logger.warn(suppressed > 0 ? { ...fields, suppressedSinceLast: suppressed } : fields, message);
-  }
-}
+/** The limiter moved to proto/log.ts so the brokers can share it; re-exported for existing imports. */
+export { WarnLimiter } from '../../proto/log.js';

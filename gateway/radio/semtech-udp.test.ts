@@ -4,6 +4,7 @@ import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
 import type { RadioStateChange, TxRequest } from '../../proto/radio.js';
 import { decodeDatagram, encodePullData, encodePushData } from '../../proto/semtech-udp/index.js';
+import { eventually as until } from '../../test/helpers/wait.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
 import { WarnLimiter } from './semtech-udp-counters.js';
 
@@ -59,14 +60,6 @@ async function socketTo(backend: SemtechUdpBackend, type: 'udp4' | 'udp6' = 'udp
   return { socket: s, replies, send };
 }
 
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 afterEach(async () => {
   for (const s of open.splice(0)) await new Promise<void>((r) => s.close(() => r()));
   for (const b of backends.splice(0)) await b.stop();
@@ -100,6 +93,28 @@ describe('SemtechUdpBackend', () => {
     await gw.send(encodePullData({ token: 5, gatewayEui: EUI }));
     await until(() => gw.replies.length === 1);
     expect(decodeDatagram(gw.replies[0]!)).toEqual({ type: 'PULL_ACK', version: 2, token: 5 });
+  });
+
+  it('drops gateways off the allowlist unanswered, counts them, and logs them at a limited rate', async () => {
+    const lines: Array<{ level: string; msg: string }> = [];
+    const now = 5_000_000;
+    const b = await started({ logger: recordingLogger(lines), allowedGateways: [EUI], now: () => now });
+    const gw = await socketTo(b);
+    for (let i = 0; i < 200; i++) {
+      const stranger = `ffff${i.toString(16).padStart(12, '0')}`;
+      await gw.send(encodePullData({ token: i, gatewayEui: stranger }));
+    }
+    await gw.send(encodePullData({ token: 999, gatewayEui: EUI.toUpperCase() }));
+    await until(() => gw.replies.length === 1);
+    expect(decodeDatagram(gw.replies[0]!)).toMatchObject({ type: 'PULL_ACK', token: 999 });
+    expect(b.counters()).toMatchObject({
+      datagramsUnknownGateway: 200,
+      datagramsPullData: 1,
+      gatewaysKnown: 1,
+    });
+    // The clock did not move: one window of at most 5 warnings for 200 strangers.
+    expect(lines.filter((l) => l.msg.includes('not on the allowlist'))).toHaveLength(5);
+    expect(lines.filter((l) => l.level === 'info')).toHaveLength(2); // listening, route open
   });
 
   it('counts and logs broken datagrams (rate-limited) and keeps serving', async () => {

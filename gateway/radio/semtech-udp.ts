@@ -2,7 +2,9 @@
  * The Semtech UDP packet-forwarder backend: a UDP server that packet forwarders (lora_pkt_fwd and
  * friends) talk to, following Semtech PROTOCOL.TXT v2. Acknowledges before processing, keeps one
  * downlink route per gateway EUI, correlates TX_ACK by token, and never lets untrusted bytes crash
- * the process: broken datagrams are counted and logged (rate-limited).
+ * the process: broken datagrams are counted and logged (rate-limited). Only gateways on the
+ * allowlist are heard, and each only from the host it speaks from (semtech-udp-routes.ts), so
+ * nobody else on the network can take its downlinks or relay frames in its name.
  */
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
@@ -49,6 +51,16 @@ export interface SemtechUdpBackendOptions {
    * at net.core.rmem_max; what the kernel granted is logged.
    */
   receiveBufferBytes?: number;
+  /**
+   * Gateway EUIs whose datagrams are taken (the config's gateway.id plus radio.udp.gateways);
+   * anything else is counted, logged at a limited rate and dropped unanswered. Absent: any EUI
+   * (library use and tests; `maverick run` always passes the list).
+   */
+  allowedGateways?: readonly string[];
+  /** A gateway's host counts as alive this long after its last datagram (default 35 s). */
+  routeAliveMs?: number;
+  /** Clock for route liveness and reception times (tests inject one). */
+  now?: () => number;
 }
 
 interface PendingTx {
@@ -59,6 +71,9 @@ interface PendingTx {
 }
 
 const PUSH_DATA_ID = 0x00;
+/** Bytes 4..11 of PUSH_DATA, PULL_DATA and TX_ACK carry the gateway EUI (PROTOCOL.TXT §3–5). */
+const EUI_OFFSET = 4;
+const HEADER_WITH_EUI = 12;
 const MAX_PENDING_TX = 4096;
 
 export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implements RadioBackend {
@@ -69,6 +84,10 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
   readonly #port: number;
   readonly #log: Logger;
   readonly #warn: WarnLimiter;
+  /** Its own limiter: a flood of strangers must not hide the other warnings. */
+  readonly #strangers: WarnLimiter;
+  readonly #allowed: ReadonlySet<string> | undefined;
+  readonly #now: () => number;
   readonly #txAckTimeoutMs: number;
   readonly #receiveBufferBytes: number;
   readonly #routes: GatewayRoutes;
@@ -82,10 +101,15 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     this.#host = options.host ?? '127.0.0.1';
     this.#port = options.port ?? 1700;
     this.#log = (options.logger ?? silentLogger).child({ backend: 'semtech-udp' });
-    this.#warn = new WarnLimiter(this.#log);
+    this.#now = options.now ?? Date.now;
+    this.#warn = new WarnLimiter(this.#log, 10, 10_000, this.#now);
+    this.#strangers = new WarnLimiter(this.#log, 5, 60_000, this.#now);
     this.#txAckTimeoutMs = options.txAckTimeoutMs ?? 2000;
     this.#receiveBufferBytes = options.receiveBufferBytes ?? 8 * 1024 * 1024;
-    this.#routes = new GatewayRoutes(options.maxGateways);
+    this.#routes = new GatewayRoutes(options.maxGateways, options.routeAliveMs);
+    this.#allowed = options.allowedGateways
+      ? new Set(options.allowedGateways.map((eui) => eui.toLowerCase()))
+      : undefined;
   }
 
   get state(): RadioBackendState {
@@ -221,6 +245,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
 
   #onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.#counters.datagramsReceived++;
+    if (!this.#admitted(msg, rinfo)) return;
     this.#ackPushDataFirst(msg, rinfo);
     let packet: ReturnType<typeof decodeDatagram>;
     try {
@@ -234,13 +259,13 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     }
     switch (packet.type) {
       case 'PUSH_DATA':
-        this.#onPushData(packet);
+        this.#onPushData(packet, rinfo);
         break;
       case 'PULL_DATA':
         this.#onPullData(packet, rinfo);
         break;
       case 'TX_ACK':
-        this.#onTxAck(packet);
+        this.#onTxAck(packet, rinfo);
         break;
       default:
         this.#counters.datagramsUnexpectedType++;
@@ -249,6 +274,37 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
           'unexpected packet type',
         );
     }
+  }
+
+  /**
+   * The allowlist and the gateway's host, checked on the header alone before anything is answered:
+   * a datagram from a stranger or from a foreign address for a known EUI gets no ACK and no work.
+   */
+  #admitted(msg: Buffer, rinfo: dgram.RemoteInfo): boolean {
+    if (msg.length < HEADER_WITH_EUI) return true; // the decoder counts it as malformed
+    const eui = msg.subarray(EUI_OFFSET, HEADER_WITH_EUI).toString('hex');
+    const from = `${rinfo.address}:${rinfo.port}`;
+    if (this.#allowed && !this.#allowed.has(eui)) {
+      this.#counters.datagramsUnknownGateway++;
+      this.#strangers.warn(
+        { gatewayEui: eui, from, unknownSoFar: this.#counters.datagramsUnknownGateway },
+        'datagram from a gateway not on the allowlist dropped (add it to radio.udp.gateways if it is yours)',
+      );
+      return false;
+    }
+    if (this.#routes.isForeign(eui, rinfo.address, this.#now())) {
+      this.#countForeign(eui, from);
+      return false;
+    }
+    return true;
+  }
+
+  #countForeign(gatewayEui: string, from: string): void {
+    this.#counters.datagramsForeignSource++;
+    this.#strangers.warn(
+      { gatewayEui, from, foreignSoFar: this.#counters.datagramsForeignSource },
+      'datagram for a gateway that is alive on another address dropped (spoofed, or the gateway moved)',
+    );
   }
 
   /**
@@ -261,9 +317,21 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     this.#send(ack, rinfo, () => this.#counters.pushAcksSent++);
   }
 
-  #onPushData(packet: PushDataPacket): void {
+  #onPushData(packet: PushDataPacket, rinfo: dgram.RemoteInfo): void {
     this.#counters.datagramsPushData++;
-    const receivedAtMs = Date.now();
+    const receivedAtMs = this.#now();
+    const { verdict, evicted } = this.#routes.push(packet.gatewayEui, rinfo.address, receivedAtMs);
+    if (evicted) this.#counters.gatewaysEvicted++;
+    if (verdict === 'foreign') {
+      this.#countForeign(packet.gatewayEui, `${rinfo.address}:${rinfo.port}`);
+      return;
+    }
+    if (verdict === 'opened') {
+      this.#log.info(
+        { gatewayEui: packet.gatewayEui, address: rinfo.address },
+        'packet forwarder heard from host',
+      );
+    }
     for (const outcome of packet.rxpk) {
       this.#counters.rxpkReceived++;
       if (outcome.status === 'ok') {
@@ -289,18 +357,22 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
 
   #onPullData(packet: PullDataPacket, rinfo: dgram.RemoteInfo): void {
     this.#counters.datagramsPullData++;
-    this.#send(encodePullAck({ token: packet.token, version: packet.version }), rinfo, () => {
-      this.#counters.pullAcksSent++;
-    });
-    const { changed, evicted } = this.#routes.update({
+    const { verdict, evicted } = this.#routes.pull({
       gatewayEui: packet.gatewayEui,
       address: rinfo.address,
       port: rinfo.port,
       version: packet.version,
-      lastPullMs: Date.now(),
+      lastPullMs: this.#now(),
     });
     if (evicted) this.#counters.gatewaysEvicted++;
-    if (changed) {
+    if (verdict === 'foreign') {
+      this.#countForeign(packet.gatewayEui, `${rinfo.address}:${rinfo.port}`);
+      return;
+    }
+    this.#send(encodePullAck({ token: packet.token, version: packet.version }), rinfo, () => {
+      this.#counters.pullAcksSent++;
+    });
+    if (verdict === 'opened') {
       this.#log.info(
         { gatewayEui: packet.gatewayEui, address: rinfo.address, port: rinfo.port, version: packet.version },
         'packet forwarder route open',
@@ -308,11 +380,16 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     }
   }
 
-  #onTxAck(packet: TxAckPacket): void {
+  #onTxAck(packet: TxAckPacket, rinfo: dgram.RemoteInfo): void {
     this.#counters.datagramsTxAck++;
     const pending = this.#pending.get(packet.token);
-    // The EUI must match too: a token alone is 16 bits and another gateway may reuse it.
-    if (!pending || pending.gatewayEui !== packet.gatewayEui) {
+    // The EUI must match too (a token alone is 16 bits and another gateway may reuse it), and it
+    // must come from the gateway's host: nobody else may settle its downlinks.
+    if (
+      !pending ||
+      pending.gatewayEui !== packet.gatewayEui ||
+      !this.#routes.isHost(packet.gatewayEui, rinfo.address)
+    ) {
       this.#counters.txAckUnmatched++;
       this.#warn.warn(
         { gatewayEui: packet.gatewayEui, token: packet.token },

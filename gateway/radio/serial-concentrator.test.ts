@@ -24,6 +24,7 @@ function nextUplink(b: SerialConcentratorBackend): Promise<RadioUplink> {
 
 async function setUp(
   emulatorOptions = {},
+  backendOptions: { heartbeatMs?: number } = {},
 ): Promise<{ link: MockSerialLink; b: SerialConcentratorBackend; e: SerialConcentratorEmulator }> {
   const link = createMockSerialLink('serial-backend');
   const e = new SerialConcentratorEmulator(emulatorOptions);
@@ -33,7 +34,7 @@ async function setUp(
     gatewayEui: EUI.toUpperCase(),
     binding: link.binding,
     reconnect: { initialMs: 20, maxMs: 100 },
-    heartbeatMs: 100,
+    heartbeatMs: backendOptions.heartbeatMs ?? 100,
     txAckTimeoutMs: 300,
   });
   backend = b;
@@ -95,7 +96,9 @@ describe('SerialConcentratorBackend over the mock binding', () => {
   });
 
   it('schedules a downlink: OK from the MCU, TOO_LATE reaches the promise, silence is TIMEOUT', async () => {
-    const { b, e } = await setUp();
+    // A slow heartbeat: the link is declared dead only after 3 s of silence, so the unanswered
+    // downlink meets its 300 ms TX_ACK timeout first however loaded the machine is.
+    const { b, e } = await setUp({}, { heartbeatMs: 1_000 });
     const downlink = waitFor<unknown>((done) => e.once('downlink', done), 'downlink');
     const base = {
       gatewayEui: EUI,

@@ -36,6 +36,8 @@ export interface UnsealedUplink {
   /** 16 hex digits. */
   devEui: string;
   fCnt: number;
+  /** The device session (rejoin / counter reset count) it was sent in; absent = 0. */
+  session?: number;
   /** Unix ms. */
   receivedAt: number;
   timeSource: TimeSource;
@@ -171,6 +173,7 @@ export class Sealer {
       devEui: devEuiBytes(u.devEui),
       plotId: u.plotId,
       fCnt: u.fCnt,
+      session: u.session ?? 0,
       receivedAt: u.receivedAt,
       timeSource: u.timeSource,
       readings: u.readings,

@@ -9,7 +9,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '../../proto/log.js';
-import { silentLogger } from '../../proto/log.js';
+import { silentLogger, WarnLimiter } from '../../proto/log.js';
 import { DEFAULT_LIMITS, QuickJsSandbox, type SandboxLimits, type SandboxReply } from './js-sandbox.js';
 import type { CodecResult, EncodeResult, UplinkInput } from './types.js';
 
@@ -24,6 +24,11 @@ export interface JsCodecOptions {
   maxConsecutiveOverruns?: number;
   /** …for this long (ms), or until its file changes: one bad codec must not stall every uplink. */
   benchMs?: number;
+  /**
+   * Largest codec answer (its JSON, in bytes) accepted; default 16 KiB. Every uplink's decoded
+   * object is stored and published, so a codec returning megabytes would fill the store.
+   */
+  maxOutputBytes?: number;
 }
 
 /** Failures that cost the sandbox real time or a restart, as opposed to a codec's ordinary throw. */
@@ -58,7 +63,8 @@ export type JsCodecCounters = Record<
   | 'timeouts'
   | 'memoryFailures'
   | 'sandboxRestarts'
-  | 'benched',
+  | 'benched'
+  | 'oversizeOutputs',
   number
 >;
 
@@ -81,6 +87,8 @@ export class JsCodecHost {
   private readonly recheckMs: number;
   private readonly maxSourceBytes: number;
   private readonly log: Logger;
+  private readonly maxOutputBytes: number;
+  private readonly oversizeWarnings: WarnLimiter;
   private readonly stats: JsCodecCounters = {
     loads: 0,
     loadFailures: 0,
@@ -92,6 +100,7 @@ export class JsCodecHost {
     memoryFailures: 0,
     sandboxRestarts: 0,
     benched: 0,
+    oversizeOutputs: 0,
   };
 
   constructor(options: JsCodecOptions = {}) {
@@ -105,6 +114,8 @@ export class JsCodecHost {
     this.maxSourceBytes = options.maxSourceBytes ?? 1024 * 1024;
     this.maxOverruns = options.maxConsecutiveOverruns ?? 3;
     this.benchMs = options.benchMs ?? 60_000;
+    this.maxOutputBytes = options.maxOutputBytes ?? 16 * 1024;
+    this.oversizeWarnings = new WarnLimiter(this.log);
   }
 
   counters(): Readonly<JsCodecCounters> {
@@ -148,7 +159,7 @@ export class JsCodecHost {
       recvTime: input.recvTime.toISOString(),
       variables: {},
     });
-    const out = this.parseOutput(await this.callLoaded(path, 'decodeUplink', json), 'decodeUplink');
+    const out = this.parseOutput(await this.callLoaded(path, 'decodeUplink', json), 'decodeUplink', path);
     if (typeof out === 'string') return { warnings: [], errors: [out] };
     const warnings = stringList(out.warnings);
     const errors = stringList(out.errors);
@@ -168,7 +179,7 @@ export class JsCodecHost {
       return { warnings: [], errors: [`${path} does not define encodeDownlink(input)`] };
     }
     const reply = await this.callLoaded(path, 'encodeDownlink', JSON.stringify({ data, variables: {} }));
-    const out = this.parseOutput(reply, 'encodeDownlink');
+    const out = this.parseOutput(reply, 'encodeDownlink', path);
     if (typeof out === 'string') return { warnings: [], errors: [out] };
     const warnings = stringList(out.warnings);
     const errors = stringList(out.errors);
@@ -243,7 +254,7 @@ export class JsCodecHost {
   }
 
   /** Turns a sandbox reply into the codec's output object, or a message saying what went wrong. */
-  private parseOutput(reply: SandboxReply, fn: string): Record<string, unknown> | string {
+  private parseOutput(reply: SandboxReply, fn: string, path: string): Record<string, unknown> | string {
     if (!reply.ok) {
       if (reply.kind === 'timeout') this.stats.timeouts++;
       if (reply.kind === 'memory') this.stats.memoryFailures++;
@@ -256,6 +267,15 @@ export class JsCodecHost {
               ? `${fn} overflowed its stack`
               : `${fn} failed`;
       return `${what}: ${reply.error}`;
+    }
+    const bytes = Buffer.byteLength(reply.output ?? '');
+    if (bytes > this.maxOutputBytes) {
+      this.stats.oversizeOutputs++;
+      this.oversizeWarnings.warn(
+        { path, fn, bytes, maxBytes: this.maxOutputBytes },
+        'codec output refused: too large',
+      );
+      return `${fn} returned ${bytes} bytes, more than the ${this.maxOutputBytes} allowed: the uplink is kept without a decoded object; make the codec return less`;
     }
     let value: unknown;
     try {

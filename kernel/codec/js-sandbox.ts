@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
 import { silentLogger } from '../../proto/log.js';
 import { QUICKJS_WORKER_SOURCE } from './quickjs-worker-source.js';
@@ -139,9 +140,17 @@ export class QuickJsSandbox {
         if (msg.ready) settle();
       };
       const onExit = (code: number) =>
-        settle(new Error(`the worker exited with code ${code} while starting`));
+        settle(
+          new MaverickError(
+            ErrorCode.LorawanCodec,
+            `the codec worker exited with code ${code} while starting`,
+          ),
+        );
       // Loading QuickJS takes ~100 ms; a worker that never says "ready" must not hang every codec call.
-      const timer = setTimeout(() => settle(new Error('the worker did not start within 10 s')), 10_000);
+      const timer = setTimeout(
+        () => settle(new MaverickError(ErrorCode.LorawanCodec, 'the codec worker did not start within 10 s')),
+        10_000,
+      );
       worker.on('message', onMessage);
       worker.once('error', settle);
       worker.once('exit', onExit);

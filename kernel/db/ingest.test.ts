@@ -1,6 +1,7 @@
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../proto/errors.js';
+import { ErrorCode, isMaverickError } from '../../proto/errors.js';
+import { type LogLine, recordingLogger } from '../../proto/log.test-helpers.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
 import { UplinkIngestor, type UplinkRecord } from './ingest.js';
 import { applyRetention } from './retention.js';
@@ -121,6 +122,47 @@ describe('UplinkIngestor', () => {
     expect(await countUplinks(farm)).toBe(1);
     expect((await farm.uplinks.findOne().exec())!.readings).toHaveLength(2);
     expect(ingest.counters.duplicates).toBe(1);
+  });
+
+  it('keeps FCnt 0..2 of every session: a rejoin or counter reset is a new uplink, not a duplicate', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm, { maxBatch: 100 });
+    const all: Promise<void>[] = [];
+    for (const session of [0, 1, 2, 3]) {
+      for (let fCnt = 0; fCnt < 3; fCnt++) {
+        const rec = record('0011223344556677', fCnt, 1_700_000_000_000 + session * 10_000 + fCnt * 1000);
+        rec.session = session;
+        rec.phyPayload = Uint8Array.from([0x40, session, fCnt]);
+        all.push(ingest.store(rec));
+      }
+    }
+    await Promise.all(all);
+    expect(await countUplinks(farm)).toBe(12);
+    const ids = (await farm.uplinks.find().exec()).map((d) => d.id).sort();
+    // Session 0 keeps the key format of older stores; later sessions name themselves.
+    expect(ids[0]).toBe('0011223344556677|0000000000');
+    expect(ids).toContain('0011223344556677|000003|0000000002');
+    expect(ingest.counters).toMatchObject({ stored: 12, duplicates: 0, conflicts: 0 });
+  });
+
+  it('refuses, counts and logs a frame whose key already holds a different frame', async () => {
+    const farm = await open();
+    const lines: LogLine[] = [];
+    const logger = recordingLogger(lines);
+    const ingest = new UplinkIngestor(farm, { maxBatch: 10, logger });
+    await ingest.store(record('0011223344556677', 7));
+    const other = record('0011223344556677', 7);
+    other.phyPayload = Uint8Array.from([0x40, 9, 9, 9]);
+    const failure = await ingest.store(other).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(isMaverickError(failure) && failure.code).toBe(ErrorCode.StoreConflict);
+    expect(ingest.counters).toMatchObject({ stored: 1, duplicates: 0, conflicts: 1 });
+    expect(lines.some((l) => l.level === 'error' && l.msg?.includes('different frame'))).toBe(true);
+    // What was stored first is kept untouched.
+    const kept = await farm.uplinks.findOne('0011223344556677|0000000007').exec();
+    expect(kept?.phy).toBe(Buffer.from([0x40, 1, 2, 3, 4]).toString('base64'));
   });
 
   it('lists uplinks per device with the fields the CLI prints', async () => {

@@ -32,6 +32,8 @@ export interface UplinkRecord {
   devAddr: string;
   applicationId: string;
   fCnt: number;
+  /** The device session (see uplinkId); absent = 0. */
+  session?: number;
   fPort?: number;
   confirmed: boolean;
   adr: boolean;
@@ -63,6 +65,8 @@ interface Pending {
 export interface IngestCounters {
   stored: number;
   duplicates: number;
+  /** Writes that found their key taken by a different frame: each one an error and an alarm. */
+  conflicts: number;
   batches: number;
   failedBatches: number;
 }
@@ -72,7 +76,7 @@ const b64 = (bytes: Uint8Array) =>
 
 export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
   const doc: UplinkDoc = {
-    id: uplinkId(rec.devEui, rec.fCnt),
+    id: uplinkId(rec.devEui, rec.session ?? 0, rec.fCnt),
     devEui: rec.devEui,
     devAddr: rec.devAddr,
     applicationId: rec.applicationId,
@@ -106,6 +110,7 @@ export function uplinkRecordOf(up: ProcessedUplink): UplinkRecord {
     devAddr: up.devAddr,
     applicationId: up.device.applicationId,
     fCnt: up.fCnt,
+    session: up.session,
     ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
     confirmed: up.confirmed,
     adr: up.adr,
@@ -131,7 +136,13 @@ export class UplinkIngestor {
   private closed = false;
   private readonly maxBatch: number;
   private readonly logger: Logger;
-  readonly counters: IngestCounters = { stored: 0, duplicates: 0, batches: 0, failedBatches: 0 };
+  readonly counters: IngestCounters = {
+    stored: 0,
+    duplicates: 0,
+    conflicts: 0,
+    batches: 0,
+    failedBatches: 0,
+  };
 
   constructor(
     private readonly db: FarmDatabase,
@@ -175,15 +186,12 @@ export class UplinkIngestor {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
+    let outcome: InsertOutcome;
     try {
-      const duplicates = await insertIgnoringDuplicates(
+      outcome = await insertUplinks(
         this.db.uplinks,
         batch.map((p) => p.uplink),
       );
-      this.counters.batches++;
-      this.counters.stored += batch.length - duplicates;
-      this.counters.duplicates += duplicates;
-      for (const p of batch) p.resolve();
     } catch (err) {
       this.counters.failedBatches++;
       this.logger.error({ err: describeError(err), size: batch.length }, 'uplink batch not stored');
@@ -193,30 +201,65 @@ export class UplinkIngestor {
             cause: err,
           });
       for (const p of batch) p.reject(error);
+      return;
+    }
+    this.counters.batches++;
+    this.counters.duplicates += outcome.duplicates;
+    this.counters.conflicts += outcome.conflicts.size;
+    this.counters.stored += batch.length - outcome.duplicates - outcome.conflicts.size;
+    for (const p of batch) {
+      const storedPhy = outcome.conflicts.get(p.uplink.id);
+      if (storedPhy === undefined) {
+        p.resolve();
+        continue;
+      }
+      // Never a silent skip: the record already there is kept, this one is refused loudly.
+      this.logger.error(
+        { id: p.uplink.id, storedPhy, newPhy: p.uplink.phy },
+        'uplink key already holds a different frame; the new frame is not stored',
+      );
+      p.reject(
+        new MaverickError(
+          ErrorCode.StoreConflict,
+          `uplink ${p.uplink.id} is already stored with a different frame`,
+          {
+            hint: 'two different frames claim one device, session and FCnt: check the device registration (a removed and re-added device restarts at session 0) and the gateway log',
+            context: { id: p.uplink.id, storedPhy, newPhy: p.uplink.phy },
+          },
+        ),
+      );
     }
   }
 }
 
-/** bulkInsert where an existing document (409) means "already stored"; any other error throws. Returns the number of duplicates. */
-async function insertIgnoringDuplicates<T extends { id: string }>(
-  collection: RxCollection<T>,
-  docs: T[],
-): Promise<number> {
-  if (docs.length === 0) return 0;
+interface InsertOutcome {
+  /** The same frame was already stored under its key (a retried batch): nothing to do. */
+  duplicates: number;
+  /** Keys already holding a different frame, with that frame (base64; '' when RxDB did not say). */
+  conflicts: Map<string, string>;
+}
+
+/**
+ * bulkInsert where an existing document (409) holding the same frame means "already stored"
+ * and one holding another frame is a conflict; any other error throws.
+ */
+async function insertUplinks(collection: RxCollection<UplinkDoc>, docs: UplinkDoc[]): Promise<InsertOutcome> {
+  const outcome: InsertOutcome = { duplicates: 0, conflicts: new Map() };
+  if (docs.length === 0) return outcome;
+  const byId = new Map(docs.map((d) => [d.id, d]));
   const result = await collection.bulkInsert(docs);
-  let duplicates = 0;
   for (const e of result.error) {
-    if (e.status === 409) {
-      duplicates++;
-      continue;
+    if (e.status !== 409) {
+      throw new MaverickError(
+        ErrorCode.StoreIo,
+        `write of ${collection.name}/${e.documentId} failed with status ${e.status}`,
+        { context: { error: e } },
+      );
     }
-    throw new MaverickError(
-      ErrorCode.StoreIo,
-      `write of ${collection.name}/${e.documentId} failed with status ${e.status}`,
-      {
-        context: { error: e },
-      },
-    );
+    const existing = e.documentInDb as UplinkDoc | undefined;
+    const mine = byId.get(e.documentId);
+    if (existing && mine && existing.phy === mine.phy) outcome.duplicates++;
+    else outcome.conflicts.set(e.documentId, existing?.phy ?? '');
   }
-  return duplicates;
+  return outcome;
 }

@@ -1,5 +1,6 @@
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../test/helpers/wait.js';
 import { defaultDeviceSession } from '../ns/session.js';
 import type { Device } from '../ns/types.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
@@ -212,8 +213,7 @@ describe('RxdbNetworkRepository', () => {
     await repo.putSession({ ...session, fCntUp: 5, adrHistory: [{ fCnt: 5, maxSnr: 7, gwCnt: 1 }] });
     expect((await repo.getSession(device.devEui))?.fCntUp).toBe(5); // readers see it at once
     expect((await stored())?.fCntUp).toBeUndefined(); // the disk gets it behind…
-    await new Promise((r) => setTimeout(r, 250));
-    expect((await stored())?.fCntUp).toBe(5); // …within writeBehindMs
+    await eventually(async () => (await stored())?.fCntUp === 5, 20_000, 'the write-behind'); // …by its timer
 
     await repo.putSession({ ...session, fCntUp: 6, nFCntDown: 1 }); // the downlink counter: through
     expect(await stored()).toMatchObject({ fCntUp: 6, nFCntDown: 1 });

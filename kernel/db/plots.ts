@@ -5,6 +5,7 @@
  */
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type { FarmDatabase } from './farm-db.js';
+import { eudrGeometryProblem } from './plot-geometry.js';
 import type { PlotDoc } from './schemas.js';
 
 export type PlotGeometry =
@@ -74,7 +75,10 @@ export function validatePlot(input: {
   const area = Number(input.areaHa);
   if (!Number.isFinite(area) || area <= 0 || area > 1_000_000)
     throw invalid('areaHa', 'a positive number of hectares');
-  return { id: input.id, name: input.name.trim(), areaHa: area, geometry: validateGeometry(input.geometry) };
+  const geometry = validateGeometry(input.geometry);
+  const problem = eudrGeometryProblem(geometry, area);
+  if (problem) throw invalid('geometry', problem);
+  return { id: input.id, name: input.name.trim(), areaHa: area, geometry };
 }
 
 export async function putPlot(db: FarmDatabase, plot: Plot): Promise<void> {

@@ -6,9 +6,10 @@
  * that is small and keyed (sequence numbers, join nonces, checkpoints, gateway
  * state) shares one `kv` collection instead of a collection each.
  *
- * Primary keys are idempotent: an uplink is `devEui|fCnt32` (its readings
- * live inside it), so a batch retried after a crash is a no-op (409
- * conflicts are treated as "already stored"), never a duplicate.
+ * Primary keys are idempotent: an uplink is `devEui|session|fCnt32` (its
+ * readings live inside it), so a batch retried after a crash is a no-op (a 409
+ * conflict with the same frame is "already stored"), never a duplicate; a 409
+ * with a different frame is an error and an alarm (kernel/db/ingest.ts).
  */
 import type { RxJsonSchema } from 'rxdb';
 
@@ -283,8 +284,23 @@ export const farmCollections = {
   kv: { schema: kvSchema },
 } as const;
 
-export function uplinkId(devEui: string, fCnt: number): string {
-  return `${devEui}|${fCnt.toString().padStart(10, '0')}`;
+/**
+ * An uplink's identity: the device, its session (DeviceSession.generation) and the 32-bit
+ * FCnt. Session 0 keeps the key format of stores written before sessions were part of it
+ * (`devEui|fCnt32`), so those stores' rows are exactly session 0's and need no rewrite;
+ * later sessions are `devEui|session|fCnt32`.
+ */
+export function uplinkId(devEui: string, session: number, fCnt: number): string {
+  const counter = fCnt.toString().padStart(10, '0');
+  return session === 0
+    ? `${devEui}|${counter}`
+    : `${devEui}|${session.toString().padStart(6, '0')}|${counter}`;
+}
+
+/** The session an uplink id names (0 for the two-part ids of session 0). */
+export function sessionOfUplinkId(id: string): number {
+  const parts = id.split('|');
+  return parts.length === 3 ? Number.parseInt(parts[1] as string, 10) : 0;
 }
 
 export function bundleId(seq: number): string {

@@ -16,7 +16,7 @@ import type {
   UplinkSource,
 } from '../bundle/sealer.js';
 import type { FarmDatabase } from './farm-db.js';
-import { type BundleDoc, bundleId, UNSEALED, type UplinkDoc } from './schemas.js';
+import { type BundleDoc, bundleId, sessionOfUplinkId, UNSEALED, type UplinkDoc } from './schemas.js';
 
 const b64 = (bytes: Uint8Array) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -45,6 +45,7 @@ export class FarmUplinkSource implements UplinkSource {
       id: u.id,
       devEui: u.devEui,
       fCnt: u.fCnt,
+      session: sessionOfUplinkId(u.id),
       receivedAt: u.receivedAt,
       timeSource: u.timeSource,
       plotId: u.plotId ?? null,

@@ -6,17 +6,13 @@
  * Rotation adds a key and moves `current`; old public keys stay listed so
  * bundles they signed remain verifiable for the 5 years EUDR keeps records.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keyIdOf, publicKeyOf, randomSecretKey, toHex } from '../../proto/bundle/ed25519.js';
-import {
-  publicKeyFromPem,
-  publicKeyToPem,
-  secretKeyFromPem,
-  secretKeyToPem,
-} from '../../proto/bundle/pem.js';
+import { publicKeyFromPem, publicKeyToPem, secretKeyToPem } from '../../proto/bundle/pem.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { writeFileAtomic, writeFileExclusive } from './atomic-file.js';
+import { isNotFound, readSecretKeyFile } from './secret-key-file.js';
 
 export { publicKeyFromPem, publicKeyToPem } from '../../proto/bundle/pem.js';
 
@@ -56,10 +52,6 @@ export function publicKeyPath(dataDir: string, kidHex: string): string {
 
 function keyringPath(dataDir: string): string {
   return join(keysDir(dataDir), 'keyring.json');
-}
-
-function isNotFound(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
 async function readKeyring(dataDir: string): Promise<KeyringFile | undefined> {
@@ -160,25 +152,11 @@ export async function loadGatewayKey(dataDir: string): Promise<GatewayKey> {
     });
   }
   const path = secretKeyPath(dataDir, entry.kid);
-  let mode: number;
-  try {
-    mode = (await stat(path)).mode;
-  } catch (err) {
-    if (isNotFound(err)) {
-      throw new MaverickError(ErrorCode.KeyMissing, `gateway key file ${path} is missing`, {
-        hint: 'restore it from backup, or run `maverick keys rotate` to make a new key',
-      });
-    }
-    throw err;
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new MaverickError(
-      ErrorCode.KeyFilePermissions,
-      `gateway key file ${path} is accessible by group or others (mode ${(mode & 0o777).toString(8)})`,
-      { hint: `chmod 600 ${path}` },
-    );
-  }
-  const secretKey = secretKeyFromPem(await readFile(path, 'utf8'));
+  const secretKey = await readSecretKeyFile(
+    path,
+    'gateway key',
+    'restore it from backup, or run `maverick keys rotate` to make a new key',
+  );
   const publicKey = publicKeyOf(secretKey);
   const kid = keyIdOf(publicKey);
   if (toHex(kid) !== entry.kid) {

@@ -4,16 +4,16 @@
  * on, so a failed write leaves the device free to retransmit; then status and
  * ack events, and the Class A answer (ACK, MAC commands, queued payload).
  */
-import { describeError } from '../../proto/errors.js';
+import { describeError, ErrorCode, isMaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
 import type { DataFrame, MacCommand } from '../../proto/lorawan/index.js';
 import type { RadioBackend, RxMetadata } from '../../proto/radio.js';
 import { getRegion } from '../../proto/regions/index.js';
 import type { CollectedUplink } from './dedup.js';
 import type { ClassAScheduler } from './downlink.js';
-import type { DownlinkQueue } from './downlink-queue.js';
-import { plannedRequests } from './mac.js';
-import { desiredExtraChannels } from './region-limits.js';
+import { type DownlinkQueue, MAX_CONFIRMED_ATTEMPTS } from './downlink-queue.js';
+import { markRequestsSent, plannedRequests } from './mac.js';
+import { regionWants } from './region-limits.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
 import type { SessionParameters } from './session.js';
@@ -55,6 +55,10 @@ export interface AnswerContext {
   emit: <K extends keyof Events>(event: K, ...args: Events[K]) => void;
   reportTransmit: (info: DeviceInfo, result: TransmitResult, downlinkId?: string, fCntDown?: number) => void;
   logNoRoute: (info: DeviceInfo) => void;
+  /** Runs a downlink attempt in the device's downlink lane, never in its uplink lane. */
+  submitDownlink: (devEui: string, attempt: () => Promise<void>) => void;
+  /** Runs a short session update in the device's uplink lane (after the uplinks queued before it). */
+  inUplinkLane: (devAddr: string, task: () => Promise<void>) => Promise<void>;
 }
 
 export async function answerUplink(
@@ -71,7 +75,7 @@ export async function answerUplink(
       'retransmission; no new uplink event',
     );
     // The device did not get our ACK: acknowledge again (§4.3.1.2), nothing else changes.
-    if (frame.confirmed) await respond(ctx, collected, outcome.device, outcome.session, frame, [], true);
+    if (frame.confirmed) respond(ctx, collected, outcome.device, outcome.session, frame, [], true);
     return;
   }
   const accepted = outcome;
@@ -80,8 +84,19 @@ export async function answerUplink(
     try {
       await ctx.beforePublish(accepted.uplink);
     } catch (err) {
+      const conflict = isMaverickError(err) && err.code === ErrorCode.StoreConflict;
+      if (conflict) {
+        // Evidence would be lost silently otherwise: an alarm event besides the rejection.
+        ctx.emit('log', {
+          device: info,
+          level: 'error',
+          code: 'STORE_CONFLICT',
+          description: describeError(err),
+          context: { fCnt: accepted.uplink.fCnt, session: accepted.uplink.session },
+        });
+      }
       return ctx.reject({
-        reason: 'store_failed',
+        reason: conflict ? 'store_conflict' : 'store_failed',
         message: `uplink ${accepted.uplink.fCnt} of ${info.devEui} could not be stored: ${describeError(err)}`,
         devEui: info.devEui,
         devAddr: frame.devAddr,
@@ -102,22 +117,32 @@ export async function answerUplink(
   ctx.count('uplinks_accepted');
   ctx.emit('up', accepted.uplink);
   emitSideEvents(ctx, accepted);
-  await respond(
-    ctx,
-    collected,
-    accepted.device,
-    accepted.session,
-    frame,
-    accepted.macAnswers,
-    false,
-    accepted,
-  );
+  respond(ctx, collected, accepted.device, accepted.session, frame, accepted.macAnswers, false, accepted);
+}
+
+/**
+ * What the ACK bit (or its absence) means for the confirmed payload that went out last: an
+ * acknowledged one leaves the queue; an unacknowledged one stays for another attempt until it
+ * has had MAX_CONFIRMED_ATTEMPTS. True when the outcome is final (an `ack` event is due).
+ */
+function settleConfirmed(
+  queue: DownlinkQueue,
+  devEui: string,
+  settled: { downlinkId: string; acknowledged: boolean },
+): boolean {
+  const item = queue.list(devEui).find((q) => q.id === settled.downlinkId);
+  if (!item) return true;
+  if (settled.acknowledged || (item.attempts ?? 0) >= MAX_CONFIRMED_ATTEMPTS) {
+    queue.remove(devEui, item.id);
+    return true;
+  }
+  return false;
 }
 
 function emitSideEvents(ctx: AnswerContext, accepted: AcceptedUplink): void {
   const info = accepted.uplink.device;
   if (accepted.status) ctx.emit('status', { device: info, ...accepted.status });
-  if (accepted.settledAck) {
+  if (accepted.settledAck && settleConfirmed(ctx.queue, info.devEui, accepted.settledAck)) {
     ctx.emit('ack', {
       device: info,
       downlinkId: accepted.settledAck.downlinkId,
@@ -136,7 +161,11 @@ function emitSideEvents(ctx: AnswerContext, accepted: AcceptedUplink): void {
   }
 }
 
-async function respond(
+/**
+ * Plans the Class A answer from the session as the uplink left it and hands the attempt to the
+ * device's downlink lane: the uplink lane moves on at once, whatever the gateway does.
+ */
+function respond(
   ctx: AnswerContext,
   collected: CollectedUplink,
   device: Device,
@@ -145,15 +174,25 @@ async function respond(
   answers: MacCommand[],
   retransmission: boolean,
   accepted?: AcceptedUplink,
-): Promise<void> {
+): void {
   const info = deviceInfo(device);
   const region = getRegion(device.regionId);
   const mac: MacCommand[] = [...answers];
   const pending: PendingMacRequest[] = [];
   if (!retransmission) {
-    // US915 devices start with all 72 channels on; 1.0.2 devices ignore the CFList mask, so the
+    // NewChannelReq goes before LinkADRReq: devices apply commands in order, and a channel mask
+    // naming a channel the device does not know yet is refused (LoRaWAN 1.0.4 §5.3; AS923's 8th channel).
+    const requests = plannedRequests(
+      session,
+      { parameters: ctx.parametersFor(device.regionId), devStatusIntervalMs: ctx.devStatusIntervalMs },
+      regionWants(region),
+      new Date(),
+    );
+    mac.push(...requests.commands);
+    pending.push(...requests.pending);
+    // Fixed-plan devices start with all 72 channels on; 1.0.2 devices ignore the CFList mask, so the
     // channel mask goes out in a LinkADRReq (keeping DR and power) until one is accepted.
-    const maskNeeded = region.id === 'US915' && !session.channelMaskAcked;
+    const maskNeeded = region.maskAfterJoin && !session.channelMaskAcked;
     const adr =
       accepted?.adr ??
       (maskNeeded
@@ -174,34 +213,43 @@ async function respond(
       }
       pending.push({ cid: 'LinkADRReq', dr, txPowerIndex, nbTrans });
     }
-    const requests = plannedRequests(
-      session,
-      { parameters: ctx.parametersFor(device.regionId), devStatusIntervalMs: ctx.devStatusIntervalMs },
-      desiredExtraChannels(region),
-      new Date(),
-    );
-    mac.push(...requests.commands);
-    pending.push(...requests.pending);
   }
   const force = frame.fCtrl.adrAckReq;
   if (!frame.confirmed && mac.length === 0 && ctx.queue.size(device.devEui) === 0 && !force) return;
 
   const route = ctx.routeFor(collected.rxInfo);
-  if (!route) return ctx.logNoRoute(info);
+  if (!route) {
+    ctx.logNoRoute(info);
+    return;
+  }
   const upDr = region.dataRateIndex(route.rx.dataRate) ?? session.dr;
-  let result: Awaited<ReturnType<ClassAScheduler['sendData']>>;
-  try {
-    result = await ctx.scheduler.sendData({
+  ctx.submitDownlink(device.devEui, () =>
+    sendAnswer(ctx, info, session, {
       backend: route.backend,
       region,
-      session,
       rx: route.rx,
       upDr,
       ack: frame.confirmed,
       mac,
       macPending: pending,
       force,
-    });
+    }),
+  );
+}
+
+/** One downlink attempt: waits for the gateway, then books what went out in the session. */
+async function sendAnswer(
+  ctx: AnswerContext,
+  info: DeviceInfo,
+  planned: DeviceSession,
+  request: Omit<Parameters<ClassAScheduler['sendData']>[0], 'session'>,
+): Promise<void> {
+  // The downlink counter may have moved since the uplink (an earlier answer went out meanwhile).
+  const session = await ctx.repository.getSession(info.devEui);
+  if (!session || session.devAddr !== planned.devAddr) return; // rejoined meanwhile: the answer is moot
+  let result: Awaited<ReturnType<ClassAScheduler['sendData']>>;
+  try {
+    result = await ctx.scheduler.sendData({ ...request, session });
   } catch (err) {
     // E.g. an uplink frequency outside the region (bad gateway metadata): no window can be computed.
     ctx.count('downlinks_unplannable');
@@ -220,14 +268,24 @@ async function respond(
   if (result.idle || !result.transmit) return;
   ctx.reportTransmit(info, result.transmit, result.item?.id, result.fCntDown);
   if (!result.sent) return;
-  try {
-    // nFCntDown advanced (and pending MAC/ACK noted) only now that a gateway took the frame.
-    await ctx.repository.putSession(session);
-  } catch (err) {
-    ctx.count('session_store_failed');
-    ctx.logger.error(
-      { devEui: info.devEui, err: describeError(err) },
-      'session could not be stored after a downlink',
-    );
-  }
+  // nFCntDown advanced (and pending MAC/ACK noted) only now that a gateway took the frame; the
+  // change is merged into the session as it is now, in the uplink lane, so neither side's
+  // write undoes the other's.
+  const fCntDown = result.fCntDown ?? session.nFCntDown - 1;
+  await ctx.inUplinkLane(session.devAddr, async () => {
+    try {
+      const current = await ctx.repository.getSession(info.devEui);
+      if (!current || current.devAddr !== session.devAddr) return;
+      current.nFCntDown = Math.max(current.nFCntDown, fCntDown + 1);
+      if (result.macIncluded) markRequestsSent(current, request.macPending, new Date());
+      if (result.item?.confirmed) current.pendingAck = { downlinkId: result.item.id, fCntDown };
+      await ctx.repository.putSession(current);
+    } catch (err) {
+      ctx.count('session_store_failed');
+      ctx.logger.error(
+        { devEui: info.devEui, err: describeError(err) },
+        'session could not be stored after a downlink',
+      );
+    }
+  });
 }

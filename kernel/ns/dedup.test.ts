@@ -1,12 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CollectedUplink, Deduplicator } from './dedup.js';
 import { rxMeta } from './fake-radio.test-helpers.js';
 
 let dedup: Deduplicator | undefined;
-afterEach(() => dedup?.clear());
+// The window is a timer: the tests move time themselves instead of sleeping past it.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  dedup?.clear();
+  vi.useRealTimers();
+});
 
 describe('Deduplicator', () => {
-  it('collects copies within the window into one uplink, best SNR first', async () => {
+  it('collects copies within the window into one uplink, best SNR first', () => {
     const out: CollectedUplink[] = [];
     dedup = new Deduplicator((u) => out.push(u), { windowMs: 30 });
     const phy = new Uint8Array([1, 2, 3]);
@@ -14,7 +21,9 @@ describe('Deduplicator', () => {
     dedup.add({ phyPayload: new Uint8Array(phy), rx: rxMeta({ gatewayEui: 'b', snr: 8 }), receivedAtMs: 11 });
     dedup.add({ phyPayload: new Uint8Array([9]), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 12 });
     expect(out).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 80));
+    vi.advanceTimersByTime(29);
+    expect(out).toHaveLength(0);
+    vi.advanceTimersByTime(1);
     expect(out).toHaveLength(2);
     expect(out[0]?.rxInfo.map((r) => r.gatewayEui)).toEqual(['b', 'a']);
     expect(out[0]?.receivedAtMs).toBe(10);
@@ -32,11 +41,11 @@ describe('Deduplicator', () => {
     expect(dedup.size).toBe(0);
   });
 
-  it('a frame arriving after the window is a new uplink', async () => {
+  it('a frame arriving after the window is a new uplink', () => {
     const out: CollectedUplink[] = [];
     dedup = new Deduplicator((u) => out.push(u), { windowMs: 10 });
     dedup.add({ phyPayload: new Uint8Array([1]), rx: rxMeta(), receivedAtMs: 1 });
-    await new Promise((r) => setTimeout(r, 40));
+    vi.advanceTimersByTime(10);
     dedup.add({ phyPayload: new Uint8Array([1]), rx: rxMeta({ gatewayEui: 'z' }), receivedAtMs: 2 });
     dedup.flush();
     expect(out).toHaveLength(2);

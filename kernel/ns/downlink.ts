@@ -50,6 +50,8 @@ export interface DataDownlinkResult {
   transmit?: TransmitResult;
   /** An application payload dropped because no data rate of this device can carry it. */
   dropped?: QueuedDownlink;
+  /** The frame carried the planned MAC commands (their requests are now pending an answer). */
+  macIncluded?: boolean;
 }
 
 interface BuiltFrame {
@@ -117,10 +119,19 @@ export class ClassAScheduler {
     session.nFCntDown = fCntDown + 1;
     if (frame.macIncluded) markRequestsSent(session, req.macPending, new Date());
     if (frame.item) {
-      this.queue.remove(session.devEui, frame.item.id);
+      // Unconfirmed payloads leave the queue now; confirmed ones stay until acknowledged.
+      this.queue.markSent(session.devEui, frame.item.id);
       if (frame.item.confirmed) session.pendingAck = { downlinkId: frame.item.id, fCntDown };
     }
-    return { sent: true, idle: false, fCntDown, item: frame.item, transmit: result, dropped };
+    return {
+      sent: true,
+      idle: false,
+      fCntDown,
+      item: frame.item,
+      transmit: result,
+      dropped,
+      macIncluded: frame.macIncluded,
+    };
   }
 
   private buildFrame(req: DataDownlinkRequest, dr: number, fCnt32: number): BuiltFrame {
@@ -131,7 +142,8 @@ export class ClassAScheduler {
     const macBytes = encodeMacCommands(req.mac, 'down');
     const base = { devAddr: session.devAddr, fCnt32 };
 
-    if (macBytes.length > 15) {
+    // FOpts holds 15 bytes, and without FPort the MACPayload is 7 + FOpts ≤ M = N + 8 (AS923's dwell time: N = 11 at DR2).
+    if (macBytes.length > Math.min(15, maxPayload + 1)) {
       // Too long for FOpts: MAC commands go alone on FPort 0 (§4.3.1.6), as many as the data rate carries.
       const fitting = fitCommands(req.mac, maxPayload);
       return {

@@ -45,6 +45,32 @@ export class DutyCycleTracker {
     list.push({ atMs: this.now(), airMs });
   }
 
+  /** What was sent in the last hour, per sub-band: what a restart must not forget. */
+  entries(): Record<string, [number, number][]> {
+    const out: Record<string, [number, number][]> = {};
+    for (const band of this.used.keys()) {
+      this.usedMs(band);
+      const list = this.used.get(band) ?? [];
+      if (list.length > 0) out[String(band)] = list.map((e) => [e.atMs, e.airMs]);
+    }
+    return out;
+  }
+
+  /** Takes back entries() of an earlier run (entries older than the window fall away on use). */
+  restore(entries: Record<string, [number, number][]>): void {
+    for (const [band, list] of Object.entries(entries)) {
+      const index = Number(band);
+      if (!Number.isInteger(index) || index < 0 || index >= this.subBands.length) continue;
+      const valid = list.filter(
+        ([atMs, airMs]) => Number.isFinite(atMs) && Number.isFinite(airMs) && airMs >= 0,
+      );
+      this.used.set(
+        index,
+        valid.map(([atMs, airMs]) => ({ atMs, airMs })).sort((a, b) => a.atMs - b.atMs),
+      );
+    }
+  }
+
   /** Airtime used in the last hour on a sub-band, in ms. */
   usedMs(band: number): number {
     const list = this.used.get(band);

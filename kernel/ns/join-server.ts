@@ -18,7 +18,7 @@ import { getRegion } from '../../proto/regions/index.js';
 import { allocateDevAddr } from './devaddr.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
-import { defaultDeviceSession, type SessionParameters } from './session.js';
+import { defaultDeviceSession, nextGeneration, type SessionParameters } from './session.js';
 import { bytesToHex, type Device, type DeviceSession, hexToBytes } from './types.js';
 
 export interface JoinServerOptions {
@@ -85,14 +85,20 @@ export class JoinServer {
       const parameters = this.options.parametersFor(device);
       const region = getRegion(device.regionId);
       const cfList = region.joinAcceptCfList();
+      const previous = await repository.getSession(device.devEui);
       const session = defaultDeviceSession(
         device,
-        { devAddr, nwkSKey: bytesToHex(keys.nwkSKey), appSKey: bytesToHex(keys.appSKey) },
+        {
+          devAddr,
+          nwkSKey: bytesToHex(keys.nwkSKey),
+          appSKey: bytesToHex(keys.appSKey),
+          generation: nextGeneration(previous),
+        },
         // The Join Accept carries rx1DrOffset, RX2 DR and RxDelay but no RX2 frequency (§6.2.5).
         { ...parameters, rx2FrequencyHz: region.rx2.frequencyHz },
         this.options.now?.() ?? new Date(),
       );
-      session.extraChannels = cfList ? cfListChannels(cfList) : {};
+      session.extraChannels = cfList ? cfListChannels(cfList, region.defaultChannels.length) : {};
       const joinAccept = encodeJoinAccept(
         {
           appNonce: joinNonce,
@@ -114,17 +120,18 @@ export class JoinServer {
 }
 
 /**
- * A CFList of type 0 (frequencies, RP002 §2.2.5 for EU868) announces channels
- * 3..7: five 24-bit little-endian values in units of 100 Hz; zero means unused.
- * A type 1 list (channel mask, US915) announces no frequencies.
+ * A CFList of type 0 (frequencies, RP002-1.0.4 §2.4.4 for EU868, §2.10.4 for AS923)
+ * announces the five channels after the plan's defaults (3..7 in EU868, 2..6 in
+ * AS923): five 24-bit little-endian values in units of 100 Hz; zero means unused.
+ * A type 1 list (channel mask, US915/AU915) announces no frequencies.
  */
-export function cfListChannels(cfList: Uint8Array): Record<string, number> {
+export function cfListChannels(cfList: Uint8Array, firstIndex = 3): Record<string, number> {
   const channels: Record<string, number> = {};
   if (cfList.length !== 16 || cfList[15] !== 0) return channels;
   for (let i = 0; i < 5; i++) {
     const o = i * 3;
     const value = (cfList[o] ?? 0) | ((cfList[o + 1] ?? 0) << 8) | ((cfList[o + 2] ?? 0) << 16);
-    if (value !== 0) channels[String(3 + i)] = value * 100;
+    if (value !== 0) channels[String(firstIndex + i)] = value * 100;
   }
   return channels;
 }

@@ -9,6 +9,7 @@ import type { MacCommand } from '../../proto/lorawan/index.js';
 import type { RxMetadata } from '../../proto/radio.js';
 import type { Region } from '../../proto/regions/index.js';
 import { requiredSnrDb } from './adr.js';
+import type { RegionWants } from './region-limits.js';
 import type { SessionParameters } from './session.js';
 import type { DeviceSession, DevStatus, PendingMacRequest } from './types.js';
 
@@ -105,6 +106,10 @@ export function handleUplinkMac(ctx: MacUplinkContext): MacUplinkResult {
         if (pending) session.rxDelay = pending.rxDelay;
         break;
       }
+      case 'TxParamSetupAns':
+        // An empty answer: the device took the dwell time and MaxEIRP (LoRaWAN 1.0.4 §5.12).
+        if (takePending('TxParamSetupReq')) session.txParamsAcked = true;
+        break;
       case 'NewChannelAns': {
         const pending = takePending('NewChannelReq');
         if (pending && command.channelFrequencyOk && command.dataRateRangeOk) {
@@ -172,11 +177,11 @@ export interface MacRequests {
   pending: PendingMacRequest[];
 }
 
-/** Requests to bring the device's receive settings and channels to the network's, and the DevStatus poll. */
+/** Requests to bring the device's receive settings, channels and TX parameters to the network's, and the DevStatus poll. */
 export function plannedRequests(
   session: DeviceSession,
   config: MacConfig,
-  desiredExtraChannels: Record<string, number>,
+  wants: RegionWants,
   now: Date,
 ): MacRequests {
   const commands: MacCommand[] = [];
@@ -204,12 +209,16 @@ export function plannedRequests(
     commands.push({ cid: 'RXTimingSetupReq', delay: want.rxDelay });
     pending.push({ cid: 'RXTimingSetupReq', rxDelay: want.rxDelay });
   }
-  for (const [index, frequencyHz] of Object.entries(desiredExtraChannels)) {
+  for (const [index, { frequencyHz, minDr, maxDr }] of Object.entries(wants.extraChannels ?? {})) {
     if (session.extraChannels[index] === frequencyHz) continue;
-    // Extra EU868 channels carry DR0..DR5 like the default ones (RP002 §2.2.2).
     const chIndex = Number(index);
-    commands.push({ cid: 'NewChannelReq', chIndex, frequencyHz, minDr: 0, maxDr: 5 });
-    pending.push({ cid: 'NewChannelReq', chIndex, frequencyHz, minDr: 0, maxDr: 5 });
+    commands.push({ cid: 'NewChannelReq', chIndex, frequencyHz, minDr, maxDr });
+    pending.push({ cid: 'NewChannelReq', chIndex, frequencyHz, minDr, maxDr });
+  }
+  if (wants.txParams && !session.txParamsAcked) {
+    const { uplinkDwellTime, downlinkDwellTime, maxEirpIndex } = wants.txParams;
+    commands.push({ cid: 'TxParamSetupReq', uplinkDwellTime, downlinkDwellTime, maxEirp: maxEirpIndex });
+    pending.push({ cid: 'TxParamSetupReq' });
   }
   if (config.devStatusIntervalMs > 0) {
     const last = session.devStatusRequestedAt ? Date.parse(session.devStatusRequestedAt) : Number.NaN;

@@ -73,7 +73,7 @@ describe('NetworkServer under arbitrary input', () => {
         async (bytes, tmst, frequencyHz) => {
           sends++;
           radio.receive({ phyPayload: bytes, rx: rxMeta({ tmst, frequencyHz }), receivedAtMs: Date.now() });
-          await server.flush();
+          await server.settle();
         },
       ),
       { numRuns: 300 },
@@ -103,7 +103,7 @@ describe('NetworkServer under arbitrary input', () => {
             rx,
             receivedAtMs: Date.now(),
           });
-          await server.flush();
+          await server.settle();
         },
       ),
       { numRuns: 200 },
@@ -135,11 +135,11 @@ describe('NetworkServer under arbitrary input', () => {
           }
           const before = count().accepted;
           radio.receive({ phyPayload: bad, rx: rxMeta(), receivedAtMs: Date.now() });
-          await server.flush();
+          await server.settle();
           expect(count().accepted).toBe(before);
           // The genuine frame still goes through afterwards: the bad copy changed nothing.
           radio.receive({ phyPayload: good, rx: rxMeta(), receivedAtMs: Date.now() });
-          await server.flush();
+          await server.settle();
           expect(count().accepted).toBe(before + 1);
         },
       ),
@@ -156,7 +156,7 @@ describe('NetworkServer under arbitrary input', () => {
         const frame = new Uint8Array(device.joinRequest(devNonce));
         frame[bit >> 3] = (frame[bit >> 3] ?? 0) ^ (1 << (bit & 7));
         radio.receive({ phyPayload: frame, rx: rxMeta(), receivedAtMs: Date.now() });
-        await server.flush();
+        await server.settle();
       }),
       { numRuns: 200 },
     );

@@ -17,7 +17,13 @@ import { DEFAULT_INSTALLATION_MARGIN_DB } from './adr.js';
 import { answerUplink } from './answer.js';
 import { type CollectedUplink, Deduplicator } from './dedup.js';
 import { ClassAScheduler, joinAcceptPlans } from './downlink.js';
-import { DownlinkQueue, type DownlinkRequest } from './downlink-queue.js';
+import { DownlinkLanes } from './downlink-lanes.js';
+import {
+  DownlinkQueue,
+  type DownlinkRequest,
+  type DownlinkStateStore,
+  type QueuedDownlink,
+} from './downlink-queue.js';
 import { JoinServer } from './join-server.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
@@ -26,7 +32,7 @@ import { type SessionParameters, sessionParameters } from './session.js';
 import { type TransmitResult, Transmitter } from './transmitter.js';
 import type { RegionId } from './types.js';
 import { normalizeHex } from './types.js';
-import { deviceInfo, UplinkProcessor } from './uplink.js';
+import { deviceInfo, findByMic, UplinkProcessor } from './uplink.js';
 import type {
   AckEvent,
   DecodePayload,
@@ -60,6 +66,14 @@ export interface NetworkServerOptions {
   installationMarginDb?: number;
   /** Clock for duty-cycle bookkeeping (tests). */
   now?: () => number;
+  /**
+   * Frames that passed the MIC check and wait for their device's earlier frames, at most
+   * (default 32 per DevAddr or DevEUI); beyond it a frame is dropped and counted
+   * (`uplinks_dropped_backlog`).
+   */
+  maxPendingPerDevice?: number;
+  /** Keeps the downlink queues and each gateway's duty-cycle use across restarts (kernel/db). */
+  downlinkState?: DownlinkStateStore;
 }
 
 export interface NetworkServerEvents {
@@ -73,7 +87,7 @@ export interface NetworkServerEvents {
 }
 
 export class NetworkServer extends EventEmitter<NetworkServerEvents> {
-  readonly queue = new DownlinkQueue();
+  readonly queue: DownlinkQueue;
   private readonly logger: Logger;
   private readonly dedup: Deduplicator;
   private readonly joinServer: JoinServer;
@@ -81,6 +95,9 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   private readonly transmitter: Transmitter;
   private readonly scheduler: ClassAScheduler;
   private readonly executor: KeyedSerialExecutor;
+  private readonly downlinks: DownlinkLanes;
+  /** Data frames between arrival and their MIC check (flush() waits for them too). */
+  private readonly admitting = new Set<Promise<void>>();
   private readonly routes = new Map<string, RadioBackend>();
   private readonly radioListeners = new Map<RadioBackend, (uplink: RadioUplink) => void>();
   private readonly counts: Record<string, number> = {};
@@ -89,6 +106,14 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   constructor(private readonly options: NetworkServerOptions) {
     super();
     this.logger = (options.logger ?? silentLogger).child({ module: 'ns' });
+    this.queue = new DownlinkQueue({
+      store: options.downlinkState,
+      onWriteError: (err, devEui) => {
+        this.count('downlink_queue_write_failed');
+        this.logger.error({ devEui, err: describeError(err) }, 'downlink queue could not be stored');
+      },
+      onExpired: (item) => this.reportExpired(item),
+    });
     this.dedup = new Deduplicator((u) => this.onCollected(u), { windowMs: options.dedupWindowMs });
     this.joinServer = new JoinServer({
       repository: options.repository,
@@ -101,17 +126,30 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       hostTimeSource: options.hostTimeSource,
       installationMarginDb: options.installationMarginDb ?? DEFAULT_INSTALLATION_MARGIN_DB,
     });
-    this.transmitter = new Transmitter({ logger: this.logger, now: options.now });
+    this.transmitter = new Transmitter({
+      logger: this.logger,
+      now: options.now,
+      ...(options.downlinkState ? { state: options.downlinkState } : {}),
+    });
     this.scheduler = new ClassAScheduler(this.transmitter, this.queue, this.logger);
     this.executor = new KeyedSerialExecutor((err, key) => {
       this.count('internal_errors');
       this.logger.error({ key, err: describeError(err) }, 'uplink processing failed');
-    });
+    }, options.maxPendingPerDevice ?? 32);
+    this.downlinks = new DownlinkLanes(
+      (err, key) => {
+        this.count('internal_errors');
+        this.logger.error({ key, err: describeError(err) }, 'downlink attempt failed');
+      },
+      () => this.count('downlinks_replaced'),
+    );
   }
 
   /** Subscribes to every radio's uplinks. Radios are started and stopped by their owner. */
   async start(): Promise<void> {
     if (this.running) return;
+    const restored = await this.queue.load();
+    if (restored > 0) this.logger.info({ downlinks: restored }, 'queued downlinks restored');
     this.running = true;
     for (const radio of this.options.radios) {
       const listener = (uplink: RadioUplink) => this.onRadioUplink(radio, uplink);
@@ -126,14 +164,27 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     this.running = false;
     for (const [radio, listener] of this.radioListeners) radio.off('uplink', listener);
     this.radioListeners.clear();
+    await this.settle();
+    await this.queue.idle();
+  }
+
+  /** Releases frames still in the de-duplication window and waits until they are stored and published. */
+  async flush(): Promise<void> {
     this.dedup.flush();
+    while (this.admitting.size > 0) await Promise.all([...this.admitting]);
     await this.executor.idle();
   }
 
-  /** Releases frames still in the de-duplication window and waits until they are processed (tests). */
-  async flush(): Promise<void> {
-    this.dedup.flush();
+  /** Like flush(), and also waits for every downlink attempt (and its session update) to finish. */
+  async settle(): Promise<void> {
+    await this.flush();
+    await this.downlinks.idle();
     await this.executor.idle();
+  }
+
+  /** Frames waiting for (or in) uplink processing, and devices with a downlink attempt running. */
+  backlog(): { uplinks: number; downlinks: number } {
+    return { uplinks: this.executor.pending(), downlinks: this.downlinks.size() };
   }
 
   /** Queues an application payload for the device's next receive window; returns its id. */
@@ -145,7 +196,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
         context: { devEui: id },
       });
     }
-    return this.queue.enqueue(id, request).id;
+    return (await this.queue.enqueue(id, request)).id;
   }
 
   counters(): Readonly<Record<string, number>> {
@@ -172,9 +223,13 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       return;
     }
     if (frame.kind === 'join-request') {
-      void this.executor.run(`eui:${frame.devEui}`, () => this.handleJoin(collected, frame));
+      if (!this.executor.run(`eui:${frame.devEui}`, () => this.handleJoin(collected, frame))) {
+        this.count('joins_dropped_backlog');
+      }
     } else if (frame.kind === 'data' && frame.uplink) {
-      void this.executor.run(`addr:${frame.devAddr}`, () => this.handleData(collected, frame));
+      const admission = this.admitData(collected, frame);
+      this.admitting.add(admission);
+      void admission.finally(() => this.admitting.delete(admission));
     } else {
       this.reject({
         reason: 'unsupported_mtype',
@@ -184,13 +239,55 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     }
   }
 
+  /**
+   * A data frame enters its device's lane only once some session's key signs it: a flood of
+   * frames that fail the MIC costs the check and nothing else (no queued task per frame). The
+   * lane is bounded too; a frame beyond it is dropped and counted. (The lookup answers from
+   * memory for known DevAddrs, so frames of one device keep their order.)
+   */
+  private async admitData(collected: CollectedUplink, frame: DataFrame): Promise<void> {
+    const gatewayEui = collected.rxInfo[0]?.gatewayEui;
+    const candidates = await this.options.repository.devicesByDevAddr(frame.devAddr).catch((err: unknown) => {
+      this.count('internal_errors');
+      this.logger.error({ devAddr: frame.devAddr, err: describeError(err) }, 'session lookup failed');
+      return undefined;
+    });
+    if (!candidates) return;
+    if (candidates.length === 0) {
+      return this.reject({
+        reason: 'unknown_device',
+        message: `no session with DevAddr ${frame.devAddr}`,
+        devAddr: frame.devAddr,
+        gatewayEui,
+      });
+    }
+    if (!findByMic(candidates, frame)) {
+      return this.reject({
+        reason: 'bad_mic',
+        message: `MIC of a frame from DevAddr ${frame.devAddr} matches no session`,
+        devAddr: frame.devAddr,
+        devEui: candidates.length === 1 ? candidates[0]?.device.devEui : undefined,
+        gatewayEui,
+        details: { fCnt16: frame.fCnt16, candidates: candidates.length },
+      });
+    }
+    if (!this.executor.run(`addr:${frame.devAddr}`, () => this.handleData(collected, frame))) {
+      this.count('uplinks_dropped_backlog');
+      this.logger.warn(
+        { devAddr: frame.devAddr, fCnt16: frame.fCnt16, gatewayEui },
+        'device has too many frames waiting; frame dropped',
+      );
+    }
+  }
+
   private async handleJoin(collected: CollectedUplink, frame: JoinRequestFrame): Promise<void> {
     const outcome = await this.joinServer.handle(frame);
     if (!outcome.ok)
       return this.reject({ ...outcome.rejection, gatewayEui: collected.rxInfo[0]?.gatewayEui });
     this.count('joins');
     const info = deviceInfo(outcome.device);
-    this.logger.info({ devEui: info.devEui, devAddr: outcome.session.devAddr }, 'device joined');
+    // The gateway journals joins for people (gateway/journal.ts); this is the trace.
+    this.logger.debug({ devEui: info.devEui, devAddr: outcome.session.devAddr }, 'device joined');
     this.safeEmit('join', {
       device: info,
       devAddr: outcome.session.devAddr,
@@ -210,8 +307,11 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       this.logger.warn({ devEui: info.devEui, err: describeError(err) }, 'join accept could not be planned');
       return;
     }
-    const result = await this.transmitter.transmit(route.backend, route.rx.gatewayEui, region, plans);
-    this.reportTransmit(info, result, undefined, undefined);
+    // The join accept waits for its TX_ACK in the device's downlink lane, not in its join lane.
+    this.downlinks.submit(info.devEui, async () => {
+      const result = await this.transmitter.transmit(route.backend, route.rx.gatewayEui, region, plans);
+      this.reportTransmit(info, result, undefined, undefined);
+    });
   }
 
   private async handleData(collected: CollectedUplink, frame: DataFrame): Promise<void> {
@@ -236,6 +336,12 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       reportTransmit: (info: DeviceInfo, result: TransmitResult, downlinkId?: string, fCntDown?: number) =>
         this.reportTransmit(info, result, downlinkId, fCntDown),
       logNoRoute: (info: DeviceInfo) => this.logNoRoute(info),
+      submitDownlink: (devEui: string, attempt: () => Promise<void>) =>
+        this.downlinks.submit(devEui, attempt),
+      inUplinkLane: (devAddr: string, task: () => Promise<void>) =>
+        new Promise<void>((resolve) => {
+          this.executor.run(`addr:${devAddr}`, () => task().finally(resolve), false);
+        }),
     };
   }
 
@@ -279,6 +385,21 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
         'downlink not sent in RX1 nor RX2',
       );
     }
+  }
+
+  /** ChirpStack's `log` event (code EXPIRED) for a downlink whose `expiresAt` passed unsent. */
+  private reportExpired(item: QueuedDownlink): void {
+    this.count('downlinks_expired');
+    void this.options.repository.getDevice(item.devEui).then((device) => {
+      if (!device) return;
+      this.safeEmit('log', {
+        device: deviceInfo(device),
+        level: 'warn',
+        code: 'EXPIRED',
+        description: `downlink ${item.id} expired at ${item.expiresAt} before the device sent an uplink`,
+        context: { queueItemId: item.id, expiresAt: item.expiresAt },
+      });
+    });
   }
 
   private logNoRoute(info: DeviceInfo): void {

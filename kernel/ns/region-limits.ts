@@ -2,7 +2,12 @@
  * Limits the ADR and downlink code reads off a region table: the data-rate
  * range ADR may move a device in, and how far TX power can be reduced.
  */
-import type { Region } from '../../proto/regions/index.js';
+import {
+  narrowLoraUplinkDrs,
+  type Region,
+  type TxParams,
+  type UplinkChannel,
+} from '../../proto/regions/index.js';
 
 export interface AdrLimits {
   minDr: number;
@@ -17,10 +22,7 @@ const cache = new WeakMap<Region, AdrLimits>();
 export function adrLimits(region: Region): AdrLimits {
   const known = cache.get(region);
   if (known) return known;
-  const loraBw125 = region.dataRates.filter(
-    (d) => d.uplink && d.dataRate.modulation === 'LORA' && d.dataRate.bandwidthKHz === 125,
-  );
-  const drs = loraBw125.map((d) => d.dr);
+  const drs = narrowLoraUplinkDrs(region);
   let maxTxPowerIndex = 0;
   for (let i = 1; i < 16; i++) {
     if (!isDefined(() => region.txPowerDbm(i))) break;
@@ -44,16 +46,27 @@ function isDefined(read: () => number | undefined): boolean {
   }
 }
 
+/** What the network wants a device of the region to have beyond its receive windows. */
+export interface RegionWants {
+  /** Uplink channels beyond the plan's defaults, by channel index (dynamic plans). */
+  extraChannels?: Record<string, UplinkChannel>;
+  /** The TxParamSetupReq settings (dwell time, MaxEIRP) of plans that have one. */
+  txParams?: TxParams;
+}
+
 /**
- * Extra uplink channels (index >= 3) the network wants devices to know. EU868
- * devices start with the three default channels and learn the rest from the
- * CFList or NewChannelReq (RP002 §2.4.2); US915 channels are fixed.
+ * Dynamic-plan devices start with the default channels and learn the rest from
+ * the CFList or NewChannelReq (RP002-1.0.4 §2.4.2, §2.10.2, ...); fixed-plan
+ * channels are only switched on and off.
  */
-export function desiredExtraChannels(region: Region): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (region.id !== 'EU868') return out;
+export function regionWants(region: Region): RegionWants {
+  const wants: RegionWants = {};
+  if (region.txParams) wants.txParams = region.txParams;
+  if (region.channelPlan !== 'dynamic') return wants;
+  const extra: Record<string, UplinkChannel> = {};
   region.uplinkChannels.forEach((channel, index) => {
-    if (index >= 3) out[String(index)] = channel.frequencyHz;
+    if (index >= region.defaultChannels.length) extra[String(index)] = channel;
   });
-  return out;
+  wants.extraChannels = extra;
+  return wants;
 }

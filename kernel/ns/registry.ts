@@ -5,8 +5,9 @@
  * since it never joins.
  */
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { regionIdOf, regionIdsHint } from '../../proto/regions/index.js';
 import type { NetworkRepository } from './repository.js';
-import { defaultDeviceSession } from './session.js';
+import { defaultDeviceSession, nextGeneration } from './session.js';
 import { type Activation, type CodecRef, type Device, normalizeHex, type RegionId } from './types.js';
 
 export interface AddDeviceInput {
@@ -19,8 +20,6 @@ export interface AddDeviceInput {
   skipFCntCheck?: boolean;
   plotId?: string;
 }
-
-const REGIONS: readonly RegionId[] = ['EU868', 'US915'];
 
 function invalid(field: string, message: string, hint: string): MaverickError {
   return new MaverickError(ErrorCode.LorawanDeviceInvalid, `${field}: ${message}`, {
@@ -42,13 +41,10 @@ export function validateDevice(input: AddDeviceInput, defaultRegion: RegionId = 
       'name the application the device belongs to',
     );
   }
-  const regionId = input.regionId ?? defaultRegion;
-  if (!REGIONS.includes(regionId)) {
-    throw invalid(
-      'regionId',
-      `unknown region ${JSON.stringify(regionId)}`,
-      `use one of ${REGIONS.join(', ')}`,
-    );
+  const regionName = input.regionId ?? defaultRegion;
+  const regionId = regionIdOf(regionName);
+  if (!regionId) {
+    throw invalid('regionId', `unknown region ${JSON.stringify(regionName)}`, regionIdsHint());
   }
   const codec = validateCodec(input.codec ?? { kind: 'none' });
   const activation = validateActivation(input.activation);
@@ -136,11 +132,99 @@ export async function addDevice(
           devAddr: activation.devAddr,
           nwkSKey: activation.nwkSKey,
           appSKey: activation.appSKey,
+          generation: nextGeneration(existing),
         }),
       );
     }
   }
   return device;
+}
+
+export interface RegisterOptions {
+  /** Replace a device already registered under this DevEUI (`--force`). */
+  force?: boolean;
+  defaultRegion?: RegionId;
+}
+
+export interface Registration {
+  device: Device;
+  /** Set when an existing device was replaced: what differs, one phrase each (keys are not shown). */
+  changes?: string[];
+}
+
+function describe(value: unknown): string {
+  return value === undefined ? '(none)' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** What differs between two registrations of one DevEUI, for the technician (never the keys themselves). */
+export function deviceChanges(before: Device, after: Device): string[] {
+  const changes: string[] = [];
+  const fields: [string, unknown, unknown][] = [
+    ['name', before.name, after.name],
+    ['application', before.applicationId, after.applicationId],
+    ['region', before.regionId, after.regionId],
+    ['codec', before.codec, after.codec],
+    ['plot', before.plotId, after.plotId],
+    ['skip FCnt check', before.skipFCntCheck, after.skipFCntCheck],
+    ['activation', before.activation.mode, after.activation.mode],
+  ];
+  for (const [label, a, b] of fields) {
+    if (describe(a) !== describe(b)) changes.push(`${label}: ${describe(a)} -> ${describe(b)}`);
+  }
+  if (before.activation.mode === after.activation.mode) {
+    const a = before.activation as unknown as Record<string, string>;
+    const b = after.activation as unknown as Record<string, string>;
+    for (const key of Object.keys(b)) {
+      if (key === 'mode' || a[key] === b[key]) continue;
+      const secret = /key/i.test(key);
+      changes.push(secret ? `${key}: changed` : `${key}: ${a[key]} -> ${b[key]}`);
+    }
+  }
+  return changes;
+}
+
+/**
+ * `maverick device add`: registers a device, refusing what would lose or
+ * confuse data. An existing DevEUI is replaced only with `force` (and the
+ * answer says what changed); an ABP DevAddr whose NwkSKey another device
+ * already uses is refused, since the network server could not tell their
+ * frames apart (the MIC would match both).
+ */
+export async function registerDevice(
+  repository: NetworkRepository,
+  input: AddDeviceInput,
+  options: RegisterOptions = {},
+): Promise<Registration> {
+  const device = validateDevice(input, options.defaultRegion);
+  const existing = await repository.getDevice(device.devEui);
+  if (existing && !options.force) {
+    throw new MaverickError(
+      ErrorCode.LorawanDeviceInvalid,
+      `devEui ${device.devEui} is already registered (as "${existing.name}", application ${existing.applicationId})`,
+      {
+        hint: 'add --force to replace it (its name, keys and codec are overwritten), or check the DevEUI',
+        context: { field: 'devEui', devEui: device.devEui },
+      },
+    );
+  }
+  if (device.activation.mode === 'abp') {
+    const { devAddr, nwkSKey } = device.activation;
+    const clash = (await repository.devicesByDevAddr(devAddr)).find(
+      (c) => c.device.devEui !== device.devEui && c.session.nwkSKey === nwkSKey,
+    );
+    if (clash) {
+      throw new MaverickError(
+        ErrorCode.LorawanDeviceInvalid,
+        `DevAddr ${devAddr} with this NwkSKey is already used by device ${clash.device.devEui} ("${clash.device.name}")`,
+        {
+          hint: 'two ABP devices need different DevAddrs or different keys; check the label of this device',
+          context: { field: 'devAddr', devAddr },
+        },
+      );
+    }
+  }
+  const added = await addDevice(repository, input, options.defaultRegion);
+  return existing ? { device: added, changes: deviceChanges(existing, added) } : { device: added };
 }
 
 export async function listDevices(repository: NetworkRepository): Promise<Device[]> {

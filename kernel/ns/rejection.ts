@@ -6,7 +6,9 @@ export type RejectionReason =
   | 'bad_mic'
   | 'replay'
   | 'devnonce_reused'
-  | 'store_failed';
+  | 'store_failed'
+  /** The store already holds a different frame under this uplink's identity (an alarm). */
+  | 'store_conflict';
 
 export interface Rejection {
   reason: RejectionReason;

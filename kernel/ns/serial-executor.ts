@@ -1,24 +1,49 @@
 /**
  * Runs tasks one after another per key (a device), and in parallel across
  * keys: two uplinks of one device must see each other's frame counters.
+ * Each key holds at most `maxPendingPerKey` tasks (running or waiting); beyond
+ * that `run` refuses the task, so a flood for one key cannot grow memory.
  */
 export class KeyedSerialExecutor {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly lanes = new Map<string, { tail: Promise<void>; pending: number }>();
 
-  constructor(private readonly onError: (err: unknown, key: string) => void) {}
+  constructor(
+    private readonly onError: (err: unknown, key: string) => void,
+    private readonly maxPendingPerKey = Number.POSITIVE_INFINITY,
+  ) {}
 
-  run(key: string, task: () => Promise<void>): Promise<void> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const next = previous.then(task).catch((err: unknown) => this.onError(err, key));
-    this.tails.set(key, next);
-    void next.then(() => {
-      if (this.tails.get(key) === next) this.tails.delete(key);
-    });
-    return next;
+  /**
+   * Queues `task` behind the key's earlier tasks; false (and nothing queued) when the key is
+   * full. `bounded: false` is for the server's own short follow-ups, which must not be refused.
+   */
+  run(key: string, task: () => Promise<void>, bounded = true): boolean {
+    let lane = this.lanes.get(key);
+    if (bounded && lane && lane.pending >= this.maxPendingPerKey) return false;
+    if (!lane) {
+      lane = { tail: Promise.resolve(), pending: 0 };
+      this.lanes.set(key, lane);
+    }
+    const own = lane;
+    own.pending++;
+    own.tail = own.tail
+      .then(task)
+      .catch((err: unknown) => this.onError(err, key))
+      .finally(() => {
+        own.pending--;
+        if (own.pending === 0 && this.lanes.get(key) === own) this.lanes.delete(key);
+      });
+    return true;
+  }
+
+  /** Tasks running or waiting, over all keys. */
+  pending(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.pending;
+    return n;
   }
 
   /** Resolves when every task queued so far has finished. */
   async idle(): Promise<void> {
-    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
+    while (this.lanes.size > 0) await Promise.all([...this.lanes.values()].map((l) => l.tail));
   }
 }

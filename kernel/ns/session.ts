@@ -33,7 +33,7 @@ export function sessionParameters(
 /** A session as the device has it right after activation with the region's defaults. */
 export function defaultDeviceSession(
   device: Device,
-  keys: { devAddr: string; nwkSKey: string; appSKey: string },
+  keys: { devAddr: string; nwkSKey: string; appSKey: string; generation?: number },
   parameters: SessionParameters = sessionParameters(device.regionId),
   now: Date = new Date(),
 ): DeviceSession {
@@ -54,5 +54,16 @@ export function defaultDeviceSession(
     pendingMac: [],
     extraChannels: {},
     joinedAt: now.toISOString(),
+    generation: keys.generation ?? 0,
   };
+}
+
+/** The session number of a stored session (sessions older than the field are session 0). */
+export function sessionGeneration(session: Pick<DeviceSession, 'generation'>): number {
+  return session.generation ?? 0;
+}
+
+/** The number the session that replaces `previous` gets: 0 when the device has had none. */
+export function nextGeneration(previous: Pick<DeviceSession, 'generation'> | undefined): number {
+  return previous ? sessionGeneration(previous) + 1 : 0;
 }

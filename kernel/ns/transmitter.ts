@@ -6,6 +6,7 @@
 import type { Logger } from '../../proto/log.js';
 import type { RadioBackend, TxAck, TxAckStatus, TxRequest } from '../../proto/radio.js';
 import { type Region, timeOnAirMs } from '../../proto/regions/index.js';
+import type { DownlinkStateStore } from './downlink-queue.js';
 import { DutyCycleTracker } from './duty-cycle.js';
 
 export type ReceiveWindow = 'rx1' | 'rx2';
@@ -37,6 +38,8 @@ export interface TransmitterOptions {
   logger: Logger;
   /** Clock for the duty-cycle window (tests move it). */
   now?: () => number;
+  /** Keeps each gateway's duty-cycle use across restarts. */
+  state?: Pick<DownlinkStateStore, 'loadDutyCycle' | 'saveDutyCycle'>;
 }
 
 function attemptOf(plan: WindowPlan, gatewayEui: string): Omit<WindowAttempt, 'status'> {
@@ -56,7 +59,7 @@ export class Transmitter {
     plans: WindowPlan[],
   ): Promise<TransmitResult> {
     const attempts: WindowAttempt[] = [];
-    const duty = this.dutyCycleFor(region);
+    const duty = await this.dutyCycleFor(gatewayEui, region);
     for (const plan of plans) {
       const dataRate = region.dataRate(plan.dr)?.dataRate;
       if (!dataRate) {
@@ -98,21 +101,43 @@ export class Transmitter {
       }
       attempts.push({ ...attemptOf(plan, gatewayEui), status: ack.status });
       if (ack.status === 'OK') {
-        duty?.record(plan.frequencyHz, airMs);
+        if (duty) {
+          duty.record(plan.frequencyHz, airMs);
+          await this.saveDutyCycle(gatewayEui, duty);
+        }
         return { sent: plan, attempts };
       }
     }
     return { attempts };
   }
 
-  private dutyCycleFor(region: Region): DutyCycleTracker | undefined {
+  /**
+   * The duty-cycle tracker of one gateway: the limit is on what each transmitter sends, so two
+   * gateways of one region each have their own airtime (and their own restored history).
+   */
+  private async dutyCycleFor(gatewayEui: string, region: Region): Promise<DutyCycleTracker | undefined> {
     if (!region.dutyCycle) return undefined;
-    let tracker = this.dutyCycles.get(region.id);
+    let tracker = this.dutyCycles.get(gatewayEui);
     if (!tracker) {
       tracker = new DutyCycleTracker(region.dutyCycle.subBands, this.options.now);
-      this.dutyCycles.set(region.id, tracker);
+      this.dutyCycles.set(gatewayEui, tracker);
+      try {
+        const saved = await this.options.state?.loadDutyCycle(gatewayEui);
+        if (saved) tracker.restore(saved);
+      } catch (err) {
+        // Unknown history: the limit is still kept for what this run sends.
+        this.options.logger.warn({ gatewayEui, err: String(err) }, 'duty-cycle history could not be read');
+      }
     }
     return tracker;
+  }
+
+  private async saveDutyCycle(gatewayEui: string, tracker: DutyCycleTracker): Promise<void> {
+    try {
+      await this.options.state?.saveDutyCycle(gatewayEui, tracker.entries());
+    } catch (err) {
+      this.options.logger.warn({ gatewayEui, err: String(err) }, 'duty-cycle use could not be stored');
+    }
   }
 
   private takeId(): number {

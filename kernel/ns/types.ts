@@ -42,7 +42,8 @@ export type PendingMacRequest =
   | { cid: 'RXParamSetupReq'; rx1DrOffset: number; rx2Dr: number; rx2FrequencyHz: number }
   | { cid: 'RXTimingSetupReq'; rxDelay: number }
   | { cid: 'NewChannelReq'; chIndex: number; frequencyHz: number; minDr: number; maxDr: number }
-  | { cid: 'DevStatusReq' };
+  | { cid: 'DevStatusReq' }
+  | { cid: 'TxParamSetupReq' };
 
 export interface DevStatus {
   /** 0 = external power, 1..254 = level, 255 = unknown (LoRaWAN 1.0.4 §5.5). */
@@ -72,9 +73,11 @@ export interface DeviceSession {
   nbTrans: number;
   adrHistory: AdrHistoryEntry[];
   pendingMac: PendingMacRequest[];
-  /** The device accepted a LinkADRReq, and with it the region's channel mask (US915 sub-band 2). */
+  /** The device accepted a LinkADRReq, and with it the region's channel mask (the US915/AU915 sub-band). */
   channelMaskAcked?: boolean;
-  /** Extra uplink channels (index ≥ 3, EU868) the device knows, by channel index. */
+  /** The device answered the region's TxParamSetupReq (AS923 dwell time, AU915 MaxEIRP). */
+  txParamsAcked?: boolean;
+  /** Uplink channels beyond the plan's defaults (dynamic plans) the device knows, by channel index. */
   extraChannels: Record<string, number>;
   lastDevStatus?: DevStatus;
   /** When the last DevStatusReq went out (ISO), to pace them. */
@@ -82,16 +85,30 @@ export interface DeviceSession {
   /** A confirmed application downlink waiting for the ACK bit in the next uplink. */
   pendingAck?: { downlinkId: string; fCntDown: number };
   joinedAt: string;
+  /**
+   * Which session of this device this is: 0 for the first, +1 at every join and at every
+   * counter reset of a device allowed one (ABP with skipFCntCheck). It is part of every
+   * stored uplink's identity, so FCnt 0 of a new session is a new uplink, not a duplicate.
+   * Absent in sessions written before it existed: those are session 0.
+   */
+  generation?: number;
 }
 
 const HEX = /^[0-9a-fA-F]*$/;
 
-/** Checks and lower-cases a hex field of `bytes` bytes; the error names the field. */
-export function normalizeHex(value: unknown, bytes: number, field: string): string {
+/** Separators people type between hex bytes, as printed on labels: 70-B3-D5…, 70:b3:d5…, 70 B3 D5…. */
+const HEX_SEPARATORS = /[\s:-]/g;
+
+/**
+ * Hex of exactly `bytes` bytes in lower case. Dashes, colons and spaces
+ * between the digits and either case are accepted, as a label prints them.
+ */
+export function normalizeHex(input: unknown, bytes: number, field: string): string {
+  const value = typeof input === 'string' ? input.replace(HEX_SEPARATORS, '') : input;
   if (typeof value !== 'string' || value.length !== bytes * 2 || !HEX.test(value)) {
     throw new MaverickError(
       ErrorCode.LorawanDeviceInvalid,
-      `${field} must be ${bytes * 2} hex characters (${bytes} bytes), got ${JSON.stringify(value)}`,
+      `${field} must be ${bytes * 2} hex characters (${bytes} bytes), got ${JSON.stringify(input)}`,
       { hint: `give ${field} as hex, e.g. ${'0'.repeat(bytes * 2)}`, context: { field } },
     );
   }

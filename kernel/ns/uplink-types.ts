@@ -31,6 +31,8 @@ export interface ProcessedUplink {
   devAddr: string;
   /** Full 32-bit frame counter. */
   fCnt: number;
+  /** The device session it belongs to (DeviceSession.generation): with fCnt, the uplink's identity. */
+  session: number;
   fPort?: number;
   confirmed: boolean;
   adr: boolean;

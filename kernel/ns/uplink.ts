@@ -29,6 +29,7 @@ import { gpsToUnixMs, handleUplinkMac, type MacNote, unixToGpsMs } from './mac.j
 import { adrLimits } from './region-limits.js';
 import type { Rejection } from './rejection.js';
 import type { ActiveDevice, NetworkRepository } from './repository.js';
+import { nextGeneration, sessionGeneration } from './session.js';
 import type { Device, DeviceSession, DevStatus } from './types.js';
 import { hexToBytes } from './types.js';
 import type { DecodePayload, DeviceInfo, ProcessedUplink } from './uplink-types.js';
@@ -120,6 +121,13 @@ export class UplinkProcessor {
         },
       );
     }
+    if (last !== undefined && match.fCnt32 < last) {
+      // A device allowed to reset its counter did: what follows is a new session of its
+      // uplinks (their FCnts start again), so they are new records, never duplicates.
+      stored.generation = nextGeneration(stored);
+      stored.fCntUp = undefined;
+      stored.adrHistory = [];
+    }
     // Repositories hand out copies, so the session can be advanced in place.
     return this.accept(collected, frame, device, stored, match.fCnt32);
   }
@@ -181,6 +189,7 @@ export class UplinkProcessor {
       device: info,
       devAddr: frame.devAddr,
       fCnt: fCnt32,
+      session: sessionGeneration(session),
       fPort: frame.fPort,
       confirmed: frame.confirmed,
       adr: frame.fCtrl.adr,
@@ -255,7 +264,8 @@ export class UplinkProcessor {
   }
 }
 
-function findByMic(candidates: readonly ActiveDevice[], frame: DataFrame): Match | undefined {
+/** The candidate whose session key signs this frame, at the FCnt it then has. */
+export function findByMic(candidates: readonly ActiveDevice[], frame: DataFrame): Match | undefined {
   for (const active of candidates) {
     const nwkSKey = hexToBytes(active.session.nwkSKey);
     const fCnt32 = reconstructFCnt(active.session.fCntUp, frame.fCnt16);

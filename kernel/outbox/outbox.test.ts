@@ -1,6 +1,7 @@
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
+import { eventually as until } from '../../test/helpers/wait.js';
 import { type FarmDatabase, openFarmDatabase } from '../db/farm-db.js';
 import { LinkBudget, TokenBucket } from './budget.js';
 import { Outbox } from './outbox.js';
@@ -55,14 +56,6 @@ class RecordingLink implements SyncLink {
   async close(): Promise<void> {}
 }
 
-async function until(check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('Outbox', () => {
   it('orders alarms > commitments > bundles > diagnostics, then by sequence', async () => {
     const outbox = await Outbox.open({ store: new RxdbOutboxStore(db) });
@@ -107,6 +100,64 @@ describe('Outbox', () => {
     expect(outbox.size).toBe(1);
     expect(outbox.sendable()).toEqual([]);
     expect(outbox.isParked(item.digest)).toBe(true);
+  });
+
+  it('backs off after a transient rejection (doubling, capped) and retires on a later accept', async () => {
+    let t = 1_000;
+    const outbox = await Outbox.open({
+      store: new RxdbOutboxStore(db),
+      retry: { firstMs: 100, maxMs: 300 },
+      now: () => t,
+    });
+    const item = Outbox.item('bundle', 1, bytes(8, 1));
+    await outbox.enqueue(item);
+    const waits: number[] = [];
+    outbox.on('deferred', (d) => waits.push(d.retryInMs));
+    const transient = {
+      digest: item.digest,
+      status: 'rejected' as const,
+      reason: 'BundleUnknownKey',
+      transient: true,
+    };
+    await outbox.settle(transient);
+    expect(outbox.sendable()).toEqual([]);
+    expect(outbox.isParked(item.digest)).toBe(false);
+    expect(outbox.nextRetryInMs()).toBe(100);
+    await outbox.settle(transient); // the same answer again (a resend crossed it): no extra doubling
+    t += 100;
+    expect(outbox.sendable().map((i) => i.digest)).toEqual([item.digest]);
+    for (const step of [200, 300, 300]) {
+      await outbox.settle(transient);
+      t += step;
+    }
+    expect(waits).toEqual([100, 200, 300, 300]);
+    await outbox.settle({ digest: item.digest, status: 'accepted' });
+    expect(outbox.size).toBe(0);
+    expect(outbox.deferredItems()).toEqual([]);
+  });
+
+  it('a permanent rejection after transient ones parks the item and says why', async () => {
+    const outbox = await Outbox.open({ store: new RxdbOutboxStore(db), retry: { firstMs: 1 } });
+    const item = Outbox.item('bundle', 1, bytes(8, 1));
+    await outbox.enqueue(item);
+    const rejected: string[] = [];
+    outbox.on('rejected', (r) => rejected.push(r.reason));
+    await outbox.settle({
+      digest: item.digest,
+      status: 'rejected',
+      reason: 'RegionalStore',
+      transient: true,
+    });
+    await outbox.settle({
+      digest: item.digest,
+      status: 'rejected',
+      reason: 'RegionalChain',
+      transient: false,
+    });
+    expect(rejected).toEqual(['RegionalChain']);
+    expect(outbox.parkedItems().map((p) => p.reason)).toEqual(['RegionalChain']);
+    expect(outbox.deferredItems()).toEqual([]);
+    expect(outbox.nextRetryInMs()).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('refuses a second item under a sequence number already used', async () => {

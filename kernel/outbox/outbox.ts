@@ -13,15 +13,27 @@ import { type ItemKind, KIND_PRIORITY, type LinkAck, type OutboxItem, type Outbo
 
 export interface OutboxOptions {
   store: OutboxStore;
+  /** Back-off after a transient rejection: `firstMs` (default 5 s), doubling up to `maxMs` (default 15 min). */
+  retry?: { firstMs?: number; maxMs?: number };
   now?: () => number;
   logger?: Logger;
+}
+
+/** A transiently rejected item waiting for its next attempt. */
+export interface DeferredItem {
+  reason: string;
+  attempts: number;
+  /** Not sent again before this time (ms). */
+  until: number;
 }
 
 export interface OutboxEvents {
   enqueued: [OutboxItem];
   acked: [{ item: OutboxItem; status: 'accepted' | 'duplicate' }];
-  /** The regional node refused the item; it stays pending but is not sent again until `unpark`. */
+  /** The regional node refused the item for good; it stays pending but is not sent again until `unpark`. */
   rejected: [{ item: OutboxItem; reason: string }];
+  /** The regional node refused the item for a reason of its own (unknown key, store unavailable); sent again later. */
+  deferred: [{ item: OutboxItem; reason: string; attempts: number; retryInMs: number }];
   drained: [];
 }
 
@@ -32,6 +44,9 @@ function byPriority(a: OutboxItem, b: OutboxItem): number {
 export class Outbox extends EventEmitter<OutboxEvents> {
   private readonly items = new Map<string, OutboxItem>();
   private readonly parked = new Map<string, string>();
+  private readonly deferred = new Map<string, DeferredItem>();
+  private readonly retryFirstMs: number;
+  private readonly retryMaxMs: number;
   private readonly now: () => number;
   private readonly log: Logger;
   private settling: Promise<unknown> = Promise.resolve();
@@ -43,6 +58,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     super();
     this.now = options.now ?? Date.now;
     this.log = (options.logger ?? silentLogger).child({ component: 'outbox' });
+    this.retryFirstMs = options.retry?.firstMs ?? 5_000;
+    this.retryMaxMs = Math.max(this.retryFirstMs, options.retry?.maxMs ?? 900_000);
   }
 
   /** Opens the outbox and loads every unacknowledged item from the store (resume after restart). */
@@ -90,9 +107,36 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     return added;
   }
 
-  /** Pending items eligible for sending, highest priority first (parked ones left out). */
+  /** Pending items eligible for sending now, highest priority first (parked and backing-off ones left out). */
   sendable(): OutboxItem[] {
-    return [...this.items.values()].filter((i) => !this.parked.has(i.digest)).sort(byPriority);
+    const now = this.now();
+    return [...this.items.values()]
+      .filter((i) => !this.parked.has(i.digest) && !((this.deferred.get(i.digest)?.until ?? 0) > now))
+      .sort(byPriority);
+  }
+
+  /** Milliseconds until the next backing-off item may be sent again (Infinity when none waits). */
+  nextRetryInMs(): number {
+    const now = this.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const d of this.deferred.values()) if (d.until > now) next = Math.min(next, d.until - now);
+    return next;
+  }
+
+  /** Items the regional node refused for good, with the reason it gave. */
+  parkedItems(): { item: OutboxItem; reason: string }[] {
+    return [...this.parked].flatMap(([digest, reason]) => {
+      const item = this.items.get(digest);
+      return item ? [{ item, reason }] : [];
+    });
+  }
+
+  /** Items backing off after a transient rejection. */
+  deferredItems(): { item: OutboxItem; deferral: DeferredItem }[] {
+    return [...this.deferred].flatMap(([digest, deferral]) => {
+      const item = this.items.get(digest);
+      return item ? [{ item, deferral }] : [];
+    });
   }
 
   get size(): number {
@@ -129,6 +173,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     if (!item) return;
     if (ack.status === 'rejected') {
       const reason = ack.reason ?? 'rejected';
+      if (ack.transient) {
+        this.deferRetry(item, reason);
+        return;
+      }
+      this.deferred.delete(item.digest);
       if (!this.parked.has(item.digest)) {
         this.parked.set(item.digest, reason);
         this.log.error(
@@ -143,8 +192,24 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     await this.store.setProgress(item.digest, undefined);
     this.items.delete(item.digest);
     this.parked.delete(item.digest);
+    this.deferred.delete(item.digest);
     this.log.debug({ kind: item.kind, seq: item.seq, status: ack.status }, 'outbox item acknowledged');
     this.emit('acked', { item, status: ack.status });
     if (this.items.size === 0) this.emit('drained');
+  }
+
+  /** Exponential back-off: firstMs, 2×, 4×, … up to maxMs. A repeated ack for the same attempt does not double it. */
+  private deferRetry(item: OutboxItem, reason: string): void {
+    const now = this.now();
+    const held = this.deferred.get(item.digest);
+    if (held && held.until > now) return;
+    const attempts = (held?.attempts ?? 0) + 1;
+    const retryInMs = Math.min(this.retryMaxMs, this.retryFirstMs * 2 ** Math.min(attempts - 1, 30));
+    this.deferred.set(item.digest, { reason, attempts, until: now + retryInMs });
+    this.log.warn(
+      { kind: item.kind, seq: item.seq, digest: item.digest, reason, attempts, retryInMs },
+      'regional node could not take an outbox item yet; sending it again later',
+    );
+    this.emit('deferred', { item, reason, attempts, retryInMs });
   }
 }

@@ -65,6 +65,10 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange] }> {
           this.awaiting.delete(ack.digest);
           void outbox
             .settle(ack)
+            // A rejection puts the item in back-off or parks it: the next pass plans around it.
+            .then(() => {
+              if (ack.status === 'rejected') this.kick();
+            })
             .catch((err: unknown) =>
               this.log.error({ err: describeError(err) }, 'could not record an ack; it will come again'),
             );
@@ -168,7 +172,7 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange] }> {
         return;
       }
     }
-    this.schedule(nextCheck);
+    this.schedule(Math.min(nextCheck, this.options.outbox.nextRetryInMs()));
   }
 
   /** Stops sending and waits for a pass in progress. Links are closed by their owner. */

@@ -53,6 +53,8 @@ export interface LinkAck {
   digest: string;
   status: ItemStatus;
   reason?: string;
+  /** A rejection the regional node marked transient: resend later (with back-off) instead of parking. */
+  transient?: boolean;
 }
 
 /** What one attempt to move an item over a link came to. */

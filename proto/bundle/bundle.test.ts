@@ -103,10 +103,64 @@ describe('bundle payload', () => {
         fCntLast: 0,
         missingFCnt: [[12, 14]],
         counterResets: 1,
+        sessions: [{ session: 0, uplinks: 4, fCntFirst: 10, fCntLast: 0 }],
       },
     ]);
     expect(decoded.timeSources).toEqual({ gps: 1, ntp: 1, 'host-unsynced': 2 });
     expect(decoded.uplinks[3]?.readings).toEqual([]);
+  });
+
+  it('counts FCnt gaps per session and shows every session (rejoin, counter reset) in the summary', () => {
+    const dev = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const row = (session: number, fCnt: number, at: number): UplinkRecord => ({
+      devEui: dev,
+      plotId: null,
+      fCnt,
+      session,
+      receivedAt: DAY_START_MS + at * 1000,
+      timeSource: 'gps',
+      readings: [],
+    });
+    // Session 0: 5, 6, 8 (7 lost); session 1 after a rejoin: 0, 1, 3 (2 lost); session 2: 0.
+    const uplinks = [row(0, 5, 1), row(0, 6, 2), row(0, 8, 3), row(1, 0, 4), row(1, 1, 5), row(1, 3, 6)];
+    uplinks.push(row(2, 0, 7));
+    const decoded = decodeBundlePayload(encodeBundlePayload({ ...dayContent(true, uplinks), plots: [] }));
+    expect(decoded.version).toBe(2);
+    expect(decoded.devices).toEqual([
+      {
+        devEui: dev,
+        plotId: null,
+        uplinks: 7,
+        fCntFirst: 5,
+        fCntLast: 0,
+        missingFCnt: [
+          [7, 7],
+          [2, 2],
+        ],
+        counterResets: 0,
+        sessions: [
+          { session: 0, uplinks: 3, fCntFirst: 5, fCntLast: 8 },
+          { session: 1, uplinks: 3, fCntFirst: 0, fCntLast: 3 },
+          { session: 2, uplinks: 1, fCntFirst: 0, fCntLast: 0 },
+        ],
+      },
+    ]);
+    expect(decoded.uplinks.map((u) => [u.session, u.fCnt])).toEqual(uplinks.map((u) => [u.session, u.fCnt]));
+    // FCnt 0 twice at one instant in two sessions is two uplinks, not a duplicate.
+    const same = [row(0, 0, 1), row(1, 0, 1)];
+    expect(
+      decodeBundlePayload(encodeBundlePayload({ ...dayContent(false, same), plots: [] })).uplinks,
+    ).toHaveLength(2);
+  });
+
+  it('still reads format 1 (no sessions) and refuses to write sessions into it', () => {
+    const v1 = decodeBundlePayload(encodeBundlePayload({ ...dayContent(true), version: 1 }));
+    expect(v1.version).toBe(1);
+    expect(v1.uplinks.every((u) => u.session === undefined)).toBe(true);
+    const withSession = [{ ...(simulatedDay()[0] as UplinkRecord), session: 1 }];
+    expect(codeOf(() => encodeBundlePayload({ ...dayContent(false, withSession), version: 1 }))).toBe(
+      ErrorCode.BundleMalformed,
+    );
   });
 
   it('refuses content it cannot represent faithfully', () => {
@@ -153,10 +207,10 @@ describe('payload canonicality behind a valid signature', () => {
     [
       'unsorted top-level keys',
       () => {
-        // Swap the order of keys 0 and 1 by hand: a1.. header then 01 07 00 01 ...
+        // Swap the order of keys 0 and 1 by hand: a1.. header then 01 07 00 02 ...
         const body = good.slice(1);
-        expect(hex(body.slice(0, 4))).toBe('00010107');
-        return Uint8Array.of(good[0] as number, 0x01, 0x07, 0x00, 0x01, ...body.slice(4));
+        expect(hex(body.slice(0, 4))).toBe('00020107');
+        return Uint8Array.of(good[0] as number, 0x01, 0x07, 0x00, 0x02, ...body.slice(4));
       },
       ErrorCode.BundleNonCanonical,
     ],
@@ -171,7 +225,7 @@ describe('payload canonicality behind a valid signature', () => {
       ErrorCode.BundleMalformed,
     ],
     ['unknown top-level key', () => variant((m) => m.set(9, 1)), ErrorCode.BundleMalformed],
-    ['wrong version', () => variant((m) => m.set(0, 2)), ErrorCode.BundleMalformed],
+    ['wrong version', () => variant((m) => m.set(0, 3)), ErrorCode.BundleMalformed],
     [
       'float value',
       () => Uint8Array.of(...good.slice(0, 3), 0xf9, 0x47, 0x00, ...good.slice(4)),

@@ -7,7 +7,7 @@
  */
 import { ErrorCode, MaverickError } from '../errors.js';
 import { type CborMap, type CborValue, compareBytes } from './cbor-encode.js';
-import { TIME_SOURCES, type TimeSource, type UplinkRecord } from './types.js';
+import { type BundleFormatVersion, TIME_SOURCES, type TimeSource, type UplinkRecord } from './types.js';
 import { VarintReader, VarintWriter } from './varint.js';
 
 const textEncoder = new TextEncoder();
@@ -49,17 +49,25 @@ function compareFields(a: FieldKey, b: FieldKey): number {
   return compareText(a.name, b.name) || a.scale - b.scale;
 }
 
-function compareRows(a: UplinkRecord, b: UplinkRecord): number {
-  return a.receivedAt - b.receivedAt || a.fCnt - b.fCnt;
+export function sessionOf(u: UplinkRecord): number {
+  return u.session ?? 0;
 }
 
-function validateUplink(u: UplinkRecord): void {
+function compareRows(a: UplinkRecord, b: UplinkRecord): number {
+  return a.receivedAt - b.receivedAt || sessionOf(a) - sessionOf(b) || a.fCnt - b.fCnt;
+}
+
+function validateUplink(u: UplinkRecord, version: BundleFormatVersion): void {
   if (!(u.devEui instanceof Uint8Array) || u.devEui.length !== 8) throw malformed('a DevEUI is 8 bytes');
   if (!Number.isSafeInteger(u.fCnt) || u.fCnt < 0 || u.fCnt > 0xffffffff)
     throw malformed(`bad FCnt ${u.fCnt}`);
   if (!Number.isSafeInteger(u.receivedAt) || u.receivedAt < 0)
     throw malformed(`bad receivedAt ${u.receivedAt}`);
   if (!TIME_SOURCES.includes(u.timeSource)) throw malformed(`unknown time source ${String(u.timeSource)}`);
+  if (!Number.isSafeInteger(sessionOf(u)) || sessionOf(u) < 0) throw malformed(`bad session ${u.session}`);
+  if (version === 1 && sessionOf(u) !== 0) {
+    throw malformed('format 1 has no sessions: an uplink of session > 0 needs format 2');
+  }
   for (const r of u.readings) {
     if (!Number.isSafeInteger(r.value) || Math.abs(r.value) > MAX_READING_MAGNITUDE) {
       throw malformed(
@@ -85,8 +93,12 @@ function deviceId(devEui: Uint8Array, plotIndex: number | null): string {
 }
 
 /** Builds the block. `plotIndex` maps a plot id to its index in the payload's plot list. */
-export function encodeTelemetry(uplinks: UplinkRecord[], plotIndex: (id: string) => number): CborMap {
-  uplinks.forEach(validateUplink);
+export function encodeTelemetry(
+  uplinks: UplinkRecord[],
+  plotIndex: (id: string) => number,
+  version: BundleFormatVersion,
+): CborMap {
+  for (const u of uplinks) validateUplink(u, version);
   const devices = new Map<string, DeviceKey & { rows: UplinkRecord[] }>();
   const fieldsById = new Map<string, FieldKey>();
   for (const u of uplinks) {
@@ -106,7 +118,7 @@ export function encodeTelemetry(uplinks: UplinkRecord[], plotIndex: (id: string)
   const fieldIndex = (name: string, scale: number): number =>
     fieldIndexById.get(`${scale}/${name}`) as number;
   const blocks: CborValue[] = sortedDevices.map((device, deviceIndex) =>
-    encodeDeviceBlock(deviceIndex, device.rows.sort(compareRows), fields.length, fieldIndex),
+    encodeDeviceBlock(deviceIndex, device.rows.sort(compareRows), fields.length, fieldIndex, version),
   );
   return new Map<number, CborValue>([
     [0, sortedDevices.map((d) => [d.devEui, d.plotIndex])],
@@ -120,6 +132,7 @@ function encodeDeviceBlock(
   rows: UplinkRecord[],
   fieldCount: number,
   fieldIndex: (name: string, scale: number) => number,
+  version: BundleFormatVersion,
 ): CborValue {
   const first = rows[0] as UplinkRecord;
   const times = new VarintWriter();
@@ -139,13 +152,7 @@ function encodeDeviceBlock(
     if (i === 0) fcnts.unsigned(row.fCnt);
     else fcnts.signed(row.fCnt - (rows[i - 1] as UplinkRecord).fCnt);
   });
-  for (let i = 0; i < rows.length; ) {
-    let run = 1;
-    while (i + run < rows.length && rows[i + run]?.timeSource === rows[i]?.timeSource) run++;
-    sources.unsigned(TIME_SOURCES.indexOf((rows[i] as UplinkRecord).timeSource));
-    sources.unsigned(run);
-    i += run;
-  }
+  writeRuns(sources, rows, (row) => TIME_SOURCES.indexOf(row.timeSource));
   // One column per field: the rows that carry it, delta-encoded.
   const perRow = rows.map((row) => {
     const values = new Map<number, number>();
@@ -178,7 +185,7 @@ function encodeDeviceBlock(
     }
     columns.push(column);
   }
-  return [
+  const block: CborValue[] = [
     deviceIndex,
     rows.length,
     first.receivedAt,
@@ -187,6 +194,41 @@ function encodeDeviceBlock(
     sources.result(),
     columns,
   ];
+  if (version >= 2) {
+    const sessions = new VarintWriter();
+    writeRuns(sessions, rows, sessionOf);
+    block.push(sessions.result());
+  }
+  return block;
+}
+
+/** Run-length pairs (value, run) of a per-row value: time sources, sessions. */
+function writeRuns(out: VarintWriter, rows: UplinkRecord[], pick: (row: UplinkRecord) => number): void {
+  for (let i = 0; i < rows.length; ) {
+    const value = pick(rows[i] as UplinkRecord);
+    let run = 1;
+    while (i + run < rows.length && pick(rows[i + run] as UplinkRecord) === value) run++;
+    out.unsigned(value);
+    out.unsigned(run);
+    i += run;
+  }
+}
+
+/** Reads run-length pairs back, handing each row its value; every run must fit the rows. */
+function readRuns(
+  reader: VarintReader,
+  rowCount: number,
+  what: string,
+  apply: (row: number, value: number) => boolean,
+): void {
+  for (let i = 0; i < rowCount; ) {
+    const value = reader.unsigned();
+    const run = reader.unsigned();
+    if (run === 0 || i + run > rowCount) throw malformed(`bad ${what} run`);
+    for (let j = 0; j < run; j++) if (!apply(i + j, value)) throw malformed(`bad ${what} ${value}`);
+    i += run;
+  }
+  reader.finish();
 }
 
 function asArray(v: CborValue | undefined, what: string): CborValue[] {
@@ -205,7 +247,11 @@ function asBytes(v: CborValue | undefined, what: string): Uint8Array {
 }
 
 /** Rebuilds the uplink records; every structural rule is checked, none trusted. */
-export function decodeTelemetry(block: CborValue, plotIds: readonly string[]): UplinkRecord[] {
+export function decodeTelemetry(
+  block: CborValue,
+  plotIds: readonly string[],
+  version: BundleFormatVersion,
+): UplinkRecord[] {
   if (!(block instanceof Map) || block.size !== 3) throw malformed('must be a map of keys 0, 1, 2');
   const devices = asArray(block.get(0), 'device table').map((entry, i) => {
     const [devEui, plot] = asArray(entry, `device ${i}`);
@@ -226,7 +272,8 @@ export function decodeTelemetry(block: CborValue, plotIds: readonly string[]): U
   const uplinks: UplinkRecord[] = [];
   asArray(block.get(2), 'blocks').forEach((raw, b) => {
     const parts = asArray(raw, `block ${b}`);
-    if (parts.length !== 7) throw malformed(`block ${b} must have 7 elements`);
+    const elements = version >= 2 ? 8 : 7;
+    if (parts.length !== elements) throw malformed(`block ${b} must have ${elements} elements`);
     const deviceIndex = asUint(parts[0], 'device index');
     const device = devices[deviceIndex];
     if (!device) throw malformed(`block ${b}: device index out of range`);
@@ -259,14 +306,18 @@ export function decodeTelemetry(block: CborValue, plotIds: readonly string[]): U
     }
     times.finish();
     fcnts.finish();
-    for (let i = 0; i < rowCount; ) {
-      const source = TIME_SOURCES[sources.unsigned()];
-      const run = sources.unsigned();
-      if (!source || run === 0 || i + run > rowCount) throw malformed(`block ${b}: bad time-source run`);
-      for (let j = 0; j < run; j++) (rows[i + j] as UplinkRecord).timeSource = source;
-      i += run;
+    readRuns(sources, rowCount, `block ${b} time-source`, (row, value) => {
+      const source = TIME_SOURCES[value];
+      if (source) (rows[row] as UplinkRecord).timeSource = source;
+      return source !== undefined;
+    });
+    if (version >= 2) {
+      const sessions = new VarintReader(asBytes(parts[7], 'sessions'), `block ${b} sessions`);
+      readRuns(sessions, rowCount, `block ${b} session`, (row, value) => {
+        (rows[row] as UplinkRecord).session = value;
+        return Number.isSafeInteger(value);
+      });
     }
-    sources.finish();
     decodeColumns(asArray(parts[6], 'columns'), rows, fields, b);
     uplinks.push(...rows);
   });

@@ -26,7 +26,7 @@ export {
   type VerifiedSign1,
 } from './cose.js';
 export { ed25519Sign, ed25519Verify, keyIdOf, publicKeyOf, toHex } from './ed25519.js';
-export { decodeBundlePayload, encodeBundlePayload, summarizeDevices } from './payload.js';
+export { decodeBundlePayload, deviceSummaryJson, encodeBundlePayload, summarizeDevices } from './payload.js';
 export { publicKeyFromPem, publicKeyToPem } from './pem.js';
 export { plotDefinitionFromGeoJson, plotDefinitionHash } from './plots.js';
 export * from './types.js';

@@ -8,15 +8,25 @@
 import { ErrorCode, MaverickError } from '../errors.js';
 import { decodeCbor } from './cbor-decode.js';
 import { type CborMap, type CborValue, compareBytes, encodeCbor } from './cbor-encode.js';
-import { compareText, decodeTelemetry, encodeTelemetry, sortUplinks, sourceCounts } from './columnar.js';
+import {
+  compareText,
+  decodeTelemetry,
+  encodeTelemetry,
+  sessionOf,
+  sortUplinks,
+  sourceCounts,
+} from './columnar.js';
 import { DEFAULT_MAX_INFLATED_BYTES, deflate, inflateCapped } from './deflate.js';
 import { plotFromCbor, plotToCbor } from './plots.js';
 import {
   BUNDLE_FORMAT_VERSION,
   type BundleContent,
+  type BundleFormatVersion,
   type DecodedBundle,
   type DeviceSummary,
   type PlotReference,
+  type SessionSummary,
+  SUPPORTED_BUNDLE_FORMATS,
   TIME_SOURCES,
   type UplinkRecord,
 } from './types.js';
@@ -36,12 +46,16 @@ function malformed(message: string): MaverickError {
   return new MaverickError(ErrorCode.BundleMalformed, `bundle payload: ${message}`);
 }
 
-/** Per-device summaries in the canonical device order; gaps and resets in receive order. */
+/**
+ * Per-device summaries in the canonical device order. Gaps and backwards moves are found in
+ * receive order within each session; a new session (rejoin, counter reset) starts its own count.
+ */
 export function summarizeDevices(sorted: UplinkRecord[]): DeviceSummary[] {
   const out: DeviceSummary[] = [];
   let current: DeviceSummary | undefined;
-  let previousFCnt = 0;
+  let previousFCnt = new Map<number, number>();
   for (const u of sorted) {
+    const session = sessionOf(u);
     if (!current || compareBytes(current.devEui, u.devEui) !== 0 || current.plotId !== u.plotId) {
       current = {
         devEui: u.devEui,
@@ -51,18 +65,63 @@ export function summarizeDevices(sorted: UplinkRecord[]): DeviceSummary[] {
         fCntLast: u.fCnt,
         missingFCnt: [],
         counterResets: 0,
+        sessions: [],
       };
       out.push(current);
-    } else if (u.fCnt > previousFCnt + 1) {
-      current.missingFCnt.push([previousFCnt + 1, u.fCnt - 1]);
-    } else if (u.fCnt <= previousFCnt) {
+      previousFCnt = new Map();
+    }
+    const previous = previousFCnt.get(session);
+    if (previous === undefined) {
+      current.sessions.push({ session, uplinks: 0, fCntFirst: u.fCnt, fCntLast: u.fCnt });
+    } else if (u.fCnt > previous + 1) {
+      current.missingFCnt.push([previous + 1, u.fCnt - 1]);
+    } else if (u.fCnt <= previous) {
       current.counterResets++;
     }
+    const summary = current.sessions.find((s) => s.session === session) as SessionSummary;
+    summary.uplinks++;
+    summary.fCntLast = u.fCnt;
     current.uplinks++;
     current.fCntLast = u.fCnt;
-    previousFCnt = u.fCnt;
+    previousFCnt.set(session, u.fCnt);
   }
+  for (const device of out) device.sessions.sort((a, b) => a.session - b.session);
   return out;
+}
+
+/** A device summary as JSON (hex DevEUI, [first, last] FCnt): what `bundle verify --json` prints. */
+export function deviceSummaryJson(d: DeviceSummary) {
+  return {
+    devEui: Buffer.from(d.devEui).toString('hex'),
+    plotId: d.plotId,
+    uplinks: d.uplinks,
+    fCnt: [d.fCntFirst, d.fCntLast],
+    missingFCnt: d.missingFCnt,
+    counterResets: d.counterResets,
+    sessions: d.sessions.map((x) => ({
+      session: x.session,
+      uplinks: x.uplinks,
+      fCnt: [x.fCntFirst, x.fCntLast],
+    })),
+  };
+}
+
+function deviceSummaryToCbor(
+  d: DeviceSummary,
+  plotIndex: (id: string) => number,
+  version: BundleFormatVersion,
+): CborValue {
+  const fields: CborValue[] = [
+    d.devEui,
+    d.plotId === null ? null : plotIndex(d.plotId),
+    d.uplinks,
+    d.fCntFirst,
+    d.fCntLast,
+    d.missingFCnt.flat(),
+    d.counterResets,
+  ];
+  if (version >= 2) fields.push(d.sessions.map((s) => [s.session, s.uplinks, s.fCntFirst, s.fCntLast]));
+  return fields;
 }
 
 function sortedPlots(plots: PlotReference[]): PlotReference[] {
@@ -107,21 +166,14 @@ function buildPayload(content: BundleContent): BuiltPayload {
       );
     }
   }
+  const version = content.version ?? BUNDLE_FORMAT_VERSION;
   const uplinks = sortUplinks(content.uplinks, plotIndex);
-  const telemetry = encodeTelemetry(uplinks, plotIndex);
+  const telemetry = encodeTelemetry(uplinks, plotIndex, version);
   const telemetryBytes = encodeCbor(telemetry);
   const counts = sourceCounts(uplinks);
-  const devices = summarizeDevices(uplinks).map((d) => [
-    d.devEui,
-    d.plotId === null ? null : plotIndex(d.plotId),
-    d.uplinks,
-    d.fCntFirst,
-    d.fCntLast,
-    d.missingFCnt.flat(),
-    d.counterResets,
-  ]);
+  const devices = summarizeDevices(uplinks).map((d) => deviceSummaryToCbor(d, plotIndex, version));
   const map: CborMap = new Map<number, CborValue>([
-    [PayloadKey.version, BUNDLE_FORMAT_VERSION],
+    [PayloadKey.version, version],
     [PayloadKey.seq, seq],
     [PayloadKey.prevHash, prevHash],
     [PayloadKey.timeRange, [timeRange.start, timeRange.end]],
@@ -158,7 +210,10 @@ export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOpt
       throw malformed(`unknown key ${JSON.stringify(key)}`);
   }
   const version = root.get(PayloadKey.version);
-  if (version !== BUNDLE_FORMAT_VERSION) throw malformed(`unsupported format version ${String(version)}`);
+  if (!SUPPORTED_BUNDLE_FORMATS.includes(version as BundleFormatVersion)) {
+    throw malformed(`unsupported format version ${String(version)}`);
+  }
+  const format = version as BundleFormatVersion;
   const seq = root.get(PayloadKey.seq);
   const prevHash = root.get(PayloadKey.prevHash);
   const range = root.get(PayloadKey.timeRange);
@@ -188,6 +243,7 @@ export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOpt
   const uplinks = decodeTelemetry(
     decodeCbor(telemetryBytes),
     plots.map((p) => p.plotId),
+    format,
   );
   const content: BundleContent = {
     seq,
@@ -196,6 +252,7 @@ export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOpt
     plots,
     uplinks,
     compress,
+    version: format,
   };
   const rebuilt = buildPayload(content);
   for (const key of [PayloadKey.timeSources, PayloadKey.devices]) {
@@ -215,7 +272,7 @@ export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOpt
   const counts = root.get(PayloadKey.timeSources) as number[];
   return {
     ...content,
-    version,
+    version: format,
     timeSources: { gps: counts[0] as number, ntp: counts[1] as number, 'host-unsynced': counts[2] as number },
     devices: summarizeDevices(uplinks),
   };

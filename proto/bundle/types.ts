@@ -22,6 +22,11 @@ export interface UplinkRecord {
   /** The plot the device belonged to when it sent this, or null when unassigned. */
   plotId: string | null;
   fCnt: number;
+  /**
+   * The device session it was sent in (0, 1, … : +1 at every join or counter reset); absent
+   * means 0. FCnt gaps are computed within a session. Format 1 bundles have no sessions.
+   */
+  session?: number;
   /** Unix ms. */
   receivedAt: number;
   timeSource: TimeSource;
@@ -50,16 +55,30 @@ export interface PlotReference {
   definition?: PlotDefinition;
 }
 
+/** One session of one device in a bundle (format 2). */
+export interface SessionSummary {
+  session: number;
+  uplinks: number;
+  /** In receive order. */
+  fCntFirst: number;
+  fCntLast: number;
+}
+
 export interface DeviceSummary {
   devEui: Uint8Array;
   plotId: string | null;
   uplinks: number;
   fCntFirst: number;
   fCntLast: number;
-  /** Inclusive FCnt ranges never received between consecutive uplinks: the gaps, made visible. */
+  /** Inclusive FCnt ranges never received between consecutive uplinks of one session: the gaps, made visible. */
   missingFCnt: [number, number][];
-  /** Times the FCnt went backwards (device reset / rejoin) in receive order. */
+  /**
+   * Times the FCnt went backwards within one session in receive order. Format 1 has one
+   * session per device, so there every rejoin or reset counts here.
+   */
   counterResets: number;
+  /** Format 2: the device's sessions in this bundle, by session number; a rejoin or reset starts one. */
+  sessions: SessionSummary[];
 }
 
 export interface TimeRange {
@@ -80,14 +99,19 @@ export interface BundleContent {
   uplinks: UplinkRecord[];
   /** Raw-deflate the telemetry block (RFC 1951). */
   compress: boolean;
+  /** Format to write (default BUNDLE_FORMAT_VERSION); decoders re-encode in the format they read. */
+  version?: BundleFormatVersion;
 }
 
 /** What decodeBundlePayload returns: the content plus the summaries it carries. */
 export interface DecodedBundle extends BundleContent {
-  version: number;
+  version: BundleFormatVersion;
   timeSources: Record<TimeSource, number>;
   devices: DeviceSummary[];
 }
 
-export const BUNDLE_FORMAT_VERSION = 1;
+/** Format 1: no sessions. Format 2: a session column per device block and per-session summaries. */
+export type BundleFormatVersion = 1 | 2;
+export const BUNDLE_FORMAT_VERSION: BundleFormatVersion = 2;
+export const SUPPORTED_BUNDLE_FORMATS: readonly BundleFormatVersion[] = [1, 2];
 export const GENESIS_PREV_HASH = new Uint8Array(32);

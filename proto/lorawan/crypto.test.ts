@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.js';
 import { aesCmac, aesDecryptBlocks, aesEncryptBlocks } from './crypto.js';
-import { loraPacket as lora } from './lora-packet-oracle.js';
+import { loraPacket as lora } from './lora-packet-oracle.test-helpers.js';
 import { decodePhy, decryptFrmPayload, encodeDataFrame, verifyDataMic } from './phy.js';
 
 describe('crypto', () => {

@@ -6,6 +6,7 @@
  * we keep it as the independent oracle in tests and as the bench baseline.
  */
 import { type Cipher, createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
+import { ErrorCode, MaverickError } from '../errors.js';
 import { writeUintLE } from './bytes.js';
 
 const ZERO_IV = Buffer.alloc(16);
@@ -41,7 +42,11 @@ function contextFor(key: Uint8Array): KeyContext {
 
 /** AES-128-ECB encryption of whole blocks (no padding). */
 export function aesEncryptBlocks(key: Uint8Array, data: Uint8Array): Uint8Array {
-  if (data.length % 16 !== 0) throw new RangeError('AES-ECB input must be whole 16-byte blocks');
+  if (data.length % 16 !== 0)
+    throw new MaverickError(
+      ErrorCode.LorawanMalformed,
+      `AES-ECB input must be whole 16-byte blocks, got ${data.length} bytes`,
+    );
   return new Uint8Array(contextFor(key).ecb.update(data));
 }
 

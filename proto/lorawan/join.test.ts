@@ -8,7 +8,7 @@ import {
   encodeJoinRequest,
   verifyJoinRequest,
 } from './join.js';
-import { loraPacket as lora } from './lora-packet-oracle.js';
+import { loraPacket as lora } from './lora-packet-oracle.test-helpers.js';
 import { decodePhy } from './phy.js';
 
 const appKey = fromHex('0102030405060708090a0b0c0d0e0f10');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../errors.js';
 import { fromHex, toHex } from './bytes.js';
 import { fCntMsbLittleEndian } from './fcnt.js';
-import { loraPacket as lora } from './lora-packet-oracle.js';
+import { loraPacket as lora } from './lora-packet-oracle.test-helpers.js';
 import { decodePhy, decryptFrmPayload, encodeDataFrame, verifyDataMic } from './phy.js';
 import type { DataFrame } from './types.js';
 

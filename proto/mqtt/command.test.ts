@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EVENT_MESSAGES, parseStrict } from '../../test/helpers/chirpstack-schema.js';
 import { ErrorCode, isMaverickError, MaverickError } from '../errors.js';
 import { parseDownlinkCommand } from './command.js';
 
@@ -39,11 +40,32 @@ describe('downlink command parsing', () => {
     expect(cmd.data).toBeUndefined();
   });
 
+  it('accepts every proto3 JSON form that ChirpStack accepts', () => {
+    const forms: Record<string, unknown>[] = [
+      { fPort: '8', data: 'AQID' },
+      { fPort: 8, data: 'AQID', confirmed: null, id: null, devEui: null },
+      { fPort: 8, data: 'AQI', expiresAt: '2026-05-01T10:00:00.5+02:00' },
+      { fPort: 8, data: '-_8' },
+    ];
+    for (const body of forms) {
+      // The independent oracle: ChirpStack's own schema under strict proto3 JSON rules.
+      parseStrict(EVENT_MESSAGES.command, body);
+      const cmd = parseDownlinkCommand(topic, enc(body));
+      expect(cmd.fPort).toBe(8);
+    }
+    expect(parseDownlinkCommand(topic, enc(forms[2])).expiresAt?.toISOString()).toBe(
+      '2026-05-01T08:00:00.500Z',
+    );
+    expect([...(parseDownlinkCommand(topic, enc(forms[3])).data ?? [])]).toEqual([0xfb, 0xff]);
+    expect([...(parseDownlinkCommand(topic, enc(forms[2])).data ?? [])]).toEqual([1, 2]);
+  });
+
   it('names the offending field', () => {
     const cases: [unknown, RegExp][] = [
       [{ fPort: 0, data: 'AQ==' }, /fPort/],
       [{ fPort: 224, data: 'AQ==' }, /fPort/],
-      [{ fPort: '1', data: 'AQ==' }, /fPort/],
+      [{ fPort: '1.5', data: 'AQ==' }, /fPort/],
+      [{ fPort: 1, expiresAt: 'tomorrow' }, /expiresAt/],
       [{ fPort: 1, data: 'not base64!' }, /data/],
       [{ fPort: 1, confirmed: 'yes' }, /confirmed/],
       [{ fPort: 1, devEui: 'ffffffffffffffff' }, /devEui.*does not match/],

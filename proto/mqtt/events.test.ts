@@ -53,12 +53,14 @@ describe('ChirpStack v4 event JSON', () => {
       data: new Uint8Array([0xaa]),
       object: { temperatureSensor: { '1': 21.5 } },
       rx: [rx],
-      rxExtras: [{ uplinkId: 4217106255, metadata: { region_config_id: 'eu868' } }],
+      rxExtras: [{ uplinkId: 4217106255, nsTime: time }],
+      regionConfigId: 'eu868',
+      regionCommonName: 'EU868',
     });
     expect(json).toEqual({
       deduplicationId: '3ac7e3c4-4401-4b8d-9386-a5c902f9202d',
       time: '2026-05-01T10:00:00.000Z',
-      deviceInfo: { ...device },
+      deviceInfo: { ...device, deviceClassEnabled: 'CLASS_A' },
       devAddr: '00189440',
       adr: true,
       dr: 1,
@@ -71,12 +73,17 @@ describe('ChirpStack v4 event JSON', () => {
         {
           gatewayId: '0016c001f153a14c',
           uplinkId: 4217106255,
+          nsTime: '2026-05-01T10:00:00.000Z',
           rssi: -36,
           snr: 10.5,
           channel: 3,
           rfChain: 1,
           context: 'E3OWOQ==',
-          metadata: { region_config_id: 'eu868' },
+          metadata: {
+            region_config_id: 'eu868',
+            region_common_name: 'EU868',
+            maverick_time_source: 'gps',
+          },
           crcStatus: 'CRC_OK',
         },
       ],
@@ -84,7 +91,7 @@ describe('ChirpStack v4 event JSON', () => {
         frequency: 867100000,
         modulation: { lora: { bandwidth: 125000, spreadingFactor: 11, codeRate: 'CR_4_5' } },
       },
-      maverick: { timeSource: 'gps' },
+      regionConfigId: 'eu868',
     });
   });
 
@@ -100,6 +107,8 @@ describe('ChirpStack v4 event JSON', () => {
       confirmed: true,
       data: new Uint8Array(0),
       rx: [{ ...rx, time: '2026-05-01T09:59:59.999Z', tmms: 1_400_000_000_500 }],
+      regionConfigId: 'eu868',
+      regionCommonName: 'EU868',
     });
     expect(json.deduplicationId).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
@@ -115,7 +124,10 @@ describe('ChirpStack v4 event JSON', () => {
 
   it('builds join, ack, txack, status and log events', () => {
     const common = { deduplicationId: 'd', time, timeSource: 'ntp' as const, device };
-    expect(joinEventJson({ ...common, devAddr: '01ABCDEF' })).toMatchObject({ devAddr: '01abcdef' });
+    expect(joinEventJson({ ...common, devAddr: '01ABCDEF', regionConfigId: 'us915' })).toMatchObject({
+      devAddr: '01abcdef',
+      regionConfigId: 'us915',
+    });
     expect(ackEventJson({ ...common, queueItemId: 'q', acknowledged: true, fCntDown: 7 })).toMatchObject({
       queueItemId: 'q',
       acknowledged: true,
@@ -179,7 +191,7 @@ describe('ChirpStack v4 event JSON', () => {
       level: 'ERROR',
       code: 'UPLINK_CODEC',
       description: 'boom',
-      context: { deduplication_id: 'd' },
+      context: { deduplication_id: 'd', maverick_time_source: 'gps' },
     });
     expect(gatewayStateJson('AA555A0000000000', 'OFFLINE')).toEqual({
       gatewayId: 'aa555a0000000000',

@@ -1,9 +1,11 @@
 /**
  * JSON builders for ChirpStack v4 integration events (api/proto/integration/
  * integration.proto, proto3 JSON mapping in lowerCamelCase, every field
- * emitted as ChirpStack's pbjson `emit_fields` does). Each event carries one
- * extra object, `maverick`, with the provenance of `time` (a Pi has no RTC):
- * everything else is ChirpStack's shape, so existing integrations keep working.
+ * emitted as ChirpStack's pbjson `emit_fields` does). Every event parses under
+ * strict proto3 JSON rules (unknown fields rejected, as ChirpStack's Python and
+ * Go clients do): Maverick's own information goes only where the schema has
+ * room for it, the provenance of `time` (a Pi has no RTC) in
+ * `rxInfo[].metadata.maverick_time_source` and in a log event's `context`.
  */
 import type { RxMetadata, TimeSource } from '../radio.js';
 import {
@@ -17,9 +19,13 @@ import {
   uplinkTxInfoJson,
 } from './metadata.js';
 
-export interface MaverickExtension {
-  timeSource: TimeSource;
-}
+/** The metadata / context key that says where an event's `time` came from. */
+export const TIME_SOURCE_KEY = 'maverick_time_source';
+/**
+ * Up events' rxInfo metadata key for the device session the uplink belongs to (0, 1, … : +1 at
+ * every join and every counter reset). With fCnt it identifies the uplink, as in the store and in bundles.
+ */
+export const SESSION_KEY = 'maverick_session';
 
 export interface EventBase {
   /** UUID shared by every copy of one frame; a random v4 UUID when absent. */
@@ -32,15 +38,10 @@ export interface EventBase {
 interface EventJsonBase {
   time: string;
   deviceInfo: DeviceInfoJson;
-  maverick: MaverickExtension;
 }
 
 function base(e: EventBase): EventJsonBase {
-  return {
-    time: e.time.toISOString(),
-    deviceInfo: deviceInfoJson(e.device),
-    maverick: { timeSource: e.timeSource },
-  };
+  return { time: e.time.toISOString(), deviceInfo: deviceInfoJson(e.device) };
 }
 
 function dedupId(e: EventBase): string {
@@ -68,10 +69,23 @@ export interface UplinkEventInput extends EventBase {
   rx: RxMetadata[];
   /** Extras per copy, by index into `rx`. */
   rxExtras?: RxInfoExtras[];
+  /** Up events: the device session, published as rxInfo metadata SESSION_KEY. */
+  session?: number;
+  /** ChirpStack's region configuration id, e.g. "eu868". */
+  regionConfigId: string;
+  /** ChirpStack's common region name, e.g. "EU868" (rxInfo metadata). */
+  regionCommonName: string;
 }
 
 export function uplinkEventJson(e: UplinkEventInput): Record<string, unknown> {
-  const { time, deviceInfo, maverick } = base(e);
+  const { time, deviceInfo } = base(e);
+  // ChirpStack adds the region to every copy's metadata; we add the time source.
+  const regionMetadata = {
+    region_config_id: e.regionConfigId,
+    region_common_name: e.regionCommonName,
+    [TIME_SOURCE_KEY]: e.timeSource,
+    ...(e.session === undefined ? {} : { [SESSION_KEY]: String(e.session) }),
+  };
   const out: Record<string, unknown> = {
     deduplicationId: dedupId(e),
     time,
@@ -85,19 +99,29 @@ export function uplinkEventJson(e: UplinkEventInput): Record<string, unknown> {
     data: b64(e.data),
   };
   if (e.object !== undefined) out.object = e.object;
-  out.rxInfo = e.rx.map((rx, i) => rxInfoJson(rx, e.rxExtras?.[i]));
+  out.rxInfo = e.rx.map((rx, i) => {
+    const extras = e.rxExtras?.[i] ?? {};
+    return rxInfoJson(rx, { ...extras, metadata: { ...regionMetadata, ...extras.metadata } });
+  });
   if (e.rx[0]) out.txInfo = uplinkTxInfoJson(e.rx[0]);
-  out.maverick = maverick;
+  out.regionConfigId = e.regionConfigId;
   return out;
 }
 
 export interface JoinEventInput extends EventBase {
   devAddr: string;
+  regionConfigId: string;
 }
 
 export function joinEventJson(e: JoinEventInput): Record<string, unknown> {
-  const { time, deviceInfo, maverick } = base(e);
-  return { deduplicationId: dedupId(e), time, deviceInfo, devAddr: e.devAddr.toLowerCase(), maverick };
+  const { time, deviceInfo } = base(e);
+  return {
+    deduplicationId: dedupId(e),
+    time,
+    deviceInfo,
+    devAddr: e.devAddr.toLowerCase(),
+    regionConfigId: e.regionConfigId,
+  };
 }
 
 export interface AckEventInput extends EventBase {
@@ -107,7 +131,7 @@ export interface AckEventInput extends EventBase {
 }
 
 export function ackEventJson(e: AckEventInput): Record<string, unknown> {
-  const { time, deviceInfo, maverick } = base(e);
+  const { time, deviceInfo } = base(e);
   return {
     deduplicationId: dedupId(e),
     time,
@@ -115,30 +139,34 @@ export function ackEventJson(e: AckEventInput): Record<string, unknown> {
     queueItemId: e.queueItemId,
     acknowledged: e.acknowledged,
     fCntDown: e.fCntDown,
-    maverick,
   };
 }
 
 export interface TxAckEventInput extends Omit<EventBase, 'deduplicationId'> {
-  /** u32 downlink id (the Semtech UDP token space is u16, which fits). */
-  downlinkId: number;
+  /** u32 downlink id; random, as ChirpStack's, so ids do not repeat after a restart. */
+  downlinkId?: number;
   queueItemId: string;
   fCntDown: number;
   gatewayEui: string;
   tx: DownlinkTxInput;
 }
 
+/** A non-zero random u32 (0 is proto3's "not set"). */
+export function randomDownlinkId(): number {
+  const [id] = globalThis.crypto.getRandomValues(new Uint32Array(1));
+  return id === 0 ? 1 : (id as number);
+}
+
 export function txAckEventJson(e: TxAckEventInput): Record<string, unknown> {
-  const { time, deviceInfo, maverick } = base(e);
+  const { time, deviceInfo } = base(e);
   return {
-    downlinkId: e.downlinkId >>> 0,
+    downlinkId: (e.downlinkId ?? randomDownlinkId()) >>> 0,
     time,
     deviceInfo,
     queueItemId: e.queueItemId,
     fCntDown: e.fCntDown,
     gatewayId: e.gatewayEui.toLowerCase(),
     txInfo: downlinkTxInfoJson(e.tx),
-    maverick,
   };
 }
 
@@ -150,7 +178,7 @@ export interface StatusEventInput extends EventBase {
 }
 
 export function statusEventJson(e: StatusEventInput): Record<string, unknown> {
-  const { time, deviceInfo, maverick } = base(e);
+  const { time, deviceInfo } = base(e);
   const external = e.battery === 0;
   const unavailable = e.battery === 255;
   // ChirpStack: battery / 254 as a percentage, rounded to two decimals.
@@ -163,7 +191,6 @@ export function statusEventJson(e: StatusEventInput): Record<string, unknown> {
     externalPowerSource: external,
     batteryLevelUnavailable: unavailable,
     batteryLevel: level,
-    maverick,
   };
 }
 
@@ -194,15 +221,14 @@ export interface LogEventInput extends Omit<EventBase, 'deduplicationId'> {
 }
 
 export function logEventJson(e: LogEventInput): Record<string, unknown> {
-  const { time, deviceInfo, maverick } = base(e);
+  const { time, deviceInfo } = base(e);
   return {
     time,
     deviceInfo,
     level: e.level,
     code: e.code,
     description: e.description,
-    context: { ...(e.context ?? {}) },
-    maverick,
+    context: { ...(e.context ?? {}), [TIME_SOURCE_KEY]: e.timeSource },
   };
 }
 

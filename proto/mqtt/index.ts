@@ -2,4 +2,5 @@
 export * from './command.js';
 export * from './events.js';
 export * from './metadata.js';
+export * from './name-uuid.js';
 export * from './topics.js';

@@ -20,6 +20,8 @@ export interface DeviceInfoInput {
   deviceName: string;
   /** 16 hex characters. */
   devEui: string;
+  /** Maverick is a Class A network server; ChirpStack's default too. */
+  deviceClassEnabled?: 'CLASS_A' | 'CLASS_B' | 'CLASS_C';
   tags?: Record<string, string>;
 }
 
@@ -32,6 +34,7 @@ export interface DeviceInfoJson {
   deviceProfileName: string;
   deviceName: string;
   devEui: string;
+  deviceClassEnabled: string;
   tags: Record<string, string>;
 }
 
@@ -45,6 +48,7 @@ export function deviceInfoJson(d: DeviceInfoInput): DeviceInfoJson {
     deviceProfileName: d.deviceProfileName,
     deviceName: d.deviceName,
     devEui: d.devEui.toLowerCase(),
+    deviceClassEnabled: d.deviceClassEnabled ?? 'CLASS_A',
     tags: { ...(d.tags ?? {}) },
   };
 }

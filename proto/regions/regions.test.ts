@@ -5,22 +5,26 @@ import { EU868, getRegion, timeOnAirMs, US915 } from './index.js';
 const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('hex');
 
 describe('getRegion', () => {
-  it('returns the tables and names the allowed ids for anything else', () => {
+  it('returns the tables for any case and names the allowed ids for anything else', () => {
     expect(getRegion('EU868')).toBe(EU868);
+    expect(getRegion('eu868')).toBe(EU868);
     expect(getRegion('US915')).toBe(US915);
-    for (const bad of ['eu868', 'AS923', 'toString', '']) {
+    expect(getRegion('au915-sb3').id).toBe('AU915-SB3');
+    for (const bad of ['AS923', 'US915-SB9', 'toString', '']) {
       try {
         getRegion(bad);
         throw new Error(`accepted ${bad}`);
       } catch (err) {
         expect(isMaverickError(err, ErrorCode.LorawanRegion)).toBe(true);
-        expect((err as Error).message).toMatch(/use one of EU868, US915/);
+        expect((err as Error).message).toMatch(
+          /use one of EU868, US915, AU915, AS923-1, AS923-2, AS923-3, AS923-4, IN865, KR920/,
+        );
       }
     }
   });
 });
 
-describe('EU868 (RP002-1.0.3 §2.4)', () => {
+describe('EU868 (RP002-1.0.4 §2.4)', () => {
   it('maps RX1 to the uplink frequency and DR minus offset, floored at DR0', () => {
     expect(EU868.rx1Frequency(868_100_000)).toBe(868_100_000);
     expect(EU868.rx1Frequency(867_900_000)).toBe(867_900_000);
@@ -73,7 +77,7 @@ describe('EU868 (RP002-1.0.3 §2.4)', () => {
   });
 });
 
-describe('US915 (RP002-1.0.3 §2.5)', () => {
+describe('US915 (RP002-1.0.4 §2.5)', () => {
   it('maps RX1 to downlink channel (uplink channel mod 8)', () => {
     expect(US915.rx1Frequency(903_900_000)).toBe(923_300_000); // ch 8
     expect(US915.rx1Frequency(904_100_000)).toBe(923_900_000); // ch 9

@@ -1,17 +1,36 @@
 /**
  * The regional node's own broker when none is given: embedded aedes (MQTT
- * 3.1.1 with persistent sessions in memory) on TCP, optional credentials.
+ * 3.1.1 with persistent sessions in memory) on TCP, optional credentials, and
+ * the limits of proto/mqtt/broker-guard.ts (packet size before and after login,
+ * connection count, login back-off, loopback unless the operator opts in).
  * regional/ may not import gateway/, hence this small wrapper of its own.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError } from 'aedes';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { type Logger, silentLogger } from '../../proto/log.js';
+import { assertSafeBind, BrokerGuard, type BrokerLimits } from '../../proto/mqtt/broker-guard.js';
 
 export interface EmbeddedBrokerOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
   credentials?: { username: string; password: string };
+  /** Listen beyond loopback in plaintext (--allow-plaintext-lan): only on a closed network. */
+  allowPlaintextBeyondLoopback?: boolean;
+  /** Defaults: 16 KiB before login, 1 MiB + 4 KiB after (a whole bundle item fits), 1024 connections. */
+  limits?: BrokerLimits;
+  logger?: Logger;
+}
+
+/** The largest bundle item over MQTT is 1 MiB; topic and header fit in the extra 4 KiB. */
+const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024 + 4096;
+
+function sameSecret(given: Buffer, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
 }
 
 export class EmbeddedRegionalBroker {
@@ -21,6 +40,7 @@ export class EmbeddedRegionalBroker {
     private readonly aedes: Aedes,
     private readonly server: Server,
     readonly host: string,
+    readonly guard: BrokerGuard,
   ) {
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -29,19 +49,45 @@ export class EmbeddedRegionalBroker {
   }
 
   static async start(options: EmbeddedBrokerOptions): Promise<EmbeddedRegionalBroker> {
+    const host = options.host ?? '127.0.0.1';
+    assertSafeBind({
+      host,
+      tls: false,
+      allowPlaintextBeyondLoopback: options.allowPlaintextBeyondLoopback ?? false,
+      field: '--host',
+      optIn: '--allow-plaintext-lan (or put a TLS broker in front and use --broker-url)',
+    });
+    const log = (options.logger ?? silentLogger).child({ component: 'regional-broker' });
+    const guard = new BrokerGuard(
+      { maxPacketBytes: DEFAULT_MAX_PACKET_BYTES, maxConnections: 1024, ...options.limits },
+      log,
+    );
     const creds = options.credentials;
     const aedes = await Aedes.createBroker({
-      authenticate(_client, username, password, done) {
-        if (!creds || (username === creds.username && password?.toString() === creds.password))
-          return done(null, true);
+      connectTimeout: guard.connectTimeoutMs,
+      authenticate(client, username, password, done) {
+        if (!creds) return done(null, true);
+        const remote = (client.conn as { remoteAddress?: string }).remoteAddress;
+        const verdict = guard.login(remote, () =>
+          // Both comparisons always run, so a wrong username costs the same as a wrong password.
+          [
+            sameSecret(Buffer.from(username ?? ''), creds.username),
+            sameSecret(password ?? Buffer.alloc(0), creds.password),
+          ].every(Boolean),
+        );
+        if (verdict === 'accepted') return done(null, true);
         const error = new Error('not authorized') as AuthenticateError;
         error.returnCode = 5;
         done(error, false);
       },
     });
-    const server = createServer(aedes.handle);
-    const host = options.host ?? '127.0.0.1';
-    const broker = new EmbeddedRegionalBroker(aedes, server, host);
+    aedes.on('client', (client) => guard.loggedIn(client.conn));
+    const server = createServer((conn) => {
+      aedes.handle(conn);
+      guard.watch(conn);
+    });
+    guard.limitConnections(server);
+    const broker = new EmbeddedRegionalBroker(aedes, server, host, guard);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(

@@ -9,6 +9,7 @@ import { describeError, isMaverickError } from '../../proto/errors.js';
 import { decodeFragment, itemIdHex, SBD_MT_MTU } from '../../proto/link/fragment.js';
 import { packStatusMessages, type StatusRecord } from '../../proto/link/status.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
+import { isTransientReason } from '../ack.js';
 import type { RegionalNode } from '../intake.js';
 import { ingestItem, type OtherItemHandler } from './ingest-item.js';
 import { Reassembler } from './reassembly.js';
@@ -65,7 +66,10 @@ export class RegionalMessageIntake {
           { sender, kind: result.kind, status: ack.status, bytes: result.bytes.length },
           'item reassembled',
         );
-        records = [{ type: 'done', itemId: fragment.itemId, status: ack.status }];
+        // A DONE record cannot say "transient": for a rejection that is the node's fault (key not
+        // registered yet, store down) say nothing, so the gateway sends the item again instead of parking it.
+        const transient = ack.status === 'rejected' && isTransientReason(ack.reason ?? '');
+        records = transient ? [] : [{ type: 'done', itemId: fragment.itemId, status: ack.status }];
       }
     } catch (err) {
       if (!isMaverickError(err)) throw err;

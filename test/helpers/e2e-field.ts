@@ -14,6 +14,7 @@ import { SemtechUdpBackend } from '../../gateway/radio/semtech-udp.js';
 import type { BindingInterface } from '../../gateway/radio/serial-binding-types.cjs';
 import { SerialConcentratorBackend } from '../../gateway/radio/serial-concentrator.js';
 import { type GatewayRuntime, startGatewayRuntime } from '../../gateway/runtime.js';
+import type { SealingOptions } from '../../gateway/sealing.js';
 import { addDevice } from '../../kernel/ns/registry.js';
 import type { CodecRef } from '../../kernel/ns/types.js';
 import type { LogFn, Logger } from '../../proto/log.js';
@@ -26,6 +27,21 @@ import { acceptEveryTxpk, SerialRadioPath, UdpRadioPath } from '../../simulator/
 import { SerialConcentratorEmulator } from '../../simulator/serial-concentrator.js';
 import { createMockSerialLink } from '../../simulator/serial-concentrator-mock-link.js';
 import { socatAvailable, startPtyPair } from '../../simulator/serial-concentrator-pty.js';
+import { EVENT_MESSAGES, parseStrict } from './chirpstack-schema.js';
+
+/** Why `json` is not a valid ChirpStack event of `type`, or undefined when it is. */
+export function chirpStackViolation(type: string, json: unknown): string | undefined {
+  const message = EVENT_MESSAGES[type as keyof typeof EVENT_MESSAGES];
+  if (!message) return `no ChirpStack event type ${type}`;
+  try {
+    parseStrict(message, json);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+import { eventually } from './wait.js';
 
 export const MQTT_USER = 'farm-app';
 export const MQTT_PASSWORD = 'e2e-secret-0123456789';
@@ -99,7 +115,7 @@ export interface GatewayUnderTest {
 export async function startGateway(
   dataDir: string,
   line: SerialLine,
-  options: { udpPort?: number; logger?: Logger } = {},
+  options: { udpPort?: number; logger?: Logger; sealing?: SealingOptions } = {},
 ): Promise<GatewayUnderTest> {
   const udpPort = options.udpPort ?? 0;
   const udp = new SemtechUdpBackend({ host: '127.0.0.1', port: udpPort, txAckTimeoutMs: 2_000 });
@@ -119,6 +135,7 @@ export async function startGateway(
     synchronous: 'NORMAL',
     dedupWindowMs: 20,
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.sealing ? { sealing: options.sealing } : {}),
   });
   await waitUntil(() => serial.state === 'up', 10_000, 'the serial backend to see the MCU');
   return { runtime, udp, serial, udpPort: udp.address().port };
@@ -190,16 +207,26 @@ export interface ReceivedEvent {
 /** A real MQTT client on the embedded broker, subscribed to every device event. */
 export class EventListener {
   readonly events: ReceivedEvent[] = [];
+  /**
+   * Every event that does not parse as its ChirpStack message under strict
+   * proto3 JSON rules (test/helpers/chirpstack-schema.ts); each suite using
+   * the listener checks it is empty, so every event kind any end-to-end
+   * suite produces is held to ChirpStack's published schema.
+   */
+  readonly schemaViolations: string[] = [];
   private constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload) => {
       const m = /^application\/[^/]+\/device\/([0-9a-f]{16})\/event\/(\w+)$/.exec(topic);
       if (!m) return;
-      this.events.push({
+      const event: ReceivedEvent = {
         topic,
         devEui: m[1] as string,
         type: m[2] as string,
         json: JSON.parse(payload.toString()),
-      });
+      };
+      const violation = chirpStackViolation(event.type, event.json);
+      if (violation) this.schemaViolations.push(`${topic}: ${violation}`);
+      this.events.push(event);
     });
   }
 
@@ -220,12 +247,9 @@ export class EventListener {
   }
 }
 
-export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** The suites' bounded wait (test/helpers/wait.ts) under the name the end-to-end suites use. */
+export function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return eventually(cond, timeoutMs, what);
 }
 
 /**
@@ -263,7 +287,7 @@ export async function runFarm(
     const before = step.transmissions?.() ?? 0;
     await step.clock.advance(options.stepMs);
     if (options.settleMs && (step.transmissions?.() ?? 0) !== before) await sleep(options.settleMs);
-    await step.gateway().ns.flush();
+    await step.gateway().ns.settle();
     steps++;
   }
   return { steps, realMs: Date.now() - started };

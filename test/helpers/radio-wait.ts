@@ -1,15 +1,8 @@
 /** Bounded waits for the radio-backend suites: every wait has a deadline and names what it waited for. */
 import type { RadioBackend, RadioBackendState } from '../../proto/radio.js';
+import { waitFor } from './wait.js';
 
-export function waitFor<T>(register: (done: (v: T) => void) => void, what: string, ms = 10_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    register((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
+export { waitFor };
 
 export function waitState(b: RadioBackend, state: RadioBackendState, ms = 10_000): Promise<void> {
   if (b.state === state) return Promise.resolve();

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { type DemoSummary, demoProblems } from './summary.js';
+
+const healthy: Omit<DemoSummary, 'ok' | 'problems'> = {
+  region: 'EU868',
+  devices: 4,
+  simulatedHours: 4,
+  serialPath: 'socat pty',
+  satellitePath: 'socat pty',
+  joinedDevices: 3,
+  uplinksSent: 64,
+  uplinksStored: 64,
+  uplinksVerified: 64,
+  bundlesSealed: 5,
+  bundlesVerified: 5,
+  commitments: [{ day: '2026-06-01', bytes: 238, uplinks: 64, verified: true }],
+  duplicatesRejected: 0,
+  chainAlerts: 0,
+  confirmedSent: 9,
+  acksReceived: 9,
+  wrongTiming: 0,
+  linkBytes: { cellular: 100 },
+  linkCuts: 1,
+  durationMs: 1000,
+  dataDir: undefined,
+};
+
+describe('demoProblems', () => {
+  it('finds nothing wrong with a run where everything is accounted for', () => {
+    expect(demoProblems(healthy)).toEqual([]);
+  });
+
+  it('names the commitment, not missing uplinks, when only the commitment is not at the regional node', () => {
+    const problems = demoProblems({
+      ...healthy,
+      commitments: [{ day: '2026-06-01', bytes: 238, uplinks: 64, verified: false }],
+    });
+    expect(problems).toEqual([expect.stringContaining('daily commitment for 2026-06-01 is not held')]);
+    expect(problems.join(' ')).not.toContain('uplinks');
+  });
+
+  it('counts uplinks that were not stored and bundles that were not verified', () => {
+    const problems = demoProblems({ ...healthy, uplinksStored: 60, uplinksVerified: 60, bundlesVerified: 4 });
+    expect(problems).toEqual([
+      '4 of 64 uplinks sent are not stored on the gateway',
+      '5 bundles sealed but 4 verified at the regional node',
+    ]);
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * Per-device processing never waits on a downlink, and nothing a frame that fails the MIC
+ * sends costs queue space: a dead downlink route (a gateway that never answers TX_ACK) leaves
+ * every uplink stored and published, and 50,000 bad-MIC frames for one DevAddr leave no
+ * backlog and no lasting memory behind.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TxAck, TxRequest } from '../../proto/radio.js';
+import { FakeRadio, rxMeta } from './fake-radio.test-helpers.js';
+import { MemoryNetworkRepository } from './memory-repository.test-helpers.js';
+import { NetworkServer } from './network-server.js';
+import { addDevice } from './registry.js';
+import { TestDevice } from './test-device.test-helpers.js';
+
+const ABP = {
+  devEui: '70b3d57ed0000002',
+  devAddr: '26011bda',
+  nwkSKey: '2b7e151628aed2a6abf7158809cf4f3c',
+  appSKey: '000102030405060708090a0b0c0d0e0f',
+};
+
+/** A gateway route that takes frames and never acknowledges them until released. */
+class DeadRouteRadio extends FakeRadio {
+  private readonly waiting: ((ack: TxAck) => void)[] = [];
+  override async schedule(tx: TxRequest): Promise<TxAck> {
+    this.sent.push(tx);
+    return new Promise<TxAck>((resolve) => this.waiting.push(resolve));
+  }
+  /** Answers every transmission still waiting (and any later one) with TIMEOUT. */
+  release(): void {
+    for (const resolve of this.waiting.splice(0)) resolve({ gatewayEui: 'x', status: 'TIMEOUT', id: 0 });
+    this.schedule = async (tx) => {
+      this.sent.push(tx);
+      return { gatewayEui: tx.gatewayEui, status: 'TIMEOUT', id: tx.id };
+    };
+  }
+}
+
+let repo: MemoryNetworkRepository;
+let ns: NetworkServer | undefined;
+beforeEach(async () => {
+  repo = new MemoryNetworkRepository();
+  await addDevice(repo, {
+    devEui: ABP.devEui,
+    name: 'abp',
+    applicationId: 'farm',
+    activation: { mode: 'abp', devAddr: ABP.devAddr, nwkSKey: ABP.nwkSKey, appSKey: ABP.appSKey },
+  });
+});
+afterEach(async () => {
+  await ns?.stop();
+  ns = undefined;
+});
+
+describe('downlinks apart from uplinks', () => {
+  it('stores and publishes every confirmed uplink while the downlink route never answers', async () => {
+    const radio = new DeadRouteRadio();
+    const stored: number[] = [];
+    const published: number[] = [];
+    ns = new NetworkServer({
+      repository: repo,
+      radios: [radio],
+      dedupWindowMs: 0,
+      devStatusIntervalMs: 0,
+      beforePublish: async (up) => {
+        stored.push(up.fCnt);
+      },
+    });
+    ns.on('up', (up) => published.push(up.fCnt));
+    await ns.start();
+    const device = TestDevice.abp(ABP.devEui, ABP.devAddr, ABP.nwkSKey, ABP.appSKey);
+    for (let i = 0; i < 5; i++) {
+      radio.receive({
+        phyPayload: device.uplink({ confirmed: true, payload: Uint8Array.of(i) }),
+        rx: rxMeta({ tmst: 1_000_000 + i * 10_000_000 }),
+        receivedAtMs: Date.now(),
+      });
+      // flush() waits for uplink processing only: it returns although the first TX_ACK never came.
+      await ns.flush();
+      expect(stored).toEqual(Array.from({ length: i + 1 }, (_, k) => k));
+    }
+    expect(published).toEqual([0, 1, 2, 3, 4]);
+    // One attempt is stuck at the gateway; of the four answers behind it only the newest waits.
+    expect(radio.sent).toHaveLength(1);
+    expect(ns.counters().downlinks_replaced).toBe(3);
+    expect(ns.backlog()).toEqual({ uplinks: 0, downlinks: 1 });
+
+    radio.release();
+    await ns.settle();
+    expect(ns.backlog()).toEqual({ uplinks: 0, downlinks: 0 });
+    // The stuck answer (RX1 then RX2) and the newest one (RX1 then RX2): nothing else was tried.
+    expect(radio.sent).toHaveLength(4);
+    expect((await repo.getSession(ABP.devEui))?.fCntUp).toBe(4);
+  });
+
+  it('turns away 50,000 bad-MIC frames for one DevAddr without a backlog or lasting memory', async () => {
+    const radio = new FakeRadio();
+    ns = new NetworkServer({ repository: repo, radios: [radio], dedupWindowMs: 0, devStatusIntervalMs: 0 });
+    await ns.start();
+    // Right DevAddr, wrong key: every frame parses and fails the MIC.
+    const forger = TestDevice.abp(ABP.devEui, ABP.devAddr, '00'.repeat(16), ABP.appSKey);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heapAfterGc = () => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const send = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        radio.receive({
+          phyPayload: forger.uplink({ payload: Uint8Array.of(i & 0xff) }),
+          rx: rxMeta(),
+          receivedAtMs: Date.now(),
+        });
+      }
+    };
+    send(1000);
+    await ns.flush();
+    const before = heapAfterGc();
+    let maxBacklog = 0;
+    for (let round = 0; round < 49; round++) {
+      send(1000);
+      maxBacklog = Math.max(maxBacklog, ns.backlog().uplinks);
+      await ns.flush();
+    }
+    const grown = heapAfterGc() - before;
+    expect(ns.counters().rejected_bad_mic).toBe(50_000);
+    expect(ns.counters().uplinks_accepted).toBeUndefined();
+    // Rejected before queueing: not one frame ever waited in the device's lane.
+    expect(maxBacklog).toBe(0);
+    // Nothing of the flood is kept: what the heap grew by is noise, not 50,000 frames.
+    expect(grown).toBeLessThan(8 * 1024 * 1024);
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * The regional node's config file (TOML), e.g. /etc/maverick/regional.toml:
+ *
+ *   [store]
+ *   engine = "postgres"                  # or "embedded" (RxDB/SQLite under data_dir)
+ *   url = "postgres://maverick@db.example:5432/maverick"   # no password here
+ *   password_file = "pg-password"        # mode 0600, relative to this file
+ *   pool_size = 8
+ *   data_dir = "/var/lib/maverick-regional"                # embedded only
+ *
+ *   [broker]
+ *   url = "mqtt://127.0.0.1:1883"        # absent: an embedded broker on embedded_host:embedded_port
+ *   username = "maverick-regional"
+ *   password_file = "broker-password"    # mode 0600
+ *
+ *   [intake]
+ *   shared_group = "regional"            # several workers share the intake
+ *   worker_id = "worker-1"               # stable and distinct per worker (systemd: %i)
+ *   connections = 4                      # items in flight per worker
+ *
+ * Secrets live only in their 0600 files: a URL carrying a password is refused.
+ * Every problem names its field. Unknown keys are errors (a typo is not ignored).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { readSecretFile } from '../kernel/keys/secret-file.js';
+import { ErrorCode, MaverickError } from '../proto/errors.js';
+import type { RegionalServiceOptions } from './serve.js';
+
+const idPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+const schema = z
+  .object({
+    store: z
+      .object({
+        engine: z.enum(['embedded', 'postgres']).default('embedded'),
+        data_dir: z.string().min(1).optional(),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+          .refine((u) => !/^[^:]+:\/\/[^/@]*:[^/@]*@/.test(u), 'must not carry a password: use password_file')
+          .optional(),
+        password_file: z.string().min(1).optional(),
+        pool_size: z.number().int().min(1).max(200).default(8),
+      })
+      .strict()
+      .default({ engine: 'embedded', pool_size: 8 }),
+    broker: z
+      .object({
+        url: z
+          .string()
+          .regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL')
+          .refine((u) => !/^[^:]+:\/\/[^/@]*:[^/@]*@/.test(u), 'must not carry a password: use password_file')
+          .optional(),
+        username: z.string().min(1).optional(),
+        password_file: z.string().min(1).optional(),
+        embedded_host: z.string().min(1).default('127.0.0.1'),
+        embedded_port: z.number().int().min(0).max(65535).default(1884),
+      })
+      .strict()
+      .default({ embedded_host: '127.0.0.1', embedded_port: 1884 }),
+    intake: z
+      .object({
+        shared_group: z
+          .string()
+          .regex(idPattern, 'use 1-64 letters, digits, dot, underscore or dash')
+          .optional(),
+        worker_id: z
+          .string()
+          .regex(idPattern, 'use 1-64 letters, digits, dot, underscore or dash')
+          .optional(),
+        connections: z.number().int().min(1).max(64).default(1),
+      })
+      .strict()
+      .default({ connections: 1 }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.store.engine === 'postgres' && !c.store.url)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store', 'url'],
+        message: 'is required when engine = "postgres"',
+      });
+    if (c.store.engine === 'embedded' && !c.store.data_dir)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store', 'data_dir'],
+        message: 'is required when engine = "embedded"',
+      });
+    if ((c.broker.username === undefined) !== (c.broker.password_file === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['broker'],
+        message: 'give both username and password_file, or neither',
+      });
+    if (c.intake.shared_group && !c.broker.url)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['broker', 'url'],
+        message: 'is required with shared_group: workers share an external broker, not an embedded one',
+      });
+  });
+
+export type RegionalFileConfig = z.infer<typeof schema>;
+
+/** Parses and validates config text; `source` names the file in errors. */
+export function parseRegionalConfig(text: string, source: string): RegionalFileConfig {
+  let raw: unknown;
+  try {
+    raw = parseToml(text);
+  } catch (err) {
+    if (err instanceof TomlError) {
+      throw new MaverickError(
+        ErrorCode.ConfigParse,
+        `${source}:${err.line}:${err.column}: TOML syntax error: ${err.message.split('\n')[0]}`,
+        { hint: `fix line ${err.line} of ${source}` },
+      );
+    }
+    throw new MaverickError(ErrorCode.ConfigParse, `${source}: cannot parse TOML: ${String(err)}`, {
+      cause: err,
+    });
+  }
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.map(String).join('.') || '(top level)';
+    const keys = issue.code === 'unrecognized_keys' ? `: ${issue.keys.join(', ')}` : '';
+    return `  - ${field}: ${issue.message}${keys}`;
+  });
+  throw new MaverickError(
+    ErrorCode.ConfigInvalid,
+    `invalid regional config in ${source}:\n${problems.join('\n')}`,
+    {
+      hint: `edit ${source}; \`maverick regional serve --help\` shows an example`,
+    },
+  );
+}
+
+/** Reads the file and its secret files; returns what `startRegionalService` takes (minus the logger). */
+export function loadRegionalConfig(
+  path: string,
+  overrides: { workerId?: string } = {},
+): Omit<RegionalServiceOptions, 'logger'> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MaverickError(
+      ErrorCode.ConfigMissing,
+      `cannot read the regional config ${file}: ${(err as Error).message}`,
+      {
+        hint: 'pass --config with the path of the regional node TOML file',
+        cause: err,
+      },
+    );
+  }
+  const c = parseRegionalConfig(text, file);
+  const near = (p: string) => (isAbsolute(p) ? p : join(dirname(file), p));
+  const secret = (p: string) => readSecretFile(near(p), `write the secret into ${near(p)} with mode 0600`);
+  const workerId = overrides.workerId ?? c.intake.worker_id;
+  if (c.intake.shared_group && !workerId) {
+    throw new MaverickError(
+      ErrorCode.ConfigInvalid,
+      `invalid regional config in ${file}:\n  - intake.worker_id: is required with shared_group (each worker needs its own stable MQTT session)`,
+      { hint: 'set intake.worker_id, or pass --worker-id (systemd template units pass %i)' },
+    );
+  }
+  return {
+    dataDir: c.store.data_dir ? near(c.store.data_dir) : dirname(file),
+    ...(c.store.engine === 'postgres'
+      ? {
+          postgres: {
+            url: c.store.url as string,
+            poolSize: c.store.pool_size,
+            ...(c.store.password_file ? { password: secret(c.store.password_file) } : {}),
+          },
+        }
+      : {}),
+    ...(c.broker.url
+      ? { brokerUrl: c.broker.url }
+      : { embedded: { host: c.broker.embedded_host, port: c.broker.embedded_port } }),
+    ...(c.broker.username && c.broker.password_file
+      ? { credentials: { username: c.broker.username, password: secret(c.broker.password_file) } }
+      : {}),
+    ...(c.intake.shared_group ? { sharedGroup: c.intake.shared_group } : {}),
+    ...(workerId ? { clientId: `maverick-regional-${workerId}` } : {}),
+    connections: c.intake.connections,
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Versioned schema of the PostgreSQL regional store. Migrations run in order
+ * on start, each in its own transaction, under an advisory lock so several
+ * workers starting together migrate once. A database newer than this code is
+ * refused rather than written to. Never edit a released migration: add one.
+ *
+ * Evidence is stored per (bundle, plot) as one row holding that plot's
+ * uplinks (JSON) and their time span, not one row per uplink: a bundle of a
+ * 50-device farm-hour is a handful of rows, and an export reads the rows
+ * whose span meets the period and filters the uplinks.
+ */
+import type pg from 'pg';
+import { ErrorCode, MaverickError } from '../proto/errors.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'regional store: keys, bundles, plot evidence, commitments, alerts',
+    sql: `
+      CREATE TABLE gateway_keys (
+        kid text PRIMARY KEY,
+        gateway_id text NOT NULL,
+        public_key bytea NOT NULL,
+        label text,
+        added_at bigint NOT NULL
+      );
+      CREATE TABLE bundles (
+        digest bytea PRIMARY KEY,
+        gateway_id text NOT NULL,
+        seq bigint NOT NULL,
+        prev_hash bytea NOT NULL,
+        kid bytea NOT NULL,
+        cose bytea NOT NULL,
+        iat bigint NOT NULL,
+        sub text NOT NULL,
+        time_start bigint NOT NULL,
+        time_end bigint NOT NULL,
+        uplink_count integer NOT NULL,
+        time_sources jsonb NOT NULL,
+        plots jsonb NOT NULL,
+        devices jsonb NOT NULL,
+        received_at bigint NOT NULL,
+        source text NOT NULL,
+        disputed boolean NOT NULL DEFAULT false
+      );
+      CREATE INDEX bundles_by_gateway_seq ON bundles (gateway_id, seq);
+      CREATE TABLE plot_evidence (
+        bundle bytea NOT NULL REFERENCES bundles (digest),
+        plot_id text NOT NULL,
+        gateway_id text NOT NULL,
+        seq bigint NOT NULL,
+        first_at bigint NOT NULL,
+        last_at bigint NOT NULL,
+        uplinks jsonb NOT NULL,
+        PRIMARY KEY (bundle, plot_id)
+      );
+      CREATE INDEX plot_evidence_by_plot_time ON plot_evidence (plot_id, first_at);
+      CREATE TABLE plot_definitions (
+        geometry_hash text PRIMARY KEY,
+        plot_id text NOT NULL,
+        definition jsonb NOT NULL
+      );
+      CREATE TABLE commitments (
+        gateway_id text NOT NULL,
+        day integer NOT NULL,
+        seq_first bigint NOT NULL,
+        seq_last bigint NOT NULL,
+        digest text NOT NULL,
+        bundles integer NOT NULL,
+        uplinks integer NOT NULL,
+        cose bytea NOT NULL,
+        received_at bigint NOT NULL,
+        source text NOT NULL,
+        PRIMARY KEY (gateway_id, day)
+      );
+      CREATE TABLE alerts (
+        id text PRIMARY KEY,
+        kind text NOT NULL,
+        gateway_id text NOT NULL,
+        seq bigint NOT NULL,
+        message text NOT NULL,
+        details jsonb NOT NULL,
+        at bigint NOT NULL,
+        closed_at bigint,
+        closed_reason text
+      );
+      CREATE INDEX alerts_by_gateway ON alerts (gateway_id, at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'operator rulings: bundles overruled out of their chain',
+    sql: 'ALTER TABLE bundles ADD COLUMN overruled boolean NOT NULL DEFAULT false;',
+  },
+];
+
+/** Same 64-bit key for every worker: the migration lock. */
+const MIGRATION_LOCK = '7236896219650535437';
+
+export async function migrate(
+  client: pg.PoolClient,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  const applied: number[] = [];
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  try {
+    await client.query(`CREATE TABLE IF NOT EXISTS maverick_schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ version: number }>(
+      'SELECT coalesce(max(version), 0)::int AS version FROM maverick_schema_migrations',
+    );
+    const current = rows[0]?.version ?? 0;
+    const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+    if (current > known) {
+      throw new MaverickError(
+        ErrorCode.RegionalStore,
+        `the regional database is at schema version ${current}, newer than this maverick knows (${known})`,
+        { hint: 'upgrade maverick on every worker before starting it against this database' },
+      );
+    }
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (m.version <= current) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query('INSERT INTO maverick_schema_migrations (version, name) VALUES ($1, $2)', [
+          m.version,
+          m.name,
+        ]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw new MaverickError(ErrorCode.RegionalStore, `schema migration ${m.version} (${m.name}) failed`, {
+          cause: err,
+        });
+      }
+      applied.push(m.version);
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  }
+  return applied;
+}

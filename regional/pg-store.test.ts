@@ -1,0 +1,161 @@
+/**
+ * The RegionalStore contract on PostgreSQL, each test on a fresh database of
+ * one throwaway cluster; then what only PostgreSQL promises: versioned
+ * migrations, and per-gateway serialisation across independent connections
+ * (several workers accepting bundles of one gateway at once).
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toHex } from '../proto/bundle/ed25519.js';
+import { makeBundle, makeChain, testGateway } from '../test/fixtures/bundle-chain.js';
+import {
+  type PostgresCluster,
+  postgresBinDir,
+  startPostgresCluster,
+} from '../test/fixtures/postgres-cluster.js';
+import { regionalStoreContract } from '../test/fixtures/regional-store-contract.js';
+import { RegionalNode } from './intake.js';
+import { MIGRATIONS, migrate } from './pg-migrations.js';
+import { PgRegionalStore } from './pg-store.js';
+import { GatewayRegistry } from './registry.js';
+
+const installed = postgresBinDir() !== undefined;
+if (!installed)
+  console.warn('PostgreSQL is not installed: the PostgreSQL store suite is skipped (.ci/run installs it)');
+
+let cluster: PostgresCluster;
+let n = 0;
+const freshDatabase = () => cluster.createDatabase(`contract_${n++}`);
+
+describe.runIf(installed)('PgRegionalStore', () => {
+  beforeAll(async () => {
+    cluster = await startPostgresCluster();
+  }, 120_000);
+  afterAll(() => cluster?.stop());
+
+  regionalStoreContract({
+    name: 'PostgreSQL',
+    transactional: true,
+    open: () => PgRegionalStore.open({ url: freshDatabase() }),
+  });
+
+  it('migrates a new database to the latest version once, also when two workers start together', async () => {
+    const url = freshDatabase();
+    const [a, b] = await Promise.all([PgRegionalStore.open({ url }), PgRegionalStore.open({ url })]);
+    await Promise.all([a.close(), b.close()]);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT version FROM maverick_schema_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('refuses a database newer than this code, and rolls back a failing migration', async () => {
+    const url = freshDatabase();
+    const pool = new pg.Pool({ connectionString: url });
+    const client = await pool.connect();
+    try {
+      await migrate(client);
+      await expect(
+        migrate(client, [
+          ...MIGRATIONS,
+          { version: 99, name: 'broken', sql: 'CREATE TABLE t99 (x int); SELECT nope;' },
+        ]),
+      ).rejects.toThrow(/schema migration 99 \(broken\) failed/);
+      const { rows } = await client.query("SELECT to_regclass('t99') AS t");
+      expect(rows[0].t).toBeNull();
+      await client.query(
+        "INSERT INTO maverick_schema_migrations (version, name) VALUES (99, 'from the future')",
+      );
+    } finally {
+      client.release();
+      await pool.end();
+    }
+    await expect(PgRegionalStore.open({ url })).rejects.toThrow(
+      /schema version 99, newer than this maverick knows/,
+    );
+  });
+
+  it('a server restart in the middle of an item fails that item only; the process lives and the next item commits', async () => {
+    const store = await PgRegionalStore.open({ url: freshDatabase(), poolSize: 2 });
+    try {
+      let restarted!: () => void;
+      const restartDone = new Promise<void>((r) => {
+        restarted = r;
+      });
+      const midItem = store.withGateway('gw-r', async (chain) => {
+        await chain.linksInRange(1, 3);
+        cluster.restart('immediate');
+        restarted();
+        await chain.linksInRange(1, 3); // the connection is gone
+      });
+      await expect(midItem).rejects.toThrow();
+      await restartDone;
+      let links: unknown;
+      for (let attempt = 0; attempt < 50 && links === undefined; attempt++) {
+        links = await store.withGateway('gw-r', (chain) => chain.linksInRange(1, 3)).catch(() => undefined);
+      }
+      expect(links).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
+  it('a clear error when the server is not there', async () => {
+    await expect(
+      PgRegionalStore.open({ url: `postgres://maverick:secret@127.0.0.1:${cluster.port}/no_such_db` }),
+    ).rejects.toThrow(/cannot connect to PostgreSQL at postgres:\/\/maverick:\*\*\*@127\.0\.0\.1/);
+  });
+
+  // Without the per-gateway advisory lock this test fails: concurrent workers each see the
+  // bundle missing and store it again, or decide verdicts from a window another is changing.
+  it('four workers ingesting one gateway at once (forks included) reach the same verdicts as one worker in order', async () => {
+    const gw = testGateway('gw-race');
+    const chain = makeChain(gw, 12);
+    const forks = [
+      makeBundle(gw, 4, chain[2]!.digest, { variant: 3 }),
+      makeBundle(gw, 9, new Uint8Array(32).fill(5), { variant: 4 }),
+    ];
+    const items = [...chain, ...forks];
+
+    async function run(url: string, workers: number, order: typeof items): Promise<unknown> {
+      const stores = await Promise.all(
+        Array.from({ length: workers }, () => PgRegionalStore.open({ url, poolSize: 2 })),
+      );
+      try {
+        const registry = await GatewayRegistry.open(stores[0]!);
+        if (registry.list().length === 0) await registry.add(gw.id, gw.publicKey);
+        const nodes = await Promise.all(
+          stores.map(
+            async (store) => new RegionalNode({ registry: await GatewayRegistry.open(store), store }),
+          ),
+        );
+        // Every worker is handed every bundle (a redelivery storm), all at once.
+        const results = await Promise.all(
+          nodes.flatMap((node) => order.map((b) => node.ingest(b.cose, { source: 'race' }))),
+        );
+        expect(results.filter((r) => r.status === 'accepted')).toHaveLength(items.length);
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+        const held = await stores[0]!.listBundles(gw.id);
+        return {
+          bundles: held.map((b) => [b.seq, b.digest, b.disputed]),
+          alerts: (await stores[0]!.listAlerts(gw.id)).map((a) => a.id).sort(),
+        };
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    }
+
+    const serial = await run(freshDatabase(), 1, items);
+    const raced = await run(freshDatabase(), 4, [...items].reverse());
+    expect(raced).toEqual(serial);
+    const disputed = (serial as { bundles: [number, string, boolean][] }).bundles
+      .filter(([, , d]) => d)
+      .map(([s, d]) => [s, d]);
+    expect(disputed.map(([s]) => s)).toEqual([4, 4, 8, 9, 9]);
+    expect(disputed.some(([, d]) => d === toHex(forks[1]!.digest))).toBe(true);
+  }, 120_000);
+});
