@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import {
   fillWithDefaultSettings,
   normalizeMangoQuery,
@@ -13,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../proto/errors.js';
 import { MAX_COLLECTIONS_PER_PROCESS, openMaverickDatabase } from './open-database.js';
 import { getRxStorageSqlite } from './rx-storage-sqlite.js';
+import { openRawDatabase, resolveDriver, type SqlRow } from './sqlite-adapters.js';
 
 interface Note {
   id: string;
@@ -112,15 +112,13 @@ describe('getRxStorageSqlite', () => {
     try {
       await database.notes.insert({ id: 'mine', text: 'first' });
       // Another process (a second connection, not this storage) writes a document this one never read.
-      const other = new Database(join(directory, 'shared.sqlite'));
-      const mine = other.prepare('SELECT * FROM "notes-v0" WHERE id = ?').get('mine') as Record<
-        string,
-        unknown
-      >;
+      // It opens the file with the driver this run uses (better-sqlite3 on Node 20, node:sqlite on 24).
+      const other = await openRawDatabase(join(directory, 'shared.sqlite'), await resolveDriver());
+      const mine = other.prepare('SELECT * FROM "notes-v0" WHERE id = ?').get('mine') as SqlRow;
       const theirs = { ...JSON.parse(String(mine.data)), id: 'theirs', text: 'written elsewhere' };
       const columns = Object.keys(mine);
       const values = columns.map((c) =>
-        c === 'id' ? 'theirs' : c === 'data' ? JSON.stringify(theirs) : mine[c],
+        c === 'id' ? 'theirs' : c === 'data' ? JSON.stringify(theirs) : (mine[c] ?? null),
       );
       other
         .prepare(
