@@ -93,7 +93,8 @@ export function processDownlinkMac(
         out.sticky.push({ cid: 'RXTimingSetupAns' });
         break;
       case 'DlChannelReq': {
-        if (region.channelPlan !== 'dynamic') break; // RP002-1.0.4 §2.5/§2.8: not implemented.
+        // RP002-1.0.4 §2.5/§2.8: fixed channel plans have no DlChannelReq, so a device ignores it.
+        if (region.channelPlan !== 'dynamic') break;
         const channel = state.channels.get(cmd.chIndex);
         const ans = {
           cid: 'DlChannelAns' as const,

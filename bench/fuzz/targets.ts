@@ -24,13 +24,8 @@ import { decodeJoinAccept, encodeJoinAccept, encodeJoinRequest } from '../../pro
 import { parseMacCommands } from '../../proto/lorawan/mac.js';
 import { decodePhy } from '../../proto/lorawan/phy.js';
 import { parseDownlinkCommand } from '../../proto/mqtt/command.js';
-import {
-  decodeDatagram,
-  encodePullData,
-  encodePushAck,
-  encodePushData,
-  encodeTxAck,
-} from '../../proto/semtech-udp/index.js';
+import { decodeDatagram } from '../../proto/semtech-udp/index.js';
+import { sampleDatagrams } from '../../proto/semtech-udp/sample-datagrams.js';
 import { encodeMessage } from '../../proto/serial/codec.js';
 import { SerialFrameDecoder } from '../../proto/serial/frame-decoder.js';
 import { sampleMessages } from '../../proto/serial/sample-messages.js';
@@ -67,47 +62,6 @@ const JSON_TOKENS = [
   '99999999999999999999',
   '{"a":',
 ];
-
-function semtechSeeds(): Uint8Array[] {
-  const eui = 'b827ebfffe000001';
-  return [
-    encodePushData({
-      token: 1,
-      gatewayEui: eui,
-      rxpk: [
-        {
-          phyPayload: new Uint8Array([0x40, 1, 2, 3, 4, 0, 1, 0, 1, 9, 9, 9, 9]),
-          rx: {
-            tmst: 4294967295,
-            time: '2026-11-21T10:00:00.123456Z',
-            frequencyHz: 868_300_000,
-            channel: 1,
-            rfChain: 0,
-            dataRate: { modulation: 'LORA', spreadingFactor: 12, bandwidthKHz: 125 },
-            codingRate: '4/5',
-            rssi: -120,
-            snr: -17.5,
-          },
-        },
-      ],
-      stat: {
-        time: '2026-11-21 10:00:00 UTC',
-        latitude: -33.9,
-        longitude: 18.4,
-        altitude: 12,
-        rxReceived: 9,
-        rxOk: 8,
-        rxForwarded: 8,
-        ackRatio: 99.5,
-        downlinksReceived: 1,
-        txEmitted: 1,
-      },
-    }),
-    encodePushAck({ token: 2 }),
-    encodePullData({ token: 3, gatewayEui: eui }),
-    encodeTxAck({ token: 4, gatewayEui: eui, error: 'TOO_LATE' }),
-  ];
-}
 
 const appKey = new Uint8Array(16).fill(7);
 const phySeeds = [
@@ -222,7 +176,7 @@ export const targets: FuzzTarget[] = [
   {
     name: 'semtech-udp',
     about: 'Semtech UDP datagrams (decodeDatagram)',
-    seeds: semtechSeeds(),
+    seeds: sampleDatagrams(),
     maxRandomBytes: 600,
     tokens: JSON_TOKENS,
     call: decodeDatagram,
