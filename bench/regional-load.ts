@@ -146,9 +146,19 @@ export async function runRegionalLoad(options: RegionalLoadOptions): Promise<Ben
     );
     const bin = new URL('../bin/maverick.js', import.meta.url).pathname;
     const startWorker = (i: number): ChildProcess => {
+      const profile = process.env.MAVERICK_BENCH_CPU_PROF;
       const child = spawn(
         process.execPath,
-        [bin, 'regional', 'serve', '--config', config, '--worker-id', `w${i}`],
+        [
+          ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []),
+          bin,
+          'regional',
+          'serve',
+          '--config',
+          config,
+          '--worker-id',
+          `w${i}`,
+        ],
         {
           stdio: ['ignore', 'pipe', 'inherit'],
           env: { ...process.env, MAVERICK_LOG_LEVEL: 'error' },

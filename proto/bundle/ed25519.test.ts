@@ -83,6 +83,12 @@ describe('ed25519Verify: strict RFC 8032 on OpenSSL with byte checks', () => {
   const secret = randomSecretKey();
   const publicKey = publicKeyOf(secret);
 
+  it('signs with the same bytes as noble (RFC 8032 is deterministic), and a wrong-sized key is refused', () => {
+    for (const m of [message, new Uint8Array(0), new Uint8Array(5000).fill(7)])
+      expect(Buffer.from(ed25519Sign(m, secret))).toEqual(Buffer.from(ed.sign(m, secret)));
+    expect(() => ed25519Sign(message, secret.subarray(1))).toThrow(/32 bytes/);
+  });
+
   it('accepts a real signature, and refuses it on another message or key', () => {
     const signature = ed25519Sign(message, secret);
     expect(ed25519Verify(signature, message, publicKey)).toBe(true);
