@@ -159,10 +159,10 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     if (seq === 0) throw new Rejection(ErrorCode.BundleSequence, 'sequence numbers start at 1');
 
     const outcome = await this.options.store.withGateway(gatewayId, async (chain) => {
-      const held = await chain.linksInRange(Math.max(1, seq - 2), seq + 2);
+      const { links: held, below, above } = await chain.around(seq, 2);
       if (held.some((l) => l.digest === digest)) return 'duplicate' as const;
       const window = held.filter((l) => !l.overruled);
-      const gaps = await this.gapChanges(chain, gatewayId, seq, window);
+      const gaps = this.gapChanges(chain, gatewayId, seq, window, below, above);
       const arriving: ChainLink = { seq, digest, prevHash: toHex(bundle.prevHash), disputed: false };
       const verdicts = verdictsAfterArrival(window, arriving);
       const stored = this.stored(verified, bytes, source, gatewayId, verdicts.arriving.disputed);
@@ -238,14 +238,15 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
    * the range it lands in: that alert closes, the remainders open. Read before
    * the bundle is stored; the returned step writes after.
    */
-  private async gapChanges(
+  private gapChanges(
     chain: GatewayChain,
     gatewayId: string,
     seq: number,
     window: ChainLink[],
-  ): Promise<() => Promise<RegionalAlert[]>> {
+    below: number,
+    above: number | undefined,
+  ): () => Promise<RegionalAlert[]> {
     if (window.some((l) => l.seq === seq)) return async () => [];
-    const { below, above } = await chain.neighbours(seq);
     return async () => {
       const raised: RegionalAlert[] = [];
       const spanning = above === undefined ? undefined : missingBetween(below, above);
@@ -308,7 +309,8 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     for (const link of [...same, ...(groups.get(seq + 1) ?? [])]) {
       const id = `chain|${gatewayId}|${link.seq}|${link.digest}`;
       if (!hasBrokenLink(link, groups)) {
-        await this.close(chain, id, 'a predecessor it links to arrived');
+        // A chain alert names a held bundle; the arriving one was not held, so it has none to close.
+        if (link.digest !== arriving.digest) await this.close(chain, id, 'a predecessor it links to arrived');
         continue;
       }
       const expected = link.seq === 1 ? [GENESIS_HEX] : (groups.get(link.seq - 1) ?? []).map((p) => p.digest);

@@ -4,10 +4,11 @@
  * workers starting together migrate once. A database newer than this code is
  * refused rather than written to. Never edit a released migration: add one.
  *
- * Evidence is stored per (bundle, plot) as one row holding that plot's
- * uplinks (JSON) and their time span, not one row per uplink: a bundle of a
- * 50-device farm-hour is a handful of rows, and an export reads the rows
- * whose span meets the period and filters the uplinks.
+ * Evidence is indexed per (bundle, plot) as one row with the time span of
+ * that plot's uplinks, not one row per uplink: a bundle of a 50-device
+ * farm-hour is a handful of rows, and an export reads the rows whose span
+ * meets the period and takes the uplinks from the bundle's COSE bytes
+ * (stored once, in bundles; before migration 3 the row held them as JSON).
  */
 import type pg from 'pg';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
@@ -97,6 +98,12 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'operator rulings: bundles overruled out of their chain',
     sql: 'ALTER TABLE bundles ADD COLUMN overruled boolean NOT NULL DEFAULT false;',
+  },
+  {
+    version: 3,
+    name: 'plot evidence rows index the bundle; their uplinks are read from its stored COSE bytes',
+    // Rows written before keep their uplinks (JSON); new rows leave it NULL and do not store them twice.
+    sql: 'ALTER TABLE plot_evidence ALTER COLUMN uplinks DROP NOT NULL;',
   },
 ];
 

@@ -90,13 +90,29 @@ export interface EvidenceQuery {
   to: number;
 }
 
+/** linksInRange and neighbours of one sequence number together. */
+export interface ChainWindow {
+  links: ChainLink[];
+  below: number;
+  above: number | undefined;
+}
+
 /** One gateway's chain, held exclusively while a `withGateway` callback runs. */
 export interface GatewayChain {
   /** Chain facts of every held bundle with from ≤ seq ≤ to, overruled ones included (flagged). */
   linksInRange(from: number, to: number): Promise<ChainLink[]>;
   /** The nearest held sequence numbers strictly below (0 when none) and above `seq`. */
   neighbours(seq: number): Promise<{ below: number; above: number | undefined }>;
-  /** Stores the bundle with its decoded uplinks and any plot definitions it carried. */
+  /**
+   * What an arrival at `seq` reads, in one go (one round trip on PostgreSQL):
+   * the links with max(1, seq - radius) ≤ seq' ≤ seq + radius and the neighbours of `seq`.
+   */
+  around(seq: number, radius: number): Promise<ChainWindow>;
+  /**
+   * Stores the bundle with its decoded uplinks (those its `cose` carries: an
+   * engine may index them and read them back from the COSE bytes) and any
+   * plot definitions it carried.
+   */
   putBundle(
     bundle: StoredBundle,
     uplinks: UplinkRecord[],
