@@ -321,17 +321,12 @@ export class PgRegionalStore implements RegionalStore {
     };
   }
 
-  /**
-   * One statement: the bundle row, its plot evidence index rows and any plot
-   * definitions it carried (a bundle already held inserts nothing). The
-   * uplinks are not stored again: evidenceForPlot reads them from `cose`.
-   */
-  private async putBundle(
-    client: Queryable,
+  /** The values of a bundle's row, its plot evidence index rows and the plot definitions it carried. */
+  private static bundleValues(
     b: StoredBundle,
     uplinks: UplinkRecord[],
     definitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
-  ): Promise<void> {
+  ): { row: unknown[]; evidence: unknown[]; definitions: unknown[] } {
     const spans = new Map<string, { first: number; last: number }>();
     for (const u of uplinks) {
       if (u.plotId === null) continue;
@@ -342,22 +337,8 @@ export class PgRegionalStore implements RegionalStore {
         if (u.receivedAt > span.last) span.last = u.receivedAt;
       }
     }
-    await client.query({
-      name: 'insert-bundle',
-      text: `WITH b AS (
-               INSERT INTO bundles (digest, gateway_id, seq, prev_hash, kid, cose, iat, sub, time_start, time_end,
-                 uplink_count, time_sources, plots, devices, received_at, source, disputed)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-               ON CONFLICT (digest) DO NOTHING RETURNING digest
-             ), e AS (
-               INSERT INTO plot_evidence (bundle, plot_id, gateway_id, seq, first_at, last_at)
-               SELECT b.digest, x.p, $2, $3, x.f, x.l FROM b, unnest($18::text[], $19::bigint[], $20::bigint[]) AS x(p, f, l)
-               ON CONFLICT DO NOTHING
-             )
-             INSERT INTO plot_definitions (geometry_hash, plot_id, definition)
-             SELECT * FROM unnest($21::text[], $22::text[], $23::jsonb[])
-             ON CONFLICT (geometry_hash) DO NOTHING`,
-      values: [
+    return {
+      row: [
         hexToBytes(b.digest),
         b.gatewayId,
         b.seq,
@@ -374,15 +355,71 @@ export class PgRegionalStore implements RegionalStore {
         JSON.stringify(b.devices.map((d) => ({ ...d, devEui: Buffer.from(d.devEui).toString('hex') }))),
         b.receivedAt,
         b.source,
-        b.disputed,
+      ],
+      evidence: [
         [...spans.keys()],
         [...spans.values()].map((x) => x.first),
         [...spans.values()].map((x) => x.last),
+      ],
+      definitions: [
         definitions.map((d) => d.geometryHash),
         definitions.map((d) => d.plotId),
         definitions.map((d) => JSON.stringify(d.definition)),
       ],
+    };
+  }
+
+  /**
+   * One statement: the bundle row, its plot evidence index rows and any plot
+   * definitions it carried (a bundle already held inserts nothing). The
+   * uplinks are not stored again: evidenceForPlot reads them from `cose`.
+   */
+  private async putBundle(
+    client: Queryable,
+    b: StoredBundle,
+    uplinks: UplinkRecord[],
+    definitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
+  ): Promise<void> {
+    const values = PgRegionalStore.bundleValues(b, uplinks, definitions);
+    await client.query({
+      name: 'insert-bundle',
+      text: `WITH b AS (
+               INSERT INTO bundles (digest, gateway_id, seq, prev_hash, kid, cose, iat, sub, time_start, time_end,
+                 uplink_count, time_sources, plots, devices, received_at, source, disputed)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+               ON CONFLICT (digest) DO NOTHING RETURNING digest
+             ), e AS (
+               INSERT INTO plot_evidence (bundle, plot_id, gateway_id, seq, first_at, last_at)
+               SELECT b.digest, x.p, $2, $3, x.f, x.l FROM b, unnest($18::text[], $19::bigint[], $20::bigint[]) AS x(p, f, l)
+               ON CONFLICT DO NOTHING
+             )
+             INSERT INTO plot_definitions (geometry_hash, plot_id, definition)
+             SELECT * FROM unnest($21::text[], $22::text[], $23::jsonb[])
+             ON CONFLICT (geometry_hash) DO NOTHING`,
+      values: [...values.row, b.disputed, ...values.evidence, ...values.definitions],
     });
+  }
+
+  /**
+   * The in-order arrival in one round trip and one transaction (autocommit):
+   * maverick_append_head (migration 3) takes the gateway's advisory lock, checks
+   * the conditions RegionalStore.appendHead names, and inserts. Everything else
+   * goes the full way through withGateway.
+   */
+  async appendHead(
+    b: StoredBundle,
+    uplinks: UplinkRecord[],
+    definitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
+  ): Promise<boolean> {
+    if (b.disputed) return false;
+    const values = PgRegionalStore.bundleValues(b, uplinks, definitions);
+    const { rows } = await this.pool.query<{ stored: boolean }>({
+      name: 'append-head',
+      text: `SELECT maverick_append_head($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+               $17, $18::text[], $19::bigint[], $20::bigint[], $21::text[], $22::text[], $23::jsonb[]) AS stored`,
+      values: [gatewayLockKey(b.gatewayId), ...values.row, ...values.evidence, ...values.definitions],
+    });
+    return rows[0]?.stored === true;
   }
 
   async bundlesAtSeq(gatewayId: string, seq: number): Promise<StoredBundle[]> {

@@ -142,6 +142,22 @@ export interface RegionalStore {
    * engine can (PostgreSQL: one transaction; a throw rolls everything back).
    */
   withGateway<T>(gatewayId: string, fn: (chain: GatewayChain) => Promise<T>): Promise<T>;
+  /**
+   * Optional fast path for the common arrival, in one step (one statement on
+   * PostgreSQL): stores `bundle` (undisputed) and returns true only when it is
+   * the gateway's new head in a clean chain: nothing held at or after its
+   * sequence, its digest not held, and its previous hash the digest of the one
+   * bundle held at the sequence before, which is neither disputed nor
+   * overruled and itself links to what is held before it (genesis at 1).
+   * Then the chain verdicts (chain-verdicts.ts) change nothing and raise or
+   * close no alert, so the full `withGateway` path is not needed. Otherwise it
+   * stores nothing and returns false, and the caller takes the full path.
+   */
+  appendHead?(
+    bundle: StoredBundle,
+    uplinks: UplinkRecord[],
+    plotDefinitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
+  ): Promise<boolean>;
   /** Every held bundle of a gateway with this sequence number (more than one only in an equivocation). */
   bundlesAtSeq(gatewayId: string, seq: number): Promise<StoredBundle[]>;
   getBundleByDigest(digest: string): Promise<StoredBundle | undefined>;
