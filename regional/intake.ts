@@ -257,8 +257,9 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
   /**
    * Gap alerts follow the held sequence numbers: one open alert per missing
    * range between consecutive held ones (from 1). A new sequence number splits
-   * the range it lands in: that alert closes, the remainders open. Read before
-   * the bundle is stored; the returned step writes after.
+   * the range it lands in: that alert closes, the remainders open. `below`
+   * and `above` are the held neighbours of `seq`, read before the bundle is
+   * stored; the returned step writes after.
    */
   private gapChanges(
     chain: GatewayChain,
