@@ -2,16 +2,21 @@
  * The regional node at scale (bench/regional-load.ts): simulated gateways
  * through mosquitto to 1 and then 2 worker processes on PostgreSQL. The
  * default size is small so `npm run bench` stays short; the acceptance
- * sizes run with MAVERICK_BENCH_REGIONAL_GATEWAYS=400 or 5000, or directly:
- *   node --import tsx bench/regional-load.ts --gateways 5000 --workers 2
+ * sizes are one command each:
+ *   MAVERICK_BENCH_REGIONAL_GATEWAYS=400 npm run bench -- --only regional
+ *   MAVERICK_BENCH_REGIONAL_GATEWAYS=5000 npm run bench -- --only regional
+ * or directly (JSON lines): node --import tsx bench/regional-load.ts --gateways 5000 [--workers 2]
+ * Each run's exactly-once and chain-continuity check is printed on stderr; a
+ * failed check fails the benchmark.
  */
 import type { BenchFigure } from './figure.js';
 import { runRegionalLoad } from './regional-load.js';
 
 export async function run(): Promise<BenchFigure[]> {
   const gateways = Number(process.env.MAVERICK_BENCH_REGIONAL_GATEWAYS ?? 40);
-  const one = await runRegionalLoad({ gateways, workers: 1 });
-  const two = await runRegionalLoad({ gateways, workers: 2 });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const one = await runRegionalLoad({ gateways, workers: 1, log });
+  const two = await runRegionalLoad({ gateways, workers: 2, log });
   const rate = (figures: BenchFigure[]) => figures[0]?.value ?? Number.NaN;
   return [
     ...one,

@@ -3,20 +3,29 @@
  * on the order they arrived in. The oracle below decides them from the whole
  * set at once, by the definitions; the node decides them incrementally from a
  * window around each arrival. fast-check feeds the same bundles, with forks,
- * broken links, a second history and repeats, in many orders.
+ * broken links, a second history and repeats, in many orders: on the
+ * embedded store, and on PostgreSQL, where in-order arrivals on a clean
+ * chain take the one-statement path (appendHead) instead of the full one.
  */
 import fc from 'fast-check';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleDigest } from '../proto/bundle/bundle.js';
 import { decodeCbor } from '../proto/bundle/cbor-decode.js';
 import { toHex } from '../proto/bundle/ed25519.js';
 import { decodeBundlePayload } from '../proto/bundle/payload.js';
 import { GENESIS_PREV_HASH } from '../proto/bundle/types.js';
 import { makeBundle, makeChain, testGateway } from '../test/fixtures/bundle-chain.js';
+import {
+  type PostgresCluster,
+  postgresBinDir,
+  startPostgresCluster,
+} from '../test/fixtures/postgres-cluster.js';
 import { RegionalNode } from './intake.js';
+import { PgRegionalStore } from './pg-store.js';
 import { GatewayRegistry } from './registry.js';
 import { RxdbRegionalStore } from './rxdb-store.js';
+import type { RegionalStore } from './store.js';
 
 const gw = testGateway('gw-order');
 interface Item {
@@ -71,11 +80,25 @@ function oracle(items: Item[]): { disputed: string[]; open: string[] } {
 }
 
 let run = 0;
-async function ingestInOrder(order: Item[]): Promise<{ disputed: string[]; open: string[]; held: string[] }> {
-  const store = await RxdbRegionalStore.open({
-    storage: getRxStorageMemory(),
-    name: `regional_order_${process.pid}_${run++}`,
-  });
+type Opener = () => Promise<RegionalStore>;
+const rxdbMemory: Opener = () =>
+  RxdbRegionalStore.open({ storage: getRxStorageMemory(), name: `regional_order_${process.pid}_${run++}` });
+
+/** Appends that took the store's one-step path (appendHead returned true), over every run. */
+let appendedHeads = 0;
+
+async function ingestInOrder(
+  order: Item[],
+  open: Opener = rxdbMemory,
+): Promise<{ disputed: string[]; open: string[]; held: string[] }> {
+  const store = await open();
+  const appendHead = store.appendHead?.bind(store);
+  if (appendHead)
+    store.appendHead = async (...args) => {
+      const stored = await appendHead(...args);
+      if (stored) appendedHeads++;
+      return stored;
+    };
   try {
     const registry = await GatewayRegistry.open(store);
     await registry.add(gw.id, gw.publicKey);
@@ -98,28 +121,33 @@ async function ingestInOrder(order: Item[]): Promise<{ disputed: string[]; open:
   }
 }
 
+/** The property: any subset, any order, with repeats, gives the oracle's verdicts on the engine `open` gives. */
+function anyOrderAnySubset(open: Opener, numRuns: number): Promise<void> {
+  return fc.assert(
+    fc.asyncProperty(
+      fc.shuffledSubarray(
+        Array.from({ length: 12 }, (_, i) => i),
+        { minLength: 1 },
+      ),
+      fc.array(fc.nat(11), { maxLength: 3 }),
+      async (indices, repeats) => {
+        const chosen = indices.map((i) => pool[i] as Item);
+        const order = [...chosen];
+        for (const r of repeats) order.splice(r % (order.length + 1), 0, chosen[r % chosen.length] as Item);
+        const got = await ingestInOrder(order, open);
+        const want = oracle(chosen);
+        expect(got.held).toEqual(chosen.map((i) => i.digest).sort());
+        expect(got.disputed).toEqual(want.disputed);
+        expect(got.open).toEqual(want.open);
+      },
+    ),
+    { numRuns },
+  );
+}
+
 describe('chain verdicts do not depend on arrival order', () => {
   it('any subset of a forked, broken, two-history set, in any order, with repeats: the same verdicts as the whole-set oracle', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.shuffledSubarray(
-          Array.from({ length: 12 }, (_, i) => i),
-          { minLength: 1 },
-        ),
-        fc.array(fc.nat(11), { maxLength: 3 }),
-        async (indices, repeats) => {
-          const chosen = indices.map((i) => pool[i] as Item);
-          const order = [...chosen];
-          for (const r of repeats) order.splice(r % (order.length + 1), 0, chosen[r % chosen.length] as Item);
-          const got = await ingestInOrder(order);
-          const want = oracle(chosen);
-          expect(got.held).toEqual(chosen.map((i) => i.digest).sort());
-          expect(got.disputed).toEqual(want.disputed);
-          expect(got.open).toEqual(want.open);
-        },
-      ),
-      { numRuns: 60 },
-    );
+    await anyOrderAnySubset(rxdbMemory, 60);
   });
 
   it('the whole pool in sorted and in reverse order gives the same verdicts', async () => {
@@ -131,3 +159,32 @@ describe('chain verdicts do not depend on arrival order', () => {
     expect(forward).toEqual({ ...oracle(pool), held: pool.map((i) => i.digest).sort() });
   });
 });
+
+describe.runIf(postgresBinDir() !== undefined)(
+  'chain verdicts on PostgreSQL (one-statement appends included)',
+  () => {
+    let cluster: PostgresCluster;
+    let databases = 0;
+    const pgStore: Opener = () =>
+      PgRegionalStore.open({ url: cluster.createDatabase(`verdicts_${databases++}`), poolSize: 2 });
+    beforeAll(async () => {
+      cluster = await startPostgresCluster();
+    }, 120_000);
+    afterAll(() => cluster?.stop());
+
+    it('the whole pool in order and in reverse: the oracle verdicts, the in-order appends taking the one-step path', async () => {
+      const sorted = [...pool].sort((a, b) => a.seq - b.seq);
+      const before = appendedHeads;
+      const forward = await ingestInOrder(sorted, pgStore);
+      expect(appendedHeads).toBeGreaterThan(before);
+      expect(forward).toEqual({ ...oracle(pool), held: pool.map((i) => i.digest).sort() });
+      expect(await ingestInOrder([...sorted].reverse(), pgStore)).toEqual(forward);
+    }, 120_000);
+
+    it('any subset in any order, with repeats: the same verdicts as the whole-set oracle', async () => {
+      const before = appendedHeads;
+      await anyOrderAnySubset(pgStore, 15);
+      expect(appendedHeads).toBeGreaterThan(before);
+    }, 240_000);
+  },
+);

@@ -158,27 +158,29 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     const ack: Ack = { gatewayId, seq, digest };
     if (seq === 0) throw new Rejection(ErrorCode.BundleSequence, 'sequence numbers start at 1');
 
-    const outcome = await this.options.store.withGateway(gatewayId, async (chain) => {
-      const held = await chain.linksInRange(Math.max(1, seq - 2), seq + 2);
-      if (held.some((l) => l.digest === digest)) return 'duplicate' as const;
-      const window = held.filter((l) => !l.overruled);
-      const gaps = await this.gapChanges(chain, gatewayId, seq, window);
-      const arriving: ChainLink = { seq, digest, prevHash: toHex(bundle.prevHash), disputed: false };
-      const verdicts = verdictsAfterArrival(window, arriving);
-      const stored = this.stored(verified, bytes, source, gatewayId, verdicts.arriving.disputed);
-      await chain.putBundle(stored, bundle.uplinks, this.definitions(verified));
-      for (const link of verdicts.changed) await chain.setDisputed(link.digest, link.disputed);
-      const raised = await this.reconcileConflicts(
-        chain,
-        gatewayId,
-        [...window, verdicts.arriving],
-        arriving,
-        bytes,
-        source,
-      );
-      raised.push(...(await gaps()));
-      return { stored, raised };
-    });
+    const outcome =
+      (await this.appendHead(verified, bytes, source, gatewayId)) ??
+      (await this.options.store.withGateway(gatewayId, async (chain) => {
+        const { links: held, below, above } = await chain.around(seq, 2);
+        if (held.some((l) => l.digest === digest)) return 'duplicate' as const;
+        const window = held.filter((l) => !l.overruled);
+        const gaps = this.gapChanges(chain, gatewayId, seq, window, below, above);
+        const arriving: ChainLink = { seq, digest, prevHash: toHex(bundle.prevHash), disputed: false };
+        const verdicts = verdictsAfterArrival(window, arriving);
+        const stored = this.stored(verified, bytes, source, gatewayId, verdicts.arriving.disputed);
+        await chain.putBundle(stored, bundle.uplinks, this.definitions(verified));
+        for (const link of verdicts.changed) await chain.setDisputed(link.digest, link.disputed);
+        const raised = await this.reconcileConflicts(
+          chain,
+          gatewayId,
+          [...window, verdicts.arriving],
+          arriving,
+          bytes,
+          source,
+        );
+        raised.push(...(await gaps()));
+        return { stored, raised };
+      }));
     if (outcome === 'duplicate') {
       this.log.info({ gatewayId, seq, source }, 'duplicate bundle acknowledged again');
       return { status: 'duplicate', ack };
@@ -194,6 +196,26 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
       'bundle accepted',
     );
     return { status: 'accepted', ack, alerts };
+  }
+
+  /**
+   * The store's one-step path for the common arrival (the gateway's next
+   * bundle on a clean chain; RegionalStore.appendHead), when it has one:
+   * there the verdicts change nothing and no alert opens or closes.
+   * Undefined when it did not apply: nothing was stored, take the full path.
+   */
+  private async appendHead(
+    verified: VerifiedBundle,
+    bytes: Uint8Array,
+    source: string,
+    gatewayId: string,
+  ): Promise<{ stored: StoredBundle; raised: RegionalAlert[] } | undefined> {
+    const { store } = this.options;
+    if (!store.appendHead) return undefined;
+    const stored = this.stored(verified, bytes, source, gatewayId, false);
+    if (!(await store.appendHead(stored, verified.bundle.uplinks, this.definitions(verified))))
+      return undefined;
+    return { stored, raised: [] };
   }
 
   /**
@@ -235,17 +257,19 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
   /**
    * Gap alerts follow the held sequence numbers: one open alert per missing
    * range between consecutive held ones (from 1). A new sequence number splits
-   * the range it lands in: that alert closes, the remainders open. Read before
-   * the bundle is stored; the returned step writes after.
+   * the range it lands in: that alert closes, the remainders open. `below`
+   * and `above` are the held neighbours of `seq`, read before the bundle is
+   * stored; the returned step writes after.
    */
-  private async gapChanges(
+  private gapChanges(
     chain: GatewayChain,
     gatewayId: string,
     seq: number,
     window: ChainLink[],
-  ): Promise<() => Promise<RegionalAlert[]>> {
+    below: number,
+    above: number | undefined,
+  ): () => Promise<RegionalAlert[]> {
     if (window.some((l) => l.seq === seq)) return async () => [];
-    const { below, above } = await chain.neighbours(seq);
     return async () => {
       const raised: RegionalAlert[] = [];
       const spanning = above === undefined ? undefined : missingBetween(below, above);
@@ -308,7 +332,8 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     for (const link of [...same, ...(groups.get(seq + 1) ?? [])]) {
       const id = `chain|${gatewayId}|${link.seq}|${link.digest}`;
       if (!hasBrokenLink(link, groups)) {
-        await this.close(chain, id, 'a predecessor it links to arrived');
+        // A chain alert names a held bundle; the arriving one was not held, so it has none to close.
+        if (link.digest !== arriving.digest) await this.close(chain, id, 'a predecessor it links to arrived');
         continue;
       }
       const expected = link.seq === 1 ? [GENESIS_HEX] : (groups.get(link.seq - 1) ?? []).map((p) => p.digest);

@@ -4,10 +4,11 @@
  * workers starting together migrate once. A database newer than this code is
  * refused rather than written to. Never edit a released migration: add one.
  *
- * Evidence is stored per (bundle, plot) as one row holding that plot's
- * uplinks (JSON) and their time span, not one row per uplink: a bundle of a
- * 50-device farm-hour is a handful of rows, and an export reads the rows
- * whose span meets the period and filters the uplinks.
+ * Evidence is indexed per (bundle, plot) as one row with the time span of
+ * that plot's uplinks, not one row per uplink: a bundle of a 50-device
+ * farm-hour is a handful of rows, and an export reads the rows whose span
+ * meets the period and takes the uplinks from the bundle's COSE bytes
+ * (stored once, in bundles; before migration 3 the row held them as JSON).
  */
 import type pg from 'pg';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
@@ -97,6 +98,61 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'operator rulings: bundles overruled out of their chain',
     sql: 'ALTER TABLE bundles ADD COLUMN overruled boolean NOT NULL DEFAULT false;',
+  },
+  {
+    version: 3,
+    name: 'plot evidence uplinks read from the stored COSE bytes; in-order appends in one statement',
+    // Rows written before keep their uplinks (JSON); new rows leave it NULL and do not store them twice.
+    // maverick_append_head: PgRegionalStore.appendHead (see there for when it stores and why that is safe).
+    sql: `
+      ALTER TABLE plot_evidence ALTER COLUMN uplinks DROP NOT NULL;
+      CREATE FUNCTION maverick_append_head(
+        lock_key bigint, p_digest bytea, p_gateway text, p_seq bigint, p_prev bytea, p_kid bytea,
+        p_cose bytea, p_iat bigint, p_sub text, p_time_start bigint, p_time_end bigint,
+        p_uplink_count integer, p_time_sources jsonb, p_plots jsonb, p_devices jsonb,
+        p_received_at bigint, p_source text, e_plot text[], e_first bigint[], e_last bigint[],
+        d_hash text[], d_plot text[], d_definition jsonb[]
+      ) RETURNS boolean LANGUAGE plpgsql AS $fn$
+      DECLARE
+        genesis CONSTANT bytea := decode(repeat('00', 32), 'hex');
+        held integer;
+        pred record;
+      BEGIN
+        -- Volatile: every statement below reads with a snapshot taken after the lock is held.
+        PERFORM pg_advisory_xact_lock(lock_key);
+        IF EXISTS (SELECT 1 FROM bundles WHERE gateway_id = p_gateway AND seq >= p_seq)
+           OR EXISTS (SELECT 1 FROM bundles WHERE digest = p_digest) THEN
+          RETURN false;
+        END IF;
+        IF p_seq = 1 THEN
+          IF p_prev <> genesis THEN RETURN false; END IF;
+        ELSE
+          SELECT count(*) INTO held FROM bundles WHERE gateway_id = p_gateway AND seq = p_seq - 1;
+          IF held <> 1 THEN RETURN false; END IF;
+          SELECT digest, prev_hash, disputed, overruled INTO pred
+            FROM bundles WHERE gateway_id = p_gateway AND seq = p_seq - 1;
+          IF pred.digest <> p_prev OR pred.disputed OR pred.overruled THEN RETURN false; END IF;
+          IF p_seq = 2 THEN
+            IF pred.prev_hash <> genesis THEN RETURN false; END IF;
+          ELSIF EXISTS (SELECT 1 FROM bundles WHERE gateway_id = p_gateway AND seq = p_seq - 2 AND overruled)
+             OR (EXISTS (SELECT 1 FROM bundles WHERE gateway_id = p_gateway AND seq = p_seq - 2)
+                 AND NOT EXISTS (SELECT 1 FROM bundles
+                   WHERE gateway_id = p_gateway AND seq = p_seq - 2 AND digest = pred.prev_hash)) THEN
+            RETURN false;
+          END IF;
+        END IF;
+        INSERT INTO bundles (digest, gateway_id, seq, prev_hash, kid, cose, iat, sub, time_start, time_end,
+          uplink_count, time_sources, plots, devices, received_at, source, disputed)
+        VALUES (p_digest, p_gateway, p_seq, p_prev, p_kid, p_cose, p_iat, p_sub, p_time_start, p_time_end,
+          p_uplink_count, p_time_sources, p_plots, p_devices, p_received_at, p_source, false);
+        INSERT INTO plot_evidence (bundle, plot_id, gateway_id, seq, first_at, last_at)
+          SELECT p_digest, x.p, p_gateway, p_seq, x.f, x.l FROM unnest(e_plot, e_first, e_last) AS x(p, f, l);
+        INSERT INTO plot_definitions (geometry_hash, plot_id, definition)
+          SELECT * FROM unnest(d_hash, d_plot, d_definition) ON CONFLICT (geometry_hash) DO NOTHING;
+        RETURN true;
+      END
+      $fn$;
+    `,
   },
 ];
 

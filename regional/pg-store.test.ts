@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyBundle } from '../proto/bundle/bundle.js';
 import { toHex } from '../proto/bundle/ed25519.js';
 import { makeBundle, makeChain, testGateway } from '../test/fixtures/bundle-chain.js';
 import {
@@ -103,6 +104,62 @@ describe.runIf(installed)('PgRegionalStore', () => {
       await store.close();
     }
   }, 120_000);
+
+  it('uplinks are stored once (in the COSE bytes); evidence rows from before migration 3 still read their JSON', async () => {
+    const url = freshDatabase();
+    const store = await PgRegionalStore.open({ url });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const gw = testGateway('gw-ev');
+      const registry = await GatewayRegistry.open(store);
+      await registry.add(gw.id, gw.publicKey);
+      const [first] = makeChain(gw, 1);
+      const node = new RegionalNode({ registry, store });
+      expect((await node.ingest(first!.cose, { source: 't' })).status).toBe('accepted');
+      const { rows } = await client.query(
+        'SELECT count(*)::int AS n, count(uplinks)::int AS with_json FROM plot_evidence',
+      );
+      expect(rows[0]).toEqual({ n: expect.any(Number), with_json: 0 });
+      expect(rows[0].n).toBeGreaterThan(0);
+      const all = { from: 0, to: Number.MAX_SAFE_INTEGER };
+      const fromCose = await store.evidenceForPlot({ plotId: 'plot-north', ...all });
+      const decoded = verifyBundle(first!.cose, () => gw.publicKey).bundle.uplinks;
+      expect(fromCose.map((e) => e.uplink)).toEqual(
+        decoded.filter((u) => u.plotId === 'plot-north').sort((a, b) => a.receivedAt - b.receivedAt),
+      );
+
+      // A row as version 2 wrote it: the plot's uplinks as JSON beside a bundle.
+      await client.query(
+        `INSERT INTO plot_evidence (bundle, plot_id, gateway_id, seq, first_at, last_at, uplinks)
+         VALUES ($1, 'plot-old', 'gw-ev', 1, 10, 20, $2)`,
+        [
+          Buffer.from(first!.digest),
+          JSON.stringify([
+            { d: '0102030405060708', f: 7, t: 15, s: 'gps', r: [{ field: 't', scale: -1, value: 3 }] },
+          ]),
+        ],
+      );
+      expect(await store.evidenceForPlot({ plotId: 'plot-old', ...all })).toEqual([
+        {
+          gatewayId: 'gw-ev',
+          seq: 1,
+          digest: toHex(first!.digest),
+          uplink: {
+            devEui: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+            plotId: 'plot-old',
+            fCnt: 7,
+            receivedAt: 15,
+            timeSource: 'gps',
+            readings: [{ field: 't', scale: -1, value: 3 }],
+          },
+        },
+      ]);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
 
   it('a clear error when the server is not there', async () => {
     await expect(

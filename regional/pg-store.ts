@@ -11,12 +11,15 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { storedSign1Payload } from '../proto/bundle/cose.js';
+import { decodeBundlePayload } from '../proto/bundle/payload.js';
 import type { DeviceSummary, PlotDefinition, TimeSource, UplinkRecord } from '../proto/bundle/types.js';
 import { describeError, ErrorCode, MaverickError } from '../proto/errors.js';
 import { type Logger, silentLogger } from '../proto/log.js';
 import type { ChainLink } from './chain-verdicts.js';
 import { migrate } from './pg-migrations.js';
 import type {
+  ChainWindow,
   EvidenceQuery,
   GatewayChain,
   GatewayKeyRecord,
@@ -94,6 +97,18 @@ function toStored(r: BundleRow): StoredBundle {
   };
 }
 
+type LinkRow = Pick<BundleRow, 'seq' | 'digest' | 'prev_hash' | 'disputed' | 'overruled'>;
+
+function linkOf(r: LinkRow): ChainLink {
+  return {
+    seq: Number(r.seq),
+    digest: r.digest.toString('hex'),
+    prevHash: r.prev_hash.toString('hex'),
+    disputed: r.disputed,
+    ...(r.overruled ? { overruled: true } : {}),
+  };
+}
+
 interface AlertRow {
   id: string;
   kind: RegionalAlert['kind'];
@@ -120,7 +135,7 @@ function toAlert(r: AlertRow): RegionalAlert {
   };
 }
 
-/** An uplink as kept in plot_evidence.uplinks. */
+/** An uplink as kept in plot_evidence.uplinks (rows written before migration 3). */
 interface UplinkJson {
   d: string;
   f: number;
@@ -214,12 +229,8 @@ export class PgRegionalStore implements RegionalStore {
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      await client.query({
-        name: 'lock-gateway',
-        text: 'SELECT pg_advisory_xact_lock($1)',
-        values: [gatewayLockKey(gatewayId)],
-      });
+      // One round trip: the key is a decimal integer computed here (gatewayLockKey), never text from outside.
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${gatewayLockKey(gatewayId)})`);
       const result = await fn(this.chainOf(client, gatewayId));
       await client.query('COMMIT');
       return result;
@@ -238,27 +249,40 @@ export class PgRegionalStore implements RegionalStore {
 
   private chainOf(client: pg.PoolClient, gatewayId: string): GatewayChain {
     return {
-      linksInRange: async (from, to) => {
+      around: async (seq, radius) => {
+        // kind 0: a link in the window; -1 / 1: the nearest held seq below / above `seq`.
         const { rows } = await client.query<{
+          kind: number;
           seq: string;
-          digest: Buffer;
-          prev_hash: Buffer;
-          disputed: boolean;
-          overruled: boolean;
+          digest: Buffer | null;
+          prev_hash: Buffer | null;
+          disputed: boolean | null;
+          overruled: boolean | null;
         }>({
+          name: 'around',
+          text: `SELECT 0 AS kind, seq, digest, prev_hash, disputed, overruled FROM bundles
+                   WHERE gateway_id = $1 AND seq BETWEEN $2 AND $3
+                 UNION ALL (SELECT -1, seq, NULL, NULL, NULL, NULL FROM bundles
+                   WHERE gateway_id = $1 AND seq < $4 ORDER BY seq DESC LIMIT 1)
+                 UNION ALL (SELECT 1, seq, NULL, NULL, NULL, NULL FROM bundles
+                   WHERE gateway_id = $1 AND seq > $4 ORDER BY seq ASC LIMIT 1)`,
+          values: [gatewayId, Math.max(1, seq - radius), seq + radius, seq],
+        });
+        const window: ChainWindow = { links: [], below: 0, above: undefined };
+        for (const r of rows) {
+          if (r.kind === -1) window.below = Number(r.seq);
+          else if (r.kind === 1) window.above = Number(r.seq);
+          else window.links.push(linkOf(r as LinkRow));
+        }
+        return window;
+      },
+      linksInRange: async (from, to) => {
+        const { rows } = await client.query<LinkRow>({
           name: 'links-in-range',
           text: 'SELECT seq, digest, prev_hash, disputed, overruled FROM bundles WHERE gateway_id = $1 AND seq BETWEEN $2 AND $3',
           values: [gatewayId, from, to],
         });
-        return rows.map(
-          (r): ChainLink => ({
-            seq: Number(r.seq),
-            digest: r.digest.toString('hex'),
-            prevHash: r.prev_hash.toString('hex'),
-            disputed: r.disputed,
-            ...(r.overruled ? { overruled: true } : {}),
-          }),
-        );
+        return rows.map(linkOf);
       },
       neighbours: async (seq) => {
         const { rows } = await client.query<{ below: string | null; above: string | null }>({
@@ -297,21 +321,25 @@ export class PgRegionalStore implements RegionalStore {
     };
   }
 
-  private async putBundle(
-    client: Queryable,
+  /** The values of a bundle's row, its plot evidence index rows and the plot definitions it carried. */
+  private static bundleValues(
     b: StoredBundle,
     uplinks: UplinkRecord[],
     definitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
-  ): Promise<void> {
-    const digest = hexToBytes(b.digest);
-    await client.query({
-      name: 'insert-bundle',
-      text: `INSERT INTO bundles (digest, gateway_id, seq, prev_hash, kid, cose, iat, sub, time_start, time_end,
-               uplink_count, time_sources, plots, devices, received_at, source, disputed)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-             ON CONFLICT (digest) DO NOTHING`,
-      values: [
-        digest,
+  ): { row: unknown[]; evidence: unknown[]; definitions: unknown[] } {
+    const spans = new Map<string, { first: number; last: number }>();
+    for (const u of uplinks) {
+      if (u.plotId === null) continue;
+      const span = spans.get(u.plotId);
+      if (!span) spans.set(u.plotId, { first: u.receivedAt, last: u.receivedAt });
+      else {
+        if (u.receivedAt < span.first) span.first = u.receivedAt;
+        if (u.receivedAt > span.last) span.last = u.receivedAt;
+      }
+    }
+    return {
+      row: [
+        hexToBytes(b.digest),
         b.gatewayId,
         b.seq,
         hexToBytes(b.prevHash),
@@ -327,41 +355,71 @@ export class PgRegionalStore implements RegionalStore {
         JSON.stringify(b.devices.map((d) => ({ ...d, devEui: Buffer.from(d.devEui).toString('hex') }))),
         b.receivedAt,
         b.source,
-        b.disputed,
       ],
+      evidence: [
+        [...spans.keys()],
+        [...spans.values()].map((x) => x.first),
+        [...spans.values()].map((x) => x.last),
+      ],
+      definitions: [
+        definitions.map((d) => d.geometryHash),
+        definitions.map((d) => d.plotId),
+        definitions.map((d) => JSON.stringify(d.definition)),
+      ],
+    };
+  }
+
+  /**
+   * One statement: the bundle row, its plot evidence index rows and any plot
+   * definitions it carried (a bundle already held inserts nothing). The
+   * uplinks are not stored again: evidenceForPlot reads them from `cose`.
+   */
+  private async putBundle(
+    client: Queryable,
+    b: StoredBundle,
+    uplinks: UplinkRecord[],
+    definitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
+  ): Promise<void> {
+    const values = PgRegionalStore.bundleValues(b, uplinks, definitions);
+    await client.query({
+      name: 'insert-bundle',
+      text: `WITH b AS (
+               INSERT INTO bundles (digest, gateway_id, seq, prev_hash, kid, cose, iat, sub, time_start, time_end,
+                 uplink_count, time_sources, plots, devices, received_at, source, disputed)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+               ON CONFLICT (digest) DO NOTHING RETURNING digest
+             ), e AS (
+               INSERT INTO plot_evidence (bundle, plot_id, gateway_id, seq, first_at, last_at)
+               SELECT b.digest, x.p, $2, $3, x.f, x.l FROM b, unnest($18::text[], $19::bigint[], $20::bigint[]) AS x(p, f, l)
+               ON CONFLICT DO NOTHING
+             )
+             INSERT INTO plot_definitions (geometry_hash, plot_id, definition)
+             SELECT * FROM unnest($21::text[], $22::text[], $23::jsonb[])
+             ON CONFLICT (geometry_hash) DO NOTHING`,
+      values: [...values.row, b.disputed, ...values.evidence, ...values.definitions],
     });
-    const byPlot = new Map<string, UplinkRecord[]>();
-    for (const u of uplinks) {
-      if (u.plotId === null) continue;
-      const list = byPlot.get(u.plotId);
-      if (list) list.push(u);
-      else byPlot.set(u.plotId, [u]);
-    }
-    if (byPlot.size > 0) {
-      const plots = [...byPlot];
-      await client.query({
-        name: 'insert-plot-evidence',
-        text: `INSERT INTO plot_evidence (bundle, plot_id, gateway_id, seq, first_at, last_at, uplinks)
-               SELECT $1, p, $2, $3, f, l, u::jsonb FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::text[]) AS x(p, f, l, u)
-               ON CONFLICT DO NOTHING`,
-        values: [
-          digest,
-          b.gatewayId,
-          b.seq,
-          plots.map(([plotId]) => plotId),
-          plots.map(([, us]) => Math.min(...us.map((u) => u.receivedAt))),
-          plots.map(([, us]) => Math.max(...us.map((u) => u.receivedAt))),
-          plots.map(([, us]) => JSON.stringify(us.map(uplinkJson))),
-        ],
-      });
-    }
-    for (const d of definitions) {
-      await client.query(
-        `INSERT INTO plot_definitions (geometry_hash, plot_id, definition) VALUES ($1, $2, $3)
-         ON CONFLICT (geometry_hash) DO NOTHING`,
-        [d.geometryHash, d.plotId, JSON.stringify(d.definition)],
-      );
-    }
+  }
+
+  /**
+   * The in-order arrival in one round trip and one transaction (autocommit):
+   * maverick_append_head (migration 3) takes the gateway's advisory lock, checks
+   * the conditions RegionalStore.appendHead names, and inserts. Everything else
+   * goes the full way through withGateway.
+   */
+  async appendHead(
+    b: StoredBundle,
+    uplinks: UplinkRecord[],
+    definitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
+  ): Promise<boolean> {
+    if (b.disputed) return false;
+    const values = PgRegionalStore.bundleValues(b, uplinks, definitions);
+    const { rows } = await this.pool.query<{ stored: boolean }>({
+      name: 'append-head',
+      text: `SELECT maverick_append_head($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+               $17, $18::text[], $19::bigint[], $20::bigint[], $21::text[], $22::text[], $23::jsonb[]) AS stored`,
+      values: [gatewayLockKey(b.gatewayId), ...values.row, ...values.evidence, ...values.definitions],
+    });
+    return rows[0]?.stored === true;
   }
 
   async bundlesAtSeq(gatewayId: string, seq: number): Promise<StoredBundle[]> {
@@ -504,29 +562,22 @@ export class PgRegionalStore implements RegionalStore {
       bundle: Buffer;
       gateway_id: string;
       seq: string;
-      uplinks: UplinkJson[];
+      uplinks: UplinkJson[] | null;
+      cose: Buffer | null;
     }>(
-      `SELECT bundle, gateway_id, seq, uplinks FROM plot_evidence
-       WHERE plot_id = $1 AND first_at <= $3 AND last_at >= $2`,
+      `SELECT e.bundle, e.gateway_id, e.seq, e.uplinks, CASE WHEN e.uplinks IS NULL THEN b.cose END AS cose
+       FROM plot_evidence e JOIN bundles b ON b.digest = e.bundle
+       WHERE e.plot_id = $1 AND e.first_at <= $3 AND e.last_at >= $2`,
       [query.plotId, query.from, query.to],
     );
     const out: PlotEvidence[] = [];
     for (const r of rows) {
-      for (const u of r.uplinks) {
-        if (u.t < query.from || u.t > query.to) continue;
-        out.push({
-          gatewayId: r.gateway_id,
-          seq: Number(r.seq),
-          digest: r.bundle.toString('hex'),
-          uplink: {
-            devEui: new Uint8Array(hexToBytes(u.d)),
-            plotId: query.plotId,
-            fCnt: u.f,
-            receivedAt: u.t,
-            timeSource: u.s,
-            readings: u.r,
-          },
-        });
+      const uplinks = r.cose
+        ? uplinksOfPlot(r.cose, query.plotId)
+        : (r.uplinks ?? []).map((u) => uplinkOf(u, query.plotId));
+      for (const uplink of uplinks) {
+        if (uplink.receivedAt < query.from || uplink.receivedAt > query.to) continue;
+        out.push({ gatewayId: r.gateway_id, seq: Number(r.seq), digest: r.bundle.toString('hex'), uplink });
       }
     }
     return out.sort((a, b) => a.uplink.receivedAt - b.uplink.receivedAt);
@@ -546,14 +597,23 @@ export class PgRegionalStore implements RegionalStore {
   }
 }
 
-function uplinkJson(u: UplinkRecord): UplinkJson {
+/** An uplink as kept in plot_evidence.uplinks before migration 3. */
+function uplinkOf(u: UplinkJson, plotId: string): UplinkRecord {
   return {
-    d: Buffer.from(u.devEui).toString('hex'),
-    f: u.fCnt,
-    t: u.receivedAt,
-    s: u.timeSource,
-    r: u.readings.map((r) => ({ field: r.field, scale: r.scale, value: r.value })),
+    devEui: new Uint8Array(hexToBytes(u.d)),
+    plotId,
+    fCnt: u.f,
+    receivedAt: u.t,
+    timeSource: u.s,
+    readings: u.r,
   };
+}
+
+/** The uplinks of one plot from a stored bundle's COSE bytes (verified when it arrived). */
+function uplinksOfPlot(cose: Buffer, plotId: string): UplinkRecord[] {
+  return decodeBundlePayload(storedSign1Payload(new Uint8Array(cose))).uplinks.filter(
+    (u) => u.plotId === plotId,
+  );
 }
 
 /** The URL without its password, for messages. */

@@ -256,7 +256,7 @@ export class RxdbRegionalStore implements RegionalStore {
   }
 
   private chainOf(gatewayId: string): GatewayChain {
-    return {
+    const chain: GatewayChain = {
       linksInRange: async (from, to) => {
         const docs = await this.db.regional_bundles
           .find({ selector: { gatewayId, seq: { $gte: from, $lte: to } } })
@@ -278,6 +278,10 @@ export class RxdbRegionalStore implements RegionalStore {
           .exec();
         return { below: below?.seq ?? 0, above: above?.seq };
       },
+      around: async (seq, radius) => ({
+        links: await chain.linksInRange(Math.max(1, seq - radius), seq + radius),
+        ...(await chain.neighbours(seq)),
+      }),
       putBundle: (bundle, uplinks, plotDefinitions) => this.putBundle(bundle, uplinks, plotDefinitions),
       setDisputed: async (digest, disputed) => {
         const doc = await this.db.regional_bundles.findOne({ selector: { gatewayId, digest } }).exec();
@@ -294,6 +298,7 @@ export class RxdbRegionalStore implements RegionalStore {
       getAlert: (id) => this.getAlert(id),
       putAlert: (alert) => this.putAlert(alert),
     };
+    return chain;
   }
 
   async bundlesAtSeq(gatewayId: string, seq: number): Promise<StoredBundle[]> {

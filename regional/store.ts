@@ -90,13 +90,29 @@ export interface EvidenceQuery {
   to: number;
 }
 
+/** linksInRange and neighbours of one sequence number together. */
+export interface ChainWindow {
+  links: ChainLink[];
+  below: number;
+  above: number | undefined;
+}
+
 /** One gateway's chain, held exclusively while a `withGateway` callback runs. */
 export interface GatewayChain {
   /** Chain facts of every held bundle with from ≤ seq ≤ to, overruled ones included (flagged). */
   linksInRange(from: number, to: number): Promise<ChainLink[]>;
   /** The nearest held sequence numbers strictly below (0 when none) and above `seq`. */
   neighbours(seq: number): Promise<{ below: number; above: number | undefined }>;
-  /** Stores the bundle with its decoded uplinks and any plot definitions it carried. */
+  /**
+   * What an arrival at `seq` reads, in one go (one round trip on PostgreSQL):
+   * the links with max(1, seq - radius) ≤ seq' ≤ seq + radius and the neighbours of `seq`.
+   */
+  around(seq: number, radius: number): Promise<ChainWindow>;
+  /**
+   * Stores the bundle with its decoded uplinks (those its `cose` carries: an
+   * engine may index them and read them back from the COSE bytes) and any
+   * plot definitions it carried.
+   */
   putBundle(
     bundle: StoredBundle,
     uplinks: UplinkRecord[],
@@ -126,6 +142,22 @@ export interface RegionalStore {
    * engine can (PostgreSQL: one transaction; a throw rolls everything back).
    */
   withGateway<T>(gatewayId: string, fn: (chain: GatewayChain) => Promise<T>): Promise<T>;
+  /**
+   * Optional fast path for the common arrival, in one step (one statement on
+   * PostgreSQL): stores `bundle` (undisputed) and returns true only when it is
+   * the gateway's new head in a clean chain: nothing held at or after its
+   * sequence, its digest not held, and its previous hash the digest of the one
+   * bundle held at the sequence before, which is neither disputed nor
+   * overruled and itself links to what is held before it (genesis at 1).
+   * Then the chain verdicts (chain-verdicts.ts) change nothing and raise or
+   * close no alert, so the full `withGateway` path is not needed. Otherwise it
+   * stores nothing and returns false, and the caller takes the full path.
+   */
+  appendHead?(
+    bundle: StoredBundle,
+    uplinks: UplinkRecord[],
+    plotDefinitions: { geometryHash: string; plotId: string; definition: PlotDefinition }[],
+  ): Promise<boolean>;
   /** Every held bundle of a gateway with this sequence number (more than one only in an equivocation). */
   bundlesAtSeq(gatewayId: string, seq: number): Promise<StoredBundle[]>;
   getBundleByDigest(digest: string): Promise<StoredBundle | undefined>;

@@ -133,15 +133,17 @@ describe.runIf(ready)('regional workers sharing the intake (mosquitto, PostgreSQ
     const gw = testGateway('gw-slow');
     await registerGateways(url, [gw]);
     let failures = 3;
+    // Both ways an item reaches the database fail alike: the full one and the one-statement append.
+    const fail = () => {
+      if (failures === 0) return undefined;
+      failures--;
+      return Promise.reject(new Error('connection terminated (simulated PostgreSQL restart)'));
+    };
     const worker = await startWorker(url, 'c', (store) => {
       const real = store.withGateway.bind(store);
-      store.withGateway = (gatewayId, fn) => {
-        if (failures > 0) {
-          failures--;
-          return Promise.reject(new Error('connection terminated (simulated PostgreSQL restart)'));
-        }
-        return real(gatewayId, fn);
-      };
+      store.withGateway = (gatewayId, fn) => fail() ?? real(gatewayId, fn);
+      const append = store.appendHead?.bind(store);
+      if (append) store.appendHead = (...args) => fail() ?? append(...args);
     });
     try {
       const items = makeChain(gw, 3).map((b) => ({

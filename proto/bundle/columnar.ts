@@ -80,11 +80,14 @@ function validateUplink(u: UplinkRecord, version: BundleFormatVersion): void {
 
 /** Stable canonical order of uplinks: device (DevEUI, plot), then time, then FCnt. */
 export function sortUplinks(uplinks: UplinkRecord[], plotIndex: (id: string) => number): UplinkRecord[] {
-  const key = (u: UplinkRecord): DeviceKey => ({
+  // Each uplink's device key is made once, not twice per comparison (this runs on every bundle verified).
+  const keyed = uplinks.map((u): DeviceKey & { u: UplinkRecord } => ({
+    u,
     devEui: u.devEui,
     plotIndex: u.plotId === null ? null : plotIndex(u.plotId),
-  });
-  return [...uplinks].sort((a, b) => compareDeviceKeys(key(a), key(b)) || compareRows(a, b));
+  }));
+  keyed.sort((a, b) => compareDeviceKeys(a, b) || compareRows(a.u, b.u));
+  return keyed.map((k) => k.u);
 }
 
 /** Builds the block. `plotIndex` maps a plot id to its index in the payload's plot list. */
@@ -100,7 +103,7 @@ export function encodeTelemetry(
 ): CborMap {
   for (const u of uplinks) validateUplink(u, version);
   const devices = new Map<string, DeviceKey & { rows: UplinkRecord[] }>();
-  const fieldsById = new Map<string, FieldKey>();
+  const fieldsByName = new Map<string, Map<number, FieldKey>>();
   for (const u of uplinks) {
     const plot = u.plotId === null ? null : plotIndex(u.plotId);
     const id = deviceId(u.devEui, plot);
@@ -110,13 +113,25 @@ export function encodeTelemetry(
       devices.set(id, device);
     }
     device.rows.push(u);
-    for (const r of u.readings) fieldsById.set(`${r.scale}/${r.field}`, { name: r.field, scale: r.scale });
+    for (const r of u.readings) {
+      let scales = fieldsByName.get(r.field);
+      if (!scales) {
+        scales = new Map();
+        fieldsByName.set(r.field, scales);
+      }
+      if (!scales.has(r.scale)) scales.set(r.scale, { name: r.field, scale: r.scale });
+    }
   }
   const sortedDevices = [...devices.values()].sort(compareDeviceKeys);
-  const fields = [...fieldsById.values()].sort(compareFields);
-  const fieldIndexById = new Map(fields.map((f, i) => [`${f.scale}/${f.name}`, i]));
-  const fieldIndex = (name: string, scale: number): number =>
-    fieldIndexById.get(`${scale}/${name}`) as number;
+  const fields = [...fieldsByName.values()].flatMap((scales) => [...scales.values()]).sort(compareFields);
+  // name → scale → column index, without building a string key per reading.
+  const indexByName = new Map<string, Map<number, number>>();
+  fields.forEach((f, i) => {
+    const scales = indexByName.get(f.name) ?? new Map<number, number>();
+    scales.set(f.scale, i);
+    indexByName.set(f.name, scales);
+  });
+  const fieldIndex = (name: string, scale: number): number => indexByName.get(name)?.get(scale) as number;
   const blocks: CborValue[] = sortedDevices.map((device, deviceIndex) =>
     encodeDeviceBlock(deviceIndex, device.rows.sort(compareRows), fields.length, fieldIndex, version),
   );

@@ -135,6 +135,8 @@ function sortedPlots(plots: PlotReference[]): PlotReference[] {
 
 interface BuiltPayload {
   map: CborMap;
+  /** The device summaries the map holds (in CBOR form there). */
+  summaries: DeviceSummary[];
   telemetry: CborMap;
   telemetryBytes: Uint8Array;
 }
@@ -154,9 +156,10 @@ function buildPayload(content: BundleContent): BuiltPayload {
     throw malformed(`time range ${timeRange.start}..${timeRange.end} is not an ordered pair of Unix ms`);
   }
   const plots = sortedPlots(content.plots);
+  const plotIndexById = new Map(plots.map((p, i) => [p.plotId, i]));
   const plotIndex = (id: string): number => {
-    const i = plots.findIndex((p) => p.plotId === id);
-    if (i < 0) throw malformed(`uplink refers to plot ${id} which the bundle does not list`);
+    const i = plotIndexById.get(id);
+    if (i === undefined) throw malformed(`uplink refers to plot ${id} which the bundle does not list`);
     return i;
   };
   for (const u of content.uplinks) {
@@ -171,7 +174,8 @@ function buildPayload(content: BundleContent): BuiltPayload {
   const telemetry = encodeTelemetry(uplinks, plotIndex, version);
   const telemetryBytes = encodeCbor(telemetry);
   const counts = sourceCounts(uplinks);
-  const devices = summarizeDevices(uplinks).map((d) => deviceSummaryToCbor(d, plotIndex, version));
+  const summaries = summarizeDevices(uplinks);
+  const devices = summaries.map((d) => deviceSummaryToCbor(d, plotIndex, version));
   const map: CborMap = new Map<number, CborValue>([
     [PayloadKey.version, version],
     [PayloadKey.seq, seq],
@@ -181,7 +185,7 @@ function buildPayload(content: BundleContent): BuiltPayload {
     [PayloadKey.plots, plots.map(plotToCbor)],
     [PayloadKey.devices, devices],
   ]);
-  return { map, telemetry, telemetryBytes };
+  return { map, summaries, telemetry, telemetryBytes };
 }
 
 /** Deterministic payload bytes: same content (in any input order), same bytes. */
@@ -274,6 +278,7 @@ export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOpt
     ...content,
     version: format,
     timeSources: { gps: counts[0] as number, ntp: counts[1] as number, 'host-unsynced': counts[2] as number },
-    devices: summarizeDevices(uplinks),
+    // The rebuilt summaries: the check above proved `uplinks` is already in canonical order.
+    devices: rebuilt.summaries,
   };
 }
