@@ -11,14 +11,19 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { ErrorCode, isMaverickError, MaverickError } from '../../proto/errors.js';
-import { openRawDatabase, type RawSqliteDatabase, type SqliteStatement } from './sqlite-adapters.js';
+import {
+  openRawDatabase,
+  type RawSqliteDatabase,
+  type SqliteStatement,
+  type SqlValue,
+} from './sqlite-adapters.js';
 import { SQLITE_CONSTRAINT, sqlitePrimaryCode, translateSqliteError } from './sqlite-errors.js';
 import {
   type FlatError,
   type FromWriter,
   flattenError,
+  type StepGroup,
   type ToWriter,
-  type WriteStep,
 } from './sqlite-writer-protocol.js';
 
 /** Thrown inside a transaction when a step's expectation fails; rolls it back. */
@@ -50,18 +55,26 @@ function prepared(connection: Connection, sql: string): SqliteStatement {
   return statement;
 }
 
-function runStep(connection: Connection, step: WriteStep, index: number): void {
-  let changes: number | bigint;
-  try {
-    changes = prepared(connection, step.sql).run(...step.params).changes;
-  } catch (err) {
-    if (step.expect === 'insert' && sqlitePrimaryCode(err) === SQLITE_CONSTRAINT) throw new StaleStep(index);
-    throw err;
+/** Runs a group's steps; `first` is the index of its first step in the transaction. */
+function runGroup(connection: Connection, group: StepGroup, first: number): void {
+  const statement = prepared(connection, group.sql);
+  const { width, params, expect } = group;
+  const args: SqlValue[] = new Array(width);
+  for (let step = 0; step < group.count; step++) {
+    for (let i = 0; i < width; i++) args[i] = params[step * width + i] as SqlValue;
+    let changes: number | bigint;
+    try {
+      changes = statement.run(...args).changes;
+    } catch (err) {
+      if (expect === 'insert' && sqlitePrimaryCode(err) === SQLITE_CONSTRAINT)
+        throw new StaleStep(first + step);
+      throw err;
+    }
+    if (expect === 'one-row' && Number(changes) !== 1) throw new StaleStep(first + step);
   }
-  if (step.expect === 'one-row' && Number(changes) !== 1) throw new StaleStep(index);
 }
 
-function write(connection: Connection, id: number, operation: string, steps: WriteStep[]): FromWriter {
+function write(connection: Connection, id: number, operation: string, groups: StepGroup[]): FromWriter {
   const { db, file } = connection;
   try {
     db.exec('BEGIN IMMEDIATE');
@@ -69,7 +82,11 @@ function write(connection: Connection, id: number, operation: string, steps: Wri
     return { kind: 'failed', id, error: flattenError(translateSqliteError(err, file, operation)) };
   }
   try {
-    for (const [index, step] of steps.entries()) runStep(connection, step, index);
+    let first = 0;
+    for (const group of groups) {
+      runGroup(connection, group, first);
+      first += group.count;
+    }
     db.exec('COMMIT');
     return { kind: 'committed', id };
   } catch (err) {
@@ -116,7 +133,7 @@ async function handle(message: ToWriter): Promise<FromWriter | undefined> {
     case 'write': {
       const connection = connections.get(message.file);
       if (!connection) return { kind: 'failed', id: message.id, error: notOpen(message.file) };
-      return write(connection, message.id, message.operation, message.steps);
+      return write(connection, message.id, message.operation, message.groups);
     }
     case 'pragma': {
       const connection = connections.get(message.file);
