@@ -6,9 +6,11 @@
  * devices, not millions), so the uplink path never waits for the disk to read.
  * Writes are durable before they resolve, with one exception: a session
  * update that only records uplink progress (the uplink counter and the ADR
- * SNR history) is written behind, within `writeBehindMs`. It needs no
- * write-through: the stored uplink is the durable proof of the counter, and
- * the counter is rebuilt from stored uplinks at open (below). Everything else
+ * SNR history) is written behind, within `writeBehindMs` (1 s: one write
+ * per device per second at most, whatever its uplink rate; a crash loses at
+ * most that second of ADR history). It needs no write-through: the stored
+ * uplink is the durable proof of the counter, and the counter is rebuilt from
+ * stored uplinks at open (below). Everything else
  * — a new session, the downlink counter (reusing it would reuse keystream),
  * MAC state, data rate — is written through a group commit, so under load one
  * transaction (one fsync) carries many devices' sessions instead of one each.
@@ -150,7 +152,7 @@ function sameJson(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
 }
 
 export interface RxdbNetworkRepositoryOptions {
-  /** How long uplink-progress-only session updates may wait before they are written (default 200 ms). */
+  /** How long uplink-progress-only session updates may wait before they are written (default 1 s). */
   writeBehindMs?: number;
 }
 
@@ -180,7 +182,7 @@ export class RxdbNetworkRepository implements NetworkRepository {
     this.sessionChanges = db.sessions.storageInstance.changeStream().subscribe((bulk) => {
       for (const event of bulk.events) this.storedSessions.set(event.documentId, event.documentData);
     });
-    this.writeBehindMs = options.writeBehindMs ?? 200;
+    this.writeBehindMs = options.writeBehindMs ?? 1000;
   }
 
   static async open(
