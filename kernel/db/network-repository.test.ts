@@ -243,5 +243,15 @@ describe('RxdbNetworkRepository', () => {
     expect(onlyUplinkProgress(base, { ...base, dr: base.dr + 1 })).toBe(false);
     expect(onlyUplinkProgress(base, { ...base, pendingMac: [{ cid: 'DevStatusReq' }] })).toBe(false);
     expect(onlyUplinkProgress(base, { ...base, devAddr: '00000002' })).toBe(false);
+    // Compared as stored (JSON): an undefined field is an absent one, key order does not matter,
+    // nested changes count, and a field only one side has is a change.
+    const reordered = Object.fromEntries(Object.entries(base).reverse()) as typeof base;
+    expect(onlyUplinkProgress(base, { ...reordered, lastDevStatus: undefined, fCntUp: 3 })).toBe(true);
+    expect(
+      onlyUplinkProgress(base, { ...base, extraChannels: { ...base.extraChannels, '3': 867_100_000 } }),
+    ).toBe(false);
+    expect(onlyUplinkProgress(base, { ...base, pendingAck: { downlinkId: 'd1', fCntDown: 0 } })).toBe(false);
+    const { rxDelay: _dropped, ...withoutRxDelay } = base;
+    expect(onlyUplinkProgress(base, withoutRxDelay as typeof base)).toBe(false);
   });
 });

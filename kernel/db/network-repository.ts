@@ -138,14 +138,15 @@ function sameJson(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
   }
   const left = a as Record<string, unknown>;
   const right = b as Record<string, unknown>;
+  // for…in, not Object.keys: no key array per object on the per-uplink path (sessions are plain data).
   let keys = 0;
-  for (const key of Object.keys(left)) {
-    if (skip?.has(key) || left[key] === undefined) continue;
+  for (const key in left) {
+    if (!Object.hasOwn(left, key) || skip?.has(key) || left[key] === undefined) continue;
     keys++;
     if (!sameJson(left[key], right[key])) return false;
   }
-  for (const key of Object.keys(right)) {
-    if (skip?.has(key) || right[key] === undefined) continue;
+  for (const key in right) {
+    if (!Object.hasOwn(right, key) || skip?.has(key) || right[key] === undefined) continue;
     keys--;
   }
   return keys === 0;

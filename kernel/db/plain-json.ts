@@ -37,7 +37,10 @@ function copy(value: unknown, depth: number): unknown {
         return out;
       }
       const out: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) {
+      // for…in with an own-property check walks the keys JSON.stringify walks, in the same
+      // order, without allocating the array Object.keys() would (one per object per uplink).
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
         const item = copy((value as Record<string, unknown>)[key], depth + 1);
         if (item === undefined) continue;
         // A key named __proto__ is an own property in JSON.parse's result, not the prototype.
