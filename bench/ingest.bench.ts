@@ -46,7 +46,7 @@ interface PipelineResult {
 }
 
 /** The whole path on a fresh database; resolves when every uplink's `up` event arrived. */
-export async function runPipeline(
+async function runPipeline(
   directory: string,
   synchronous: SynchronousMode,
   devices: FleetDevice[],
