@@ -106,28 +106,30 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
 
 /** The store's record of an uplink the network server processed. */
 export function uplinkRecordOf(up: ProcessedUplink): UplinkRecord {
-  return {
+  // Optional fields set one by one, not spread in: no throwaway object per field per uplink.
+  const record: UplinkRecord = {
     devEui: up.device.devEui,
     devAddr: up.devAddr,
     applicationId: up.device.applicationId,
     fCnt: up.fCnt,
     session: up.session,
-    ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
     confirmed: up.confirmed,
     adr: up.adr,
     dr: up.dr,
     phyPayload: up.phyPayload,
     data: up.data,
-    ...(up.object ? { object: up.object } : {}),
-    ...(up.errors.length ? { codecErrors: up.errors } : {}),
     rxInfo: up.rxInfo,
     frequencyHz: up.txInfo.frequencyHz,
     // GPS time when a receiver had it, else the host clock (the record says which).
     receivedAtMs: Date.parse(up.time) || Date.now(),
     time: up.time,
     timeSource: up.timeSource,
-    ...(up.device.plotId ? { plotId: up.device.plotId } : {}),
   };
+  if (up.fPort !== undefined) record.fPort = up.fPort;
+  if (up.object) record.object = up.object;
+  if (up.errors.length) record.codecErrors = up.errors;
+  if (up.device.plotId) record.plotId = up.device.plotId;
+  return record;
 }
 
 export class UplinkIngestor {
