@@ -11,6 +11,8 @@ export interface FixedPointReading {
 }
 
 const MAX_DECIMALS = 6;
+/** 10^0 … 10^6, the same doubles `10 ** d` gives (exact below 10^23), without a pow() per try. */
+const POW10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000] as const;
 const MAX_FIELDS = 64;
 const MAX_DEPTH = 4;
 
@@ -18,7 +20,7 @@ const MAX_DEPTH = 4;
 export function toFixedPoint(x: number): { value: number; scale: number } | undefined {
   if (!Number.isFinite(x)) return undefined;
   for (let decimals = 0; decimals <= MAX_DECIMALS; decimals++) {
-    const scaled = x * 10 ** decimals;
+    const scaled = x * (POW10[decimals] as number);
     const rounded = Math.round(scaled);
     if (!Number.isSafeInteger(rounded)) return undefined;
     // A few ulps of tolerance: 0.1 + 0.2 must come out as (3, -1), but 99999999.9 is not 100000000.
@@ -26,7 +28,7 @@ export function toFixedPoint(x: number): { value: number; scale: number } | unde
       return { value: rounded === 0 ? 0 : rounded, scale: -decimals };
     }
   }
-  const rounded = Math.round(x * 10 ** MAX_DECIMALS);
+  const rounded = Math.round(x * POW10[MAX_DECIMALS]);
   return Number.isSafeInteger(rounded) ? { value: rounded, scale: -MAX_DECIMALS } : undefined;
 }
 
@@ -38,7 +40,7 @@ export function readingsFromObject(object: Record<string, unknown> | undefined):
     if (out.length >= MAX_FIELDS) return;
     if (typeof value === 'number') {
       const fp = toFixedPoint(value);
-      if (fp) out.push({ field: path, ...fp });
+      if (fp) out.push({ field: path, value: fp.value, scale: fp.scale });
     } else if (typeof value === 'boolean') {
       out.push({ field: path, value: value ? 1 : 0, scale: 0 });
     } else if (value !== null && typeof value === 'object' && depth < MAX_DEPTH && !Array.isArray(value)) {

@@ -25,6 +25,7 @@ import { type Logger, silentLogger } from '../../proto/log.js';
 import type { ProcessedUplink } from '../ns/uplink-types.js';
 import type { FarmDatabase } from './farm-db.js';
 import { readingsFromObject } from './fixed-point.js';
+import { plainJsonCopy } from './plain-json.js';
 import { UNSEALED, type UplinkDoc, uplinkId } from './schemas.js';
 
 export interface UplinkRecord {
@@ -84,8 +85,8 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
     confirmed: rec.confirmed,
     adr: rec.adr,
     phy: b64(rec.phyPayload),
-    // Round-trip through JSON: RxDB stores plain JSON, and metadata may hold undefined fields.
-    rxInfo: JSON.parse(JSON.stringify(rec.rxInfo)) as Record<string, unknown>[],
+    // A plain JSON copy: RxDB stores plain JSON, and metadata may hold undefined fields.
+    rxInfo: plainJsonCopy(rec.rxInfo) as Record<string, unknown>[],
     frequencyHz: rec.frequencyHz,
     receivedAt: rec.receivedAtMs,
     time: rec.time,
@@ -95,7 +96,7 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
   if (rec.fPort !== undefined) doc.fPort = rec.fPort;
   if (rec.dr !== undefined) doc.dr = rec.dr;
   if (rec.data) doc.data = b64(rec.data);
-  if (rec.object) doc.object = JSON.parse(JSON.stringify(rec.object)) as Record<string, unknown>;
+  if (rec.object) doc.object = plainJsonCopy(rec.object) as Record<string, unknown>;
   if (rec.codecErrors?.length) doc.codecErrors = rec.codecErrors;
   if (rec.plotId) doc.plotId = rec.plotId;
   const readings = readingsFromObject(rec.object);
@@ -105,28 +106,30 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
 
 /** The store's record of an uplink the network server processed. */
 export function uplinkRecordOf(up: ProcessedUplink): UplinkRecord {
-  return {
+  // Optional fields set one by one, not spread in: no throwaway object per field per uplink.
+  const record: UplinkRecord = {
     devEui: up.device.devEui,
     devAddr: up.devAddr,
     applicationId: up.device.applicationId,
     fCnt: up.fCnt,
     session: up.session,
-    ...(up.fPort === undefined ? {} : { fPort: up.fPort }),
     confirmed: up.confirmed,
     adr: up.adr,
     dr: up.dr,
     phyPayload: up.phyPayload,
     data: up.data,
-    ...(up.object ? { object: up.object } : {}),
-    ...(up.errors.length ? { codecErrors: up.errors } : {}),
     rxInfo: up.rxInfo,
     frequencyHz: up.txInfo.frequencyHz,
     // GPS time when a receiver had it, else the host clock (the record says which).
     receivedAtMs: Date.parse(up.time) || Date.now(),
     time: up.time,
     timeSource: up.timeSource,
-    ...(up.device.plotId ? { plotId: up.device.plotId } : {}),
   };
+  if (up.fPort !== undefined) record.fPort = up.fPort;
+  if (up.object) record.object = up.object;
+  if (up.errors.length) record.codecErrors = up.errors;
+  if (up.device.plotId) record.plotId = up.device.plotId;
+  return record;
 }
 
 export class UplinkIngestor {

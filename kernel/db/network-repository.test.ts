@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/helpers/wait.js';
 import { defaultDeviceSession } from '../ns/session.js';
 import type { Device } from '../ns/types.js';
+import { getRxStorageSqlite } from '../store/rx-storage-sqlite.js';
+import { openRawDatabase, resolveDriver } from '../store/sqlite-adapters.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
 import { UplinkIngestor } from './ingest.js';
 import { onlyUplinkProgress, RxdbNetworkRepository } from './network-repository.js';
@@ -29,17 +34,23 @@ async function open() {
   return db;
 }
 
+/** Registers `device` with a session at `devAddr`; returns that session. */
+async function registerWithSession(repo: RxdbNetworkRepository, devAddr: string) {
+  await repo.putDevice(device);
+  const session = defaultDeviceSession(device, {
+    devAddr,
+    nwkSKey: '11'.repeat(16),
+    appSKey: '22'.repeat(16),
+  });
+  await repo.putSession(session);
+  return session;
+}
+
 describe('RxdbNetworkRepository', () => {
   it('keeps devices, sessions, DevNonces and JoinNonces, and finds devices by DevAddr', async () => {
     const farm = await open();
     const repo = await RxdbNetworkRepository.open(farm);
-    await repo.putDevice(device);
-    const session = defaultDeviceSession(device, {
-      devAddr: '00000001',
-      nwkSKey: '11'.repeat(16),
-      appSKey: '22'.repeat(16),
-    });
-    await repo.putSession(session);
+    const session = await registerWithSession(repo, '00000001');
     await repo.addDevNonce(device.devEui, 7);
     expect(await repo.nextJoinNonce(device.devEui)).toBe(1);
     expect(await repo.nextJoinNonce(device.devEui)).toBe(2);
@@ -156,41 +167,36 @@ describe('RxdbNetworkRepository', () => {
     expect(await running.getDevice(device.devEui)).toEqual(device);
   });
 
-  it('writes a session over a version changed underneath it (another writer) by retrying against storage', async () => {
-    const farm = await open();
-    const repo = await RxdbNetworkRepository.open(farm);
-    await repo.putDevice(device);
-    const session = defaultDeviceSession(device, {
-      devAddr: '0000000b',
-      nwkSKey: '11'.repeat(16),
-      appSKey: '22'.repeat(16),
-    });
-    await repo.putSession(session);
-    const instance = farm.sessions.storageInstance;
-    const [stale] = await instance.findDocumentsById([device.devEui], true);
-    // Another process rewrites the session: the version the next write starts from is now stale.
-    await farm.sessions.upsert({
-      devEui: device.devEui,
-      devAddr: '0000000b',
-      record: { ...session, fCntUp: 40 } as unknown as Record<string, unknown>,
-      updatedAt: 1,
-    });
-    const original = instance.findDocumentsById.bind(instance);
-    let staleReads = 0;
-    instance.findDocumentsById = async (ids, withDeleted) => {
-      if (staleReads++ === 0 && stale) return [stale];
-      return original(ids, withDeleted);
-    };
-    await repo.putSession({ ...session, fCntUp: 41, nFCntDown: 1 }); // written through
-    instance.findDocumentsById = original;
-    const [stored] = await original([device.devEui], false);
-    expect(staleReads).toBe(1);
-    expect((stored?.record as { fCntUp?: number } | undefined)?.fCntUp).toBe(41);
-    // Three versions: the first write, the other writer's, and ours on top of it.
-    expect(stored?._rev.startsWith('3-')).toBe(true);
-    await repo.close();
-    const reopened = await RxdbNetworkRepository.open(farm);
-    expect((await reopened.getSession(device.devEui))?.fCntUp).toBe(41);
+  it('writes a session over a version another process changed underneath it by retrying against storage', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'maverick-repo-'));
+    const farm = await openFarmDatabase({ storage: getRxStorageSqlite({ directory }), name: 'conflict' });
+    try {
+      const repo = await RxdbNetworkRepository.open(farm);
+      const session = await registerWithSession(repo, '0000000b');
+      // Another process (a second connection, not this storage: no change event here) rewrites the
+      // session, so the version this repository last wrote, and would update from, is stale.
+      const other = await openRawDatabase(join(directory, 'conflict.sqlite'), await resolveDriver());
+      const row = other.prepare('SELECT data FROM "sessions-v0" WHERE id = ?').get(device.devEui);
+      const theirs = JSON.parse(String(row?.data)) as { record: { fCntUp?: number }; _rev: string };
+      theirs.record.fCntUp = 40;
+      theirs._rev = '2-otherprocess';
+      other
+        .prepare('UPDATE "sessions-v0" SET data = ? WHERE id = ?')
+        .run(JSON.stringify(theirs), device.devEui);
+      other.close();
+      await repo.putSession({ ...session, fCntUp: 41, nFCntDown: 1 }); // written through
+      const [stored] = await farm.sessions.storageInstance.findDocumentsById([device.devEui], false);
+      expect((stored?.record as { fCntUp?: number } | undefined)?.fCntUp).toBe(41);
+      // Three versions: the first write, the other process's, and ours on top of it.
+      expect(stored?._rev.startsWith('3-')).toBe(true);
+      await repo.close();
+      const reopened = await RxdbNetworkRepository.open(farm);
+      expect((await reopened.getSession(device.devEui))?.fCntUp).toBe(41);
+      await reopened.close();
+    } finally {
+      await farm.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('writes uplink progress behind, but the downlink counter and new sessions through', async () => {
@@ -237,5 +243,15 @@ describe('RxdbNetworkRepository', () => {
     expect(onlyUplinkProgress(base, { ...base, dr: base.dr + 1 })).toBe(false);
     expect(onlyUplinkProgress(base, { ...base, pendingMac: [{ cid: 'DevStatusReq' }] })).toBe(false);
     expect(onlyUplinkProgress(base, { ...base, devAddr: '00000002' })).toBe(false);
+    // Compared as stored (JSON): an undefined field is an absent one, key order does not matter,
+    // nested changes count, and a field only one side has is a change.
+    const reordered = Object.fromEntries(Object.entries(base).reverse()) as typeof base;
+    expect(onlyUplinkProgress(base, { ...reordered, lastDevStatus: undefined, fCntUp: 3 })).toBe(true);
+    expect(
+      onlyUplinkProgress(base, { ...base, extraChannels: { ...base.extraChannels, '3': 867_100_000 } }),
+    ).toBe(false);
+    expect(onlyUplinkProgress(base, { ...base, pendingAck: { downlinkId: 'd1', fCntDown: 0 } })).toBe(false);
+    const { rxDelay: _dropped, ...withoutRxDelay } = base;
+    expect(onlyUplinkProgress(base, withoutRxDelay as typeof base)).toBe(false);
   });
 });

@@ -6,9 +6,11 @@
  * devices, not millions), so the uplink path never waits for the disk to read.
  * Writes are durable before they resolve, with one exception: a session
  * update that only records uplink progress (the uplink counter and the ADR
- * SNR history) is written behind, within `writeBehindMs`. It needs no
- * write-through: the stored uplink is the durable proof of the counter, and
- * the counter is rebuilt from stored uplinks at open (below). Everything else
+ * SNR history) is written behind, within `writeBehindMs` (1 s: one write
+ * per device per second at most, whatever its uplink rate; a crash loses at
+ * most that second of ADR history). It needs no write-through: the stored
+ * uplink is the durable proof of the counter, and the counter is rebuilt from
+ * stored uplinks at open (below). Everything else
  * — a new session, the downlink counter (reusing it would reuse keystream),
  * MAC state, data rate — is written through a group commit, so under load one
  * transaction (one fsync) carries many devices' sessions instead of one each.
@@ -23,6 +25,7 @@
  * process died before the session write landed, so a replay of it is refused.
  */
 import { getChangedDocumentsSince, type RxDocumentData } from 'rxdb';
+import type { Subscription } from 'rxjs';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type { ActiveDevice, NetworkRepository } from '../ns/repository.js';
 import { cloneDevice, cloneSession, type Device, type DeviceSession } from '../ns/types.js';
@@ -48,18 +51,26 @@ const SESSION_WRITE_ATTEMPTS = 3;
  * uplink) RxDB's upsert first runs a failing insert of all of them, then one
  * incremental write per document queue, building an RxDocument for each —
  * about three transactions and most of the CPU of a session batch. Here the
- * stored versions are read once and the batch is written as updates of them
- * through the collection's (wrapped) storage instance, which sets revisions
- * and timestamps and emits the change events as any RxDB write does. A 409
- * (someone else wrote in between) is retried against the version in storage.
+ * batch is written as updates of the versions in `stored` (what this process
+ * last wrote, kept from the collection's change stream, so a session is not
+ * read back before each write; only one never seen is read) through the
+ * collection's (wrapped) storage instance, which sets revisions and
+ * timestamps and emits the change events as any RxDB write does. A 409
+ * (another process wrote in between) is retried against the version in storage.
  */
-async function writeSessions(db: FarmDatabase, items: readonly DeviceSession[]): Promise<void> {
+async function writeSessions(
+  db: FarmDatabase,
+  items: readonly DeviceSession[],
+  stored: Map<string, RxDocumentData<SessionDoc>>,
+): Promise<void> {
   // The latest state per device wins within one transaction.
   const latest = new Map(items.map((s) => [s.devEui, s]));
   const now = Date.now();
   const instance = db.sessions.storageInstance;
-  const stored = new Map<string, RxDocumentData<SessionDoc>>();
-  for (const doc of await instance.findDocumentsById([...latest.keys()], true)) stored.set(doc.devEui, doc);
+  const unseen = [...latest.keys()].filter((devEui) => !stored.has(devEui));
+  if (unseen.length > 0) {
+    for (const doc of await instance.findDocumentsById(unseen, true)) stored.set(doc.devEui, doc);
+  }
   let pending = [...latest.values()];
   for (let attempt = 0; attempt < SESSION_WRITE_ATTEMPTS && pending.length > 0; attempt++) {
     const rows = pending.map((s) => {
@@ -102,15 +113,47 @@ async function writeSessions(db: FarmDatabase, items: readonly DeviceSession[]):
   }
 }
 
+/** What an accepted uplink advances by itself: the uplink counter and the ADR SNR history. */
+const UPLINK_PROGRESS = new Set(['fCntUp', 'adrHistory']);
+
 /** True when `next` differs from `prev` only in what an accepted uplink advances by itself. */
 export function onlyUplinkProgress(prev: DeviceSession | undefined, next: DeviceSession): boolean {
   if (!prev || prev.devAddr !== next.devAddr || prev.nFCntDown !== next.nFCntDown) return false;
-  const strip = (s: DeviceSession) => JSON.stringify({ ...s, fCntUp: 0, adrHistory: [] });
-  return strip(prev) === strip(next);
+  return sameJson(prev, next, UPLINK_PROGRESS);
+}
+
+/**
+ * Whether two JSON-shaped values would be stored alike (undefined = absent; key
+ * order does not matter), ignoring the top-level keys in `skip`. Compared in
+ * place: the uplink path ran two JSON.stringify of the whole session per uplink.
+ */
+function sameJson(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  // for…in, not Object.keys: no key array per object on the per-uplink path (sessions are plain data).
+  let keys = 0;
+  for (const key in left) {
+    if (!Object.hasOwn(left, key) || skip?.has(key) || left[key] === undefined) continue;
+    keys++;
+    if (!sameJson(left[key], right[key])) return false;
+  }
+  for (const key in right) {
+    if (!Object.hasOwn(right, key) || skip?.has(key) || right[key] === undefined) continue;
+    keys--;
+  }
+  return keys === 0;
 }
 
 export interface RxdbNetworkRepositoryOptions {
-  /** How long uplink-progress-only session updates may wait before they are written (default 200 ms). */
+  /** How long uplink-progress-only session updates may wait before they are written (default 1 s). */
   writeBehindMs?: number;
 }
 
@@ -120,6 +163,9 @@ export class RxdbNetworkRepository implements NetworkRepository {
   /** DevAddr → DevEUIs of the sessions holding it: an uplink's lookup without scanning every session. */
   private readonly byDevAddr = new Map<string, Set<string>>();
   private readonly sessionWrites: GroupCommit<DeviceSession>;
+  /** The stored version of each session as last written or read: the precondition of its next update. */
+  private readonly storedSessions = new Map<string, RxDocumentData<SessionDoc>>();
+  private readonly sessionChanges: Subscription;
   /** Sessions changed only by uplink progress, waiting for the next write-behind flush. */
   private readonly behind = new Map<string, DeviceSession>();
   private behindTimer: NodeJS.Timeout | undefined;
@@ -132,8 +178,12 @@ export class RxdbNetworkRepository implements NetworkRepository {
     private readonly db: FarmDatabase,
     options: RxdbNetworkRepositoryOptions,
   ) {
-    this.sessionWrites = new GroupCommit((items) => writeSessions(db, items));
-    this.writeBehindMs = options.writeBehindMs ?? 200;
+    this.sessionWrites = new GroupCommit((items) => writeSessions(db, items, this.storedSessions));
+    // Every committed session write (this process's, and RxDB's own) leaves its version here.
+    this.sessionChanges = db.sessions.storageInstance.changeStream().subscribe((bulk) => {
+      for (const event of bulk.events) this.storedSessions.set(event.documentId, event.documentData);
+    });
+    this.writeBehindMs = options.writeBehindMs ?? 1000;
   }
 
   static async open(
@@ -356,6 +406,7 @@ export class RxdbNetworkRepository implements NetworkRepository {
     if (this.behindTimer) clearTimeout(this.behindTimer);
     await this.flushBehind();
     await this.sessionWrites.idle();
+    this.sessionChanges.unsubscribe();
     this.closed = true;
   }
 }

@@ -15,7 +15,7 @@
 import type { RxDocumentData, RxJsonSchema } from 'rxdb';
 import { getIndexableStringMonad } from 'rxdb';
 import { encodeIndexKey } from './index-key.js';
-import type { SqliteConnection, SqliteStatement, SqlValue, WriteStep } from './sqlite-driver.js';
+import type { SqliteConnection, SqliteStatement, SqlValue, StepGroup } from './sqlite-driver.js';
 
 export interface IndexColumn {
   /** RxDB's index fields, e.g. ['_deleted', 'devEui', 'id']. */
@@ -82,14 +82,32 @@ export class CollectionTable<RxDocType> {
     return this.byName.get(fields.join(','));
   }
 
-  /** The insert of a new document, for the writer thread: refused (stale) if the id exists. */
-  insertStep(doc: RxDocumentData<RxDocType>, id: string): WriteStep {
-    return { sql: this.insertSql, params: [id, ...this.rowValues(doc)], expect: 'insert' };
+  /** An empty group of inserts of new documents, for the writer thread: each refused (stale) if its id exists. */
+  insertGroup(): StepGroup {
+    return { sql: this.insertSql, expect: 'insert', width: 4 + this.indexes.length, count: 0, params: [] };
   }
 
-  /** The update of a stored document, for the writer thread: stale unless it still has `storedRev`. */
-  updateStep(doc: RxDocumentData<RxDocType>, id: string, storedRev: string): WriteStep {
-    return { sql: this.guardedUpdateSql, params: [...this.rowValues(doc), id, storedRev], expect: 'one-row' };
+  addInsert(group: StepGroup, doc: RxDocumentData<RxDocType>, id: string): void {
+    group.params.push(id);
+    this.pushRowValues(group.params, doc);
+    group.count++;
+  }
+
+  /** An empty group of updates of stored documents, for the writer thread: each stale unless the row still has `storedRev`. */
+  updateGroup(): StepGroup {
+    return {
+      sql: this.guardedUpdateSql,
+      expect: 'one-row',
+      width: 5 + this.indexes.length,
+      count: 0,
+      params: [],
+    };
+  }
+
+  addUpdate(group: StepGroup, doc: RxDocumentData<RxDocType>, id: string, storedRev: string): void {
+    this.pushRowValues(group.params, doc);
+    group.params.push(id, storedRev);
+    group.count++;
   }
 
   /** Documents by primary key (any order, each at most once). */
@@ -111,11 +129,11 @@ export class CollectionTable<RxDocType> {
     this.connection.exec(`DROP TABLE IF EXISTS ${this.table}`);
   }
 
-  private rowValues(doc: RxDocumentData<RxDocType>): SqlValue[] {
-    const values: SqlValue[] = [doc._deleted ? 1 : 0, doc._meta.lwt, JSON.stringify(doc)];
+  /** deleted, lwt, data and the index keys, appended to `params` (no array of their own per row). */
+  private pushRowValues(params: SqlValue[], doc: RxDocumentData<RxDocType>): void {
+    params.push(doc._deleted ? 1 : 0, doc._meta.lwt, JSON.stringify(doc));
     for (const index of this.indexes) {
-      values.push(encodeIndexKey(index.indexableString(doc as RxDocumentData<unknown>)));
+      params.push(encodeIndexKey(index.indexableString(doc as RxDocumentData<unknown>)));
     }
-    return values;
   }
 }

@@ -9,9 +9,11 @@
  *   loop once every earlier write of the file has committed; the writer then
  *   checks that nothing changed meanwhile (another process): every insert
  *   finds no row, every update finds the revision that was read, or the
- *   transaction is rolled back and the write decided again. A write of new
- *   documents only (RxDB's bulkInsert) skips the read: it is tried as pure
- *   inserts, and only a primary-key clash sends it the long way.
+ *   transaction is rolled back and the write decided again. The first try
+ *   skips the read: it takes each row's `previous` as the stored version (and
+ *   no stored document for a row without one), so a bulkInsert is pure
+ *   inserts and an update of the version last written is one guarded UPDATE;
+ *   only a stale answer sends the write the long way.
  *   Change events are emitted only after COMMIT returned.
  * - query/count: RxDB's query plan picks an index; its bounds become a range
  *   over that index's key column, the rest of the selector is matched in JS
@@ -118,14 +120,21 @@ export class RxStorageInstanceSqlite<RxDocType>
     context: string,
   ): Promise<ReturnType<typeof categorizeBulkWriteRows<RxDocType>>> {
     const primaryPath = this.primaryPath;
-    // New documents only: assume none is stored yet; the writer refuses (stale) if one is.
-    let readStored = rows.some((row) => row.previous !== undefined);
+    // First try without reading: assume the table holds exactly what the rows say, i.e. no
+    // document where a row has no `previous` and the `previous` version where it has one.
+    // The writer checks both (an insert finds no row, an update finds that revision) and
+    // answers stale if either is wrong; then the stored versions are read and it is decided again.
+    let readStored = false;
     for (let attempt = 1; ; attempt++) {
       this.ensureOpen();
       const docsInDb = new Map<string, RxDocumentData<RxDocType>>();
       if (readStored) {
         const ids = rows.map((row) => row.document[primaryPath] as string);
         for (const doc of this.table.findByIds(ids, true)) docsInDb.set(doc[primaryPath] as string, doc);
+      } else {
+        for (const row of rows) {
+          if (row.previous) docsInDb.set(row.document[primaryPath] as string, row.previous);
+        }
       }
       const result = categorizeBulkWriteRows<RxDocType>(
         this,
@@ -134,19 +143,23 @@ export class RxStorageInstanceSqlite<RxDocType>
         rows,
         context,
       );
-      const steps = [];
-      for (const row of result.bulkInsertDocs) {
-        const id = row.document[primaryPath] as string;
-        steps.push(this.table.insertStep(row.document, id));
+      if (!readStored && result.errors.length > 0) {
+        // An error decided on assumed versions is not the answer: decide it on the stored ones.
+        readStored = true;
+        continue;
       }
+      const inserts = this.table.insertGroup();
+      for (const row of result.bulkInsertDocs) {
+        this.table.addInsert(inserts, row.document, row.document[primaryPath] as string);
+      }
+      const updates = this.table.updateGroup();
       for (const row of result.bulkUpdateDocs) {
         const id = row.document[primaryPath] as string;
-        steps.push(
-          this.table.updateStep(row.document, id, (docsInDb.get(id) as RxDocumentData<RxDocType>)._rev),
-        );
+        this.table.addUpdate(updates, row.document, id, (docsInDb.get(id) as RxDocumentData<RxDocType>)._rev);
       }
-      if (steps.length === 0) return result;
-      const outcome = await this.table.connection.write(`writing ${rows.length} documents`, steps);
+      const groups = [inserts, updates].filter((group) => group.count > 0);
+      if (groups.length === 0) return result;
+      const outcome = await this.table.connection.writeGroups(`writing ${rows.length} documents`, groups);
       if (outcome.kind === 'committed') return result;
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new MaverickError(

@@ -143,6 +143,45 @@ describe('getRxStorageSqlite', () => {
     }
   });
 
+  it('answers 409 with the stored version when another process updated the document after the `previous` this write names (no-read update falls back)', async () => {
+    const notes = await getRxStorageSqlite({ directory }).createStorageInstance<Note>(params('notes'));
+    try {
+      const first = {
+        id: 'a',
+        text: 'one',
+        _deleted: false,
+        _attachments: {},
+        _meta: { lwt: 1 },
+        _rev: '1-mine',
+      };
+      expect((await notes.bulkWrite([{ document: first }], 'test')).error).toEqual([]);
+      // An update from `first` that nobody disturbed is written without reading the table first.
+      const second = { ...first, text: 'two', _meta: { lwt: 2 }, _rev: '2-mine' };
+      expect((await notes.bulkWrite([{ previous: first, document: second }], 'test')).error).toEqual([]);
+      // Another process (a second connection, with the run's driver) rewrites it behind this one.
+      const other = await openRawDatabase(join(directory, 'unit.sqlite'), await resolveDriver());
+      const theirs = { ...second, text: 'theirs', _rev: '3-theirs' };
+      other.prepare('UPDATE "notes-v0" SET data = ? WHERE id = ?').run(JSON.stringify(theirs), 'a');
+      other.close();
+      // An update from `second` must not overwrite theirs: the guarded UPDATE finds another revision.
+      const lost = { ...second, text: 'three', _meta: { lwt: 3 }, _rev: '3-mine' };
+      const result = await notes.bulkWrite([{ previous: second, document: lost }], 'test');
+      expect(result.error).toHaveLength(1);
+      expect(result.error[0]).toMatchObject({
+        status: 409,
+        documentId: 'a',
+        documentInDb: { text: 'theirs' },
+      });
+      expect((await notes.findDocumentsById(['a'], false)).map((d) => d.text)).toEqual(['theirs']);
+      // From the version actually stored, the update goes through.
+      const retried = { ...theirs, text: 'four', _meta: { lwt: 4 }, _rev: '4-mine' };
+      expect((await notes.bulkWrite([{ previous: theirs, document: retried }], 'test')).error).toEqual([]);
+      expect((await notes.findDocumentsById(['a'], false)).map((d) => d.text)).toEqual(['four']);
+    } finally {
+      await notes.close();
+    }
+  });
+
   it('fails calls on a closed instance with StoreClosed', async () => {
     const notes = await getRxStorageSqlite({ directory }).createStorageInstance<Note>(params('notes'));
     await notes.close();

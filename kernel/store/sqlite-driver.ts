@@ -31,11 +31,11 @@ import {
 } from './sqlite-adapters.js';
 import { corruptStoreError, translateSqliteError } from './sqlite-errors.js';
 import { SqliteWriter, type WriteOutcome } from './sqlite-writer.js';
-import type { WriteStep } from './sqlite-writer-protocol.js';
+import { groupSteps, type StepGroup, type WriteStep } from './sqlite-writer-protocol.js';
 
 export type { SqliteDriverName, SqliteStatement, SqlRow, SqlValue } from './sqlite-adapters.js';
 export type { WriteOutcome } from './sqlite-writer.js';
-export type { WriteStep } from './sqlite-writer-protocol.js';
+export type { StepGroup, WriteStep } from './sqlite-writer-protocol.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -138,7 +138,12 @@ export class SqliteConnection {
    * expectation failed and everything was rolled back. Errors are the
    * writer's MaverickErrors (StoreDiskFull, StoreCorrupt, StoreIo).
    */
-  write(operation: string, steps: WriteStep[]): Promise<WriteOutcome> {
+  write(operation: string, steps: readonly WriteStep[]): Promise<WriteOutcome> {
+    return this.writeGroups(operation, groupSteps(steps));
+  }
+
+  /** write() for steps already grouped by statement (what a bulk write builds directly). */
+  writeGroups(operation: string, groups: StepGroup[]): Promise<WriteOutcome> {
     this.ensureOpen();
     if (!this.writer) {
       this.writer = new SqliteWriter({
@@ -149,7 +154,7 @@ export class SqliteConnection {
       });
       for (const statement of this.settingsMade) void this.writer.pragma(statement).catch(() => {});
     }
-    return this.writer.write(operation, steps);
+    return this.writer.write(operation, groups);
   }
 
   /**

@@ -20,6 +20,39 @@ export interface WriteStep {
   expect?: 'insert' | 'one-row';
 }
 
+/**
+ * Steps that share one statement and expectation, as they cross to the writer
+ * thread: their parameters end to end, `width` per step. One group of N rows
+ * is one SQL string and one flat array in the structured clone, instead of N
+ * step objects each carrying the SQL text and an array of its own (the clone
+ * of those was the biggest single cost of handing a batch to the writer).
+ */
+export interface StepGroup {
+  sql: string;
+  expect?: 'insert' | 'one-row';
+  /** Parameters per step (0 for a statement without any). */
+  width: number;
+  /** How many steps: params.length / width, or the count of a parameterless statement. */
+  count: number;
+  params: SqlValue[];
+}
+
+/** Consecutive steps with the same statement and expectation become one group, in order. */
+export function groupSteps(steps: readonly WriteStep[]): StepGroup[] {
+  const groups: StepGroup[] = [];
+  let last: StepGroup | undefined;
+  for (const step of steps) {
+    if (!last || last.sql !== step.sql || last.expect !== step.expect || last.width !== step.params.length) {
+      last = { sql: step.sql, width: step.params.length, count: 0, params: [] };
+      if (step.expect) last.expect = step.expect;
+      groups.push(last);
+    }
+    for (const value of step.params) last.params.push(value);
+    last.count++;
+  }
+  return groups;
+}
+
 export interface WriterSettings {
   file: string;
   driver: SqliteDriverName;
@@ -34,7 +67,8 @@ export interface WriterSettings {
  */
 export type ToWriter =
   | ({ kind: 'open'; id: number } & WriterSettings)
-  | { kind: 'write'; id: number; file: string; operation: string; steps: WriteStep[] }
+  /** One transaction: every group's steps in order; `stale` names the failing step by its index over all groups. */
+  | { kind: 'write'; id: number; file: string; operation: string; groups: StepGroup[] }
   /** A per-connection setting (e.g. `max_page_count = N`) the writer's connection must share. */
   | { kind: 'pragma'; id: number; file: string; statement: string }
   | { kind: 'close'; file: string; closed: Int32Array };

@@ -16,9 +16,9 @@ import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import {
   type FromWriter,
   rebuildError,
+  type StepGroup,
   type ToWriter,
   type WriterSettings,
-  type WriteStep,
 } from './sqlite-writer-protocol.js';
 
 export type WriteOutcome = { kind: 'committed' } | { kind: 'stale'; step: number };
@@ -124,11 +124,11 @@ export class SqliteWriter {
     this.thread.request((id) => ({ kind: 'open', id, ...settings })).catch(() => {});
   }
 
-  /** Runs `steps` in one transaction on the writer thread; resolves after COMMIT (or `stale`, rolled back). */
-  write(operation: string, steps: WriteStep[]): Promise<WriteOutcome> {
+  /** Runs the groups' steps in one transaction on the writer thread; resolves after COMMIT (or `stale`, rolled back). */
+  write(operation: string, groups: StepGroup[]): Promise<WriteOutcome> {
     if (this.isClosed) return Promise.reject(this.closedError());
     const file = this.settings.file;
-    return this.thread.request((id) => ({ kind: 'write', id, file, operation, steps }));
+    return this.thread.request((id) => ({ kind: 'write', id, file, operation, groups }));
   }
 
   /** Applies a connection setting (e.g. `max_page_count = N`) on the writer's connection too. */
