@@ -18,6 +18,14 @@
  *   worker_id = "worker-1"               # stable and distinct per worker (systemd: %i)
  *   connections = 4                      # items in flight per worker
  *
+ *   [directip]                           # Iridium SBD DirectIP MO intake (no broker on the way)
+ *   port = 10800
+ *   host = "0.0.0.0"                     # beyond loopback only with allow_from
+ *   allow_from = ["12.47.179.11"]        # the Iridium gateway's delivery addresses
+ *   confirm = true                       # as provisioned with Iridium (MO confirmation)
+ *   [directip.imeis]                     # each modem's IMEI → its gateway id
+ *   "300234010753370" = "farm-17"
+ *
  * Secrets live only in their 0600 files: a URL carrying a password is refused.
  * Every problem names its field. Unknown keys are errors (a typo is not ignored).
  */
@@ -27,6 +35,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { readSecretFile } from '../kernel/keys/secret-file.js';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
+import { isLoopbackHost } from '../proto/net.js';
 import type { RegionalServiceOptions } from './serve.js';
 
 const idPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -75,6 +84,26 @@ const schema = z
       })
       .strict()
       .default({ connections: 1 }),
+    directip: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(10800),
+        allow_from: z.array(z.string().min(1)).default([]),
+        confirm: z.boolean().default(true),
+        imeis: z
+          .record(
+            z.string(),
+            z.string().regex(idPattern, 'use 1-64 letters, digits, dot, underscore or dash'),
+          )
+          .superRefine((imeis, ctx) => {
+            for (const imei of Object.keys(imeis))
+              if (!/^[0-9]{15}$/.test(imei))
+                ctx.addIssue({ code: 'custom', path: [imei], message: 'an IMEI is 15 digits' });
+          })
+          .default({}),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -95,6 +124,12 @@ const schema = z
         code: 'custom',
         path: ['broker'],
         message: 'give both username and password_file, or neither',
+      });
+    if (c.directip && !isLoopbackHost(c.directip.host) && c.directip.allow_from.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['directip', 'allow_from'],
+        message: `is required when host = "${c.directip.host}": DirectIP has no authentication`,
       });
     if (c.intake.shared_group && !c.broker.url)
       ctx.addIssue({
@@ -189,5 +224,16 @@ export function loadRegionalConfig(
     ...(c.intake.shared_group ? { sharedGroup: c.intake.shared_group } : {}),
     ...(workerId ? { clientId: `maverick-regional-${workerId}` } : {}),
     connections: c.intake.connections,
+    ...(c.directip
+      ? {
+          directip: {
+            host: c.directip.host,
+            port: c.directip.port,
+            allowFrom: c.directip.allow_from,
+            confirm: c.directip.confirm,
+            imeis: c.directip.imeis,
+          },
+        }
+      : {}),
   };
 }

@@ -8,6 +8,7 @@ import type { RxStorage } from 'rxdb';
 import { loadOrCreateNodeKey, type NodeKey } from '../kernel/keys/node-key.js';
 import type { Logger } from '../proto/log.js';
 import { ingestCommitment } from './commitments.js';
+import { type DirectIpIntake, type DirectIpIntakeOptions, startDirectIpIntake } from './directip-intake.js';
 import { type OpenedRegional, openRegional } from './open-node.js';
 import { type OtherItemHandler, type RegionalTransport, startRegionalTransport } from './transport/index.js';
 
@@ -27,6 +28,8 @@ export interface RegionalServiceOptions {
   connections?: number;
   // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
   storage?: RxStorage<any, any>;
+  /** Iridium SBD DirectIP MO intake ([directip] in the config). */
+  directip?: Omit<DirectIpIntakeOptions, 'regional' | 'onOther' | 'logger'>;
   logger: Logger;
 }
 
@@ -42,6 +45,7 @@ export interface RegionalService {
   /** The key that signs every ack; gateways are configured with `key.publicKeyFile`. */
   readonly key: NodeKey;
   readonly transport: RegionalTransport;
+  readonly directip?: DirectIpIntake;
   close(): Promise<void>;
 }
 
@@ -78,7 +82,16 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
     ...(options.postgres ? { postgres: options.postgres } : {}),
   });
   let transport: RegionalTransport;
+  let directip: DirectIpIntake | undefined;
+  const onOther = commitmentIntake(regional, options.logger);
   try {
+    if (options.directip)
+      directip = await startDirectIpIntake({
+        ...options.directip,
+        regional,
+        onOther,
+        logger: options.logger,
+      });
     transport = await startRegionalTransport({
       node: regional.node,
       acks: { key, issuer: REGIONAL_ISSUER },
@@ -90,9 +103,12 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
       ...(options.clientId ? { clientId: options.clientId } : {}),
       ...(options.connections ? { connections: options.connections } : {}),
       logger: options.logger,
-      onOther: commitmentIntake(regional, options.logger),
+      onOther,
+      // An item that arrives whole over MQTT drops its satellite partial (only then: one cheap statement).
+      ...(directip ? { reassembler: directip.reassembler.forOtherLinks } : {}),
     });
   } catch (err) {
+    await directip?.close();
     await regional.close();
     throw err;
   }
@@ -100,7 +116,9 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
     regional,
     key,
     transport,
+    ...(directip ? { directip } : {}),
     async close() {
+      await directip?.close();
       await transport.close();
       await regional.close();
     },
