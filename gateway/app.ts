@@ -17,6 +17,7 @@ import { startConsoleFromConfig } from './console/from-config.js';
 import { runHostCommand } from './doctor/host.js';
 import { Metrics } from './metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
+import { watchSync } from './metrics/sync-metrics.js';
 import { createRadioBackend } from './radio/factory.js';
 import type { RegionalSyncOptions } from './regional-sync.js';
 import { type GatewayRuntime, type MqttRuntimeOptions, startGatewayRuntime } from './runtime.js';
@@ -189,7 +190,7 @@ export async function startGateway(
   }
   const running = runtime;
   running.ns.on('join', () => metrics.joinHandled('accepted'));
-  running.sync?.on('linkState', (change) => metrics.setLinkState(change.link, change.up ? 'up' : 'down'));
+  if (running.sync) watchSync(running.sync, metrics);
   // The outbox depth is live (status, doctor, the demo wait on it), not sampled.
   const outbox = running.outbox;
   if (outbox) {

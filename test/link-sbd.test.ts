@@ -202,7 +202,7 @@ describe('completion over another link and resume', () => {
       if (first) await outbox.enqueue(Outbox.item('bundle', 1, bundle.cose, { createdAt: clock.now() }));
       first = false;
       if (outbox.size === 0) break;
-      const link = new MessageLink({ transport: pipe, store });
+      const link = new MessageLink({ transport: pipe, store, now: clock.now });
       const engine = new SyncEngine({ outbox, links: [{ link }], now: clock.now });
       await link.refresh();
       engine.start();
@@ -237,7 +237,8 @@ describe('completion over another link and resume', () => {
     const db = await openMemoryFarm();
     cleanups.push(() => db.close());
     const { store, outbox } = await gatewaySide(db);
-    const link = new MessageLink({ transport: pipe, store });
+    // Probes back off from 50 ms here (30 s by default): this test is about the protocol, not its pacing.
+    const link = new MessageLink({ transport: pipe, store, probeBackoff: { initialMs: 50, maxMs: 200 } });
     const engine = new SyncEngine({ outbox, links: [{ link }], ackTimeoutMs: 300 });
     cleanups.push(async () => {
       await engine.stop();
