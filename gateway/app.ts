@@ -64,7 +64,8 @@ function mqttOptions(config: MaverickConfig): MqttRuntimeOptions {
  * only keeps that link down). The order of `links` is the order of preference.
  */
 export function regionalSyncOptions(config: MaverickConfig): { sync?: RegionalSyncOptions } {
-  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes, node_key } = config.regional;
+  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes, satellite_repeat_percent, node_key } =
+    config.regional;
   const mqtt = links.includes('mqtt') && url !== undefined;
   const satellite = links.includes('satellite');
   if (!mqtt && !satellite) return {};
@@ -73,7 +74,14 @@ export function regionalSyncOptions(config: MaverickConfig): { sync?: RegionalSy
       ...(mqtt ? { regionalUrl: url } : {}),
       ...(mqtt && node_key !== undefined ? { regionalPublicKeyFile: resolveDataPath(config, node_key) } : {}),
       ...(satellite
-        ? { satellite: { path: sbd_path, baudRate: sbd_baud, dailyBytes: satellite_daily_bytes } }
+        ? {
+            satellite: {
+              path: sbd_path,
+              baudRate: sbd_baud,
+              dailyBytes: satellite_daily_bytes,
+              repeatShare: satellite_repeat_percent / 100,
+            },
+          }
         : {}),
       order: links,
     },
