@@ -157,6 +157,25 @@ describe('regional config file', () => {
     expect(open.message).toContain('directip.allow_from: is required when host = "0.0.0.0"');
   });
 
+  it('[broker] gateway_password_file confines gateways on the embedded broker only', () => {
+    const file = write(
+      'regional.toml',
+      '[store]\ndata_dir = "d"\n[broker]\ngateway_password_file = "broker/passwd"\n',
+    );
+    expect(loadRegionalConfig(file).embedded).toEqual({
+      host: '127.0.0.1',
+      port: 1884,
+      gatewayPasswordFile: join(dir, 'broker', 'passwd'),
+    });
+    const external = errorOf(() =>
+      parseRegionalConfig(
+        '[store]\ndata_dir = "d"\n[broker]\nurl = "mqtt://127.0.0.1:1883"\ngateway_password_file = "p"\n',
+        'r.toml',
+      ),
+    );
+    expect(external.message).toContain('broker.gateway_password_file: is for the embedded broker');
+  });
+
   it('TOML syntax errors give the line; a missing file says which', () => {
     expect(errorOf(() => parseRegionalConfig('[store\n', 'r.toml')).message).toMatch(
       /^r\.toml:1:\d+: TOML syntax error/,

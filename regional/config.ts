@@ -12,6 +12,8 @@
  *   url = "mqtt://127.0.0.1:1883"        # absent: an embedded broker on embedded_host:embedded_port
  *   username = "maverick-regional"
  *   password_file = "broker-password"    # mode 0600
+ *   gateway_password_file = "broker/passwd"  # embedded broker: gateways confined to their own topics
+ *                                        # (the file `regional gateway add --broker-dir broker` writes)
  *
  *   [intake]
  *   shared_group = "regional"            # several workers share the intake
@@ -67,6 +69,7 @@ const schema = z
         password_file: z.string().min(1).optional(),
         embedded_host: z.string().min(1).default('127.0.0.1'),
         embedded_port: z.number().int().min(0).max(65535).default(1884),
+        gateway_password_file: z.string().min(1).optional(),
       })
       .strict()
       .default({ embedded_host: '127.0.0.1', embedded_port: 1884 }),
@@ -130,6 +133,12 @@ const schema = z
         code: 'custom',
         path: ['directip', 'allow_from'],
         message: `is required when host = "${c.directip.host}": DirectIP has no authentication`,
+      });
+    if (c.broker.url && c.broker.gateway_password_file)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['broker', 'gateway_password_file'],
+        message: 'is for the embedded broker; an external mosquitto reads the passwd and acl files itself',
       });
     if (c.intake.shared_group && !c.broker.url)
       ctx.addIssue({
@@ -217,7 +226,15 @@ export function loadRegionalConfig(
       : {}),
     ...(c.broker.url
       ? { brokerUrl: c.broker.url }
-      : { embedded: { host: c.broker.embedded_host, port: c.broker.embedded_port } }),
+      : {
+          embedded: {
+            host: c.broker.embedded_host,
+            port: c.broker.embedded_port,
+            ...(c.broker.gateway_password_file
+              ? { gatewayPasswordFile: near(c.broker.gateway_password_file) }
+              : {}),
+          },
+        }),
     ...(c.broker.username && c.broker.password_file
       ? { credentials: { username: c.broker.username, password: secret(c.broker.password_file) } }
       : {}),

@@ -3,6 +3,7 @@
  * the MQTT intake (on an embedded broker or an existing one), bundles and
  * daily commitments acknowledged by digest.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { RxStorage } from 'rxdb';
 import { loadOrCreateNodeKey, type NodeKey } from '../kernel/keys/node-key.js';
@@ -16,7 +17,13 @@ export interface RegionalServiceOptions {
   dataDir: string;
   /** An existing broker (e.g. mosquitto); when absent an embedded one listens on `embedded`. */
   brokerUrl?: string;
-  embedded?: { host?: string; port: number; allowPlaintextBeyondLoopback?: boolean };
+  embedded?: {
+    host?: string;
+    port: number;
+    allowPlaintextBeyondLoopback?: boolean;
+    /** Gateways' passwd file: each gateway confined to its own topics (transport/broker-acl.ts). */
+    gatewayPasswordFile?: string;
+  };
   credentials?: { username: string; password: string };
   /** PostgreSQL instead of the embedded store. */
   postgres?: { url: string; password?: string; poolSize?: number };
@@ -68,6 +75,17 @@ export function commitmentIntake(
   };
 }
 
+/**
+ * The node's own broker login. Confined gateways need the node to log in as
+ * someone else: without configured credentials it gets a random one, known
+ * only to this process.
+ */
+function brokerLogin(options: RegionalServiceOptions): { username: string; password: string } | undefined {
+  if (options.credentials || options.brokerUrl || !options.embedded?.gatewayPasswordFile)
+    return options.credentials;
+  return { username: 'maverick-regional', password: randomBytes(24).toString('base64url') };
+}
+
 export async function startRegionalService(options: RegionalServiceOptions): Promise<RegionalService> {
   const key = await loadRegionalKey(options.dataDir);
   if (key.created)
@@ -81,6 +99,7 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
     ...(options.storage ? { storage: options.storage } : {}),
     ...(options.postgres ? { postgres: options.postgres } : {}),
   });
+  const credentials = brokerLogin(options);
   let transport: RegionalTransport;
   let directip: DirectIpIntake | undefined;
   const onOther = commitmentIntake(regional, options.logger);
@@ -98,7 +117,7 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
       ...(options.brokerUrl
         ? { brokerUrl: options.brokerUrl }
         : { embedded: options.embedded ?? { port: 1884 } }),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(credentials ? { credentials } : {}),
       ...(options.sharedGroup ? { sharedGroup: options.sharedGroup } : {}),
       ...(options.clientId ? { clientId: options.clientId } : {}),
       ...(options.connections ? { connections: options.connections } : {}),
