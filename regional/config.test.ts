@@ -125,6 +125,7 @@ describe('regional config file', () => {
         '[directip]',
         'host = "0.0.0.0"',
         'allow_from = ["12.47.179.11"]',
+        'mt_host = "12.47.179.12"',
         '[directip.imeis]',
         '"300234010753370" = "farm-17"',
       ].join('\n'),
@@ -135,6 +136,7 @@ describe('regional config file', () => {
       allowFrom: ['12.47.179.11'],
       confirm: true,
       imeis: { '300234010753370': 'farm-17' },
+      mt: { host: '12.47.179.12', port: 10800 },
     });
     const err = errorOf(() =>
       parseRegionalConfig(

@@ -25,6 +25,8 @@
  *   host = "0.0.0.0"                     # beyond loopback only with allow_from
  *   allow_from = ["12.47.179.11"]        # the Iridium gateway's delivery addresses
  *   confirm = true                       # as provisioned with Iridium (MO confirmation)
+ *   mt_host = "12.47.179.12"             # Iridium's DirectIP MT endpoint: status replies to the modems
+ *   mt_port = 10800
  *   [directip.imeis]                     # each modem's IMEI → its gateway id
  *   "300234010753370" = "farm-17"
  *
@@ -93,6 +95,8 @@ const schema = z
         port: z.number().int().min(0).max(65535).default(10800),
         allow_from: z.array(z.string().min(1)).default([]),
         confirm: z.boolean().default(true),
+        mt_host: z.string().min(1).optional(),
+        mt_port: z.number().int().min(1).max(65535).default(10800),
         imeis: z
           .record(
             z.string(),
@@ -249,6 +253,7 @@ export function loadRegionalConfig(
             allowFrom: c.directip.allow_from,
             confirm: c.directip.confirm,
             imeis: c.directip.imeis,
+            ...(c.directip.mt_host ? { mt: { host: c.directip.mt_host, port: c.directip.mt_port } } : {}),
           },
         }
       : {}),

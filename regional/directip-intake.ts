@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../proto/log.js';
 import type { OpenedRegional } from './open-node.js';
+import { DirectIpMtSender, type DirectIpMtTarget } from './transport/directip-mt-client.js';
 import { DirectIpReceiver } from './transport/directip-receiver.js';
 import type { OtherItemHandler } from './transport/ingest-item.js';
 import { RegionalMessageIntake } from './transport/message-intake.js';
@@ -20,7 +21,9 @@ export interface DirectIpIntakeOptions {
   imeis: Readonly<Record<string, string>>;
   allowFrom?: readonly string[];
   confirm?: boolean;
-  /** Where MT status messages go; absent: logged (see regional/DEPLOY.md, "Satellite"). */
+  /** Iridium's DirectIP MT endpoint: the status replies go there, queued for the modem. */
+  mt?: DirectIpMtTarget;
+  /** Where MT status messages go instead (tests, another MT path); neither: logged only. */
   onMobileTerminated?: (imei: string, gatewayId: string, messages: Uint8Array[]) => void | Promise<void>;
   onOther?: OtherItemHandler;
   reassembly?: StoredReassemblerOptions;
@@ -45,6 +48,14 @@ export async function startDirectIpIntake(options: DirectIpIntakeOptions): Promi
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const imeis = new Map(Object.entries(options.imeis));
+  const mtSender = options.mt ? new DirectIpMtSender(options.mt, options.logger) : undefined;
+  const onMobileTerminated =
+    options.onMobileTerminated ??
+    (mtSender
+      ? async (imei: string, _gatewayId: string, messages: Uint8Array[]) => {
+          await mtSender.sendAll(imei, messages);
+        }
+      : undefined);
   const registered = async (gatewayId: string) => {
     if (regional.registry.list().some((k) => k.gatewayId === gatewayId)) return true;
     await regional.registry.refresh(); // added by `maverick regional gateway add` since
@@ -58,7 +69,7 @@ export async function startDirectIpIntake(options: DirectIpIntakeOptions): Promi
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.onMobileTerminated ? { onMobileTerminated: options.onMobileTerminated } : {}),
+    ...(onMobileTerminated ? { onMobileTerminated } : {}),
     gatewayForImei: async (imei) => {
       const gatewayId = imeis.get(imei);
       return gatewayId && (await registered(gatewayId)) ? gatewayId : undefined;

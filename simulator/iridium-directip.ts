@@ -10,9 +10,10 @@
  * `transport(imei)` is the gateway's side: a MessageTransport (the contract
  * the real SBD modem driver meets) whose every send is one SBD session.
  */
-import { createConnection } from 'node:net';
+import { type AddressInfo, createConnection, createServer, type Server } from 'node:net';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
 import { decodeMoConfirmation, encodeMoMessage, MO_CONFIRMATION_BYTES } from '../proto/link/directip.js';
+import { decodeMtMessage, encodeMtConfirmation, mtMessageLength } from '../proto/link/directip-mt.js';
 import { SBD_MO_MTU } from '../proto/link/fragment.js';
 import type { MessageTransport } from '../proto/link/transport.js';
 
@@ -44,6 +45,8 @@ export interface IridiumEmulatorCounters {
   /** Deliveries that overtook a message sent before them. */
   reordered: number;
   gaveUp: number;
+  /** MT messages taken at the MT endpoint. */
+  mtQueued: number;
 }
 
 interface Pending {
@@ -63,6 +66,7 @@ export class IridiumDirectIpEmulator {
     unconfirmed: 0,
     reordered: 0,
     gaveUp: 0,
+    mtQueued: 0,
   };
   private readonly momsn = new Map<string, number>();
   private readonly mt = new Map<string, Uint8Array[]>();
@@ -74,6 +78,7 @@ export class IridiumDirectIpEmulator {
   private inFlight = 0;
   private closed = false;
   private target: { host: string; port: number };
+  private mtServer: Server | undefined;
   private readonly random: () => number;
 
   constructor(private readonly options: IridiumDirectIpEmulatorOptions) {
@@ -236,7 +241,58 @@ export class IridiumDirectIpEmulator {
     };
   }
 
+  /**
+   * Iridium's MT endpoint: takes an MT message per connection, queues its
+   * payload for the modem and answers with an MT confirmation (the queue
+   * position, or -7 for a malformed message).
+   */
+  async listenMt(): Promise<{ host: string; port: number }> {
+    const server = createServer((socket) => {
+      const chunks: Buffer[] = [];
+      let got = 0;
+      socket.on('error', () => undefined);
+      socket.setTimeout(5000, () => socket.destroy());
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        got += chunk.length;
+        const bytes = new Uint8Array(Buffer.concat(chunks, got));
+        let total: number | undefined;
+        try {
+          total = mtMessageLength(bytes);
+        } catch {
+          total = got;
+        }
+        if (total === undefined || got < total) return;
+        let answer: Uint8Array;
+        try {
+          const m = decodeMtMessage(bytes);
+          if (m.payload) this.queueMt(m.imei, [m.payload]);
+          this.counters.mtQueued++;
+          const position = this.mt.get(m.imei)?.length ?? 0;
+          answer = encodeMtConfirmation({
+            clientMessageId: m.clientMessageId,
+            imei: m.imei,
+            autoIdReference: this.cdr++,
+            status: m.payload ? position : 0,
+          });
+        } catch {
+          answer = encodeMtConfirmation({
+            clientMessageId: 0,
+            imei: '000000000000000',
+            autoIdReference: 0,
+            status: -7,
+          });
+        }
+        socket.end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    this.mtServer = server;
+    return { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+  }
+
   close(): void {
+    this.mtServer?.close();
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.attempts.clear();

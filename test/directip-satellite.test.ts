@@ -4,8 +4,9 @@
  * bundle as SBD messages; the Iridium gateway emulator delivers each over its
  * own DirectIP connection, losing, duplicating and reordering some; the
  * regional worker (embedded store on SQLite files) reassembles, is killed
- * mid-item and restarted on the same data, and the gateway, driven by the
- * bitmap replies, resends only what is missing until the bundle is acked.
+ * mid-item and restarted on the same data, and answers through the emulated
+ * DirectIP MT endpoint; the gateway, driven by the bitmap replies it fetches
+ * from its mailbox, resends what is missing until the bundle is acked.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,15 +37,15 @@ interface Worker {
   close(): Promise<void>;
 }
 
-async function startWorker(dataDir: string, emulator: () => IridiumDirectIpEmulator): Promise<Worker> {
+async function startWorker(dataDir: string, mt: { host: string; port: number }): Promise<Worker> {
   const regional = await openRegional({ dataDir });
   if (regional.registry.list().length === 0) await regional.registry.add(gw.id, gw.publicKey);
   const intake = await startDirectIpIntake({
     regional,
     port: 0,
     imeis: { [IMEI]: gw.id },
-    // The MT path: the status replies are queued at "Iridium" for the modem's next session.
-    onMobileTerminated: (imei, _gatewayId, messages) => emulator().queueMt(imei, messages),
+    // The status replies go to Iridium's DirectIP MT endpoint, queued for the modem's next session.
+    mt,
   });
   return {
     regional,
@@ -60,19 +61,19 @@ describe('Iridium DirectIP intake', () => {
   it('reassembles a 5.6 KB bundle sent through lossy, duplicating, reordering DirectIP across a worker restart, and acks it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'maverick-directip-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    let emulator: IridiumDirectIpEmulator | undefined;
-    const current = () => emulator as IridiumDirectIpEmulator;
-    let worker = await startWorker(dataDir, current);
-    cleanups.push(() => worker.close());
-    emulator = new IridiumDirectIpEmulator({
-      target: { host: '127.0.0.1', port: worker.intake.receiver.port },
+    const emulator = new IridiumDirectIpEmulator({
+      target: { host: '127.0.0.1', port: 0 },
       dropRate: 0.15,
       duplicateRate: 0.15,
       maxDelayMs: 15,
       retryMs: 20,
       random: prng(11),
     });
-    cleanups.push(() => emulator?.close());
+    cleanups.push(() => emulator.close());
+    const mt = await emulator.listenMt();
+    let worker = await startWorker(dataDir, mt);
+    cleanups.push(() => worker.close());
+    emulator.retarget({ host: '127.0.0.1', port: worker.intake.receiver.port });
 
     const db = await openMemoryFarm();
     cleanups.push(() => db.close());
@@ -116,7 +117,7 @@ describe('Iridium DirectIP intake', () => {
     const heldBefore = (await worker.regional.store.linkState.usage()).fragments;
     expect(heldBefore).toBeLessThan(needed);
     await worker.close();
-    worker = await startWorker(dataDir, current);
+    worker = await startWorker(dataDir, mt);
     const heldAfter = (await worker.regional.store.linkState.usage()).fragments;
     expect(heldAfter).toBeGreaterThanOrEqual(heldBefore); // nothing lost in the restart
     emulator.retarget({ host: '127.0.0.1', port: worker.intake.receiver.port });
@@ -137,6 +138,7 @@ describe('Iridium DirectIP intake', () => {
     // or overtaken by a flagged fragment when Iridium redelivered after the restart) and backed-off
     // probes, never a whole copy per silent round.
     expect(sendsByIndex.size).toBe(needed);
+    expect(c.mtQueued).toBeGreaterThan(0);
     expect(c.moAccepted).toBeLessThan(needed * 4);
     // Settled: the partial is gone from the store, the item id remembered.
     await eventually(

@@ -159,6 +159,11 @@ export function decodeMoMessage(bytes: Uint8Array): MoMessage {
   return { header, ...(payload ? { payload } : {}), ...(location ? { location } : {}) };
 }
 
+/** A whole DirectIP message (revision, overall length) of the given IEs, in order. */
+export function encodeDirectIp(ies: readonly (readonly [number, Uint8Array])[]): Uint8Array {
+  return withPrelude(ies.map(([iei, content]) => ie(iei, content)));
+}
+
 function ie(iei: number, content: Uint8Array): Buffer {
   const out = Buffer.alloc(3 + content.length);
   out[0] = iei;

@@ -189,15 +189,7 @@ export class DirectIpReceiver {
         );
       } else {
         const mt = await this.options.onPayload(header.imei, payload, header);
-        if (mt.length > 0) {
-          if (this.options.onMobileTerminated)
-            await this.options.onMobileTerminated(header.imei, gatewayId, mt);
-          else
-            this.log.info(
-              { imei: header.imei, messages: mt.length },
-              'MT status messages not sent (no MT path)',
-            );
-        }
+        if (mt.length > 0) void this.handOn(header.imei, gatewayId, mt);
       }
     } catch (err) {
       success = false;
@@ -213,6 +205,19 @@ export class DirectIpReceiver {
     }
     if (success) this.stats.confirmed++;
     socket.end(encodeMoConfirmation(success));
+  }
+
+  /** The MO is stored whatever happens to its answer: MT trouble is logged, never a failed MO. */
+  private async handOn(imei: string, gatewayId: string, mt: Uint8Array[]): Promise<void> {
+    if (!this.options.onMobileTerminated) {
+      this.log.info({ imei, messages: mt.length }, 'MT status messages not sent (no MT path configured)');
+      return;
+    }
+    try {
+      await this.options.onMobileTerminated(imei, gatewayId, mt);
+    } catch (err) {
+      this.log.warn({ imei, err: describeError(err) }, 'MT status messages not handed on');
+    }
   }
 
   async close(): Promise<void> {
