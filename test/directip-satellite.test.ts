@@ -17,9 +17,19 @@ import { Outbox } from '../kernel/outbox/outbox.js';
 import { RxdbOutboxStore } from '../kernel/outbox/rxdb-outbox-store.js';
 import { SyncEngine } from '../kernel/outbox/sync-engine.js';
 import { toHex } from '../proto/bundle/ed25519.js';
-import { decodeFragment, fragmentCount, SBD_MO_MTU } from '../proto/link/fragment.js';
+import {
+  decodeFragment,
+  encodeFragment,
+  fragmentCount,
+  itemIdHex,
+  SBD_MO_MTU,
+  splitItem,
+} from '../proto/link/fragment.js';
+import { decodeStatusRecords } from '../proto/link/status.js';
+import { silentLogger } from '../proto/log.js';
 import { type DirectIpIntake, startDirectIpIntake } from '../regional/directip-intake.js';
 import { type OpenedRegional, openRegional } from '../regional/open-node.js';
+import { startRegionalService } from '../regional/serve.js';
 import { IridiumDirectIpEmulator } from '../simulator/iridium-directip.js';
 import { prng } from './fixtures/bundle-simulated-day.js';
 import { dayBundle, eventually, openMemoryFarm, testGateway } from './link-harness.js';
@@ -148,4 +158,48 @@ describe('Iridium DirectIP intake', () => {
     );
     expect((await worker.regional.store.linkState.usage()).settled).toBe(1);
   }, 180_000);
+
+  it('`regional serve` with [directip]: frames in, the bundle stored once, DONE queued at the MT endpoint', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'maverick-directip-serve-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const emulator = new IridiumDirectIpEmulator({ target: { host: '127.0.0.1', port: 0 } });
+    cleanups.push(() => emulator.close());
+    const service = await startRegionalService({
+      dataDir,
+      embedded: { port: 0 },
+      directip: { port: 0, imeis: { [IMEI]: gw.id }, mt: await emulator.listenMt() },
+      logger: silentLogger,
+    });
+    cleanups.push(() => service.close());
+    await service.regional.registry.add(gw.id, gw.publicKey);
+    emulator.retarget({ host: '127.0.0.1', port: (service.directip as DirectIpIntake).receiver.port });
+    const bundle = dayBundle(gw, 1);
+    const frames = splitItem('bundle', bundle.cose, SBD_MO_MTU).map((f, i, all) =>
+      encodeFragment({ ...f, wantStatus: i === all.length - 1 }),
+    );
+    for (const frame of frames) emulator.mo(IMEI, frame);
+    await eventually(() => emulator.counters.confirmed === frames.length, 30_000, 'every MO confirmed');
+    const held = await service.regional.store.listBundles(gw.id);
+    expect(held.map((b) => [b.seq, b.digest])).toEqual([[1, toHex(bundle.digest)]]);
+    emulator.mo(IMEI, frames[0] as Uint8Array); // a late copy: answered DONE from the settled record
+    await eventually(
+      () => emulator.counters.confirmed === frames.length + 1,
+      30_000,
+      'the late copy confirmed',
+    );
+    const mt: Uint8Array[] = [];
+    const modem = emulator.transport(IMEI);
+    modem.onMessage((m) => mt.push(m));
+    await eventually(
+      async () => {
+        await modem.poll();
+        return mt.length >= 2;
+      },
+      30_000,
+      'two DONE messages at the MT endpoint',
+    );
+    const done = mt.flatMap((m) => decodeStatusRecords(m));
+    expect(done.every((r) => r.type === 'done' && r.status !== 'rejected')).toBe(true);
+    expect(itemIdHex(done[0]?.itemId as Uint8Array)).toBe(toHex(bundle.digest).slice(0, 8));
+  });
 });
