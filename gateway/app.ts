@@ -17,6 +17,7 @@ import { startConsoleFromConfig } from './console/from-config.js';
 import { runHostCommand } from './doctor/host.js';
 import { Metrics } from './metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
+import { watchSync } from './metrics/sync-metrics.js';
 import { createRadioBackend } from './radio/factory.js';
 import type { RegionalSyncOptions } from './regional-sync.js';
 import { type GatewayRuntime, type MqttRuntimeOptions, startGatewayRuntime } from './runtime.js';
@@ -63,7 +64,8 @@ function mqttOptions(config: MaverickConfig): MqttRuntimeOptions {
  * only keeps that link down). The order of `links` is the order of preference.
  */
 export function regionalSyncOptions(config: MaverickConfig): { sync?: RegionalSyncOptions } {
-  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes, node_key } = config.regional;
+  const { url, links, sbd_path, sbd_baud, satellite_daily_bytes, satellite_repeat_percent, node_key } =
+    config.regional;
   const mqtt = links.includes('mqtt') && url !== undefined;
   const satellite = links.includes('satellite');
   if (!mqtt && !satellite) return {};
@@ -72,7 +74,14 @@ export function regionalSyncOptions(config: MaverickConfig): { sync?: RegionalSy
       ...(mqtt ? { regionalUrl: url } : {}),
       ...(mqtt && node_key !== undefined ? { regionalPublicKeyFile: resolveDataPath(config, node_key) } : {}),
       ...(satellite
-        ? { satellite: { path: sbd_path, baudRate: sbd_baud, dailyBytes: satellite_daily_bytes } }
+        ? {
+            satellite: {
+              path: sbd_path,
+              baudRate: sbd_baud,
+              dailyBytes: satellite_daily_bytes,
+              repeatShare: satellite_repeat_percent / 100,
+            },
+          }
         : {}),
       order: links,
     },
@@ -189,7 +198,7 @@ export async function startGateway(
   }
   const running = runtime;
   running.ns.on('join', () => metrics.joinHandled('accepted'));
-  running.sync?.on('linkState', (change) => metrics.setLinkState(change.link, change.up ? 'up' : 'down'));
+  if (running.sync) watchSync(running.sync, metrics);
   // The outbox depth is live (status, doctor, the demo wait on it), not sampled.
   const outbox = running.outbox;
   if (outbox) {

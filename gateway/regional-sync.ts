@@ -29,6 +29,8 @@ export interface SatelliteSyncOptions {
   baudRate?: number;
   /** Satellite bytes per UTC day (default 4000). */
   dailyBytes?: number;
+  /** Share of the day that resends without a reply may take (default 0.25, kernel/outbox/budget.ts). */
+  repeatShare?: number;
   /** How often the modem's signal is checked (and an absent modem looked for). Default 60 s. */
   checkEveryMs?: number;
   /** With an IP link: the first check waits for MQTT's first connect, at most this long (default 5 s). */
@@ -148,7 +150,10 @@ export async function startRegionalSync(
     });
     lanes.set('satellite', {
       link,
-      budget: { dailyBytes: sat.dailyBytes ?? DEFAULT_SATELLITE_DAILY_BYTES },
+      budget: {
+        dailyBytes: sat.dailyBytes ?? DEFAULT_SATELLITE_DAILY_BYTES,
+        ...(sat.repeatShare === undefined ? {} : { repeatShare: sat.repeatShare }),
+      },
     });
   }
   const order = [...(options.order ?? []), 'mqtt', 'satellite'] as RegionalLinkKind[];

@@ -88,6 +88,7 @@ export const ErrorCode = {
   LinkModem: 6002,
   LinkFragment: 6003,
   LinkBudget: 6004,
+  LinkDirectIp: 6005,
   // regional node
   RegionalReplay: 7000,
   RegionalEquivocation: 7001,

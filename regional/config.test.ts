@@ -116,6 +116,68 @@ describe('regional config file', () => {
     expect(noBroker.message).toContain('broker.url: is required with shared_group');
   });
 
+  it('[directip]: IMEIs of gateways, an allowlist beyond loopback; bad IMEIs and a missing allowlist are named', () => {
+    const file = write(
+      'regional.toml',
+      [
+        '[store]',
+        'data_dir = "d"',
+        '[directip]',
+        'host = "0.0.0.0"',
+        'allow_from = ["12.47.179.11"]',
+        'mt_host = "12.47.179.12"',
+        '[directip.imeis]',
+        '"300234010753370" = "farm-17"',
+      ].join('\n'),
+    );
+    expect(loadRegionalConfig(file).directip).toEqual({
+      host: '0.0.0.0',
+      port: 10800,
+      allowFrom: ['12.47.179.11'],
+      confirm: true,
+      imeis: { '300234010753370': 'farm-17' },
+      mt: { host: '12.47.179.12', port: 10800 },
+    });
+    const err = errorOf(() =>
+      parseRegionalConfig(
+        [
+          '[store]',
+          'data_dir = "d"',
+          '[directip]',
+          'host = "0.0.0.0"',
+          '[directip.imeis]',
+          '"3002" = "farm 17"',
+        ].join('\n'),
+        'r.toml',
+      ),
+    );
+    expect(err.message).toContain('directip.imeis.3002: an IMEI is 15 digits');
+    expect(err.message).toContain('directip.imeis.3002: use 1-64 letters');
+    const open = errorOf(() =>
+      parseRegionalConfig('[store]\ndata_dir = "d"\n[directip]\nhost = "0.0.0.0"\n', 'r.toml'),
+    );
+    expect(open.message).toContain('directip.allow_from: is required when host = "0.0.0.0"');
+  });
+
+  it('[broker] gateway_password_file confines gateways on the embedded broker only', () => {
+    const file = write(
+      'regional.toml',
+      '[store]\ndata_dir = "d"\n[broker]\ngateway_password_file = "broker/passwd"\n',
+    );
+    expect(loadRegionalConfig(file).embedded).toEqual({
+      host: '127.0.0.1',
+      port: 1884,
+      gatewayPasswordFile: join(dir, 'broker', 'passwd'),
+    });
+    const external = errorOf(() =>
+      parseRegionalConfig(
+        '[store]\ndata_dir = "d"\n[broker]\nurl = "mqtt://127.0.0.1:1883"\ngateway_password_file = "p"\n',
+        'r.toml',
+      ),
+    );
+    expect(external.message).toContain('broker.gateway_password_file: is for the embedded broker');
+  });
+
   it('TOML syntax errors give the line; a missing file says which', () => {
     expect(errorOf(() => parseRegionalConfig('[store\n', 'r.toml')).message).toMatch(
       /^r\.toml:1:\d+: TOML syntax error/,

@@ -12,11 +12,23 @@
  *   url = "mqtt://127.0.0.1:1883"        # absent: an embedded broker on embedded_host:embedded_port
  *   username = "maverick-regional"
  *   password_file = "broker-password"    # mode 0600
+ *   gateway_password_file = "broker/passwd"  # embedded broker: gateways confined to their own topics
+ *                                        # (the file `regional gateway add --broker-dir broker` writes)
  *
  *   [intake]
  *   shared_group = "regional"            # several workers share the intake
  *   worker_id = "worker-1"               # stable and distinct per worker (systemd: %i)
  *   connections = 4                      # items in flight per worker
+ *
+ *   [directip]                           # Iridium SBD DirectIP MO intake (no broker on the way)
+ *   port = 10800
+ *   host = "0.0.0.0"                     # beyond loopback only with allow_from
+ *   allow_from = ["12.47.179.11"]        # the Iridium gateway's delivery addresses
+ *   confirm = true                       # as provisioned with Iridium (MO confirmation)
+ *   mt_host = "12.47.179.12"             # Iridium's DirectIP MT endpoint: status replies to the modems
+ *   mt_port = 10800
+ *   [directip.imeis]                     # each modem's IMEI → its gateway id
+ *   "300234010753370" = "farm-17"
  *
  * Secrets live only in their 0600 files: a URL carrying a password is refused.
  * Every problem names its field. Unknown keys are errors (a typo is not ignored).
@@ -27,6 +39,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { readSecretFile } from '../kernel/keys/secret-file.js';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
+import { isLoopbackHost } from '../proto/net.js';
 import type { RegionalServiceOptions } from './serve.js';
 
 const idPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -58,6 +71,7 @@ const schema = z
         password_file: z.string().min(1).optional(),
         embedded_host: z.string().min(1).default('127.0.0.1'),
         embedded_port: z.number().int().min(0).max(65535).default(1884),
+        gateway_password_file: z.string().min(1).optional(),
       })
       .strict()
       .default({ embedded_host: '127.0.0.1', embedded_port: 1884 }),
@@ -75,6 +89,28 @@ const schema = z
       })
       .strict()
       .default({ connections: 1 }),
+    directip: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(10800),
+        allow_from: z.array(z.string().min(1)).default([]),
+        confirm: z.boolean().default(true),
+        mt_host: z.string().min(1).optional(),
+        mt_port: z.number().int().min(1).max(65535).default(10800),
+        imeis: z
+          .record(
+            z.string(),
+            z.string().regex(idPattern, 'use 1-64 letters, digits, dot, underscore or dash'),
+          )
+          .superRefine((imeis, ctx) => {
+            for (const imei of Object.keys(imeis))
+              if (!/^[0-9]{15}$/.test(imei))
+                ctx.addIssue({ code: 'custom', path: [imei], message: 'an IMEI is 15 digits' });
+          })
+          .default({}),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -95,6 +131,18 @@ const schema = z
         code: 'custom',
         path: ['broker'],
         message: 'give both username and password_file, or neither',
+      });
+    if (c.directip && !isLoopbackHost(c.directip.host) && c.directip.allow_from.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['directip', 'allow_from'],
+        message: `is required when host = "${c.directip.host}": DirectIP has no authentication`,
+      });
+    if (c.broker.url && c.broker.gateway_password_file)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['broker', 'gateway_password_file'],
+        message: 'is for the embedded broker; an external mosquitto reads the passwd and acl files itself',
       });
     if (c.intake.shared_group && !c.broker.url)
       ctx.addIssue({
@@ -182,12 +230,32 @@ export function loadRegionalConfig(
       : {}),
     ...(c.broker.url
       ? { brokerUrl: c.broker.url }
-      : { embedded: { host: c.broker.embedded_host, port: c.broker.embedded_port } }),
+      : {
+          embedded: {
+            host: c.broker.embedded_host,
+            port: c.broker.embedded_port,
+            ...(c.broker.gateway_password_file
+              ? { gatewayPasswordFile: near(c.broker.gateway_password_file) }
+              : {}),
+          },
+        }),
     ...(c.broker.username && c.broker.password_file
       ? { credentials: { username: c.broker.username, password: secret(c.broker.password_file) } }
       : {}),
     ...(c.intake.shared_group ? { sharedGroup: c.intake.shared_group } : {}),
     ...(workerId ? { clientId: `maverick-regional-${workerId}` } : {}),
     connections: c.intake.connections,
+    ...(c.directip
+      ? {
+          directip: {
+            host: c.directip.host,
+            port: c.directip.port,
+            allowFrom: c.directip.allow_from,
+            confirm: c.directip.confirm,
+            imeis: c.directip.imeis,
+            ...(c.directip.mt_host ? { mt: { host: c.directip.mt_host, port: c.directip.mt_port } } : {}),
+          },
+        }
+      : {}),
   };
 }

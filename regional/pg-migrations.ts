@@ -154,6 +154,39 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 4,
+    name: 'satellite reassembly state: partial messages, their fragments, settled item ids',
+    sql: `
+      CREATE TABLE link_partials (
+        sender text NOT NULL,
+        item_id bytea NOT NULL,
+        kind text NOT NULL,
+        count integer NOT NULL,
+        received integer NOT NULL,
+        bytes integer NOT NULL,
+        bitmap bytea NOT NULL,
+        started_at bigint NOT NULL,
+        touched_at bigint NOT NULL,
+        PRIMARY KEY (sender, item_id)
+      );
+      CREATE INDEX link_partials_by_item ON link_partials (item_id);
+      CREATE TABLE link_fragments (
+        sender text NOT NULL,
+        item_id bytea NOT NULL,
+        idx integer NOT NULL,
+        payload bytea NOT NULL,
+        PRIMARY KEY (sender, item_id, idx),
+        FOREIGN KEY (sender, item_id) REFERENCES link_partials (sender, item_id) ON DELETE CASCADE
+      );
+      CREATE TABLE link_settled (
+        item_id bytea PRIMARY KEY,
+        status text NOT NULL,
+        settled_at bigint NOT NULL
+      );
+      CREATE INDEX link_settled_by_time ON link_settled (settled_at);
+    `,
+  },
 ];
 
 /** Same 64-bit key for every worker: the migration lock. */

@@ -27,6 +27,8 @@ if (!installed)
 let cluster: PostgresCluster;
 let n = 0;
 const freshDatabase = () => cluster.createDatabase(`contract_${n++}`);
+/** Each contract store's database, so a second worker can open it. */
+const urls = new WeakMap<object, string>();
 
 describe.runIf(installed)('PgRegionalStore', () => {
   beforeAll(async () => {
@@ -37,7 +39,13 @@ describe.runIf(installed)('PgRegionalStore', () => {
   regionalStoreContract({
     name: 'PostgreSQL',
     transactional: true,
-    open: () => PgRegionalStore.open({ url: freshDatabase() }),
+    open: async () => {
+      const url = freshDatabase();
+      const store = await PgRegionalStore.open({ url });
+      urls.set(store, url);
+      return store;
+    },
+    sibling: (store) => PgRegionalStore.open({ url: urls.get(store) as string }),
   });
 
   it('migrates a new database to the latest version once, also when two workers start together', async () => {

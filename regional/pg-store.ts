@@ -17,6 +17,8 @@ import type { DeviceSummary, PlotDefinition, TimeSource, UplinkRecord } from '..
 import { describeError, ErrorCode, MaverickError } from '../proto/errors.js';
 import { type Logger, silentLogger } from '../proto/log.js';
 import type { ChainLink } from './chain-verdicts.js';
+import type { LinkStateStore } from './link-state.js';
+import { PgLinkState } from './pg-link-state.js';
 import { migrate } from './pg-migrations.js';
 import type {
   ChainWindow,
@@ -145,10 +147,15 @@ interface UplinkJson {
 }
 
 export class PgRegionalStore implements RegionalStore {
+  /** Satellite reassembly state (pg-link-state.ts). */
+  readonly linkState: LinkStateStore;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.linkState = new PgLinkState(pool, log);
+  }
 
   static async open(options: PgRegionalStoreOptions): Promise<PgRegionalStore> {
     const log = (options.logger ?? silentLogger).child({ component: 'regional-pg' });

@@ -23,6 +23,8 @@ import {
 } from 'rxdb';
 import type { DeviceSummary, PlotDefinition, TimeSource, UplinkRecord } from '../proto/bundle/types.js';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
+import type { LinkStateStore } from './link-state.js';
+import { type LinkRecordDoc, RxdbLinkState } from './rxdb-link-state.js';
 import type {
   EvidenceQuery,
   GatewayChain,
@@ -178,7 +180,12 @@ export class RxdbRegionalStore implements RegionalStore {
   /** Tail of each gateway's queue of chain work. */
   private readonly chains = new Map<string, Promise<void>>();
 
-  private constructor(private readonly db: RxDatabase<RegionalCollections>) {}
+  /** Satellite reassembly state (rxdb-link-state.ts), in regional_records. */
+  readonly linkState: LinkStateStore;
+
+  private constructor(private readonly db: RxDatabase<RegionalCollections>) {
+    this.linkState = new RxdbLinkState(db.regional_records as unknown as RxCollection<LinkRecordDoc>);
+  }
 
   static async open(options: RxdbRegionalStoreOptions): Promise<RxdbRegionalStore> {
     const db = await createRxDatabase<RegionalCollections>({

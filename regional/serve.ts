@@ -3,11 +3,13 @@
  * the MQTT intake (on an embedded broker or an existing one), bundles and
  * daily commitments acknowledged by digest.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { RxStorage } from 'rxdb';
 import { loadOrCreateNodeKey, type NodeKey } from '../kernel/keys/node-key.js';
 import type { Logger } from '../proto/log.js';
 import { ingestCommitment } from './commitments.js';
+import { type DirectIpIntake, type DirectIpIntakeOptions, startDirectIpIntake } from './directip-intake.js';
 import { type OpenedRegional, openRegional } from './open-node.js';
 import { type OtherItemHandler, type RegionalTransport, startRegionalTransport } from './transport/index.js';
 
@@ -15,7 +17,13 @@ export interface RegionalServiceOptions {
   dataDir: string;
   /** An existing broker (e.g. mosquitto); when absent an embedded one listens on `embedded`. */
   brokerUrl?: string;
-  embedded?: { host?: string; port: number; allowPlaintextBeyondLoopback?: boolean };
+  embedded?: {
+    host?: string;
+    port: number;
+    allowPlaintextBeyondLoopback?: boolean;
+    /** Gateways' passwd file: each gateway confined to its own topics (transport/broker-acl.ts). */
+    gatewayPasswordFile?: string;
+  };
   credentials?: { username: string; password: string };
   /** PostgreSQL instead of the embedded store. */
   postgres?: { url: string; password?: string; poolSize?: number };
@@ -27,6 +35,8 @@ export interface RegionalServiceOptions {
   connections?: number;
   // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
   storage?: RxStorage<any, any>;
+  /** Iridium SBD DirectIP MO intake ([directip] in the config). */
+  directip?: Omit<DirectIpIntakeOptions, 'regional' | 'onOther' | 'logger'>;
   logger: Logger;
 }
 
@@ -42,6 +52,7 @@ export interface RegionalService {
   /** The key that signs every ack; gateways are configured with `key.publicKeyFile`. */
   readonly key: NodeKey;
   readonly transport: RegionalTransport;
+  readonly directip?: DirectIpIntake;
   close(): Promise<void>;
 }
 
@@ -64,6 +75,17 @@ export function commitmentIntake(
   };
 }
 
+/**
+ * The node's own broker login. Confined gateways need the node to log in as
+ * someone else: without configured credentials it gets a random one, known
+ * only to this process.
+ */
+function brokerLogin(options: RegionalServiceOptions): { username: string; password: string } | undefined {
+  if (options.credentials || options.brokerUrl || !options.embedded?.gatewayPasswordFile)
+    return options.credentials;
+  return { username: 'maverick-regional', password: randomBytes(24).toString('base64url') };
+}
+
 export async function startRegionalService(options: RegionalServiceOptions): Promise<RegionalService> {
   const key = await loadRegionalKey(options.dataDir);
   if (key.created)
@@ -77,22 +99,35 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
     ...(options.storage ? { storage: options.storage } : {}),
     ...(options.postgres ? { postgres: options.postgres } : {}),
   });
+  const credentials = brokerLogin(options);
   let transport: RegionalTransport;
+  let directip: DirectIpIntake | undefined;
+  const onOther = commitmentIntake(regional, options.logger);
   try {
+    if (options.directip)
+      directip = await startDirectIpIntake({
+        ...options.directip,
+        regional,
+        onOther,
+        logger: options.logger,
+      });
     transport = await startRegionalTransport({
       node: regional.node,
       acks: { key, issuer: REGIONAL_ISSUER },
       ...(options.brokerUrl
         ? { brokerUrl: options.brokerUrl }
         : { embedded: options.embedded ?? { port: 1884 } }),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(credentials ? { credentials } : {}),
       ...(options.sharedGroup ? { sharedGroup: options.sharedGroup } : {}),
       ...(options.clientId ? { clientId: options.clientId } : {}),
       ...(options.connections ? { connections: options.connections } : {}),
       logger: options.logger,
-      onOther: commitmentIntake(regional, options.logger),
+      onOther,
+      // An item that arrives whole over MQTT drops its satellite partial (only then: one cheap statement).
+      ...(directip ? { reassembler: directip.reassembler.forOtherLinks } : {}),
     });
   } catch (err) {
+    await directip?.close();
     await regional.close();
     throw err;
   }
@@ -100,7 +135,9 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
     regional,
     key,
     transport,
+    ...(directip ? { directip } : {}),
     async close() {
+      await directip?.close();
       await transport.close();
       await regional.close();
     },

@@ -13,6 +13,7 @@
 
 import type { DeviceSummary, PlotDefinition, TimeSource, UplinkRecord } from '../proto/bundle/types.js';
 import type { ChainLink } from './chain-verdicts.js';
+import type { LinkStateStore } from './link-state.js';
 
 /** A registered gateway public key. A gateway may have several (rotation). */
 export interface GatewayKeyRecord {
@@ -133,6 +134,9 @@ export interface PlotEvidence {
 }
 
 export interface RegionalStore {
+  /** Satellite fragment reassembly state, shared by every worker (link-state.ts). */
+  readonly linkState: LinkStateStore;
+
   putGatewayKey(record: GatewayKeyRecord): Promise<void>;
   removeGatewayKey(kid: string): Promise<boolean>;
   listGatewayKeys(): Promise<GatewayKeyRecord[]>;

@@ -17,6 +17,7 @@ import { toHex } from '../proto/bundle/ed25519.js';
 import { decodeFragment, encodeFragment, fragmentCount, SBD_MO_MTU } from '../proto/link/fragment.js';
 import { RegionalMessageIntake } from '../regional/transport/message-intake.js';
 import { type RegionalTransport, startRegionalTransport } from '../regional/transport/mqtt-intake.js';
+import type { Reassembler } from '../regional/transport/reassembly.js';
 import { MessagePipe, PassSchedule, TcpLinkProxy, VirtualClock } from '../simulator/link-emulator.js';
 import { SbdModemEmulator } from '../simulator/sbd-modem.js';
 import { createSerialPair } from '../simulator/sbd-modem-pair.js';
@@ -145,14 +146,14 @@ describe('completion over another link and resume', () => {
     engine.start();
     await eventually(() => !sbd.isUp(), 10_000, 'satellite pass over');
     expect(delivered).toBe(5);
-    expect(transport.reassembler.inFlight).toBe(1);
+    expect((transport.reassembler as Reassembler).inFlight).toBe(1);
     expect(await regional.store.listBundles(gw.id)).toHaveLength(0);
     expect(outbox.size).toBe(1);
 
     proxy.restore();
     await eventually(() => outbox.size === 0, 20_000, 'acked over MQTT');
     expect((await regional.store.listBundles(gw.id)).map((b) => b.seq)).toEqual([1]);
-    expect(transport.reassembler.inFlight).toBe(0);
+    expect((transport.reassembler as Reassembler).inFlight).toBe(0);
     expect(await store.getProgress(item.digest)).toBeUndefined();
     // A late satellite fragment of the settled bundle is answered DONE, not started again.
     const itemId = new Uint8Array(Buffer.from(item.digest, 'hex').subarray(0, 4));
@@ -201,7 +202,7 @@ describe('completion over another link and resume', () => {
       if (first) await outbox.enqueue(Outbox.item('bundle', 1, bundle.cose, { createdAt: clock.now() }));
       first = false;
       if (outbox.size === 0) break;
-      const link = new MessageLink({ transport: pipe, store });
+      const link = new MessageLink({ transport: pipe, store, now: clock.now });
       const engine = new SyncEngine({ outbox, links: [{ link }], now: clock.now });
       await link.refresh();
       engine.start();
@@ -236,7 +237,8 @@ describe('completion over another link and resume', () => {
     const db = await openMemoryFarm();
     cleanups.push(() => db.close());
     const { store, outbox } = await gatewaySide(db);
-    const link = new MessageLink({ transport: pipe, store });
+    // Probes back off from 50 ms here (30 s by default): this test is about the protocol, not its pacing.
+    const link = new MessageLink({ transport: pipe, store, probeBackoff: { initialMs: 50, maxMs: 200 } });
     const engine = new SyncEngine({ outbox, links: [{ link }], ackTimeoutMs: 300 });
     cleanups.push(async () => {
       await engine.stop();

@@ -34,11 +34,12 @@ describe('[regional] → runtime sync', () => {
         sbd_path: '/dev/ttyUSB3',
         sbd_baud: 9600,
         satellite_daily_bytes: 1700,
+        satellite_repeat_percent: 10,
       }),
     );
     expect(sync).toEqual({
       regionalUrl: 'mqtts://r.example:8883',
-      satellite: { path: '/dev/ttyUSB3', baudRate: 9600, dailyBytes: 1700 },
+      satellite: { path: '/dev/ttyUSB3', baudRate: 9600, dailyBytes: 1700, repeatShare: 0.1 },
       order: ['mqtt', 'satellite'],
     });
   });
@@ -46,6 +47,11 @@ describe('[regional] → runtime sync', () => {
   it('runs satellite only when links leaves MQTT out, even with a url', () => {
     const { sync } = regionalSyncOptions(configWith({ url: 'mqtt://r.example:1883', links: ['satellite'] }));
     expect(sync?.regionalUrl).toBeUndefined();
-    expect(sync?.satellite).toEqual({ path: '/dev/maverick-satmodem', baudRate: 19200, dailyBytes: 4000 });
+    expect(sync?.satellite).toEqual({
+      path: '/dev/maverick-satmodem',
+      baudRate: 19200,
+      dailyBytes: 4000,
+      repeatShare: 0.25,
+    });
   });
 });

@@ -16,6 +16,8 @@ import { keyIdOf, publicKeyOf, randomSecretKey } from '../../proto/bundle/ed2551
 import { decodeBundlePayload, encodeBundlePayload } from '../../proto/bundle/payload.js';
 import { GENESIS_PREV_HASH } from '../../proto/bundle/types.js';
 import { isMaverickError, MaverickError } from '../../proto/errors.js';
+import { decodeMoMessage, encodeMoMessage } from '../../proto/link/directip.js';
+import { decodeMtConfirmation, decodeMtMessage, encodeMtConfirmation } from '../../proto/link/directip-mt.js';
 import { decodeFragment, encodeFragment, splitItem } from '../../proto/link/fragment.js';
 import { parseCsq, parseSbdix, parseSbdrbFrame, parseSbdwbResult } from '../../proto/link/sbd-at.js';
 import { signAck, verifyAck } from '../../proto/link/signed-ack.js';
@@ -292,6 +294,38 @@ export const targets: FuzzTarget[] = [
         }
       }
       out.push(parseSbdrbFrame(b));
+      return out;
+    },
+  },
+  {
+    name: 'directip',
+    about:
+      'Iridium SBD DirectIP MO and MT messages, MT confirmations (decodeMoMessage, decodeMtMessage, decodeMtConfirmation)',
+    seeds: [
+      encodeMoMessage({
+        header: {
+          cdrReference: 1,
+          imei: '300234010753370',
+          sessionStatus: 0,
+          momsn: 1,
+          mtmsn: 0,
+          timeOfSession: 1,
+        },
+        payload: fragments[0]!,
+        location: { latitude: -1.5, longitude: 36.75, cepRadiusKm: 3 },
+      }),
+      encodeMtConfirmation({ clientMessageId: 1, imei: '300234010753370', autoIdReference: 2, status: 1 }),
+    ],
+    maxRandomBytes: 400,
+    call: (b) => {
+      const out: unknown[] = [];
+      for (const parse of [decodeMoMessage, decodeMtConfirmation, decodeMtMessage]) {
+        try {
+          out.push(parse(b));
+        } catch (err) {
+          if (!isMaverickError(err)) throw err;
+        }
+      }
       return out;
     },
   },

@@ -56,7 +56,11 @@ Example config (--config):
   password_file = "broker-password"   # mode 0600
   [intake]
   shared_group = "regional"
-  connections = 4`,
+  connections = 4
+  [directip]                          # Iridium SBD DirectIP MO intake (optional)
+  port = 10800
+  [directip.imeis]
+  "300234010753370" = "farm-17"`,
     );
 }
 

@@ -59,7 +59,7 @@ export const registerRegional: RegisterCommand = (program: Command) => {
     .option('--label <text>', 'a note, e.g. the farm name')
     .option(
       '--broker-dir <dir>',
-      'also issue broker credentials: update <dir>/passwd and <dir>/acl for mosquitto (SIGHUP it) and write <dir>/<id>.password (0600) for the gateway',
+      'also issue broker credentials: update <dir>/passwd and <dir>/acl for mosquitto (SIGHUP it), or for the embedded broker ([broker] gateway_password_file = "<dir>/passwd", read on change), and write <dir>/<id>.password (0600) for the gateway',
     )
     .action(async (flags: StoreFlags & { id: string; pub: string; label?: string; brokerDir?: string }) => {
       const publicKey = publicKeyFromPem(readFileSync(flags.pub, 'utf8'));

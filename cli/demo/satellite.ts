@@ -10,7 +10,7 @@
 import type { RegionalNode } from '../../regional/intake.js';
 import type { OtherItemHandler } from '../../regional/transport/index.js';
 import { RegionalMessageIntake } from '../../regional/transport/message-intake.js';
-import type { Reassembler } from '../../regional/transport/reassembly.js';
+import type { FragmentReassembly } from '../../regional/transport/reassembly.js';
 import { createPrng } from '../../simulator/device-random.js';
 import { type SbdEmulatorCounters, SbdModemEmulator } from '../../simulator/sbd-modem.js';
 import { openSerialLine } from './field.js';
@@ -33,7 +33,7 @@ export interface SatelliteSideOptions {
   /** Items other than bundles (daily commitments), as the MQTT intake handles them. */
   onOther: OtherItemHandler;
   /** Shared with the MQTT intake so an item completed over IP drops its satellite partial. */
-  reassembler: Reassembler;
+  reassembler: FragmentReassembly;
   seed: number;
   /** Real milliseconds per SBDIX session (a real one takes seconds; the demo's time runs fast). */
   latencyMs?: number;

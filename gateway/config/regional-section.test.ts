@@ -27,6 +27,7 @@ describe('[regional] satellite keys', () => {
       sbd_path: '/dev/maverick-satmodem',
       sbd_baud: 19200,
       satellite_daily_bytes: 4000,
+      satellite_repeat_percent: 25,
     });
   });
 
@@ -40,6 +41,11 @@ describe('[regional] satellite keys', () => {
     );
     expect(budget).toContain('regional.satellite_daily_bytes');
     expect(budget).toContain('340..10000000');
+    const share = messageOf(() =>
+      validateConfig({ gateway, regional: { satellite_repeat_percent: 150 } }, 'x'),
+    );
+    expect(share).toContain('regional.satellite_repeat_percent');
+    expect(share).toContain('0..100');
     const path = messageOf(() => validateConfig({ gateway, regional: { sbd_path: '' } }, 'x'));
     expect(path).toContain('regional.sbd_path');
     const link = messageOf(() => validateConfig({ gateway, regional: { links: ['sbd'] } }, 'x'));
@@ -55,6 +61,7 @@ describe('[regional] satellite keys', () => {
           sbd_path: fc.constantFrom('/dev/ttyUSB0', '/dev/maverick-satmodem', '/tmp/pty "odd" path'),
           sbd_baud: fc.constantFrom(9600, 19200, 115200),
           satellite_daily_bytes: fc.integer({ min: 340, max: 10_000_000 }),
+          satellite_repeat_percent: fc.integer({ min: 0, max: 100 }),
         }),
         (regional) => {
           const config = validateConfig({ gateway, regional }, 'x');

@@ -228,6 +228,11 @@ export function renderConfig(config: FileConfig): string {
       'satellite_daily_bytes',
       config.regional.satellite_daily_bytes,
       'Satellite bytes per UTC day (one credit per 50 bytes); alarms and commitments go first, then bundles.',
+    )
+    .key(
+      'satellite_repeat_percent',
+      config.regional.satellite_repeat_percent,
+      'Percent of the daily satellite bytes that resends without a reply may take (they back off from 30 s to 6 h).',
     );
   w.table('metrics', 'Prometheus /metrics and the /status JSON used by `maverick status` and `doctor`.').key(
     'bind',

@@ -154,6 +154,8 @@ const regionalSection = z.strictObject({
   sbd_baud: baudWithDefault(19200),
   // Satellite bytes per UTC day (RockBLOCK bills one credit per 50 bytes): ≥ one 340-byte message.
   satellite_daily_bytes: intIn(340, 10_000_000, 'bytes').default(4000),
+  // The share of that day that resends without a reply (probes) may take: a silent regional node costs little.
+  satellite_repeat_percent: intIn(0, 100, '%').default(25),
 });
 
 const metricsSection = z.strictObject({

@@ -7,7 +7,10 @@
  * fragments are persisted through the outbox store, so a transmission
  * resumes after hours of silence or a restart with only what is missing.
  * A round that draws no status sends one flagged probe fragment next time
- * instead of everything again (a lost status must not cost a whole resend).
+ * instead of everything again (a lost status must not cost a whole resend),
+ * and probes back off exponentially (30 s, 1 min, 2 min, … up to 6 h) and
+ * are spent as 'repeat' bytes, which the budget caps to a share of the day's
+ * satellite bytes: a silent regional node costs little credit.
  *
  * Completion over another link: when IP comes back the sync engine prefers
  * MQTT and sends the WHOLE item there; the regional MQTT intake settles it
@@ -23,6 +26,7 @@ import type {
   OutboxItem,
   OutboxStore,
   SpendGate,
+  SpendPurpose,
   SyncLink,
   TransmitOutcome,
 } from '../../kernel/outbox/types.js';
@@ -45,8 +49,18 @@ export interface MessageLinkOptions {
   statusEvery?: number;
   /** Attempts per fragment when the modem reports a failed session (default 3). */
   attemptsPerFragment?: number;
+  /**
+   * Resends without a reply (probes) back off exponentially: the k-th probe of
+   * an item waits min(initialMs × 2^(k−1), maxMs) after its last message
+   * (defaults 30 s and 6 h). Their bytes are also capped per day by the
+   * link's budget (LinkBudgetOptions.repeatShare).
+   */
+  probeBackoff?: { initialMs?: number; maxMs?: number };
+  now?: () => number;
   logger?: Logger;
 }
+
+export const DEFAULT_PROBE_BACKOFF = { initialMs: 30_000, maxMs: 6 * 3_600_000 } as const;
 
 interface Status {
   done?: LinkAck['status'];
@@ -153,6 +167,10 @@ export class MessageLink implements SyncLink {
       if (missing.length === 0) missing = [fragments[count - 1]!];
       const uncertain = missing.some((f) => bitIsSet(progress.sent, f.index));
       const probe = progress.silentRounds > 0 || (round === 0 && uncertain);
+      if (probe && this.now() < this.probeDueAt(progress)) {
+        // No reply yet and the back-off has not run out: spend nothing, wait for the reply or the next try.
+        return 'sent';
+      }
       // A probe carries data when it can: the first fragment never sent, else the last one missing.
       const toSend = probe
         ? [missing.find((f) => !bitIsSet(progress.sent, f.index)) ?? missing[missing.length - 1]!]
@@ -165,13 +183,15 @@ export class MessageLink implements SyncLink {
           this.statuses.set(id, {});
         }
         const frame = encodeFragment({ ...f, wantStatus: last || (n + 1) % statusEvery === 0 });
-        const outcome = await this.sendFrame(frame, gate);
+        const outcome = await this.sendFrame(frame, gate, probe ? 'repeat' : 'data');
         if (outcome !== 'sent') {
           progress = this.mergeStatus(id, progress);
           await save();
-          return outcome;
+          // The day's share for repeats is spent: wait for a reply (or tomorrow) without spending more.
+          return probe && outcome === 'budget' ? 'sent' : outcome;
         }
         setBit(progress.sent, f.index);
+        progress.lastSentAt = this.now();
         if (this.statuses.get(id)?.done) return this.finish(id);
         if (!last && (n + 1) % statusEvery === 1 && n > 0) {
           // The status asked for one message ago has just arrived: keep it durable.
@@ -214,6 +234,17 @@ export class MessageLink implements SyncLink {
     return { ...progress, bitmap, silentRounds: 0 };
   }
 
+  /** When the next probe of this item may go: exponential back-off over its silent rounds. */
+  private probeDueAt(progress: FragmentProgress): number {
+    const { initialMs, maxMs } = { ...DEFAULT_PROBE_BACKOFF, ...this.options.probeBackoff };
+    const k = Math.max(1, progress.silentRounds);
+    return (progress.lastSentAt ?? 0) + Math.min(initialMs * 2 ** Math.min(k - 1, 40), maxMs);
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
   private hasStatus(id: string): boolean {
     const s = this.statuses.get(id);
     return Boolean(s?.done || s?.bitmap);
@@ -224,11 +255,15 @@ export class MessageLink implements SyncLink {
     return 'acked';
   }
 
-  private async sendFrame(frame: Uint8Array, gate: SpendGate): Promise<TransmitOutcome> {
+  private async sendFrame(
+    frame: Uint8Array,
+    gate: SpendGate,
+    purpose: SpendPurpose,
+  ): Promise<TransmitOutcome> {
     const attempts = this.options.attemptsPerFragment ?? 3;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (!(await this.refresh())) return 'down';
-      if (!(await gate.trySpend(frame.length))) return 'budget';
+      if (!(await gate.trySpend(frame.length, purpose))) return 'budget';
       try {
         await this.options.transport.send(frame);
         return 'sent';

@@ -4,7 +4,7 @@
  * pass, one IP connection) and a daily budget caps a UTC day. The daily count
  * is persisted, so a restart does not reset what the farm already paid for.
  */
-import type { OutboxStore, SpendGate } from './types.js';
+import type { OutboxStore, SpendGate, SpendPurpose } from './types.js';
 
 export interface LinkBudgetOptions {
   /** Bandwidth cap in bytes per second (token refill rate); unlimited when absent. */
@@ -15,7 +15,15 @@ export interface LinkBudgetOptions {
   windowBytes?: number;
   /** Bytes per UTC day; unlimited when absent. */
   dailyBytes?: number;
+  /**
+   * The share of `dailyBytes` that resends without a reply ('repeat' spends:
+   * probes for a lost status) may take per UTC day (default 0.25): a
+   * regional node that stays silent cannot eat the day's credit.
+   */
+  repeatShare?: number;
 }
+
+export const DEFAULT_REPEAT_SHARE = 0.25;
 
 const DAY_MS = 86_400_000;
 
@@ -61,6 +69,7 @@ export class LinkBudget implements SpendGate {
   private windowSpent = 0;
   private day = -1;
   private daySpent = 0;
+  private dayRepeats = 0;
 
   constructor(
     readonly link: string,
@@ -83,23 +92,44 @@ export class LinkBudget implements SpendGate {
     return `outbox:spent:${this.link}:${day}`;
   }
 
+  private repeatKey(day: number): string {
+    return `outbox:repeats:${this.link}:${day}`;
+  }
+
   private async loadDay(): Promise<void> {
     const day = Math.floor(this.now() / DAY_MS);
     if (day === this.day) return;
     this.day = day;
     this.daySpent = await this.store.getCounter(this.counterKey(day));
+    this.dayRepeats = await this.store.getCounter(this.repeatKey(day));
   }
 
-  async trySpend(bytes: number): Promise<boolean> {
+  /** Bytes per UTC day that repeats may take, or undefined when the day is not capped. */
+  get repeatBytesPerDay(): number | undefined {
+    const { dailyBytes, repeatShare = DEFAULT_REPEAT_SHARE } = this.options;
+    return dailyBytes === undefined ? undefined : Math.floor(dailyBytes * repeatShare);
+  }
+
+  async trySpend(bytes: number, purpose: SpendPurpose = 'data'): Promise<boolean> {
     await this.loadDay();
     const { windowBytes, dailyBytes } = this.options;
     if (windowBytes !== undefined && this.windowSpent + bytes > windowBytes) return false;
     if (dailyBytes !== undefined && this.daySpent + bytes > dailyBytes) return false;
+    const repeatCap = this.repeatBytesPerDay;
+    if (purpose === 'repeat' && repeatCap !== undefined && this.dayRepeats + bytes > repeatCap) return false;
     if (this.bucket && !this.bucket.tryTake(bytes)) return false;
     this.windowSpent += bytes;
     this.daySpent += bytes;
     await this.store.setCounter(this.counterKey(this.day), this.daySpent);
+    if (purpose === 'repeat') {
+      this.dayRepeats += bytes;
+      await this.store.setCounter(this.repeatKey(this.day), this.dayRepeats);
+    }
     return true;
+  }
+
+  get repeatsToday(): number {
+    return this.dayRepeats;
   }
 
   /** When spending `bytes` could next succeed: 0 now, a delay for the bandwidth cap, Infinity when only a new window or day helps. */

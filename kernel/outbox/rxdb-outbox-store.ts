@@ -142,13 +142,20 @@ export class RxdbOutboxStore implements OutboxStore {
   async getProgress(digest: string): Promise<FragmentProgress | undefined> {
     const doc = await this.db.kv.findOne(`${PROGRESS_PREFIX}${digest}`).exec();
     if (!doc) return undefined;
-    const v = doc.value as { count: number; bitmap: string; sent?: string; silentRounds?: number };
+    const v = doc.value as {
+      count: number;
+      bitmap: string;
+      sent?: string;
+      silentRounds?: number;
+      lastSentAt?: number;
+    };
     const bitmap = fromB64(v.bitmap);
     return {
       count: v.count,
       bitmap,
       sent: v.sent ? fromB64(v.sent) : bitmap.slice(),
       silentRounds: v.silentRounds ?? 0,
+      ...(v.lastSentAt === undefined ? {} : { lastSentAt: v.lastSentAt }),
     };
   }
 
@@ -166,6 +173,7 @@ export class RxdbOutboxStore implements OutboxStore {
         bitmap: b64(progress.bitmap),
         sent: b64(progress.sent),
         silentRounds: progress.silentRounds,
+        ...(progress.lastSentAt === undefined ? {} : { lastSentAt: progress.lastSentAt }),
       },
       updatedAt: this.now(),
     });

@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from '../../proto/log.js';
 import { LinkBudget, type LinkBudgetOptions } from './budget.js';
 import { LinkMonitor, type LinkStateChange } from './link-monitor.js';
 import type { Outbox } from './outbox.js';
-import type { SpendGate, SyncLink } from './types.js';
+import type { SpendGate, SpendPurpose, SyncLink } from './types.js';
 
 export interface SyncEngineOptions {
   outbox: Outbox;
@@ -29,7 +29,14 @@ interface Lane {
   budget: LinkBudget;
 }
 
-export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange] }> {
+/** Bytes a link was allowed to send (counted when spent, just before they go). */
+export interface LinkBytes {
+  link: string;
+  bytes: number;
+  purpose: SpendPurpose;
+}
+
+export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange]; bytesSent: [LinkBytes] }> {
   readonly monitor: LinkMonitor;
   private readonly lanes: Lane[];
   private readonly awaiting = new Map<string, { link: string; at: number }>();
@@ -131,8 +138,12 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange] }> {
    */
   private gateFor(lane: Lane): SpendGate {
     return {
-      trySpend: async (bytes) =>
-        !this.stopped && !this.preferredUp(lane) && (await lane.budget.trySpend(bytes)),
+      trySpend: async (bytes, purpose) => {
+        if (this.stopped || this.preferredUp(lane) || !(await lane.budget.trySpend(bytes, purpose)))
+          return false;
+        this.emit('bytesSent', { link: lane.link.name, bytes, purpose: purpose ?? 'data' });
+        return true;
+      },
     };
   }
 

@@ -33,6 +33,8 @@ export interface FragmentProgress {
   sent: Uint8Array;
   /** Rounds that ended with no status message from the regional node. */
   silentRounds: number;
+  /** When a fragment of this item last went out (Unix ms): resends without a reply back off from it. */
+  lastSentAt?: number;
 }
 
 export interface OutboxStore {
@@ -69,9 +71,16 @@ export type TransmitOutcome =
   | 'down';
 
 /** Bytes a link may spend now; the link asks before each message or publish. */
+/**
+ * Why bytes are spent: 'data' moves an item forward; 'repeat' resends
+ * something already sent because no reply came (a probe), which a budget
+ * may cap separately (LinkBudgetOptions.repeatShare).
+ */
+export type SpendPurpose = 'data' | 'repeat';
+
 export interface SpendGate {
   /** True (and the bytes are counted) when `bytes` may go now. */
-  trySpend(bytes: number): Promise<boolean>;
+  trySpend(bytes: number, purpose?: SpendPurpose): Promise<boolean>;
 }
 
 export interface SyncLink {

@@ -7,4 +7,15 @@ export {
   type RegionalTransportOptions,
   startRegionalTransport,
 } from './mqtt-intake.js';
-export { MAX_FRAGMENTS, Reassembler, type ReassemblerOptions, type ReassemblyResult } from './reassembly.js';
+export {
+  type FragmentReassembly,
+  MAX_FRAGMENTS,
+  Reassembler,
+  type ReassemblerOptions,
+  type ReassemblyResult,
+} from './reassembly.js';
+export {
+  DEFAULT_LINK_LIMITS,
+  StoredReassembler,
+  type StoredReassemblerOptions,
+} from './stored-reassembly.js';

@@ -12,19 +12,19 @@ import { type Logger, silentLogger } from '../../proto/log.js';
 import { isTransientReason } from '../ack.js';
 import type { RegionalNode } from '../intake.js';
 import { ingestItem, type OtherItemHandler } from './ingest-item.js';
-import { Reassembler } from './reassembly.js';
+import { type FragmentReassembly, Reassembler } from './reassembly.js';
 
 export interface MessageIntakeOptions {
   node: RegionalNode;
   /** Shared with the MQTT intake so an item completed over IP drops its partial here. */
-  reassembler?: Reassembler;
+  reassembler?: FragmentReassembly;
   onOther?: OtherItemHandler;
   mtMtu?: number;
   logger?: Logger;
 }
 
 export class RegionalMessageIntake {
-  readonly reassembler: Reassembler;
+  readonly reassembler: FragmentReassembly;
   private readonly log: Logger;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -47,7 +47,7 @@ export class RegionalMessageIntake {
     let records: StatusRecord[] = [];
     try {
       const fragment = decodeFragment(bytes);
-      const result = this.reassembler.accept(sender, fragment);
+      const result = await this.reassembler.accept(sender, fragment);
       if (result.state === 'settled') {
         records = [{ type: 'done', itemId: fragment.itemId, status: result.status }];
       } else if (result.state === 'partial') {
@@ -61,7 +61,7 @@ export class RegionalMessageIntake {
           `sbd:${sender}`,
           this.options.onOther,
         );
-        this.reassembler.settle(ack.digest, ack.status);
+        await this.reassembler.settle(ack.digest, ack.status);
         this.log.info(
           { sender, kind: result.kind, status: ack.status, bytes: result.bytes.length },
           'item reassembled',

@@ -33,7 +33,7 @@ import { type AckSigner, regionalAck } from '../ack.js';
 import type { RegionalNode } from '../intake.js';
 import { type EmbeddedBrokerOptions, EmbeddedRegionalBroker } from './embedded-broker.js';
 import { ingestItem, type OtherItemHandler } from './ingest-item.js';
-import { Reassembler } from './reassembly.js';
+import { type FragmentReassembly, Reassembler } from './reassembly.js';
 
 export interface RegionalTransportOptions {
   node: RegionalNode;
@@ -53,7 +53,8 @@ export interface RegionalTransportOptions {
   sessionExpirySeconds?: number;
   /** 5 (default; falls back to 4 against an MQTT 3.1.1 broker) or 4. */
   protocolVersion?: 4 | 5;
-  reassembler?: Reassembler;
+  /** Satellite reassembly to tell when an item settles over MQTT (serve.ts passes the store-backed one). */
+  reassembler?: FragmentReassembly;
   onOther?: OtherItemHandler;
   /** Largest item taken over MQTT (default 1 MiB). */
   maxItemBytes?: number;
@@ -63,7 +64,7 @@ export interface RegionalTransportOptions {
 export interface RegionalTransport {
   /** The broker the gateways should use. */
   readonly brokerUrl: string;
-  readonly reassembler: Reassembler;
+  readonly reassembler: FragmentReassembly;
   close(): Promise<void>;
 }
 
@@ -99,7 +100,7 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
         logger: log,
       });
   const brokerUrl = options.brokerUrl ?? (broker as EmbeddedRegionalBroker).url;
-  const reassembler = options.reassembler ?? new Reassembler();
+  const reassembler: FragmentReassembly = options.reassembler ?? new Reassembler();
   const filter = options.sharedGroup ? `$share/${options.sharedGroup}/${UP_FILTER}` : UP_FILTER;
   const count = options.connections ?? 1;
   const baseId = options.clientId ?? 'maverick-regional';
@@ -120,7 +121,7 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
     for (let attempt = 0; !closing; attempt++) {
       try {
         const ack = await ingestItem(options.node, parsed.kind, bytes, `mqtt:${topic}`, options.onOther);
-        reassembler.settle(ack.digest, ack.status);
+        await reassembler.settle(ack.digest, ack.status);
         await publishAck(acks as MqttClient, options.acks, parsed.gatewayId, ack);
         return;
       } catch (err) {

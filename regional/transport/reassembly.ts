@@ -37,10 +37,21 @@ export type ReassemblyResult =
   | { state: 'complete'; kind: ItemKind; bytes: Uint8Array }
   | { state: 'settled'; status: ItemStatus };
 
+/**
+ * What the intakes need of a reassembler: this in-memory one (one process,
+ * tests, the demo) or the store-backed one (stored-reassembly.ts) that
+ * several workers share.
+ */
+export interface FragmentReassembly {
+  accept(sender: string, f: Fragment): ReassemblyResult | Promise<ReassemblyResult>;
+  /** Records the outcome of an item (from any link) and drops its partials. `idHex` may be the full digest. */
+  settle(idHex: string, status: ItemStatus): void | Promise<void>;
+}
+
 /** Largest fragment count whose bitmap record fits one 270-byte MT message. */
 export const MAX_FRAGMENTS = 8 * (270 - 7);
 
-export class Reassembler {
+export class Reassembler implements FragmentReassembly {
   private readonly partials = new Map<string, Partial>();
   private readonly settled = new Map<string, ItemStatus>();
   private readonly maxInFlight: number;
