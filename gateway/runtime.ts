@@ -331,7 +331,12 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       ...(sync ? { sync } : {}),
       ...(satellite ? { satellite } : {}),
       ...(address ? { broker: address } : {}),
-      counters: () => ({ ...ns.counters(), ...prefix('ingest_', { ...ingestor.counters }) }),
+      counters: () => ({
+        ...ns.counters(),
+        ...prefix('ingest_', { ...ingestor.counters }),
+        // Gauges, not counters: what waits right now.
+        ...prefix('backlog_', { ...ns.backlog() }),
+      }),
       stop: cleanup,
     };
   } catch (err) {
