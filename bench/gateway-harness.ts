@@ -75,20 +75,27 @@ export async function setUpGateway(deviceCount: number): Promise<GatewaySetup> {
     },
   );
   if (init.status !== 0) throw new Error(`maverick init failed: ${init.stderr}`);
-  const [udpPort, mqttPort, metricsPort] = [
+  const [udpPort, mqttPort, metricsPort, consolePort] = [
     await freePort('udp4'),
+    await freePort('tcp'),
     await freePort('tcp'),
     await freePort('tcp'),
   ];
   const configFile = join(dataDir, 'maverick.toml');
-  writeFileSync(
-    configFile,
-    readFileSync(configFile, 'utf8')
-      .replace('bind = "127.0.0.1:1700"', `bind = "127.0.0.1:${udpPort}"`)
-      .replace('port = 1883', `port = ${mqttPort}`)
-      .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
-      .replace(/level = "info"/, 'level = "warn"'),
-  );
+  // `maverick init`'s defaults, each replaced by a free port (benches may run side by side).
+  const settings: [string, string][] = [
+    ['bind = "127.0.0.1:1700"', `bind = "127.0.0.1:${udpPort}"`],
+    ['port = 1883', `port = ${mqttPort}`],
+    ['bind = "127.0.0.1:8868"', `bind = "127.0.0.1:${metricsPort}"`],
+    ['port = 8088', `port = ${consolePort}`],
+    ['level = "info"', 'level = "warn"'],
+  ];
+  let config = readFileSync(configFile, 'utf8');
+  for (const [from, to] of settings) {
+    if (!config.includes(from)) throw new Error(`maverick init's config no longer holds ${from}`);
+    config = config.replace(from, to);
+  }
+  writeFileSync(configFile, config);
   const password = readFileSync(join(dataDir, 'mqtt-password'), 'utf8').trim();
   const devices = Array.from({ length: deviceCount }, (_, i) => fleetDevice(i));
   await withGatewayStore(dataDir, (_db, repository) => registerFleet(repository, devices));
@@ -211,12 +218,43 @@ export async function startGateway(
   };
 }
 
+/** The gateway's pipeline counters (ns, ingest, radio), from its loopback /status endpoint. */
+export async function pipelineCounters(setup: GatewaySetup): Promise<Record<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${setup.metricsPort}/status`);
+  if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
+  return ((await res.json()) as { pipeline?: Record<string, number> }).pipeline ?? {};
+}
+
+/**
+ * Where uplinks went missing inside the gateway between two counter readings:
+ * `uplinks_dropped_backlog` always, and every other drop and failure counter that moved
+ * (rejections, failed or conflicting commits, datagrams the UDP backend refused), as "name +n".
+ */
+export function lossesBetween(before: Record<string, number>, after: Record<string, number>): string {
+  const lossy = /dropped|rejected|failed|conflict|error|malformed|invalid|unknown|foreign/i;
+  const always = 'uplinks_dropped_backlog';
+  const moved = Object.keys({ ...after, [always]: 0 })
+    .filter((name) => name === always || (lossy.test(name) && (after[name] ?? 0) !== (before[name] ?? 0)))
+    .sort()
+    .map((name) => `${name} +${(after[name] ?? 0) - (before[name] ?? 0)}`);
+  return moved.join(', ');
+}
+
 /** Resident set size and its high-water mark of a process, in MB (/proc/<pid>/status). */
 export function residentMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) =>
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+/** CPU time a process has used so far (user + system, all its threads), in seconds (/proc/<pid>/stat). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
 /** The kernel's count of UDP datagrams dropped because a receive buffer was full (all sockets). */
