@@ -19,6 +19,8 @@ import type { BenchFigure } from './figure.js';
 import {
   buildDatagrams,
   feed,
+  lossesBetween,
+  pipelineCounters,
   rawInsertRate,
   rcvbufErrors,
   residentMb,
@@ -55,10 +57,12 @@ let sealed = 0;
 let sealedUplinks = 0;
 let stored = 0;
 let dropped = 0;
+let losses = '';
 try {
   const gateway = await startGateway(setup, { nodeOptions: '--max-old-space-size=64' });
   try {
     const dropsBefore = rcvbufErrors();
+    const countersBefore = await pipelineCounters(setup);
     for (let done = 0; done < total; ) {
       const chunk = Math.min(sealEvery, total - done);
       // Built per chunk: the whole soak's datagrams would not fit the bench's own memory budget.
@@ -83,6 +87,7 @@ try {
       }
     }
     dropped = rcvbufErrors() - dropsBefore;
+    losses = lossesBetween(countersBefore, await pipelineCounters(setup));
     const code = await gateway.stop();
     if (code !== 0) throw new Error(`maverick run exited with ${code}: ${gateway.stderr()}`);
   } catch (err) {
@@ -111,7 +116,8 @@ try {
       ratio: rate / raw,
       note:
         `${stored}/${total} stored (store holds ${held.uplinks}, ${held.uplinks - held.unsealed} sealed in ${held.bundles} bundles; ` +
-        `POST /seal sealed ${sealedUplinks} in ${sealed}, the sealer's timer the rest); RcvbufErrors +${dropped}; ratio = offered rate vs raw`,
+        `POST /seal sealed ${sealedUplinks} in ${sealed}, the sealer's timer the rest); RcvbufErrors +${dropped}; ` +
+        `lost inside the gateway: ${losses}; ratio = offered rate vs raw`,
     },
     {
       name: 'soak: resident memory, first / middle / last sample',

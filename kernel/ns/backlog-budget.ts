@@ -13,7 +13,9 @@ const RECEIVER_BYTES = 512;
 /**
  * What a waiting frame costs in memory, roughly: its bytes, each receiver's metadata, and the
  * objects that follow it through the pipeline (decoded uplink, store record, promises,
- * closures). The overhead is a generous estimate, so the budget errs on the side of memory.
+ * closures). The overhead is generous: 20 devices' Cayenne uplinks held between hand-over and
+ * commit, with their store documents, measured 2.9 KB each on the heap (Node 20), so the
+ * budget errs on the side of memory.
  */
 export function frameCost(phyPayloadBytes: number, receivers: number): number {
   return FRAME_OVERHEAD_BYTES + phyPayloadBytes + RECEIVER_BYTES * receivers;
