@@ -12,6 +12,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readStatusToken } from '../gateway/status/token.js';
 import { withGatewayStore } from '../gateway/store-access.js';
 import { FarmUplinkSource } from '../kernel/db/sealing.js';
 import { countUplinks } from '../kernel/db/uplink-queries.js';
@@ -74,7 +75,13 @@ try {
       clearInterval(sampler);
       stored += result.stored;
       done += chunk;
-      const response = await fetch(`http://127.0.0.1:${setup.metricsPort}/seal`, { method: 'POST' });
+      // Status actions need the data directory's token (gateway/status/token.ts), as `maverick seal` sends it.
+      const token = readStatusToken(setup.dataDir);
+      if (!token) throw new Error(`no status token in ${setup.dataDir}: the gateway writes one at start`);
+      const response = await fetch(`http://127.0.0.1:${setup.metricsPort}/seal`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
       if (!response.ok) throw new Error(`POST /seal answered ${response.status}: ${await response.text()}`);
       const bundles = (await response.json()) as { uplinks: number }[];
       sealed += bundles.length;
