@@ -134,7 +134,19 @@ export interface RunningGateway {
   stop(): Promise<number | null>;
 }
 
-/** Spawns `maverick run` from dist/ and subscribes to its `up` events once its broker answers. */
+/**
+ * The NODE_OPTIONS the systemd unit runs `maverick run` with (hardware/systemd/maverick.service):
+ * benchmarks measure the gateway as it is deployed.
+ */
+export function deployedNodeOptions(): string {
+  const unit = readFileSync(join(projectRoot, 'hardware', 'systemd', 'maverick.service'), 'utf8');
+  return /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit)?.[1]?.trim() ?? '';
+}
+
+/**
+ * Spawns `maverick run` from dist/ (with the unit's NODE_OPTIONS, then `nodeOptions`) and
+ * subscribes to its `up` events once its broker answers.
+ */
 export async function startGateway(
   setup: GatewaySetup,
   options: { nodeOptions?: string } = {},
@@ -144,7 +156,7 @@ export async function startGateway(
   const startedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--data-dir', setup.dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}) },
+    env: { ...process.env, NODE_OPTIONS: `${deployedNodeOptions()} ${options.nodeOptions ?? ''}`.trim() },
   });
   // The log (stdout, level warn) and stderr: the tail is kept for error messages.
   let stderr = '';

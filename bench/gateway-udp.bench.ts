@@ -15,6 +15,7 @@
  * - baseline in the same run: raw better-sqlite3 (WAL + synchronous=FULL)
  *   inserting the rows the gateway stored, 500 per transaction.
  *
+ * The gateway runs with the NODE_OPTIONS of hardware/systemd/maverick.service, as deployed.
  * MAVERICK_UDP_BENCH_SECONDS / _RATE / _DEVICES shorten it while developing.
  */
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import type { BenchFigure } from './figure.js';
 import {
   buildDatagrams,
   cpuSeconds,
+  deployedNodeOptions,
   feed,
   lossesBetween,
   pipelineCounters,
@@ -110,6 +112,7 @@ export async function run(): Promise<BenchFigure[]> {
           unit: 'MB',
           baseline: { name: 'target', value: 120 },
           ratio: idle.rss / 120,
+          note: `NODE_OPTIONS of the systemd unit: ${deployedNodeOptions() || 'none'}`,
         },
         {
           name: `gateway-udp: resident memory of maverick run, peak over both ${RATE}/s runs (VmHWM)`,
