@@ -303,8 +303,17 @@ export async function feed(
   const before = gateway.stored();
   let peakRssMb = 0;
   const sampler = setInterval(() => {
-    peakRssMb = Math.max(peakRssMb, residentMb(gateway.pid).rss);
+    if (gateway.child.exitCode === null && gateway.child.signalCode === null) {
+      peakRssMb = Math.max(peakRssMb, residentMb(gateway.pid).rss);
+    }
   }, 100);
+  const assertRunning = () => {
+    if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) {
+      throw new Error(
+        `maverick run exited (${gateway.child.exitCode ?? gateway.child.signalCode}) while being fed: ${gateway.stderr()}`,
+      );
+    }
+  };
   const start = performance.now();
   let sent = 0;
   try {
@@ -312,6 +321,7 @@ export async function feed(
       const due = Math.min(datagrams.length, Math.floor(((performance.now() - start) / 1000) * rate));
       while (sent < due) gateway.sender.send(datagrams[sent++] as Buffer, port, '127.0.0.1');
       await sleep(2);
+      assertRunning();
     }
     const sendSeconds = (performance.now() - start) / 1000;
     // Drain: until every uplink is stored, or nothing new was stored for 5 s.
@@ -319,6 +329,7 @@ export async function feed(
     let lastChange = performance.now();
     while (gateway.stored() - before < datagrams.length && performance.now() - lastChange < 5000) {
       await sleep(50);
+      assertRunning();
       if (gateway.stored() !== last) {
         last = gateway.stored();
         lastChange = performance.now();

@@ -9,6 +9,7 @@
  * them by gateway/app.ts), so tests and the demo build it the same way
  * production does.
  */
+import { getHeapStatistics } from 'node:v8';
 import type { Sealer } from '../kernel/bundle/sealer.js';
 import { CodecRunner } from '../kernel/codec/index.js';
 import type { DailyCommitments } from '../kernel/db/commitments.js';
@@ -187,6 +188,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       beforePublish: (up) => ingestor.store(uplinkRecordOf(up)),
       // Queued downlinks and each gateway's duty-cycle use survive a restart.
       downlinkState: new FarmDownlinkState(db),
+      maxBacklogBytes: backlogBudgetFor(getHeapStatistics().heap_size_limit),
     });
 
     const publish = (event: OutgoingEvent | undefined) => {
@@ -343,6 +345,15 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * The uplink backlog's memory budget: an eighth of the heap the process may use, at most
+ * 32 MiB. Under `--max-old-space-size=64` (the soak; a small Pi) a backlog of the default size
+ * would take most of the heap; with V8's default limit the cap applies.
+ */
+export function backlogBudgetFor(heapLimitBytes: number): number {
+  return Math.min(32 * 1024 * 1024, Math.floor(heapLimitBytes / 8));
 }
 
 function prefix(p: string, o: Record<string, number>): Record<string, number> {
