@@ -14,6 +14,12 @@ import { addDevice } from './registry.js';
 import { TestDevice } from './test-device.test-helpers.js';
 import type { ProcessedUplink } from './uplink-types.js';
 
+const OTAA = {
+  devEui: '70b3d57ed0000004',
+  joinEui: '70b3d57ed0000000',
+  appKey: '2b7e151628aed2a6abf7158809cf4f3d',
+};
+
 const ABP = {
   devEui: '70b3d57ed0000003',
   devAddr: '26011bdb',
@@ -198,5 +204,62 @@ describe('one device faster than the commits', () => {
     store.commit(1);
     await ns.flush();
     expect(published).toEqual([0, 1, 3, 4, 5]);
+  });
+
+  it('a rejoin while the old session has uplinks waiting for commits keeps the new session', async () => {
+    await addDevice(repo, {
+      devEui: OTAA.devEui,
+      name: 'rejoiner',
+      applicationId: 'farm',
+      activation: { mode: 'otaa', joinEui: OTAA.joinEui, appKey: OTAA.appKey },
+    });
+    ns = await startServer();
+    const otaa = new TestDevice(OTAA.devEui, OTAA.joinEui, OTAA.appKey);
+    const join = async () => {
+      const before = radio.sent.length;
+      radio.receive({ phyPayload: otaa.joinRequest(), rx: rxMeta(), receivedAtMs: Date.now() });
+      await until(() => radio.sent.length > before);
+      otaa.acceptJoin(radio.sent.at(-1)?.phyPayload as Uint8Array);
+    };
+    const uplinks = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        radio.receive({
+          phyPayload: otaa.uplink({ payload: Uint8Array.of(i) }),
+          rx: rxMeta(),
+          receivedAtMs: Date.now(),
+        });
+      }
+    };
+    await join();
+    const firstAddr = otaa.devAddr;
+    uplinks(3);
+    await until(() => store.waiting.length === 3);
+    expect(store.waiting.map((w) => w.uplink.devAddr)).toEqual([firstAddr, firstAddr, firstAddr]);
+    await join();
+    const newSession = await repo.getSession(OTAA.devEui);
+    expect(newSession?.devAddr).toBe(otaa.devAddr);
+
+    // The old session's uplinks commit after the rejoin: they are published, but their
+    // session (counters of a session that is gone) must not replace the new one.
+    store.commit(3);
+    await ns.flush();
+    expect(published).toEqual([0, 1, 2]);
+    const afterOld = await repo.getSession(OTAA.devEui);
+    expect(afterOld?.devAddr).toBe(newSession?.devAddr);
+    expect(afterOld?.joinedAt).toBe(newSession?.joinedAt);
+    expect(afterOld?.fCntUp).toBeUndefined();
+
+    // The new session counts from 0 again, each frame stored and published.
+    uplinks(2);
+    await until(() => store.waiting.length === 2);
+    expect(store.waiting.map((w) => [w.uplink.devAddr, w.uplink.fCnt])).toEqual([
+      [otaa.devAddr, 0],
+      [otaa.devAddr, 1],
+    ]);
+    expect(store.waiting[0]?.uplink.session).toBeGreaterThan(0);
+    store.commit(2);
+    await ns.flush();
+    expect(published).toEqual([0, 1, 2, 0, 1]);
+    expect((await repo.getSession(OTAA.devEui))?.fCntUp).toBe(1);
   });
 });
