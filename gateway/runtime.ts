@@ -348,12 +348,13 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
 }
 
 /**
- * The uplink backlog's memory budget: an eighth of the heap the process may use, at most
+ * The uplink backlog's memory budget: a sixteenth of the heap the process may use, at most
  * 32 MiB. Under `--max-old-space-size=64` (the soak; a small Pi) a backlog of the default size
- * would take most of the heap; with V8's default limit the cap applies.
+ * would take most of the heap, and sealing needs room beside it (a heap of 64 MB ran out with
+ * an eighth while a bundle was sealed); with V8's default limit the cap applies.
  */
 export function backlogBudgetFor(heapLimitBytes: number): number {
-  return Math.min(32 * 1024 * 1024, Math.floor(heapLimitBytes / 8));
+  return Math.min(32 * 1024 * 1024, Math.floor(heapLimitBytes / 16));
 }
 
 function prefix(p: string, o: Record<string, number>): Record<string, number> {

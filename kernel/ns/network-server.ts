@@ -114,6 +114,8 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   private readonly radioListeners = new Map<RadioBackend, (uplink: RadioUplink) => void>();
   private readonly counts: Record<string, number> = {};
   private running = false;
+  private lastDropWarningMs = Number.NEGATIVE_INFINITY;
+  private droppedSinceWarning = 0;
 
   constructor(private readonly options: NetworkServerOptions) {
     super();
@@ -306,10 +308,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     const cost = frameCost(collected.phyPayload.length, collected.rxInfo.length);
     if (!this.budget.take(cost)) {
       this.count('uplinks_dropped_backlog');
-      this.logger.warn(
-        { devAddr: frame.devAddr, fCnt16: frame.fCnt16, gatewayEui, backlog: this.budget.pending() },
-        'the store is too far behind; frame dropped',
-      );
+      this.warnDropped({ devAddr: frame.devAddr, fCnt16: frame.fCnt16, gatewayEui });
       return;
     }
     this.uplinkLanes.run(frame.devAddr, () =>
@@ -318,6 +317,22 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
         this.publishLanes.run(frame.devAddr, async () => this.budget.release(cost)),
       ),
     );
+  }
+
+  /**
+   * One warning per second at most while frames are dropped (with how many since the last one):
+   * a line per frame would add a log flood to a gateway that is already behind.
+   */
+  private warnDropped(frame: { devAddr: string; fCnt16: number; gatewayEui?: string }): void {
+    this.droppedSinceWarning++;
+    const now = Date.now();
+    if (now - this.lastDropWarningMs < 1000) return;
+    this.logger.warn(
+      { ...frame, dropped: this.droppedSinceWarning, backlog: this.budget.pending() },
+      'the store is too far behind; frames dropped',
+    );
+    this.lastDropWarningMs = now;
+    this.droppedSinceWarning = 0;
   }
 
   private async handleJoin(collected: CollectedUplink, frame: JoinRequestFrame): Promise<void> {
