@@ -96,7 +96,13 @@ export async function answerUplink(
   }
   const accepted = outcome;
   const ahead = ctx.sessions.advance(accepted.session);
-  const stored = ctx.beforePublish?.(accepted.uplink);
+  let stored: Promise<void> | undefined;
+  try {
+    stored = ctx.beforePublish?.(accepted.uplink);
+  } catch (err) {
+    // A store that throws instead of rejecting fails this uplink the same way.
+    stored = Promise.reject(err);
+  }
   // Awaited in the publish lane; until then a failure must not count as unhandled.
   stored?.catch(() => undefined);
   ctx.afterEarlier(frame.devAddr, () => publishStored(ctx, collected, frame, accepted, ahead, stored));

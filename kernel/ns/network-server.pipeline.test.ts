@@ -206,6 +206,30 @@ describe('one device faster than the commits', () => {
     expect(published).toEqual([0, 1, 3, 4, 5]);
   });
 
+  it('a store that throws instead of rejecting fails that uplink only', async () => {
+    const rejected: string[] = [];
+    ns = new NetworkServer({
+      repository: repo,
+      radios: [radio],
+      dedupWindowMs: 0,
+      devStatusIntervalMs: 0,
+      // Not async: the throw happens inside the call, before any promise exists.
+      beforePublish: (up) => {
+        if (up.fCnt === 1) throw new Error('store refused synchronously');
+        return Promise.resolve();
+      },
+    });
+    ns.on('rejected', (r) => rejected.push(r.reason));
+    ns.on('up', (up) => published.push(up.fCnt));
+    await ns.start();
+    send(3);
+    await ns.flush();
+    expect(published).toEqual([0, 2]);
+    expect(rejected).toEqual(['store_failed']);
+    expect(ns.backlog()).toEqual({ uplinks: 0, uplinkBytes: 0, downlinks: 0 });
+    expect((await repo.getSession(ABP.devEui))?.fCntUp).toBe(2);
+  });
+
   it('a rejoin while the old session has uplinks waiting for commits keeps the new session', async () => {
     await addDevice(repo, {
       devEui: OTAA.devEui,
