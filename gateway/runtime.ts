@@ -281,6 +281,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
           db,
           options.gatewayId,
           {
+            maxUplinksPerBundle: bundleSizeFor(getHeapStatistics().heap_size_limit),
             ...options.sealing,
             // The sink wrote the bundle as a pending outbox document; the outbox picks it up.
             // A bundle ending on a later day closes the days before it: commit them too.
@@ -355,6 +356,16 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
  */
 export function backlogBudgetFor(heapLimitBytes: number): number {
   return Math.min(32 * 1024 * 1024, Math.floor(heapLimitBytes / 16));
+}
+
+/**
+ * Uplinks per bundle unless configured: the sealer's default (5000), fewer on a small heap.
+ * Sealing a bundle holds its uplinks' documents a few times over (read, marked, encoded); under
+ * `--max-old-space-size=64` the 300,000-uplink soak ran out of heap twice with bundles of 5000
+ * beside the gateway's own ~40 MB. One uplink per 32 KiB of heap limit (about 2,100 at 64 MB).
+ */
+export function bundleSizeFor(heapLimitBytes: number): number {
+  return Math.max(500, Math.min(5000, Math.floor(heapLimitBytes / 32_768)));
 }
 
 function prefix(p: string, o: Record<string, number>): Record<string, number> {
