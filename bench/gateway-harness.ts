@@ -75,20 +75,27 @@ export async function setUpGateway(deviceCount: number): Promise<GatewaySetup> {
     },
   );
   if (init.status !== 0) throw new Error(`maverick init failed: ${init.stderr}`);
-  const [udpPort, mqttPort, metricsPort] = [
+  const [udpPort, mqttPort, metricsPort, consolePort] = [
     await freePort('udp4'),
+    await freePort('tcp'),
     await freePort('tcp'),
     await freePort('tcp'),
   ];
   const configFile = join(dataDir, 'maverick.toml');
-  writeFileSync(
-    configFile,
-    readFileSync(configFile, 'utf8')
-      .replace('bind = "127.0.0.1:1700"', `bind = "127.0.0.1:${udpPort}"`)
-      .replace('port = 1883', `port = ${mqttPort}`)
-      .replace('bind = "127.0.0.1:9100"', `bind = "127.0.0.1:${metricsPort}"`)
-      .replace(/level = "info"/, 'level = "warn"'),
-  );
+  // `maverick init`'s defaults, each replaced by a free port (benches may run side by side).
+  const settings: [string, string][] = [
+    ['bind = "127.0.0.1:1700"', `bind = "127.0.0.1:${udpPort}"`],
+    ['port = 1883', `port = ${mqttPort}`],
+    ['bind = "127.0.0.1:8868"', `bind = "127.0.0.1:${metricsPort}"`],
+    ['port = 8088', `port = ${consolePort}`],
+    ['level = "info"', 'level = "warn"'],
+  ];
+  let config = readFileSync(configFile, 'utf8');
+  for (const [from, to] of settings) {
+    if (!config.includes(from)) throw new Error(`maverick init's config no longer holds ${from}`);
+    config = config.replace(from, to);
+  }
+  writeFileSync(configFile, config);
   const password = readFileSync(join(dataDir, 'mqtt-password'), 'utf8').trim();
   const devices = Array.from({ length: deviceCount }, (_, i) => fleetDevice(i));
   await withGatewayStore(dataDir, (_db, repository) => registerFleet(repository, devices));
@@ -127,7 +134,19 @@ export interface RunningGateway {
   stop(): Promise<number | null>;
 }
 
-/** Spawns `maverick run` from dist/ and subscribes to its `up` events once its broker answers. */
+/**
+ * The NODE_OPTIONS the systemd unit runs `maverick run` with (hardware/systemd/maverick.service):
+ * benchmarks measure the gateway as it is deployed.
+ */
+export function deployedNodeOptions(): string {
+  const unit = readFileSync(join(projectRoot, 'hardware', 'systemd', 'maverick.service'), 'utf8');
+  return /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit)?.[1]?.trim() ?? '';
+}
+
+/**
+ * Spawns `maverick run` from dist/ (with the unit's NODE_OPTIONS, then `nodeOptions`) and
+ * subscribes to its `up` events once its broker answers.
+ */
 export async function startGateway(
   setup: GatewaySetup,
   options: { nodeOptions?: string } = {},
@@ -137,7 +156,7 @@ export async function startGateway(
   const startedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--data-dir', setup.dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}) },
+    env: { ...process.env, NODE_OPTIONS: `${deployedNodeOptions()} ${options.nodeOptions ?? ''}`.trim() },
   });
   // The log (stdout, level warn) and stderr: the tail is kept for error messages.
   let stderr = '';
@@ -211,12 +230,43 @@ export async function startGateway(
   };
 }
 
+/** The gateway's pipeline counters (ns, ingest, radio), from its loopback /status endpoint. */
+export async function pipelineCounters(setup: GatewaySetup): Promise<Record<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${setup.metricsPort}/status`);
+  if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
+  return ((await res.json()) as { pipeline?: Record<string, number> }).pipeline ?? {};
+}
+
+/**
+ * Where uplinks went missing inside the gateway between two counter readings:
+ * `uplinks_dropped_backlog` always, and every other drop and failure counter that moved
+ * (rejections, failed or conflicting commits, datagrams the UDP backend refused), as "name +n".
+ */
+export function lossesBetween(before: Record<string, number>, after: Record<string, number>): string {
+  const lossy = /dropped|rejected|failed|conflict|error|malformed|invalid|unknown|foreign/i;
+  const always = 'uplinks_dropped_backlog';
+  const moved = Object.keys({ ...after, [always]: 0 })
+    .filter((name) => name === always || (lossy.test(name) && (after[name] ?? 0) !== (before[name] ?? 0)))
+    .sort()
+    .map((name) => `${name} +${(after[name] ?? 0) - (before[name] ?? 0)}`);
+  return moved.join(', ');
+}
+
 /** Resident set size and its high-water mark of a process, in MB (/proc/<pid>/status). */
 export function residentMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) =>
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+/** CPU time a process has used so far (user + system, all its threads), in seconds (/proc/<pid>/stat). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
 /** The kernel's count of UDP datagrams dropped because a receive buffer was full (all sockets). */
@@ -253,8 +303,17 @@ export async function feed(
   const before = gateway.stored();
   let peakRssMb = 0;
   const sampler = setInterval(() => {
-    peakRssMb = Math.max(peakRssMb, residentMb(gateway.pid).rss);
+    if (gateway.child.exitCode === null && gateway.child.signalCode === null) {
+      peakRssMb = Math.max(peakRssMb, residentMb(gateway.pid).rss);
+    }
   }, 100);
+  const assertRunning = () => {
+    if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) {
+      throw new Error(
+        `maverick run exited (${gateway.child.exitCode ?? gateway.child.signalCode}) while being fed: ${gateway.stderr()}`,
+      );
+    }
+  };
   const start = performance.now();
   let sent = 0;
   try {
@@ -262,6 +321,7 @@ export async function feed(
       const due = Math.min(datagrams.length, Math.floor(((performance.now() - start) / 1000) * rate));
       while (sent < due) gateway.sender.send(datagrams[sent++] as Buffer, port, '127.0.0.1');
       await sleep(2);
+      assertRunning();
     }
     const sendSeconds = (performance.now() - start) / 1000;
     // Drain: until every uplink is stored, or nothing new was stored for 5 s.
@@ -269,6 +329,7 @@ export async function feed(
     let lastChange = performance.now();
     while (gateway.stored() - before < datagrams.length && performance.now() - lastChange < 5000) {
       await sleep(50);
+      assertRunning();
       if (gateway.stored() !== last) {
         last = gateway.stored();
         lastChange = performance.now();

@@ -9,10 +9,13 @@
  *   share stored (counted from `up` events, which follow the durable commit),
  *   the kernel's receive-buffer drops (RcvbufErrors in /proc/net/snmp before
  *   and after, all sockets; and the gateway socket's own `drops` in
- *   /proc/net/udp), peak resident memory;
+ *   /proc/net/udp), peak resident memory, and every counter inside the
+ *   gateway that says where an uplink was lost (`uplinks_dropped_backlog`,
+ *   rejections, failed commits; read from its /status endpoint);
  * - baseline in the same run: raw better-sqlite3 (WAL + synchronous=FULL)
  *   inserting the rows the gateway stored, 500 per transaction.
  *
+ * The gateway runs with the NODE_OPTIONS of hardware/systemd/maverick.service, as deployed.
  * MAVERICK_UDP_BENCH_SECONDS / _RATE / _DEVICES shorten it while developing.
  */
 import { join } from 'node:path';
@@ -20,7 +23,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchFigure } from './figure.js';
 import {
   buildDatagrams,
+  cpuSeconds,
+  deployedNodeOptions,
   feed,
+  lossesBetween,
+  pipelineCounters,
   rawInsertRate,
   rcvbufErrors,
   residentMb,
@@ -59,12 +66,21 @@ export async function run(): Promise<BenchFigure[]> {
       for (const [i, devices] of fleets.entries()) {
         const dropsBefore = rcvbufErrors();
         const socketBefore = socketDrops(setup.udpPort);
+        const countersBefore = await pipelineCounters(setup);
+        const cpuBefore = cpuSeconds(gateway.pid);
         const result = await feed(gateway, setup.udpPort, loads[i] as Buffer[], RATE);
+        const countersAfter = await pipelineCounters(setup);
+        const cpu = cpuSeconds(gateway.pid) - cpuBefore;
         results.push({
+          cpu,
           devices,
           ...result,
           rcvbufErrors: rcvbufErrors() - dropsBefore,
           socketDrops: socketDrops(setup.udpPort) - socketBefore,
+          losses: lossesBetween(countersBefore, countersAfter),
+          received:
+            (countersAfter['radio_semtech-udp_rxpkReceived'] ?? 0) -
+            (countersBefore['radio_semtech-udp_rxpkReceived'] ?? 0),
         });
       }
       const hwm = residentMb(gateway.pid).hwm;
@@ -82,6 +98,9 @@ export async function run(): Promise<BenchFigure[]> {
           note:
             `${r.stored}/${total} stored at ${storedPerSecond.toFixed(0)}/s (ratio = that vs raw); ` +
             `RcvbufErrors +${r.rcvbufErrors} (all sockets), gateway socket drops +${r.socketDrops}; ` +
+            `${r.received} rxpk received; lost inside the gateway: ${r.losses}; ` +
+            `gateway CPU ${((r.cpu * 1e6) / Math.max(1, r.received)).toFixed(0)} µs per uplink received ` +
+            `(${r.cpu.toFixed(1)} s over the run, all threads); ` +
             `drained ${r.drainSeconds.toFixed(1)} s after sending; peak RSS ${r.peakRssMb.toFixed(0)} MB; ` +
             'target >= 99.9 % and 0 drops',
         });
@@ -93,6 +112,7 @@ export async function run(): Promise<BenchFigure[]> {
           unit: 'MB',
           baseline: { name: 'target', value: 120 },
           ratio: idle.rss / 120,
+          note: `NODE_OPTIONS of the systemd unit: ${deployedNodeOptions() || 'none'}`,
         },
         {
           name: `gateway-udp: resident memory of maverick run, peak over both ${RATE}/s runs (VmHWM)`,

@@ -12,6 +12,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readStatusToken } from '../gateway/status/token.js';
 import { withGatewayStore } from '../gateway/store-access.js';
 import { FarmUplinkSource } from '../kernel/db/sealing.js';
 import { countUplinks } from '../kernel/db/uplink-queries.js';
@@ -19,6 +20,8 @@ import type { BenchFigure } from './figure.js';
 import {
   buildDatagrams,
   feed,
+  lossesBetween,
+  pipelineCounters,
   rawInsertRate,
   rcvbufErrors,
   residentMb,
@@ -55,10 +58,12 @@ let sealed = 0;
 let sealedUplinks = 0;
 let stored = 0;
 let dropped = 0;
+let losses = '';
 try {
   const gateway = await startGateway(setup, { nodeOptions: '--max-old-space-size=64' });
   try {
     const dropsBefore = rcvbufErrors();
+    const countersBefore = await pipelineCounters(setup);
     for (let done = 0; done < total; ) {
       const chunk = Math.min(sealEvery, total - done);
       // Built per chunk: the whole soak's datagrams would not fit the bench's own memory budget.
@@ -70,7 +75,13 @@ try {
       clearInterval(sampler);
       stored += result.stored;
       done += chunk;
-      const response = await fetch(`http://127.0.0.1:${setup.metricsPort}/seal`, { method: 'POST' });
+      // Status actions need the data directory's token (gateway/status/token.ts), as `maverick seal` sends it.
+      const token = readStatusToken(setup.dataDir);
+      if (!token) throw new Error(`no status token in ${setup.dataDir}: the gateway writes one at start`);
+      const response = await fetch(`http://127.0.0.1:${setup.metricsPort}/seal`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
       if (!response.ok) throw new Error(`POST /seal answered ${response.status}: ${await response.text()}`);
       const bundles = (await response.json()) as { uplinks: number }[];
       sealed += bundles.length;
@@ -83,6 +94,7 @@ try {
       }
     }
     dropped = rcvbufErrors() - dropsBefore;
+    losses = lossesBetween(countersBefore, await pipelineCounters(setup));
     const code = await gateway.stop();
     if (code !== 0) throw new Error(`maverick run exited with ${code}: ${gateway.stderr()}`);
   } catch (err) {
@@ -111,7 +123,8 @@ try {
       ratio: rate / raw,
       note:
         `${stored}/${total} stored (store holds ${held.uplinks}, ${held.uplinks - held.unsealed} sealed in ${held.bundles} bundles; ` +
-        `POST /seal sealed ${sealedUplinks} in ${sealed}, the sealer's timer the rest); RcvbufErrors +${dropped}; ratio = offered rate vs raw`,
+        `POST /seal sealed ${sealedUplinks} in ${sealed}, the sealer's timer the rest); RcvbufErrors +${dropped}; ` +
+        `lost inside the gateway: ${losses}; ratio = offered rate vs raw`,
     },
     {
       name: 'soak: resident memory, first / middle / last sample',

@@ -228,6 +228,14 @@ export async function startGateway(
     });
   }
   running.ns.on('rejected', (rejection) => metrics.uplinkRejected(rejection.reason));
+  metrics.setPipelineCounters(() => {
+    const counters = running.counters();
+    for (const backend of backends) {
+      for (const [name, value] of Object.entries(backend.counters()))
+        counters[`radio_${backend.kind}_${name}`] = value;
+    }
+    return counters;
+  });
   running.ns.on('txack', (ack) => metrics.downlinkAcknowledged(ack.status));
 
   const storeDir = storeDirectory(config.dataDir);

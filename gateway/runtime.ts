@@ -9,6 +9,7 @@
  * them by gateway/app.ts), so tests and the demo build it the same way
  * production does.
  */
+import { getHeapStatistics } from 'node:v8';
 import type { Sealer } from '../kernel/bundle/sealer.js';
 import { CodecRunner } from '../kernel/codec/index.js';
 import type { DailyCommitments } from '../kernel/db/commitments.js';
@@ -187,6 +188,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       beforePublish: (up) => ingestor.store(uplinkRecordOf(up)),
       // Queued downlinks and each gateway's duty-cycle use survive a restart.
       downlinkState: new FarmDownlinkState(db),
+      maxBacklogBytes: backlogBudgetFor(getHeapStatistics().heap_size_limit),
     });
 
     const publish = (event: OutgoingEvent | undefined) => {
@@ -279,6 +281,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
           db,
           options.gatewayId,
           {
+            maxUplinksPerBundle: bundleSizeFor(getHeapStatistics().heap_size_limit),
             ...options.sealing,
             // The sink wrote the bundle as a pending outbox document; the outbox picks it up.
             // A bundle ending on a later day closes the days before it: commit them too.
@@ -331,13 +334,38 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       ...(sync ? { sync } : {}),
       ...(satellite ? { satellite } : {}),
       ...(address ? { broker: address } : {}),
-      counters: () => ({ ...ns.counters(), ...prefix('ingest_', { ...ingestor.counters }) }),
+      counters: () => ({
+        ...ns.counters(),
+        ...prefix('ingest_', { ...ingestor.counters }),
+        // Gauges, not counters: what waits right now.
+        ...prefix('backlog_', { ...ns.backlog() }),
+      }),
       stop: cleanup,
     };
   } catch (err) {
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * The uplink backlog's memory budget: a sixteenth of the heap the process may use, at most
+ * 32 MiB. Under `--max-old-space-size=64` (the soak; a small Pi) a backlog of the default size
+ * would take most of the heap, and sealing needs room beside it (a heap of 64 MB ran out with
+ * an eighth while a bundle was sealed); with V8's default limit the cap applies.
+ */
+export function backlogBudgetFor(heapLimitBytes: number): number {
+  return Math.min(32 * 1024 * 1024, Math.floor(heapLimitBytes / 16));
+}
+
+/**
+ * Uplinks per bundle unless configured: the sealer's default (5000), fewer on a small heap.
+ * Sealing a bundle holds its uplinks' documents a few times over (read, marked, encoded); under
+ * `--max-old-space-size=64` the 300,000-uplink soak ran out of heap twice with bundles of 5000
+ * beside the gateway's own ~40 MB. One uplink per 32 KiB of heap limit (about 2,100 at 64 MB).
+ */
+export function bundleSizeFor(heapLimitBytes: number): number {
+  return Math.max(500, Math.min(5000, Math.floor(heapLimitBytes / 32_768)));
 }
 
 function prefix(p: string, o: Record<string, number>): Record<string, number> {

@@ -52,6 +52,11 @@ export interface StatusSnapshot {
   radio: Record<string, { state: RadioBackendState; uplinks: number; lastUplinkAt?: string }>;
   clock: { source: TimeSource; lastGpsTime?: string };
   recentUplinks: (UplinkSeen & { at: string })[];
+  /**
+   * The uplink pipeline's own counters (network server, ingest, radio backends), read live:
+   * e.g. `uplinks_dropped_backlog`, `ingest_stored`, `radio_semtech-udp_rxpkReceived`.
+   */
+  pipeline: Record<string, number>;
 }
 
 export interface MetricsOptions {
@@ -79,6 +84,7 @@ export class Metrics {
   private readonly radioState: Gauge<'backend' | 'state'>;
   private readonly clockSourceGauge: Gauge<'source'>;
   private readonly status: StatusSnapshot;
+  private pipelineSource: () => Readonly<Record<string, number>> = () => ({});
 
   constructor(options: MetricsOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -130,6 +136,16 @@ export class Metrics {
       registers,
     });
     this.deviceCount = new Gauge({ name: 'maverick_devices', help: 'Registered end devices', registers });
+    const pipeline = () => this.pipelineSource();
+    new Gauge({
+      name: 'maverick_pipeline_events',
+      help: 'Uplink pipeline counters by name (network server, ingest, radio backends), e.g. uplinks_dropped_backlog',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        for (const [name, value] of Object.entries(pipeline())) this.set({ name }, value);
+      },
+    });
     this.linkState = new Gauge({
       name: 'maverick_link_state',
       help: 'Regional link state: 1 for the current state of each link, 0 otherwise',
@@ -170,6 +186,7 @@ export class Metrics {
       radio: {},
       clock: { source: 'host-unsynced' },
       recentUplinks: [],
+      pipeline: {},
     };
     this.setClockSource('host-unsynced');
   }
@@ -280,8 +297,14 @@ export class Metrics {
   }
 
   /** A deep copy of the live status, safe to serialise. */
+  /** Where the pipeline's counters are read from, at every scrape and status snapshot. */
+  setPipelineCounters(source: () => Readonly<Record<string, number>>): void {
+    this.pipelineSource = source;
+  }
+
   snapshot(): StatusSnapshot {
     const copy = structuredClone(this.status);
+    copy.pipeline = { ...this.pipelineSource() };
     copy.uptimeSeconds = Math.max(0, Math.round((this.now() - this.startedAtMs) / 1000));
     return copy;
   }

@@ -1,8 +1,14 @@
 /**
- * What happens to a verified data uplink: it is stored (beforePublish) before
- * its event goes out and before the session — frame counter included — moves
- * on, so a failed write leaves the device free to retransmit; then status and
- * ack events, and the Class A answer (ACK, MAC commands, queued payload).
+ * What happens to a verified data uplink, in two steps. In the device's uplink
+ * lane, one frame after another: the checks (FCnt, MAC, ADR, codec) against the
+ * session as the previous frame left it (SessionsAhead), and the hand-over to
+ * the store (beforePublish) — without waiting for earlier commits, so a device
+ * that sends faster than one commit per frame loses nothing. Then, in the
+ * device's publish lane, in the same order: once its store has committed, the
+ * session — frame counter included — is stored (a failed write leaves the
+ * stored session as it was, so the device may retransmit), the `up` event goes
+ * out, then status and ack events, and the Class A answer (ACK, MAC commands,
+ * queued payload).
  */
 import { describeError, ErrorCode, isMaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
@@ -17,6 +23,7 @@ import { regionWants } from './region-limits.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
 import type { SessionParameters } from './session.js';
+import { type AheadEntry, type SessionsAhead, sameSession } from './sessions-ahead.js';
 import type { TransmitResult } from './transmitter.js';
 import type { Device, DeviceSession, PendingMacRequest, RegionId } from './types.js';
 import { type AcceptedUplink, deviceInfo, type UplinkProcessor } from './uplink.js';
@@ -42,6 +49,8 @@ type Events = {
 
 export interface AnswerContext {
   repository: NetworkRepository;
+  /** Sessions as the device's uplinks in flight left them (read them here, not in the repository). */
+  sessions: SessionsAhead;
   uplinks: UplinkProcessor;
   scheduler: ClassAScheduler;
   queue: DownlinkQueue;
@@ -59,6 +68,8 @@ export interface AnswerContext {
   submitDownlink: (devEui: string, attempt: () => Promise<void>) => void;
   /** Runs a short session update in the device's uplink lane (after the uplinks queued before it). */
   inUplinkLane: (devAddr: string, task: () => Promise<void>) => Promise<void>;
+  /** Runs `task` in the device's publish lane: after what the device's earlier frames queued there. */
+  afterEarlier: (devAddr: string, task: () => Promise<void>) => void;
 }
 
 export async function answerUplink(
@@ -74,50 +85,91 @@ export async function answerUplink(
       { devEui: outcome.device.devEui, fCnt: outcome.fCnt },
       'retransmission; no new uplink event',
     );
-    // The device did not get our ACK: acknowledge again (§4.3.1.2), nothing else changes.
-    if (frame.confirmed) respond(ctx, collected, outcome.device, outcome.session, frame, [], true);
+    // The device did not get our ACK: acknowledge again (§4.3.1.2), nothing else changes — once
+    // the frame it repeats is stored (it may still be on its way to the store).
+    if (frame.confirmed) {
+      ctx.afterEarlier(frame.devAddr, async () =>
+        respond(ctx, collected, outcome.device, outcome.session, frame, [], true),
+      );
+    }
     return;
   }
   const accepted = outcome;
+  const ahead = ctx.sessions.advance(accepted.session);
+  let stored: Promise<void> | undefined;
+  try {
+    stored = ctx.beforePublish?.(accepted.uplink);
+  } catch (err) {
+    // A store that throws instead of rejecting fails this uplink the same way.
+    stored = Promise.reject(err);
+  }
+  // Awaited in the publish lane; until then a failure must not count as unhandled.
+  stored?.catch(() => undefined);
+  ctx.afterEarlier(frame.devAddr, () => publishStored(ctx, collected, frame, accepted, ahead, stored));
+}
+
+/** The second step, in the device's publish lane: wait for the store, then session, events, answer. */
+async function publishStored(
+  ctx: AnswerContext,
+  collected: CollectedUplink,
+  frame: DataFrame,
+  accepted: AcceptedUplink,
+  ahead: AheadEntry,
+  stored: Promise<void> | undefined,
+): Promise<void> {
   const info = accepted.uplink.device;
-  if (ctx.beforePublish) {
-    try {
-      await ctx.beforePublish(accepted.uplink);
-    } catch (err) {
-      const conflict = isMaverickError(err) && err.code === ErrorCode.StoreConflict;
-      if (conflict) {
-        // Evidence would be lost silently otherwise: an alarm event besides the rejection.
-        ctx.emit('log', {
-          device: info,
-          level: 'error',
-          code: 'STORE_CONFLICT',
-          description: describeError(err),
-          context: { fCnt: accepted.uplink.fCnt, session: accepted.uplink.session },
-        });
-      }
-      return ctx.reject({
-        reason: conflict ? 'store_conflict' : 'store_failed',
-        message: `uplink ${accepted.uplink.fCnt} of ${info.devEui} could not be stored: ${describeError(err)}`,
-        devEui: info.devEui,
-        devAddr: frame.devAddr,
-        gatewayEui: collected.rxInfo[0]?.gatewayEui,
+  try {
+    await stored;
+  } catch (err) {
+    ctx.sessions.settle(ahead);
+    const conflict = isMaverickError(err) && err.code === ErrorCode.StoreConflict;
+    if (conflict) {
+      // Evidence would be lost silently otherwise: an alarm event besides the rejection.
+      ctx.emit('log', {
+        device: info,
+        level: 'error',
+        code: 'STORE_CONFLICT',
+        description: describeError(err),
+        context: { fCnt: accepted.uplink.fCnt, session: accepted.uplink.session },
       });
     }
+    return ctx.reject({
+      reason: conflict ? 'store_conflict' : 'store_failed',
+      message: `uplink ${accepted.uplink.fCnt} of ${info.devEui} could not be stored: ${describeError(err)}`,
+      devEui: info.devEui,
+      devAddr: frame.devAddr,
+      gatewayEui: collected.rxInfo[0]?.gatewayEui,
+    });
   }
-  try {
-    await ctx.repository.putSession(accepted.session);
-  } catch (err) {
-    // The uplink is stored but the counter is not: a retransmission would be stored twice, so say it loudly.
-    ctx.count('session_store_failed');
-    ctx.logger.error(
-      { devEui: info.devEui, err: describeError(err) },
-      'session could not be stored after the uplink',
-    );
-  }
+  await storeSession(ctx, ahead, accepted.session, 'session could not be stored after the uplink');
   ctx.count('uplinks_accepted');
   ctx.emit('up', accepted.uplink);
   emitSideEvents(ctx, accepted);
   respond(ctx, collected, accepted.device, accepted.session, frame, accepted.macAnswers, false, accepted);
+}
+
+/**
+ * Stores a session taken ahead (unless the device rejoined meanwhile: then it is moot and the
+ * join's session must stay) and settles its entry.
+ */
+async function storeSession(
+  ctx: AnswerContext,
+  ahead: AheadEntry,
+  session: DeviceSession,
+  failure: string,
+): Promise<void> {
+  try {
+    const current = await ctx.repository.getSession(session.devEui);
+    if (ctx.sessions.isCurrent(ahead) && current && sameSession(current, session)) {
+      await ctx.repository.putSession(session);
+    }
+  } catch (err) {
+    // The uplink is stored but the counter is not: a retransmission would be stored twice, so say it loudly.
+    ctx.count('session_store_failed');
+    ctx.logger.error({ devEui: session.devEui, err: describeError(err) }, failure);
+  } finally {
+    ctx.sessions.settle(ahead);
+  }
 }
 
 /**
@@ -245,7 +297,7 @@ async function sendAnswer(
   request: Omit<Parameters<ClassAScheduler['sendData']>[0], 'session'>,
 ): Promise<void> {
   // The downlink counter may have moved since the uplink (an earlier answer went out meanwhile).
-  const session = await ctx.repository.getSession(info.devEui);
+  const session = await ctx.sessions.getSession(info.devEui);
   if (!session || session.devAddr !== planned.devAddr) return; // rejoined meanwhile: the answer is moot
   let result: Awaited<ReturnType<ClassAScheduler['sendData']>>;
   try {
@@ -269,23 +321,18 @@ async function sendAnswer(
   ctx.reportTransmit(info, result.transmit, result.item?.id, result.fCntDown);
   if (!result.sent) return;
   // nFCntDown advanced (and pending MAC/ACK noted) only now that a gateway took the frame; the
-  // change is merged into the session as it is now, in the uplink lane, so neither side's
-  // write undoes the other's.
+  // change is merged into the newest session in the uplink lane (so the device's next frames see
+  // it) and stored in the publish lane after the uplinks before it, so no write undoes another.
   const fCntDown = result.fCntDown ?? session.nFCntDown - 1;
   await ctx.inUplinkLane(session.devAddr, async () => {
-    try {
-      const current = await ctx.repository.getSession(info.devEui);
-      if (!current || current.devAddr !== session.devAddr) return;
-      current.nFCntDown = Math.max(current.nFCntDown, fCntDown + 1);
-      if (result.macIncluded) markRequestsSent(current, request.macPending, new Date());
-      if (result.item?.confirmed) current.pendingAck = { downlinkId: result.item.id, fCntDown };
-      await ctx.repository.putSession(current);
-    } catch (err) {
-      ctx.count('session_store_failed');
-      ctx.logger.error(
-        { devEui: info.devEui, err: describeError(err) },
-        'session could not be stored after a downlink',
-      );
-    }
+    const current = await ctx.sessions.getSession(info.devEui);
+    if (!current || current.devAddr !== session.devAddr) return;
+    current.nFCntDown = Math.max(current.nFCntDown, fCntDown + 1);
+    if (result.macIncluded) markRequestsSent(current, request.macPending, new Date());
+    if (result.item?.confirmed) current.pendingAck = { downlinkId: result.item.id, fCntDown };
+    const ahead = ctx.sessions.advance(current);
+    ctx.afterEarlier(session.devAddr, () =>
+      storeSession(ctx, ahead, current, 'session could not be stored after a downlink'),
+    );
   });
 }

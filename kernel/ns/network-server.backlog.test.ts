@@ -85,11 +85,11 @@ describe('downlinks apart from uplinks', () => {
     // One attempt is stuck at the gateway; of the four answers behind it only the newest waits.
     expect(radio.sent).toHaveLength(1);
     expect(ns.counters().downlinks_replaced).toBe(3);
-    expect(ns.backlog()).toEqual({ uplinks: 0, downlinks: 1 });
+    expect(ns.backlog()).toEqual({ uplinks: 0, uplinkBytes: 0, downlinks: 1 });
 
     radio.release();
     await ns.settle();
-    expect(ns.backlog()).toEqual({ uplinks: 0, downlinks: 0 });
+    expect(ns.backlog()).toEqual({ uplinks: 0, uplinkBytes: 0, downlinks: 0 });
     // The stuck answer (RX1 then RX2) and the newest one (RX1 then RX2): nothing else was tried.
     expect(radio.sent).toHaveLength(4);
     expect((await repo.getSession(ABP.devEui))?.fCntUp).toBe(4);

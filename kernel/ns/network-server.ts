@@ -15,6 +15,7 @@ import type { RadioBackend, RadioUplink, RxMetadata, TimeSource } from '../../pr
 import { getRegion } from '../../proto/regions/index.js';
 import { DEFAULT_INSTALLATION_MARGIN_DB } from './adr.js';
 import { answerUplink } from './answer.js';
+import { BacklogBudget, frameCost } from './backlog-budget.js';
 import { type CollectedUplink, Deduplicator } from './dedup.js';
 import { ClassAScheduler, joinAcceptPlans } from './downlink.js';
 import { DownlinkLanes } from './downlink-lanes.js';
@@ -29,6 +30,7 @@ import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
 import { KeyedSerialExecutor } from './serial-executor.js';
 import { type SessionParameters, sessionParameters } from './session.js';
+import { SessionsAhead } from './sessions-ahead.js';
 import { type TransmitResult, Transmitter } from './transmitter.js';
 import type { RegionId } from './types.js';
 import { normalizeHex } from './types.js';
@@ -67,11 +69,14 @@ export interface NetworkServerOptions {
   /** Clock for duty-cycle bookkeeping (tests). */
   now?: () => number;
   /**
-   * Frames that passed the MIC check and wait for their device's earlier frames, at most
-   * (default 32 per DevAddr or DevEUI); beyond it a frame is dropped and counted
-   * (`uplinks_dropped_backlog`).
+   * Memory that data frames between their MIC check and their publication may hold, over all
+   * devices (default 32 MiB, each frame charged as backlog-budget.ts estimates); a frame beyond
+   * it is dropped and counted (`uplinks_dropped_backlog`). Only a store that cannot keep up
+   * fills it: a device's frames never wait for each other's commits.
    */
-  maxPendingPerDevice?: number;
+  maxBacklogBytes?: number;
+  /** Join requests waiting for their device's earlier ones, at most (default 32 per DevEUI). */
+  maxPendingJoinsPerDevice?: number;
   /** Keeps the downlink queues and each gateway's duty-cycle use across restarts (kernel/db). */
   downlinkState?: DownlinkStateStore;
 }
@@ -94,7 +99,14 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   private readonly uplinks: UplinkProcessor;
   private readonly transmitter: Transmitter;
   private readonly scheduler: ClassAScheduler;
-  private readonly executor: KeyedSerialExecutor;
+  /** Join requests, one after another per DevEUI (bounded per device). */
+  private readonly joinLanes: KeyedSerialExecutor;
+  /** Data frames' checks and hand-over to the store, one after another per DevAddr. */
+  private readonly uplinkLanes: KeyedSerialExecutor;
+  /** What follows a data frame's commit (session, events, answer), in the same order per DevAddr. */
+  private readonly publishLanes: KeyedSerialExecutor;
+  private readonly sessions: SessionsAhead;
+  private readonly budget: BacklogBudget;
   private readonly downlinks: DownlinkLanes;
   /** Data frames between arrival and their MIC check (flush() waits for them too). */
   private readonly admitting = new Set<Promise<void>>();
@@ -102,6 +114,8 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   private readonly radioListeners = new Map<RadioBackend, (uplink: RadioUplink) => void>();
   private readonly counts: Record<string, number> = {};
   private running = false;
+  private lastDropWarningMs = Number.NEGATIVE_INFINITY;
+  private droppedSinceWarning = 0;
 
   constructor(private readonly options: NetworkServerOptions) {
     super();
@@ -120,8 +134,10 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       netId: options.netId ?? '000000',
       parametersFor: (device) => this.parametersFor(device.regionId),
     });
+    this.sessions = new SessionsAhead(options.repository);
+    this.budget = new BacklogBudget(options.maxBacklogBytes ?? 32 * 1024 * 1024);
     this.uplinks = new UplinkProcessor({
-      repository: options.repository,
+      repository: this.sessions,
       decodePayload: options.decodePayload,
       hostTimeSource: options.hostTimeSource,
       installationMarginDb: options.installationMarginDb ?? DEFAULT_INSTALLATION_MARGIN_DB,
@@ -132,10 +148,13 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       ...(options.downlinkState ? { state: options.downlinkState } : {}),
     });
     this.scheduler = new ClassAScheduler(this.transmitter, this.queue, this.logger);
-    this.executor = new KeyedSerialExecutor((err, key) => {
+    const laneFailed = (err: unknown, key: string) => {
       this.count('internal_errors');
       this.logger.error({ key, err: describeError(err) }, 'uplink processing failed');
-    }, options.maxPendingPerDevice ?? 32);
+    };
+    this.joinLanes = new KeyedSerialExecutor(laneFailed, options.maxPendingJoinsPerDevice ?? 32);
+    this.uplinkLanes = new KeyedSerialExecutor(laneFailed);
+    this.publishLanes = new KeyedSerialExecutor(laneFailed);
     this.downlinks = new DownlinkLanes(
       (err, key) => {
         this.count('internal_errors');
@@ -172,19 +191,34 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   async flush(): Promise<void> {
     this.dedup.flush();
     while (this.admitting.size > 0) await Promise.all([...this.admitting]);
-    await this.executor.idle();
+    await this.lanesIdle();
+  }
+
+  private async lanesIdle(): Promise<void> {
+    do {
+      await this.joinLanes.idle();
+      await this.uplinkLanes.idle();
+      await this.publishLanes.idle();
+    } while (this.joinLanes.pending() + this.uplinkLanes.pending() + this.publishLanes.pending() > 0);
   }
 
   /** Like flush(), and also waits for every downlink attempt (and its session update) to finish. */
   async settle(): Promise<void> {
     await this.flush();
     await this.downlinks.idle();
-    await this.executor.idle();
+    await this.lanesIdle();
   }
 
-  /** Frames waiting for (or in) uplink processing, and devices with a downlink attempt running. */
-  backlog(): { uplinks: number; downlinks: number } {
-    return { uplinks: this.executor.pending(), downlinks: this.downlinks.size() };
+  /**
+   * Data frames between their MIC check and their publication (and the bytes they are charged
+   * against maxBacklogBytes), and devices with a downlink attempt running.
+   */
+  backlog(): { uplinks: number; uplinkBytes: number; downlinks: number } {
+    return {
+      uplinks: this.budget.pending(),
+      uplinkBytes: this.budget.usedBytes(),
+      downlinks: this.downlinks.size(),
+    };
   }
 
   /** Queues an application payload for the device's next receive window; returns its id. */
@@ -223,7 +257,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       return;
     }
     if (frame.kind === 'join-request') {
-      if (!this.executor.run(`eui:${frame.devEui}`, () => this.handleJoin(collected, frame))) {
+      if (!this.joinLanes.run(frame.devEui, () => this.handleJoin(collected, frame))) {
         this.count('joins_dropped_backlog');
       }
     } else if (frame.kind === 'data' && frame.uplink) {
@@ -242,12 +276,12 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   /**
    * A data frame enters its device's lane only once some session's key signs it: a flood of
    * frames that fail the MIC costs the check and nothing else (no queued task per frame). The
-   * lane is bounded too; a frame beyond it is dropped and counted. (The lookup answers from
-   * memory for known DevAddrs, so frames of one device keep their order.)
+   * backlog is bounded by memory over all devices; a frame beyond it is dropped and counted.
+   * (The lookup answers from memory for known DevAddrs, so frames of one device keep their order.)
    */
   private async admitData(collected: CollectedUplink, frame: DataFrame): Promise<void> {
     const gatewayEui = collected.rxInfo[0]?.gatewayEui;
-    const candidates = await this.options.repository.devicesByDevAddr(frame.devAddr).catch((err: unknown) => {
+    const candidates = await this.sessions.devicesByDevAddr(frame.devAddr).catch((err: unknown) => {
       this.count('internal_errors');
       this.logger.error({ devAddr: frame.devAddr, err: describeError(err) }, 'session lookup failed');
       return undefined;
@@ -271,13 +305,34 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
         details: { fCnt16: frame.fCnt16, candidates: candidates.length },
       });
     }
-    if (!this.executor.run(`addr:${frame.devAddr}`, () => this.handleData(collected, frame))) {
+    const cost = frameCost(collected.phyPayload.length, collected.rxInfo.length);
+    if (!this.budget.take(cost)) {
       this.count('uplinks_dropped_backlog');
-      this.logger.warn(
-        { devAddr: frame.devAddr, fCnt16: frame.fCnt16, gatewayEui },
-        'device has too many frames waiting; frame dropped',
-      );
+      this.warnDropped({ devAddr: frame.devAddr, fCnt16: frame.fCnt16, gatewayEui });
+      return;
     }
+    this.uplinkLanes.run(frame.devAddr, () =>
+      this.handleData(collected, frame).finally(() =>
+        // Released after whatever the frame queued in the publish lane.
+        this.publishLanes.run(frame.devAddr, async () => this.budget.release(cost)),
+      ),
+    );
+  }
+
+  /**
+   * One warning per second at most while frames are dropped (with how many since the last one):
+   * a line per frame would add a log flood to a gateway that is already behind.
+   */
+  private warnDropped(frame: { devAddr: string; fCnt16: number; gatewayEui?: string }): void {
+    this.droppedSinceWarning++;
+    const now = Date.now();
+    if (now - this.lastDropWarningMs < 1000) return;
+    this.logger.warn(
+      { ...frame, dropped: this.droppedSinceWarning, backlog: this.budget.pending() },
+      'the store is too far behind; frames dropped',
+    );
+    this.lastDropWarningMs = now;
+    this.droppedSinceWarning = 0;
   }
 
   private async handleJoin(collected: CollectedUplink, frame: JoinRequestFrame): Promise<void> {
@@ -285,6 +340,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     if (!outcome.ok)
       return this.reject({ ...outcome.rejection, gatewayEui: collected.rxInfo[0]?.gatewayEui });
     this.count('joins');
+    this.sessions.forget(outcome.device.devEui);
     const info = deviceInfo(outcome.device);
     // The gateway journals joins for people (gateway/journal.ts); this is the trace.
     this.logger.debug({ devEui: info.devEui, devAddr: outcome.session.devAddr }, 'device joined');
@@ -321,6 +377,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   private answerContext() {
     return {
       repository: this.options.repository,
+      sessions: this.sessions,
       uplinks: this.uplinks,
       scheduler: this.scheduler,
       queue: this.queue,
@@ -340,8 +397,11 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
         this.downlinks.submit(devEui, attempt),
       inUplinkLane: (devAddr: string, task: () => Promise<void>) =>
         new Promise<void>((resolve) => {
-          this.executor.run(`addr:${devAddr}`, () => task().finally(resolve), false);
+          this.uplinkLanes.run(devAddr, () => task().finally(resolve));
         }),
+      afterEarlier: (devAddr: string, task: () => Promise<void>) => {
+        this.publishLanes.run(devAddr, task);
+      },
     };
   }
 

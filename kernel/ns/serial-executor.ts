@@ -13,12 +13,11 @@ export class KeyedSerialExecutor {
   ) {}
 
   /**
-   * Queues `task` behind the key's earlier tasks; false (and nothing queued) when the key is
-   * full. `bounded: false` is for the server's own short follow-ups, which must not be refused.
+   * Queues `task` behind the key's earlier tasks; false (and nothing queued) when the key is full.
    */
-  run(key: string, task: () => Promise<void>, bounded = true): boolean {
+  run(key: string, task: () => Promise<void>): boolean {
     let lane = this.lanes.get(key);
-    if (bounded && lane && lane.pending >= this.maxPendingPerKey) return false;
+    if (lane && lane.pending >= this.maxPendingPerKey) return false;
     if (!lane) {
       lane = { tail: Promise.resolve(), pending: 0 };
       this.lanes.set(key, lane);

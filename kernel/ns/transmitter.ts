@@ -6,6 +6,7 @@
 import type { Logger } from '../../proto/log.js';
 import type { RadioBackend, TxAck, TxAckStatus, TxRequest } from '../../proto/radio.js';
 import { type Region, timeOnAirMs } from '../../proto/regions/index.js';
+import { CoalescingWrite } from './coalescing-write.js';
 import type { DownlinkStateStore } from './downlink-queue.js';
 import { DutyCycleTracker } from './duty-cycle.js';
 
@@ -48,6 +49,8 @@ function attemptOf(plan: WindowPlan, gatewayEui: string): Omit<WindowAttempt, 's
 
 export class Transmitter {
   private readonly dutyCycles = new Map<string, DutyCycleTracker>();
+  /** Each gateway's duty-cycle history is written as one coalesced write, never one per downlink. */
+  private readonly dutyCycleWrites = new Map<string, CoalescingWrite>();
   private nextId = 1;
 
   constructor(private readonly options: TransmitterOptions) {}
@@ -132,12 +135,22 @@ export class Transmitter {
     return tracker;
   }
 
-  private async saveDutyCycle(gatewayEui: string, tracker: DutyCycleTracker): Promise<void> {
-    try {
-      await this.options.state?.saveDutyCycle(gatewayEui, tracker.entries());
-    } catch (err) {
-      this.options.logger.warn({ gatewayEui, err: String(err) }, 'duty-cycle use could not be stored');
+  /** Resolves once the history, with what was just recorded, is stored (or failed and was logged). */
+  private saveDutyCycle(gatewayEui: string, tracker: DutyCycleTracker): Promise<void> {
+    const state = this.options.state;
+    if (!state) return Promise.resolve();
+    let write = this.dutyCycleWrites.get(gatewayEui);
+    if (!write) {
+      write = new CoalescingWrite(async () => {
+        try {
+          await state.saveDutyCycle(gatewayEui, tracker.entries());
+        } catch (err) {
+          this.options.logger.warn({ gatewayEui, err: String(err) }, 'duty-cycle use could not be stored');
+        }
+      });
+      this.dutyCycleWrites.set(gatewayEui, write);
     }
+    return write.request();
   }
 
   private takeId(): number {

@@ -35,7 +35,8 @@ import { hexToBytes } from './types.js';
 import type { DecodePayload, DeviceInfo, ProcessedUplink } from './uplink-types.js';
 
 export interface UplinkProcessorOptions {
-  repository: NetworkRepository;
+  /** Where sessions are looked up (the network server's SessionsAhead: the newest ones). */
+  repository: Pick<NetworkRepository, 'devicesByDevAddr'>;
   decodePayload?: DecodePayload;
   hostTimeSource?: () => TimeSource;
   installationMarginDb?: number;

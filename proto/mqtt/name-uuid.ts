@@ -15,7 +15,22 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+/** UUIDs already derived: every event names its tenant, application and profile (3 SHA-1s otherwise). */
+const derived = new Map<string, string>();
+const MAX_DERIVED = 4096;
+
 export function nameUuid(name: string, namespace: string = MAVERICK_NAMESPACE): string {
+  const key = `${namespace} ${name}`;
+  const known = derived.get(key);
+  if (known !== undefined) return known;
+  const uuid = deriveNameUuid(name, namespace);
+  // A bound, so names made of untrusted input cannot grow it without end.
+  if (derived.size >= MAX_DERIVED) derived.clear();
+  derived.set(key, uuid);
+  return uuid;
+}
+
+function deriveNameUuid(name: string, namespace: string): string {
   const ns = Buffer.from(namespace.replaceAll('-', ''), 'hex');
   const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
   const b = hash.subarray(0, 16);

@@ -1,0 +1,52 @@
+/**
+ * A memory budget for uplinks between their MIC check and their publication.
+ * The backlog is bounded by what it costs in memory over all devices, not by a
+ * count per device: a device that sends fast (a forwarder replaying a backhaul
+ * outage) is as welcome as many slow ones, and only a store that cannot keep up
+ * at all fills the budget.
+ */
+
+/** Bytes one waiting frame is charged besides its PHYPayload (see frameCost). */
+const FRAME_OVERHEAD_BYTES = 4096;
+const RECEIVER_BYTES = 512;
+
+/**
+ * What a waiting frame costs in memory, roughly: its bytes, each receiver's metadata, and the
+ * objects that follow it through the pipeline (decoded uplink, store record, promises,
+ * closures). The overhead is generous: 20 devices' Cayenne uplinks held between hand-over and
+ * commit, with their store documents, measured 2.9 KB each on the heap (Node 20), so the
+ * budget errs on the side of memory.
+ */
+export function frameCost(phyPayloadBytes: number, receivers: number): number {
+  return FRAME_OVERHEAD_BYTES + phyPayloadBytes + RECEIVER_BYTES * receivers;
+}
+
+export class BacklogBudget {
+  private used = 0;
+  private frames = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  /** Takes `bytes` from the budget; false (and nothing taken) when they do not fit. */
+  take(bytes: number): boolean {
+    // One frame always fits, so a budget smaller than a frame still lets uplinks through.
+    if (this.frames > 0 && this.used + bytes > this.limitBytes) return false;
+    this.used += bytes;
+    this.frames++;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.used -= bytes;
+    this.frames--;
+  }
+
+  /** Frames holding budget now. */
+  pending(): number {
+    return this.frames;
+  }
+
+  usedBytes(): number {
+    return this.used;
+  }
+}
