@@ -47,6 +47,13 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Drops a context from both caches (its key array no longer matches anything). */
+function forget(ctx: KeyContext): void {
+  const id = Buffer.from(ctx.key.buffer, ctx.key.byteOffset, ctx.key.byteLength).toString('latin1');
+  if (contexts.get(id) === ctx) contexts.delete(id);
+  ctx.key = new Uint8Array(0);
+}
+
 function contextFor(key: Uint8Array): KeyContext {
   const known = byArray.get(key);
   if (known && sameKey(known.key, key)) return known;
@@ -116,6 +123,8 @@ function cmacPadded(ctx: KeyContext, padded: Uint8Array, length: number): Uint8A
   }
   const out = ctx.cbc.update(padded);
   if (out.length !== padded.length) {
+    // The context's chain state is unknown now: forget it, the next call builds a fresh one.
+    forget(ctx);
     throw new MaverickError(
       ErrorCode.LorawanMalformed,
       `AES-CBC returned ${out.length} of ${padded.length} bytes`,
