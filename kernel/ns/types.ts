@@ -28,12 +28,16 @@ export interface Device {
   plotId?: string;
 }
 
-/** One entry of the ADR history (ChirpStack keeps the last 20 uplinks). */
+/**
+ * One entry of the ADR history (ChirpStack keeps the last 20 uplinks).
+ * Read-only: an update replaces the entry (recordAdrHistory), so session
+ * copies can share entries instead of copying twenty objects per uplink.
+ */
 export interface AdrHistoryEntry {
-  fCnt: number;
+  readonly fCnt: number;
   /** Best SNR among the receivers of this uplink. */
-  maxSnr: number;
-  gwCnt: number;
+  readonly maxSnr: number;
+  readonly gwCnt: number;
 }
 
 /** A MAC request the server sent and whose answer it waits for (LoRaWAN 1.0.4 §5). */
@@ -128,9 +132,8 @@ export function hexToBytes(hex: string): Uint8Array {
 }
 
 export function bytesToHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
+  // Native: the de-duplication key is the hex of every frame, a per-uplink cost.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /** A deep copy of a device record (hand-written: structuredClone costs ~70 µs per uplink here). */
@@ -138,11 +141,12 @@ export function cloneDevice(device: Device): Device {
   return { ...device, codec: { ...device.codec }, activation: { ...device.activation } };
 }
 
-/** A deep copy of a session record. */
+/** A copy of a session record that shares nothing mutable with it. */
 export function cloneSession(session: DeviceSession): DeviceSession {
   const copy: DeviceSession = {
     ...session,
-    adrHistory: session.adrHistory.map((h) => ({ ...h })),
+    // A new array of the same (read-only) entries.
+    adrHistory: session.adrHistory.slice(),
     pendingMac: session.pendingMac.map((p) => ({ ...p })),
     extraChannels: { ...session.extraChannels },
   };

@@ -30,8 +30,8 @@ import { adrLimits } from './region-limits.js';
 import type { Rejection } from './rejection.js';
 import type { ActiveDevice, NetworkRepository } from './repository.js';
 import { nextGeneration, sessionGeneration } from './session.js';
+import { sessionKeyBytes } from './session-keys.js';
 import type { Device, DeviceSession, DevStatus } from './types.js';
-import { hexToBytes } from './types.js';
 import type { DecodePayload, DeviceInfo, ProcessedUplink } from './uplink-types.js';
 
 export interface UplinkProcessorOptions {
@@ -148,7 +148,7 @@ export class UplinkProcessor {
     let data: Uint8Array = new Uint8Array(0);
     let macBytes = frame.fOpts;
     if (frame.fPort !== undefined && frame.frmPayload.length > 0) {
-      const key = hexToBytes(frame.fPort === 0 ? session.nwkSKey : session.appSKey);
+      const key = sessionKeyBytes(frame.fPort === 0 ? session.nwkSKey : session.appSKey);
       const plain = decryptFrmPayload(frame, key, fCnt32);
       if (frame.fPort === 0) macBytes = plain;
       else data = plain;
@@ -268,7 +268,7 @@ export class UplinkProcessor {
 /** The candidate whose session key signs this frame, at the FCnt it then has. */
 export function findByMic(candidates: readonly ActiveDevice[], frame: DataFrame): Match | undefined {
   for (const active of candidates) {
-    const nwkSKey = hexToBytes(active.session.nwkSKey);
+    const nwkSKey = sessionKeyBytes(active.session.nwkSKey);
     const fCnt32 = reconstructFCnt(active.session.fCntUp, frame.fCnt16);
     if (verifyDataMic(frame, nwkSKey, fCnt32)) return { active, fCnt32 };
     // A device allowed to reset its counter may have started again from 0 in a low epoch.

@@ -21,9 +21,12 @@ export function hexToLittleEndian(hex: string, bytes: number, field: string): Ui
 }
 
 /** Reads `length` little-endian bytes at `offset` and renders them as big-endian lower-case hex. */
+/** Two lower-case hex digits per byte value: DevAddr/EUI strings per frame without number formatting. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export function littleEndianToHex(bytes: Uint8Array, offset: number, length: number): string {
   let s = '';
-  for (let i = offset + length - 1; i >= offset; i--) s += bytes[i].toString(16).padStart(2, '0');
+  for (let i = offset + length - 1; i >= offset; i--) s += HEX_BYTE[bytes[i]];
   return s;
 }
 
@@ -57,6 +60,11 @@ export function assertInt(value: number, min: number, max: number, field: string
 }
 
 export function writeUintLE(out: Uint8Array, offset: number, value: number, bytes: number): void {
+  if (bytes <= 4 && value >>> 0 === value) {
+    // Shifts for the common case (FCnt, DevAddr): no float division per byte on every frame.
+    for (let i = 0; i < bytes; i++) out[offset + i] = (value >>> (8 * i)) & 0xff;
+    return;
+  }
   for (let i = 0; i < bytes; i++) out[offset + i] = Math.floor(value / 2 ** (8 * i)) & 0xff;
 }
 

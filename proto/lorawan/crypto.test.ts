@@ -54,6 +54,38 @@ describe('crypto', () => {
     );
   });
 
+  it('gives the RFC 4493 tags for every message length, in any order and repeated (the CBC context carries state)', () => {
+    const key = fromHex('2b7e151628aed2a6abf7158809cf4f3c');
+    const m = fromHex(
+      '6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710',
+    );
+    // RFC 4493 §4, Examples 1-4: empty, 16, 40 and 64 bytes.
+    const examples: [number, string][] = [
+      [0, 'bb1d6929e95937287fa37d129b756746'],
+      [16, '070a16b46b4d4144f79bdd9dd04a287c'],
+      [40, 'dfa66747de9ae63030ca32611497c827'],
+      [64, '51f0bebf7e3b9d92fc49741779363cfe'],
+    ];
+    const order = [3, 0, 2, 2, 1, 3, 1, 0, 0, 3];
+    for (const i of order) {
+      const [length, tag] = examples[i] as [number, string];
+      expect(toHex(aesCmac(key, m.subarray(0, length)))).toBe(tag);
+      // Another key in between must not disturb this key's state.
+      aesCmac(fromHex('000102030405060708090a0b0c0d0e0f'), m.subarray(0, 23));
+    }
+  });
+
+  it('uses the new key when a key array is changed in place (no stale cached cipher)', () => {
+    const message = fromHex('6bc1bee22e409f96e93d7e117393172a');
+    const key = fromHex('2b7e151628aed2a6abf7158809cf4f3c');
+    expect(toHex(aesCmac(key, message))).toBe('070a16b46b4d4144f79bdd9dd04a287c');
+    const other = fromHex('000102030405060708090a0b0c0d0e0f');
+    const expected = toHex(aesCmac(Uint8Array.from(other), message));
+    key.set(other);
+    expect(toHex(aesCmac(key, message))).toBe(expected);
+    expect(expected).not.toBe('070a16b46b4d4144f79bdd9dd04a287c');
+  });
+
   it('ECB decrypt inverts encrypt, and whole blocks are required', () => {
     const key = fromHex('000102030405060708090a0b0c0d0e0f');
     const data = fromHex('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff');

@@ -12,31 +12,64 @@ import { writeUintLE } from './bytes.js';
 const ZERO_IV = Buffer.alloc(16);
 
 /**
- * One long-lived AES-128-ECB cipher per key, with its CMAC subkeys. ECB keeps
+ * One long-lived AES-128 context pair per key, with its CMAC subkeys. ECB keeps
  * no state between blocks, so `update()` on whole blocks can be called forever
  * without `final()`: this saves creating an OpenSSL context per frame, which
  * dominates the cost for short LoRaWAN messages (see bench/lorawan.bench.ts).
+ * The CBC context computes a whole CBC-MAC in one `update()` instead of one
+ * call (and one Buffer) per block; it does carry state (its last output
+ * block, kept in `chain`), which each CMAC cancels by XOR-ing it into its
+ * first block, so every message starts from a zero IV as RFC 4493 wants.
  * Bounded: the oldest entry goes when the cache is full.
  */
 interface KeyContext {
+  /** The key these contexts were made for: a lookup by array identity checks it still holds it. */
+  key: Uint8Array;
   ecb: Cipher;
+  cbc: Cipher;
+  /** The CBC context's last output block: its IV for the next `update()`. */
+  chain: Uint8Array;
   k1: Uint8Array;
   k2: Uint8Array;
 }
 const CACHE_LIMIT = 4096;
 const contexts = new Map<string, KeyContext>();
+/**
+ * The same contexts by key array: callers that keep their key bytes (the
+ * network server's per-session key cache) skip building the Map's string key.
+ * An array changed in place since fails the byte check and takes the slow path.
+ */
+const byArray = new WeakMap<Uint8Array, KeyContext>();
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Drops a context from both caches (its key array no longer matches anything). */
+function forget(ctx: KeyContext): void {
+  const id = Buffer.from(ctx.key.buffer, ctx.key.byteOffset, ctx.key.byteLength).toString('latin1');
+  if (contexts.get(id) === ctx) contexts.delete(id);
+  ctx.key = new Uint8Array(0);
+}
 
 function contextFor(key: Uint8Array): KeyContext {
+  const known = byArray.get(key);
+  if (known && sameKey(known.key, key)) return known;
   const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
   let ctx = contexts.get(id);
   if (!ctx) {
     const ecb = createCipheriv('aes-128-ecb', key, null);
     ecb.setAutoPadding(false);
+    const cbc = createCipheriv('aes-128-cbc', key, ZERO_IV);
+    cbc.setAutoPadding(false);
     const k1 = doubleBlock(ecb.update(ZERO_IV));
-    ctx = { ecb, k1, k2: doubleBlock(k1) };
+    ctx = { key: Uint8Array.from(key), ecb, cbc, chain: new Uint8Array(16), k1, k2: doubleBlock(k1) };
     if (contexts.size >= CACHE_LIMIT) contexts.delete(contexts.keys().next().value as string);
     contexts.set(id, ctx);
   }
+  byArray.set(key, ctx);
   return ctx;
 }
 
@@ -68,44 +101,70 @@ function doubleBlock(block: Uint8Array): Uint8Array {
 
 /** AES-CMAC (RFC 4493 §2.4): CBC-MAC over the padded message, last block XOR K1 (complete) or K2 (padded). */
 export function aesCmac(key: Uint8Array, message: Uint8Array): Uint8Array {
-  const { ecb, k1, k2 } = contextFor(key);
   const blocks = Math.max(1, Math.ceil(message.length / 16));
-  const complete = message.length > 0 && message.length % 16 === 0;
   const padded = new Uint8Array(blocks * 16);
   padded.set(message);
-  if (!complete) padded[message.length] = 0x80;
-  const last = (blocks - 1) * 16;
-  const subkey = complete ? k1 : k2;
-  for (let i = 0; i < 16; i++) padded[last + i] ^= subkey[i];
-  let x: Uint8Array = new Uint8Array(16);
-  for (let b = 0; b < blocks; b++) {
-    const offset = b * 16;
-    for (let i = 0; i < 16; i++) x[i] ^= padded[offset + i];
-    x = ecb.update(x);
-  }
-  return new Uint8Array(x);
+  return cmacPadded(contextFor(key), padded, message.length).slice();
 }
 
 /**
- * The B0 / Ai block prefix shared by MIC and encryption (LoRaWAN 1.0.3 §4.3.3.1,
- * §4.4): first byte, 4 zero bytes, Dir, DevAddr (LE), the full 32-bit FCnt (LE), 0x00, last byte.
+ * CMAC of the first `length` bytes of `padded` (whole blocks, zero beyond
+ * `length`; changed in place). Returns the tag as a view of the cipher's output.
  */
-function counterBlock(first: number, dir: 0 | 1, devAddrLE: Uint8Array, fCnt32: number, last: number) {
-  const block = new Uint8Array(16);
-  block[0] = first;
-  block[5] = dir;
-  block.set(devAddrLE, 6);
-  writeUintLE(block, 10, fCnt32 >>> 0, 4);
-  block[15] = last;
-  return block;
+function cmacPadded(ctx: KeyContext, padded: Uint8Array, length: number): Uint8Array {
+  const complete = length > 0 && length % 16 === 0;
+  if (!complete) padded[length] = 0x80;
+  const last = padded.length - 16;
+  const subkey = complete ? ctx.k1 : ctx.k2;
+  for (let i = 0; i < 16; i++) {
+    padded[last + i] ^= subkey[i];
+    // Cancels the CBC context's carried state: the chain now starts from a zero IV.
+    padded[i] ^= ctx.chain[i];
+  }
+  const out = ctx.cbc.update(padded);
+  if (out.length !== padded.length) {
+    // The context's chain state is unknown now: forget it, the next call builds a fresh one.
+    forget(ctx);
+    throw new MaverickError(
+      ErrorCode.LorawanMalformed,
+      `AES-CBC returned ${out.length} of ${padded.length} bytes`,
+    );
+  }
+  // A plain Uint8Array view (not a Buffer, whose slice() would not copy).
+  const tag = new Uint8Array(out.buffer, out.byteOffset + last, 16);
+  ctx.chain.set(tag);
+  return tag;
+}
+
+/**
+ * Writes the B0 / Ai block (LoRaWAN 1.0.3 §4.3.3.1, §4.4) at `offset` of `into`:
+ * first byte, 4 zero bytes, Dir, DevAddr (LE), the full 32-bit FCnt (LE), 0x00, last byte.
+ * `into` must be zero there already.
+ */
+function writeCounterBlock(
+  into: Uint8Array,
+  offset: number,
+  first: number,
+  dir: 0 | 1,
+  devAddrLE: Uint8Array,
+  fCnt32: number,
+  last: number,
+): void {
+  into[offset] = first;
+  into[offset + 5] = dir;
+  into.set(devAddrLE, offset + 6);
+  writeUintLE(into, offset + 10, fCnt32 >>> 0, 4);
+  into[offset + 15] = last;
 }
 
 /** MIC = cmac(key, B0 | msg)[0..3] (LoRaWAN 1.0.3 §4.4). `msg` is MHDR | FHDR | FPort | FRMPayload. */
 export function b0Mic(key: Uint8Array, dir: 0 | 1, devAddrLE: Uint8Array, fCnt32: number, msg: Uint8Array) {
-  const input = new Uint8Array(16 + msg.length);
-  input.set(counterBlock(0x49, dir, devAddrLE, fCnt32, msg.length & 0xff), 0);
-  input.set(msg, 16);
-  return aesCmac(key, input).subarray(0, 4);
+  // B0 | msg, padded to whole blocks, in one array: the CMAC runs over it in place.
+  const length = 16 + msg.length;
+  const padded = new Uint8Array(Math.ceil(length / 16) * 16);
+  writeCounterBlock(padded, 0, 0x49, dir, devAddrLE, fCnt32, msg.length & 0xff);
+  padded.set(msg, 16);
+  return cmacPadded(contextFor(key), padded, length).subarray(0, 4);
 }
 
 /** FRMPayload encryption and decryption are the same XOR with the Ai keystream (LoRaWAN 1.0.3 §4.3.3.1). */
@@ -119,8 +178,8 @@ export function frmCrypt(
   if (data.length === 0) return new Uint8Array(0);
   const blocks = Math.ceil(data.length / 16);
   const a = new Uint8Array(blocks * 16);
-  for (let i = 0; i < blocks; i++) a.set(counterBlock(0x01, dir, devAddrLE, fCnt32, i + 1), i * 16);
-  const s = aesEncryptBlocks(key, a);
+  for (let i = 0; i < blocks; i++) writeCounterBlock(a, i * 16, 0x01, dir, devAddrLE, fCnt32, i + 1);
+  const s = contextFor(key).ecb.update(a);
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = data[i] ^ s[i];
   return out;
