@@ -44,7 +44,8 @@ export interface VerifiedSign1 {
 
 export type KeyResolver = (kid: Uint8Array) => Uint8Array | undefined;
 
-function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
+/** RFC 9052 §4.4 Sig_structure for COSE_Sign1 with empty external AAD. */
+export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
   return encodeCbor(['Signature1', protectedBytes, new Uint8Array(0), payload]);
 }
 
@@ -79,7 +80,8 @@ function malformed(message: string): MaverickError {
   return new MaverickError(ErrorCode.BundleMalformed, `COSE_Sign1: ${message}`);
 }
 
-function parseClaims(value: CborValue | undefined): BundleClaims {
+/** The CWT claims (RFC 9597) of a protected header: exactly iss, sub, iat. */
+export function parseClaims(value: CborValue | undefined): BundleClaims {
   if (!(value instanceof Map) || value.size !== 3)
     throw malformed('CWT claims (15) must hold exactly iss, sub, iat');
   const iss = value.get(ClaimKey.iss);
