@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlotDefinition } from '../proto/bundle/types.js';
 import { decodePack, encodePack } from '../proto/evidence/pack.js';
 import { decodeLeaf, encodeLeaf } from '../proto/proof/leaf.js';
 import { buildEvidencePack } from '../regional/evidence.js';
-import { farmKeys, farmPeriod, PLOT_DEFINITIONS, regionalKey } from './fixtures/evidence-farm.js';
+import { farmEvidenceRequest, farmPeriod } from './fixtures/evidence-farm.js';
 import { CHROMIUM, SCREENSHOTS } from './helpers/browser.js';
 import { projectRoot } from './helpers/cli.js';
 
@@ -31,17 +30,7 @@ beforeAll(async () => {
     cwd: projectRoot,
   });
   const period = farmPeriod({ days: 7 });
-  valid = buildEvidencePack({
-    plotId: 'plot-north',
-    fromDay: period.fromDay,
-    toDay: period.toDay,
-    definition: PLOT_DEFINITIONS['plot-north'] as PlotDefinition,
-    periods: [period],
-    keys: farmKeys(),
-    signer: { key: regionalKey, issuer: 'regional-eu-1' },
-    geojson: null,
-    spotCheck: { nonce: new Uint8Array(16).fill(3), k: 20 },
-  }).bytes;
+  valid = buildEvidencePack(farmEvidenceRequest(period, new Uint8Array(16).fill(3))).bytes;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

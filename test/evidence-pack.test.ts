@@ -30,7 +30,7 @@ import { buildEvidencePack, type EvidenceRequest, type HeldPeriod } from '../reg
 import { geoJsonText, plotGeoJson } from '../regional/export-geojson.js';
 import {
   FARM_FIRST_DAY,
-  farmKeys,
+  farmEvidenceRequest,
   farmPeriod,
   GATEWAY_ID,
   gatewayKey,
@@ -49,18 +49,7 @@ const geojson = geoJsonText(plotGeoJson('plot-north', PLOT_DEFINITIONS['plot-nor
 
 beforeAll(() => {
   period = farmPeriod({ days: 30 });
-  request = {
-    plotId: 'plot-north',
-    fromDay: period.fromDay,
-    toDay: period.toDay,
-    definition: PLOT_DEFINITIONS['plot-north'] as never,
-    periods: [period],
-    keys: farmKeys(),
-    signer: { key: regionalKey, issuer: 'regional-eu-1' },
-    geojson,
-    spotCheck: { nonce, k: 20 },
-    now: () => Date.UTC(2025, 1, 5),
-  };
+  request = { ...farmEvidenceRequest(period, nonce, geojson), now: () => Date.UTC(2025, 1, 5) };
   pack = buildEvidencePack(request).bytes;
 });
 
