@@ -1,7 +1,11 @@
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sealBundle } from '../../proto/bundle/bundle.js';
 import { verifyCommitment } from '../../proto/bundle/commitment.js';
-import { keyIdOf, publicKeyOf, randomSecretKey } from '../../proto/bundle/ed25519.js';
+import { keyIdOf, publicKeyOf, randomSecretKey, toHex } from '../../proto/bundle/ed25519.js';
+import { GENESIS_PREV_HASH, type UplinkRecord } from '../../proto/bundle/types.js';
+import { leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
+import { MerkleTree } from '../../proto/proof/merkle.js';
 import { DailyCommitments } from './commitments.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
 import { type BundleDoc, bundleId } from './schemas.js';
@@ -19,12 +23,33 @@ afterEach(async () => {
   db = undefined;
 });
 
+/** A real sealed format 3 bundle of `uplinks` records spread over [fromMs, toMs]. */
 function bundle(seq: number, fromMs: number, toMs: number, uplinks: number): BundleDoc {
+  const records: UplinkRecord[] = Array.from({ length: uplinks }, (_, i) => ({
+    devEui: Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1),
+    plotId: null,
+    fCnt: seq * 1000 + i,
+    receivedAt: fromMs + Math.floor(((toMs - fromMs) * i) / Math.max(1, uplinks - 1)),
+    timeSource: 'gps',
+    readings: [{ field: 'soil', scale: -1, value: 300 + i }],
+  }));
+  const sealed = sealBundle(
+    {
+      seq,
+      prevHash: GENESIS_PREV_HASH,
+      timeRange: { start: fromMs, end: toMs },
+      plots: [],
+      uplinks: records,
+      compress: true,
+    },
+    { kid, secretKey },
+    { iss: 'gw', sub: 'farm', iat: 1 },
+  );
   return {
     id: bundleId(seq),
     seq,
-    cose: '',
-    digest: seq.toString(16).padStart(64, '0'),
+    cose: Buffer.from(sealed.cose).toString('base64'),
+    digest: toHex(sealed.digest),
     kind: 'bundle',
     fromMs,
     toMs,
@@ -57,7 +82,22 @@ describe('DailyCommitments', () => {
     const { commitment } = verifyCommitment(made[0]!.cose, (k) =>
       Buffer.compare(k, kid) === 0 ? publicKey : undefined,
     );
-    expect(commitment).toMatchObject({ day: day0, seqFirst: 1, seqLast: 2, bundles: 2, uplinks: 80 });
+    expect(commitment).toMatchObject({
+      day: day0,
+      seqFirst: 1,
+      seqLast: 2,
+      bundles: 2,
+      uplinks: 80,
+      leaves: 80,
+    });
+    // Version 2: the day root is the MTH over both bundles' leaves, in sequence order.
+    const docs = await db.bundles
+      .find({ selector: { kind: 'bundle', seq: { $lt: 3 } }, sort: [{ seq: 'asc' }] })
+      .exec();
+    const leafHashes = docs.flatMap(
+      (d) => leavesOfBundle(new Uint8Array(Buffer.from(d.cose, 'base64')), () => publicKey)?.leafHashes ?? [],
+    );
+    expect(commitment.dayRoot).toEqual(MerkleTree.fromLeafHashes(leafHashes).root);
 
     // Once only; and it waits in the outbox (bundles collection) as a pending commitment.
     expect(await commitments.commitClosedDays(start + DAY + 3_600_000)).toEqual([]);
