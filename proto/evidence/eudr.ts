@@ -92,12 +92,12 @@ export function eudrProblems(text: string): string[] {
     features.length === 0
   )
     return [...problems, 'must be a FeatureCollection with at least one feature'];
-  for (const f of features as {
+  for (const f of features as ({
     geometry?: { type?: unknown; coordinates?: unknown };
     properties?: { Area?: unknown };
-  }[]) {
-    const g = f.geometry;
-    const area = f.properties?.Area;
+  } | null)[]) {
+    const g = f?.geometry;
+    const area = f?.properties?.Area;
     if (g?.type === 'Point') {
       const p = positionProblem(g.coordinates);
       if (p) problems.push(p);
