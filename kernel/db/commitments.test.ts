@@ -1,14 +1,13 @@
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sealBundle } from '../../proto/bundle/bundle.js';
 import { verifyCommitment } from '../../proto/bundle/commitment.js';
-import { keyIdOf, publicKeyOf, randomSecretKey, toHex } from '../../proto/bundle/ed25519.js';
-import { GENESIS_PREV_HASH, type UplinkRecord } from '../../proto/bundle/types.js';
+import { keyIdOf, publicKeyOf, randomSecretKey } from '../../proto/bundle/ed25519.js';
 import { leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
 import { MerkleTree } from '../../proto/proof/merkle.js';
+import { sealedBundleDoc } from '../../test/fixtures/sealed-bundle-doc.js';
 import { DailyCommitments } from './commitments.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
-import { type BundleDoc, bundleId } from './schemas.js';
+import type { BundleDoc } from './schemas.js';
 
 const DAY = 86_400_000;
 const day0 = Date.UTC(2026, 5, 1) / DAY;
@@ -23,42 +22,8 @@ afterEach(async () => {
   db = undefined;
 });
 
-/** A real sealed format 3 bundle of `uplinks` records spread over [fromMs, toMs]. */
-function bundle(seq: number, fromMs: number, toMs: number, uplinks: number): BundleDoc {
-  const records: UplinkRecord[] = Array.from({ length: uplinks }, (_, i) => ({
-    devEui: Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1),
-    plotId: null,
-    fCnt: seq * 1000 + i,
-    receivedAt: fromMs + Math.floor(((toMs - fromMs) * i) / Math.max(1, uplinks - 1)),
-    timeSource: 'gps',
-    readings: [{ field: 'soil', scale: -1, value: 300 + i }],
-  }));
-  const sealed = sealBundle(
-    {
-      seq,
-      prevHash: GENESIS_PREV_HASH,
-      timeRange: { start: fromMs, end: toMs },
-      plots: [],
-      uplinks: records,
-      compress: true,
-    },
-    { kid, secretKey },
-    { iss: 'gw', sub: 'farm', iat: 1 },
-  );
-  return {
-    id: bundleId(seq),
-    seq,
-    cose: Buffer.from(sealed.cose).toString('base64'),
-    digest: toHex(sealed.digest),
-    kind: 'bundle',
-    fromMs,
-    toMs,
-    uplinkCount: uplinks,
-    timeSources: { gps: uplinks, ntp: 0, 'host-unsynced': 0 },
-    createdAt: 0,
-    syncState: 'pending',
-  };
-}
+const bundle = (seq: number, fromMs: number, toMs: number, uplinks: number): BundleDoc =>
+  sealedBundleDoc({ kid, secretKey }, seq, fromMs, toMs, uplinks);
 
 describe('DailyCommitments', () => {
   it('commits a closed day once, signed, counting its bundles, within one satellite message', async () => {

@@ -117,21 +117,36 @@ export class PeriodStatements {
     return { fromDay, toDay, cose, leaves: statement.leaves, days: statement.days };
   }
 
-  /** Signs every closed calendar month with sealed bundles and no statement yet. */
+  /** First day of the month up to which every closed month has been seen to (cheap repeat calls). */
+  private checkedBefore = -1;
+
+  /**
+   * Signs every closed calendar month with sealed bundles and no statement yet. Called after
+   * every seal; does real work only when a month has closed since the last call, and reads one
+   * bundle document per month, not the month's bundles, until a month needs signing.
+   */
   async signClosedMonths(latestMs: number): Promise<SignedPeriod[]> {
     const current = monthOf(Math.floor(latestMs / DAY_MS)).fromDay;
-    const docs = await this.db.bundles
-      .find({ selector: { kind: 'bundle', toMs: { $lt: current * DAY_MS } } })
+    if (current <= this.checkedBefore) return [];
+    const oldest = await this.db.bundles
+      .findOne({ selector: { kind: 'bundle' }, sort: [{ seq: 'asc' }] })
       .exec();
-    const months = [...new Set(docs.map((d) => monthOf(Math.floor(d.toMs / DAY_MS)).fromDay))].sort(
-      (a, b) => a - b,
-    );
     const made: SignedPeriod[] = [];
-    for (const fromDay of months) {
+    let fromDay = oldest ? monthOf(Math.floor(oldest.toMs / DAY_MS)).fromDay : current;
+    while (fromDay < current) {
       const { toDay } = monthOf(fromDay);
-      if (await this.db.kv.findOne(statementKey(fromDay, toDay)).exec()) continue;
-      made.push(await this.sign(fromDay, toDay, latestMs));
+      const signed = await this.db.kv.findOne(statementKey(fromDay, toDay)).exec();
+      const any = signed
+        ? undefined
+        : await this.db.bundles
+            .findOne({
+              selector: { kind: 'bundle', toMs: { $gte: fromDay * DAY_MS, $lt: (toDay + 1) * DAY_MS } },
+            })
+            .exec();
+      if (any) made.push(await this.sign(fromDay, toDay, latestMs));
+      fromDay = toDay + 1;
     }
+    this.checkedBefore = current;
     return made;
   }
 
