@@ -200,8 +200,9 @@ describe('tampered packs are rejected, each with its reason', () => {
         detail: expect.stringMatching(/outside the claimed period/),
       }),
     );
-    // Records drawn from the days the claims no longer cover are named as well.
-    expect(failures.slice(1).every((f) => /against claims/.test(f.name))).toBe(true);
+    // The statement no longer tiles the claimed days, and records drawn from the days the claims no longer cover are named.
+    expect(failures[1]).toEqual(expect.objectContaining({ name: 'statements tile the period' }));
+    expect(failures.slice(2).every((f) => /against claims/.test(f.name))).toBe(true);
   });
 
   it('a statement signed by an unregistered key is refused', () => {
@@ -271,6 +272,35 @@ describe('tampered packs are rejected, each with its reason', () => {
         ),
       ),
     ).toEqual([expect.objectContaining({ name: 'GeoJSON EUDR rules' })]);
+  });
+
+  it('statements out of their order, or a subset of them, are refused: the node cannot grind the sample', () => {
+    const halves = [farmPeriod({ days: 3 }), farmPeriod({ days: 3, firstDay: FARM_FIRST_DAY + 3 })];
+    const two = buildEvidencePack({
+      ...request,
+      fromDay: FARM_FIRST_DAY,
+      toDay: FARM_FIRST_DAY + 5,
+      periods: halves,
+    }).bytes;
+    expect(failed(two)).toEqual([]);
+    const p = decodePack(two);
+    const swapped = encodePack({
+      ...p,
+      statements: [p.statements[1], p.statements[0]] as Uint8Array[],
+      spotCheck: null,
+    });
+    expect(failed(swapped).map((f) => f.name)).toContain('statements tile the period');
+    const subset = resign({ ...p, statements: [p.statements[0] as Uint8Array], spotCheck: null }, (c) => {
+      c.claims.sources = c.claims.sources.slice(0, 1);
+      c.claims.committedLeaves = halves[0]?.leaves.length as number;
+      c.claims.observations = 1;
+    });
+    expect(failed(encodePack(subset))).toEqual([
+      expect.objectContaining({
+        name: 'statements tile the period',
+        detail: expect.stringMatching(/do not end on the claimed last day/),
+      }),
+    ]);
   });
 
   it('bytes that are not a pack are refused without throwing', () => {

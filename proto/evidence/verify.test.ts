@@ -6,13 +6,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildEvidencePack } from '../../regional/evidence.js';
-import {
-  farmEvidenceRequest,
-  farmPeriod,
-  gatewayKey,
-  regionalKey,
-} from '../../test/fixtures/evidence-farm.js';
+import { gatewayKey, regionalKey, smallFarmPack } from '../../test/fixtures/evidence-farm.js';
 import { toHex } from '../bundle/ed25519.js';
 import { verifyPeriodStatement } from '../proof/period.js';
 import { decodeReceipt } from '../proof/receipt.js';
@@ -23,9 +17,7 @@ import { verifyPack } from './verify.js';
 let pack: Uint8Array;
 
 beforeAll(() => {
-  pack = buildEvidencePack(
-    farmEvidenceRequest(farmPeriod({ days: 2, devices: 4 }), new Uint8Array(16).fill(4), null),
-  ).bytes;
+  pack = smallFarmPack(new Uint8Array(16).fill(4));
 });
 
 describe('verifyPack on untrusted bytes', () => {

@@ -202,6 +202,7 @@ function checkStatements(
       inside ? 'inside the claimed period' : `days ${s.fromDay}..${s.toDay} lie outside the claimed period`,
     );
   });
+  if (result.statements.length === pack.statements.length) checkTiling(result.statements, claims, checks);
   const digests = pack.statements.map((b) => hex(sha256(b))).sort();
   const bound = claims.sources.map((s) => hex(s.statementDigest)).sort();
   const sameSet = digests.length === bound.length && digests.every((d, i) => d === bound[i]);
@@ -217,6 +218,38 @@ function checkStatements(
     'committed leaves',
     committed === claims.committedLeaves && claims.observations <= committed,
     `${claims.committedLeaves} claimed, ${committed} signed by the gateways, ${claims.observations} of them the plot's`,
+  );
+}
+
+/**
+ * The statements must be in their one order (gateway, then first day) and, per gateway, tile the
+ * claimed days exactly: the sample space is then fixed by the claims, so the node cannot try
+ * orders or subsets of statements until a nonce draws the records it prefers (SAMPLING.md).
+ */
+function checkTiling(statements: CheckedStatement[], claims: PlotClaims, checks: Checks): void {
+  const aligned = claims.from % DAY_MS === 0 && (claims.to + 1) % DAY_MS === 0;
+  const [first, last] = [claims.from / DAY_MS, (claims.to + 1) / DAY_MS - 1];
+  const problems: string[] = [];
+  if (!aligned) problems.push('the claimed period is not whole UTC days');
+  statements.forEach((s, i) => {
+    const before = statements[i - 1];
+    if (before && (before.iss > s.iss || (before.iss === s.iss && before.fromDay >= s.fromDay)))
+      problems.push(`statement ${i + 1} is out of order (gateway, then first day)`);
+    const sameGateway = before?.iss === s.iss;
+    if (!sameGateway && s.fromDay !== first)
+      problems.push(`${s.iss}'s statements do not start on the claimed first day`);
+    if (sameGateway && s.fromDay !== (before as CheckedStatement).toDay + 1)
+      problems.push(`${s.iss}'s statements ${i} and ${i + 1} leave a gap or overlap`);
+    const next = statements[i + 1];
+    if (next?.iss !== s.iss && s.toDay !== last)
+      problems.push(`${s.iss}'s statements do not end on the claimed last day`);
+  });
+  checks.add(
+    'statements tile the period',
+    problems.length === 0,
+    problems.length
+      ? problems.join('; ')
+      : 'in order, per gateway contiguous from the first to the last claimed day',
   );
 }
 
