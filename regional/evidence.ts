@@ -17,6 +17,7 @@ import {
   type SpotCheck,
 } from '../proto/evidence/pack.js';
 import { sampleIndices } from '../proto/evidence/sampling.js';
+import { tilingProblems } from '../proto/evidence/verify.js';
 import { leafHash, MerkleTree } from '../proto/proof/merkle.js';
 import { verifyPeriodStatement } from '../proto/proof/period.js';
 import { encodeReceipt } from '../proto/proof/receipt.js';
@@ -65,6 +66,7 @@ interface CheckedPeriod {
   held: HeldPeriod;
   gatewayId: string;
   fromDay: number;
+  toDay: number;
   tree: MerkleTree;
 }
 
@@ -87,12 +89,24 @@ function checkPeriods(request: EvidenceRequest): CheckedPeriod[] {
         'sync the missing bundles from the gateway before building evidence over this period',
       );
     }
-    return { held, gatewayId: v.claims.iss, fromDay, tree };
+    return { held, gatewayId: v.claims.iss, fromDay, toDay, tree };
   });
   // Pack order = sampling order: by gateway, then period start.
-  return checked.sort((a, b) =>
+  checked.sort((a, b) =>
     a.gatewayId < b.gatewayId ? -1 : a.gatewayId > b.gatewayId ? 1 : a.fromDay - b.fromDay,
   );
+  const gaps = tilingProblems(
+    checked.map((c) => ({ iss: c.gatewayId, fromDay: c.fromDay, toDay: c.toDay })),
+    request.fromDay,
+    request.toDay,
+  );
+  if (gaps.length > 0) {
+    refuse(
+      `the statements do not cover the requested days: ${gaps.join('; ')}`,
+      'give every period statement of each gateway from --from to --to (`maverick bundle statement` signs any closed range)',
+    );
+  }
+  return checked;
 }
 
 function answerSpotCheck(periods: CheckedPeriod[], nonce: Uint8Array, k: number): SpotCheck {

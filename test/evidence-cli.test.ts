@@ -25,6 +25,8 @@ const GATEWAY = 'gw-evidence-cli';
 const firstDay = DAY_START_MS / DAY_MS;
 const day = (d: number) => new Date(d * DAY_MS).toISOString().slice(0, 10);
 const pack = join(dir, 'north.pack');
+/** A loaded machine (CI, or six helpers on two cores) can take this long to start and run one command. */
+const SLOW = { timeoutMs: 150_000 };
 
 beforeAll(async () => {
   const claims = { iss: GATEWAY, sub: 'farm', iat: Math.floor(DAY_START_MS / 1000) + 4 * 86_400 };
@@ -62,33 +64,29 @@ beforeAll(async () => {
   );
   writeFileSync(join(dir, 'period.cose'), signPeriodStatement(statement, gatewayKey, claims));
   writeFileSync(join(dir, 'gateway.pem'), publicKeyToPem(gatewayKey.publicKey));
-  const add = await runCli([
-    'regional',
-    'gateway',
-    'add',
-    '--data-dir',
-    dataDir,
-    '--id',
-    GATEWAY,
-    '--pub',
-    join(dir, 'gateway.pem'),
-  ]);
+  const add = await runCli(
+    ['regional', 'gateway', 'add', '--data-dir', dataDir, '--id', GATEWAY, '--pub', join(dir, 'gateway.pem')],
+    SLOW,
+  );
   expect(add.code).toBe(0);
-  const ingest = await runCli(['regional', 'ingest', '--data-dir', dataDir, ...files]);
+  const ingest = await runCli(['regional', 'ingest', '--data-dir', dataDir, ...files], SLOW);
   expect(ingest.stdout).not.toMatch(/rejected/);
-}, 120_000);
+}, 400_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `maverick regional evidence` for plot-north from the first day to `toDay`, with the gateway's statement. */
 const regionalEvidence = (toDay: number, more: string[]) =>
-  runCli([
-    ...['regional', 'evidence', '--data-dir', dataDir, '--plot', 'plot-north', '--from', day(firstDay)],
-    ...['--to', day(toDay), '--statement', join(dir, 'period.cose'), ...more],
-  ]);
+  runCli(
+    [
+      ...['regional', 'evidence', '--data-dir', dataDir, '--plot', 'plot-north', '--from', day(firstDay)],
+      ...['--to', day(toDay), '--statement', join(dir, 'period.cose'), ...more],
+    ],
+    SLOW,
+  );
 
 describe('evidence on the command line', () => {
-  it('regional evidence builds a pack that verifies, and its report', async () => {
+  it('regional evidence builds a pack that verifies, and its report', { timeout: 400_000 }, async () => {
     const built = await regionalEvidence(firstDay + 2, [
       '--nonce',
       '00112233445566778899aabbccddeeff',
@@ -101,14 +99,10 @@ describe('evidence on the command line', () => {
     );
     expect(built.code).toBe(0);
     expect(readFileSync(`${pack}.md`, 'utf8')).toMatch(/Verdict: VALID/);
-    const v = await runCli([
-      'evidence',
-      'verify',
-      pack,
-      '--regional-key',
-      join(dataDir, 'keys', 'regional-node.pub'),
-      '--json',
-    ]);
+    const v = await runCli(
+      ['evidence', 'verify', pack, '--regional-key', join(dataDir, 'keys', 'regional-node.pub'), '--json'],
+      SLOW,
+    );
     expect(JSON.parse(v.stdout)).toMatchObject({
       valid: true,
       regionalPinned: true,
@@ -117,7 +111,7 @@ describe('evidence on the command line', () => {
       failures: [],
     });
     expect(v.code).toBe(0);
-  }, 120_000);
+  });
 
   it('evidence verify exits 1 on a tampered pack, naming the check', async () => {
     const p = decodePack(new Uint8Array(readFileSync(pack)));
@@ -126,22 +120,22 @@ describe('evidence on the command line', () => {
       tampered,
       encodePack({ ...p, statements: p.statements, spotCheck: p.spotCheck && { ...p.spotCheck, k: 19 } }),
     );
-    const v = await runCli(['evidence', 'verify', tampered]);
+    const v = await runCli(['evidence', 'verify', tampered], SLOW);
     expect(v.stdout).toMatch(/FAIL spot check answer: the nonce selects 19 records, the pack discloses 20/);
     expect(v.stdout).toMatch(/INVALID evidence pack/);
     expect(v.code).toBe(1);
-  }, 60_000);
+  }, 200_000);
 
   it('regional evidence refuses a statement outside the requested days', async () => {
     const r = await regionalEvidence(firstDay + 1, ['--out', join(dir, 'x.pack')]);
     expect(r.stderr).toMatch(/outside the requested/);
     expect(r.code).not.toBe(0);
     expect(existsSync(join(dir, 'x.pack'))).toBe(false);
-  }, 60_000);
+  }, 200_000);
 
   it('evidence page writes the self-contained verifier', async () => {
-    const r = await runCli(['evidence', 'page', '--out', join(dir, 'verifier.html')]);
+    const r = await runCli(['evidence', 'page', '--out', join(dir, 'verifier.html')], SLOW);
     expect(r.code).toBe(0);
     expect(readFileSync(join(dir, 'verifier.html'), 'utf8')).toMatch(/Evidence pack verifier/);
-  }, 60_000);
+  }, 200_000);
 });

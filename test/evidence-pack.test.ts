@@ -106,6 +106,12 @@ describe('an evidence pack built from a committed month', () => {
     );
   });
 
+  it('the regional node refuses to build when the statements do not cover the requested days', () => {
+    expect(() => buildEvidencePack({ ...request, toDay: request.toDay + 1 })).toThrow(
+      /do not end on the claimed last day/,
+    );
+  });
+
   it('without the pinned key the verdict still holds but says the regional key was not pinned', () => {
     const v = verifyPack(pack);
     expect(v.ok).toBe(true);

@@ -228,22 +228,9 @@ function checkStatements(
  */
 function checkTiling(statements: CheckedStatement[], claims: PlotClaims, checks: Checks): void {
   const aligned = claims.from % DAY_MS === 0 && (claims.to + 1) % DAY_MS === 0;
-  const [first, last] = [claims.from / DAY_MS, (claims.to + 1) / DAY_MS - 1];
-  const problems: string[] = [];
-  if (!aligned) problems.push('the claimed period is not whole UTC days');
-  statements.forEach((s, i) => {
-    const before = statements[i - 1];
-    if (before && (before.iss > s.iss || (before.iss === s.iss && before.fromDay >= s.fromDay)))
-      problems.push(`statement ${i + 1} is out of order (gateway, then first day)`);
-    const sameGateway = before?.iss === s.iss;
-    if (!sameGateway && s.fromDay !== first)
-      problems.push(`${s.iss}'s statements do not start on the claimed first day`);
-    if (sameGateway && s.fromDay !== (before as CheckedStatement).toDay + 1)
-      problems.push(`${s.iss}'s statements ${i} and ${i + 1} leave a gap or overlap`);
-    const next = statements[i + 1];
-    if (next?.iss !== s.iss && s.toDay !== last)
-      problems.push(`${s.iss}'s statements do not end on the claimed last day`);
-  });
+  const problems = aligned
+    ? tilingProblems(statements, claims.from / DAY_MS, (claims.to + 1) / DAY_MS - 1)
+    : ['the claimed period is not whole UTC days'];
   checks.add(
     'statements tile the period',
     problems.length === 0,
@@ -251,6 +238,28 @@ function checkTiling(statements: CheckedStatement[], claims: PlotClaims, checks:
       ? problems.join('; ')
       : 'in order, per gateway contiguous from the first to the last claimed day',
   );
+}
+
+/** Why statements (in pack order) do not tile the days [first, last] per gateway; empty when they do. */
+export function tilingProblems(
+  statements: readonly { iss: string; fromDay: number; toDay: number }[],
+  first: number,
+  last: number,
+): string[] {
+  const problems: string[] = [];
+  statements.forEach((s, i) => {
+    const before = statements[i - 1];
+    if (before && (before.iss > s.iss || (before.iss === s.iss && before.fromDay >= s.fromDay)))
+      problems.push(`statement ${i + 1} is out of order (gateway, then first day)`);
+    const sameGateway = before?.iss === s.iss;
+    if (!sameGateway && s.fromDay !== first)
+      problems.push(`${s.iss}'s statements do not start on the claimed first day`);
+    if (sameGateway && s.fromDay !== (before as { toDay: number }).toDay + 1)
+      problems.push(`${s.iss}'s statements ${i} and ${i + 1} leave a gap or overlap`);
+    if (statements[i + 1]?.iss !== s.iss && s.toDay !== last)
+      problems.push(`${s.iss}'s statements do not end on the claimed last day`);
+  });
+  return problems;
 }
 
 function checkSpotCheck(
