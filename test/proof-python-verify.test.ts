@@ -67,20 +67,16 @@ beforeAll(async () => {
       receivedAt: u.receivedAt + d * DAY_MS,
     }));
     for (let half = 0; half < 2; half++) {
-      const start = DAY_START_MS + d * DAY_MS + half * (DAY_MS / 2);
-      const end = start + DAY_MS / 2 - 1;
+      const from = DAY_START_MS + d * DAY_MS + half * (DAY_MS / 2);
+      const uplinks = day
+        .filter((u) => u.receivedAt >= from && u.receivedAt < from + DAY_MS / 2)
+        .map((u) => ({ ...u, plotId: null }));
+      // Format 3: the time range is exactly the first and last reception.
+      const start = Math.min(...uplinks.map((u) => u.receivedAt));
+      const end = Math.max(...uplinks.map((u) => u.receivedAt));
       const seq = d * 2 + half + 1;
       const sealed = sealBundle(
-        {
-          seq,
-          prevHash,
-          timeRange: { start, end },
-          plots: [],
-          uplinks: day
-            .filter((u) => u.receivedAt >= start && u.receivedAt <= end)
-            .map((u) => ({ ...u, plotId: null })),
-          compress: true,
-        },
+        { seq, prevHash, timeRange: { start, end }, plots: [], uplinks, compress: true },
         key,
         claims,
       );

@@ -6,12 +6,7 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  DAY_MS,
-  DAY_START_MS,
-  plotReferences,
-  simulatedDay,
-} from '../../test/fixtures/bundle-simulated-day.js';
+import { plotReferences, simulatedDay } from '../../test/fixtures/bundle-simulated-day.js';
 import { ErrorCode, isMaverickError } from '../errors.js';
 import { bundleLeafHashes } from '../proof/leaf.js';
 import { MerkleTree } from '../proof/merkle.js';
@@ -32,12 +27,17 @@ const resolve = (kid: Uint8Array): Uint8Array | undefined =>
 const seed = new Uint8Array(32).fill(9);
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
 
+const day = simulatedDay();
 const content: BundleContent = {
   seq: 8,
   prevHash: GENESIS_PREV_HASH,
-  timeRange: { start: DAY_START_MS, end: DAY_START_MS + DAY_MS - 1 },
+  // Format 3: exactly the first and last reception.
+  timeRange: {
+    start: Math.min(...day.map((u) => u.receivedAt)),
+    end: Math.max(...day.map((u) => u.receivedAt)),
+  },
   plots: plotReferences(true),
-  uplinks: simulatedDay(),
+  uplinks: day,
   compress: true,
 };
 
@@ -101,7 +101,12 @@ describe('bundle format 3', () => {
   });
 
   it('refuses changed telemetry, an unknown unprotected label, a root that is not the records', () => {
-    const otherDay = sealBundle({ ...content, uplinks: simulatedDay({ seed: 7 }) }, key, claims, seed);
+    const other = simulatedDay({ seed: 7 });
+    const otherRange = {
+      start: Math.min(...other.map((u) => u.receivedAt)),
+      end: Math.max(...other.map((u) => u.receivedAt)),
+    };
+    const otherDay = sealBundle({ ...content, uplinks: other, timeRange: otherRange }, key, claims, seed);
     const [, otherUnprotected] = partsOf(otherDay.cose);
     const swapped = withUnprotected(sealed.cose, otherUnprotected);
     expect(() => verifyBundle(swapped, resolve)).toThrow(/does not hash to the digest/);
@@ -123,6 +128,24 @@ describe('bundle format 3', () => {
     const two = signBundle(encodeBundlePayload(content), key, claims);
     expect(() => verifyBundle(withUnprotected(two, new Map([[-65537, parts.telemetry]])), resolve)).toThrow(
       /unprotected header must be empty/,
+    );
+  });
+
+  it('leaves nothing to taste: exact time range, exactly the named plots, at least one uplink', () => {
+    const first = Math.min(...content.uplinks.map((u) => u.receivedAt));
+    expect(() =>
+      sealBundle({ ...content, timeRange: { ...content.timeRange, start: first - 1 } }, key, claims),
+    ).toThrow(/first and last reception/);
+    const northOnly = content.uplinks.filter((u) => u.plotId === 'plot-north');
+    const range = {
+      start: Math.min(...northOnly.map((u) => u.receivedAt)),
+      end: Math.max(...northOnly.map((u) => u.receivedAt)),
+    };
+    expect(() => sealBundle({ ...content, uplinks: northOnly, timeRange: range }, key, claims)).toThrow(
+      /exactly the plots its uplinks name/,
+    );
+    expect(() => sealBundle({ ...content, uplinks: [], plots: [] }, key, claims)).toThrow(
+      /at least one uplink/,
     );
   });
 

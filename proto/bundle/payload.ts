@@ -144,6 +144,29 @@ function sortedPlots(plots: PlotReference[]): PlotReference[] {
   return sorted;
 }
 
+/**
+ * Format 3 leaves nothing to the sealer's taste (BUNDLE.md §3): at least one uplink, the time
+ * range is exactly the earliest and latest reception, and the plot list is exactly the plots
+ * the uplinks name. Formats 1 and 2 were signed without these rules and keep verifying.
+ */
+function checkFormat3Scope(content: BundleContent, plots: PlotReference[]): void {
+  const { uplinks, timeRange } = content;
+  if (uplinks.length === 0) throw malformed('a format 3 bundle holds at least one uplink');
+  let start = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const u of uplinks) {
+    start = Math.min(start, u.receivedAt);
+    end = Math.max(end, u.receivedAt);
+  }
+  if (timeRange.start !== start || timeRange.end !== end) {
+    throw malformed(`format 3: the time range must be the first and last reception, ${start}..${end}`);
+  }
+  const named = new Set(uplinks.map((u) => u.plotId).filter((p): p is string => p !== null));
+  if (plots.length !== named.size || plots.some((p) => !named.has(p.plotId))) {
+    throw malformed('format 3: the plot list must be exactly the plots its uplinks name');
+  }
+}
+
 interface BuiltPayload {
   map: CborMap;
   telemetry: CborMap;
@@ -184,6 +207,7 @@ function buildPayload(content: BundleContent, saltSeed?: Uint8Array): BuiltPaylo
     }
   }
   const version = content.version ?? BUNDLE_FORMAT_VERSION;
+  if (version === 3) checkFormat3Scope(content, plots);
   const uplinks = sortUplinks(content.uplinks, plotIndex);
   const telemetry = encodeTelemetry(uplinks, plotIndex, version);
   if (version === 3) {
