@@ -38,12 +38,13 @@ beforeAll(async () => {
       ...u,
       receivedAt: u.receivedAt + d * DAY_MS,
     }));
-    const start = DAY_START_MS + d * DAY_MS;
+    const times = uplinks.map((u) => u.receivedAt);
     const sealed = sealBundle(
       {
         seq: d + 1,
         prevHash,
-        timeRange: { start, end: start + DAY_MS - 1 },
+        // Format 3: the time range is exactly the first and the last reception.
+        timeRange: { start: Math.min(...times), end: Math.max(...times) },
         plots: plotReferences(d === 0),
         uplinks,
         compress: true,
