@@ -8,10 +8,17 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gatewayKey, regionalKey, smallFarmPack } from '../../test/fixtures/evidence-farm.js';
 import { toHex } from '../bundle/ed25519.js';
+import { isMaverickError } from '../errors.js';
 import { verifyPeriodStatement } from '../proof/period.js';
 import { decodeReceipt } from '../proof/receipt.js';
-import { decodePack } from './pack.js';
-import { checkStatement, readReceipt } from './proof-check.js';
+import { decodeClaimsPayload, decodePack, decodePack as readPack } from './pack.js';
+import {
+  checkStatement,
+  EvidenceCheckError,
+  readLeaf,
+  readPeriodHeader,
+  readReceipt,
+} from './proof-check.js';
 import { verifyPack } from './verify.js';
 
 let pack: Uint8Array;
@@ -53,6 +60,43 @@ describe('verifyPack on untrusted bytes', () => {
       expect(verifyPack(bytes).checks).toEqual([expect.objectContaining({ name: 'pack format', ok: false })]);
     }
   });
+});
+
+describe('each parser of untrusted bytes', () => {
+  const parsers = { readLeaf, readReceipt, readPeriodHeader, decodeClaimsPayload, readPack };
+  it.each(Object.entries(parsers))(
+    '%s refuses garbage with an Evidence or CBOR error, nothing else',
+    (_, parse) => {
+      const parts = decodePack(pack);
+      const seeds = [
+        parts.signedClaims,
+        parts.statements[0] as Uint8Array,
+        ...(parts.spotCheck?.leaves.slice(0, 2) ?? []),
+      ];
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 300 }),
+            fc.constantFrom(...seeds).chain((seed) =>
+              fc.tuple(fc.constant(seed), fc.nat(), fc.integer({ min: 1, max: 255 })).map(([b, at, x]) => {
+                const copy = b.slice();
+                copy[at % copy.length] = (copy[at % copy.length] as number) ^ x;
+                return copy;
+              }),
+            ),
+          ),
+          (bytes) => {
+            try {
+              parse(bytes);
+            } catch (err) {
+              expect(err instanceof EvidenceCheckError || isMaverickError(err)).toBe(true);
+            }
+          },
+        ),
+        { numRuns: 300 },
+      );
+    },
+  );
 });
 
 describe('the browser-safe reading of PROOF.md agrees with proto/proof', () => {
