@@ -4,24 +4,16 @@
  * node holds (PROOF.md §5: days ascending, bundles by sequence, leaves in bundle order), the
  * plot's registered geometry, and the keys with their registration.
  */
-import { verifyBundle } from '../proto/bundle/bundle.js';
-import type { PlotDefinition, UplinkRecord } from '../proto/bundle/types.js';
+import type { PlotDefinition } from '../proto/bundle/types.js';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type { KeyRegistration } from '../proto/evidence/pack.js';
-import { bundleLeaves } from '../proto/proof/leaf.js';
+import { type BundleLeaves, leavesOfBundle } from '../proto/proof/bundle-leaves.js';
 import { verifyPeriodStatement } from '../proto/proof/period.js';
 import type { HeldPeriod } from './evidence.js';
 import type { GatewayRegistry } from './registry.js';
 import type { RegionalStore } from './store.js';
 
 const DAY_MS = 86_400_000;
-
-interface DayBundle {
-  day: number;
-  seq: number;
-  leaves: Uint8Array[];
-  records: UplinkRecord[];
-}
 
 /** The records a statement commits to, rebuilt from the node's bundles of its gateway. */
 export async function heldPeriod(
@@ -33,28 +25,28 @@ export async function heldPeriod(
   const v = verifyPeriodStatement(statement, resolve);
   const gatewayId = v.claims.iss;
   const { fromDay, toDay } = v.statement;
-  const held: DayBundle[] = [];
+  const days = new Map<number, { bundles: BundleLeaves[]; complete: boolean }>();
   for (const stored of await store.listBundles(gatewayId)) {
     // A disputed or overruled bundle is kept as proof of the conflict, never as evidence.
     if (stored.disputed || stored.overruled) continue;
     const day = Math.floor(stored.timeEnd / DAY_MS);
     if (day < fromDay || day > toDay) continue;
-    const { bundle } = verifyBundle(stored.cose, resolve);
-    // Formats 1 and 2 commit to no leaves (PROOF.md §4): their records cannot be proven one by one.
-    if (bundle.version !== 3 || !bundle.commitment) continue;
-    held.push({
-      day,
-      seq: bundle.seq,
-      leaves: bundleLeaves(bundle.uplinks, bundle.commitment.saltSeed),
-      records: bundle.uplinks,
-    });
+    const entry = days.get(day) ?? { bundles: [], complete: true };
+    const leaves = leavesOfBundle(stored.cose, resolve);
+    // A day holding a format 1 or 2 bundle has no day root (PROOF.md §4): the gateway committed none of it.
+    if (leaves) entry.bundles.push(leaves);
+    else entry.complete = false;
+    days.set(day, entry);
   }
-  held.sort((a, b) => a.day - b.day || a.seq - b.seq);
+  const ordered = [...days]
+    .filter(([, d]) => d.complete)
+    .sort(([a], [b]) => a - b)
+    .flatMap(([, d]) => d.bundles.sort((x, y) => x.seq - y.seq));
   return {
     gatewayId,
     statement,
-    leaves: held.flatMap((b) => b.leaves),
-    records: held.flatMap((b) => b.records),
+    leaves: ordered.flatMap((b) => b.leaves),
+    records: ordered.flatMap((b) => b.records),
   };
 }
 
