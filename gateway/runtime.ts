@@ -42,7 +42,12 @@ import { logJoin, logUplink } from './journal.js';
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
 import { type RegionalSyncOptions, startRegionalSync } from './regional-sync.js';
 import type { SatelliteModemSlot } from './satellite-modem-slot.js';
-import { createDailyCommitments, createSealer, type SealingOptions } from './sealing.js';
+import {
+  createDailyCommitments,
+  createPeriodStatements,
+  createSealer,
+  type SealingOptions,
+} from './sealing.js';
 import { GATEWAY_DATABASE_NAME, markStoreCreated, prepareStoreFiles, storeDirectory } from './store-files.js';
 
 export type MqttRuntimeOptions =
@@ -276,6 +281,12 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
           options.sealing.scope,
         );
         commitments = daily;
+        const periods = await createPeriodStatements(
+          options.dataDir,
+          db,
+          options.gatewayId,
+          options.sealing.scope,
+        );
         sealer = await createSealer(
           options.dataDir,
           db,
@@ -287,11 +298,16 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
             // A bundle ending on a later day closes the days before it: commit them too.
             onSealed: (bundle) => {
               onSealed?.(bundle);
+              // A bundle ending in a later month closes the month before it: sign its statement.
               void daily
                 .commitClosedDays(bundle.timeRange.end)
+                .then(() => periods.signClosedMonths(bundle.timeRange.end))
                 .then(() => outbox?.refresh())
                 .catch((err: unknown) =>
-                  logger.warn({ err: describeError(err) }, 'daily commitment or outbox refresh failed'),
+                  logger.warn(
+                    { err: describeError(err) },
+                    'daily commitment, period statement or outbox refresh failed',
+                  ),
                 );
             },
           },

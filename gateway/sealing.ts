@@ -8,6 +8,7 @@ import { type SealedBundle, Sealer } from '../kernel/bundle/sealer.js';
 import { FileSequenceStore } from '../kernel/bundle/sequence-store.js';
 import { DailyCommitments } from '../kernel/db/commitments.js';
 import type { FarmDatabase } from '../kernel/db/farm-db.js';
+import { PeriodStatements } from '../kernel/db/period-statements.js';
 import { FarmBundleSink, FarmPlotDirectory, FarmUplinkSource } from '../kernel/db/sealing.js';
 import { loadGatewayKey } from '../kernel/keys/gateway-key.js';
 import type { Logger } from '../proto/log.js';
@@ -35,6 +36,21 @@ export async function createDailyCommitments(
 ): Promise<DailyCommitments> {
   const key = await loadGatewayKey(dataDir);
   return new DailyCommitments(db, { kid: key.kid, secretKey: key.secretKey }, () => ({
+    iss: gatewayId,
+    sub: scope,
+    iat: Math.floor(Date.now() / 1000),
+  }));
+}
+
+/** The gateway's period statements (proto/proof/PROOF.md §5), signed with the gateway key. */
+export async function createPeriodStatements(
+  dataDir: string,
+  db: FarmDatabase,
+  gatewayId: string,
+  scope = 'farm',
+): Promise<PeriodStatements> {
+  const key = await loadGatewayKey(dataDir);
+  return new PeriodStatements(db, { kid: key.kid, secretKey: key.secretKey }, () => ({
     iss: gatewayId,
     sub: scope,
     iat: Math.floor(Date.now() / 1000),

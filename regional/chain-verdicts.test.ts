@@ -10,10 +10,8 @@
 import fc from 'fast-check';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleDigest } from '../proto/bundle/bundle.js';
-import { decodeCbor } from '../proto/bundle/cbor-decode.js';
+import { bundleDigest, verifyBundle } from '../proto/bundle/bundle.js';
 import { toHex } from '../proto/bundle/ed25519.js';
-import { decodeBundlePayload } from '../proto/bundle/payload.js';
 import { GENESIS_PREV_HASH } from '../proto/bundle/types.js';
 import { makeBundle, makeChain, testGateway } from '../test/fixtures/bundle-chain.js';
 import {
@@ -37,8 +35,7 @@ interface Item {
 let pool: Item[] = [];
 
 function item(b: { cose: Uint8Array; digest: Uint8Array }): Item {
-  const [, , payload] = decodeCbor(b.cose, { topLevelTag: 18 }) as [unknown, unknown, Uint8Array];
-  const bundle = decodeBundlePayload(payload);
+  const { bundle } = verifyBundle(b.cose, () => gw.publicKey);
   expect(toHex(bundleDigest(b.cose))).toBe(toHex(b.digest));
   return { seq: bundle.seq, digest: toHex(b.digest), prevHash: toHex(bundle.prevHash), cose: b.cose };
 }

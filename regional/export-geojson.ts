@@ -112,6 +112,29 @@ function eudrGeometry(def: PlotDefinition): {
   };
 }
 
+/**
+ * The plot alone in the EUDR form (a Point up to 4 ha, a Polygon above), for an evidence pack:
+ * geometry and area, no telemetry. Refused when the plot cannot meet the rules.
+ */
+export function plotGeoJson(plotId: string, definition: PlotDefinition): GeoJsonFeatureCollection {
+  const { geometry, report } = eudrGeometry(definition);
+  if (!report.eudrCompliant)
+    throw new MaverickError(
+      ErrorCode.ConfigInvalid,
+      `plot ${plotId}: ${report.issue ?? 'not EUDR compliant'}`,
+    );
+  return {
+    type: 'FeatureCollection',
+    features: [
+      {
+        type: 'Feature',
+        geometry,
+        properties: { ProductionPlace: plotId, Area: Number((definition.areaM2 / 10_000).toFixed(4)) },
+      },
+    ],
+  };
+}
+
 function missingRanges(seqs: number[]): [number, number][] {
   const out: [number, number][] = [];
   for (let i = 1; i < seqs.length; i++) {

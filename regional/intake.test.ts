@@ -6,7 +6,7 @@ import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signBundle } from '../proto/bundle/bundle.js';
 import { decodeCbor } from '../proto/bundle/cbor-decode.js';
-import { type CborMap, encodeCbor } from '../proto/bundle/cbor-encode.js';
+import { type CborMap, encodeCbor, encodeTaggedCbor } from '../proto/bundle/cbor-encode.js';
 import { toHex } from '../proto/bundle/ed25519.js';
 import { GENESIS_PREV_HASH } from '../proto/bundle/types.js';
 import type { Logger } from '../proto/log.js';
@@ -254,17 +254,28 @@ describe('RegionalNode: rejections with a logged reason', () => {
     expectRejected(await small.ingest(makeChain(gw, 1)[0]!.cose, { source: 't' }), 'BundleOversize');
   });
 
-  it('decompression bomb (validly signed)', async () => {
-    const good = decodeCbor(makeChain(gw, 1)[0]!.cose, { topLevelTag: 18 }) as [
+  it('decompression bomb (validly signed, format 2)', async () => {
+    const good = decodeCbor(makeBundle(gw, 1, GENESIS_PREV_HASH, { format: 2 }).cose, {
+      topLevelTag: 18,
+    }) as [Uint8Array, CborMap, Uint8Array, Uint8Array];
+    const map = decodeCbor(good[2]) as CborMap;
+    map.set(7, new Uint8Array(deflateRawSync(new Uint8Array(32 * 1024 * 1024))));
+    const cose = signBundle(encodeCbor(map), gw, { iss: gw.id, sub: 'farm:test', iat: 1 });
+    expectRejected(await node.ingest(cose, { source: 't' }), 'BundleDecompressionBomb');
+  });
+
+  it('decompression bomb in place of format 3 telemetry, and a statement without its telemetry', async () => {
+    const [p, , payload, sig] = decodeCbor(makeChain(gw, 1)[0]!.cose, { topLevelTag: 18 }) as [
       Uint8Array,
       CborMap,
       Uint8Array,
       Uint8Array,
     ];
-    const map = decodeCbor(good[2]) as CborMap;
-    map.set(7, new Uint8Array(deflateRawSync(new Uint8Array(32 * 1024 * 1024))));
-    const cose = signBundle(encodeCbor(map), gw, { iss: gw.id, sub: 'farm:test', iat: 1 });
-    expectRejected(await node.ingest(cose, { source: 't' }), 'BundleDecompressionBomb');
+    const bomb = new Uint8Array(deflateRawSync(new Uint8Array(32 * 1024 * 1024)));
+    const withBomb = encodeTaggedCbor(18, [p, new Map([[-65537, bomb]]), payload, sig]);
+    expectRejected(await node.ingest(withBomb, { source: 't' }), 'BundleDecompressionBomb');
+    const statementOnly = encodeTaggedCbor(18, [p, new Map(), payload, sig]);
+    expectRejected(await node.ingest(statementOnly, { source: 't' }), 'BundleMalformed');
   });
 });
 

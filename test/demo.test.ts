@@ -54,6 +54,18 @@ describe('maverick demo', () => {
     ]);
     expect((summary.commitments as unknown as { bytes: number }[])[0]!.bytes).toBeLessThanOrEqual(340);
     expect(summary.linkCuts).toBe(1);
+    // Issue 14: the demo ends with one plot's evidence pack, built from the gateway's period
+    // statement and verified offline; 20 of the 64 committed records drawn by a random nonce.
+    expect(summary.evidence).toMatchObject({
+      plotId: 'north-field',
+      valid: true,
+      committedRecords: 64,
+      disclosed: 20,
+      failed: [],
+    });
+    const evidence = summary.evidence as unknown as { observations: number; bytes: number };
+    expect(evidence.observations).toBeGreaterThan(0);
+    expect(evidence.observations).toBeLessThan(64);
     const linkBytes = summary.linkBytes as Record<string, number>;
     expect(linkBytes.cellular).toBeGreaterThan(0);
     if (socatAvailable()) {

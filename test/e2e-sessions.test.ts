@@ -194,7 +194,7 @@ describe('uplinks of every session are published, stored and sealed once', () =>
         version: number;
         devices: Record<string, unknown>[];
       };
-      expect(out).toMatchObject({ valid: true, version: 2 });
+      expect(out).toMatchObject({ valid: true, version: 3 });
       devices.push(...out.devices);
     }
     const byDevice = (devEui: string) => devices.find((d) => d.devEui === devEui);

@@ -10,6 +10,7 @@ import { verifyBundle } from '../../proto/bundle/bundle.js';
 import { keyIdOf, toHex } from '../../proto/bundle/ed25519.js';
 import { deviceSummaryJson } from '../../proto/bundle/payload.js';
 import { publicKeyFromPem } from '../../proto/bundle/pem.js';
+import { printProofObject, registerBundleStatementCommand, verifyProofObject } from './bundle-proof.js';
 import { registerBundleStoreCommands } from './bundle-store.js';
 import type { RegisterCommand } from './index.js';
 
@@ -18,22 +19,33 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export const registerBundle: RegisterCommand = (program: Command) => {
   const bundle = program.command('bundle').description('signed compliance bundles (COSE_Sign1, Ed25519)');
   registerBundleStoreCommands(bundle);
+  registerBundleStatementCommand(bundle);
 
   bundle
     .command('verify <file>')
-    .description('verify a bundle file against a gateway public key (PEM) and print its summary')
+    .description(
+      'verify a bundle, bundle statement, daily commitment, period statement or receipt against a gateway public key (PEM)',
+    )
     .requiredOption('--pub <pem>', 'the gateway public key, as written by `maverick keys export-public`')
     .option('--max-bytes <n>', 'refuse bundles larger than this', String(16 * 1024 * 1024))
+    .option('--leaf <file...>', 'receipts: the disclosed leaves (CBOR files), one per proof, in order', [])
     .option('--json', 'one JSON document on stdout')
-    .action((file: string, flags: { pub: string; maxBytes: string; json?: boolean }) => {
+    .action((file: string, flags: { pub: string; maxBytes: string; leaf: string[]; json?: boolean }) => {
       const publicKey = publicKeyFromPem(readFileSync(flags.pub, 'utf8'));
       const kid = keyIdOf(publicKey);
+      const resolve = (candidate: Uint8Array) =>
+        Buffer.compare(candidate, kid) === 0 ? publicKey : undefined;
       const cose = new Uint8Array(readFileSync(file));
+      const other = verifyProofObject(cose, resolve, flags.leaf);
+      if (other) {
+        printProofObject({ ...other, file }, flags.json === true);
+        return;
+      }
       const {
         envelope,
         bundle: b,
         digest,
-      } = verifyBundle(cose, (candidate) => (Buffer.compare(candidate, kid) === 0 ? publicKey : undefined), {
+      } = verifyBundle(cose, resolve, {
         maxBytes: Number(flags.maxBytes),
       });
       const summary = {
@@ -52,6 +64,7 @@ export const registerBundle: RegisterCommand = (program: Command) => {
         uplinks: b.uplinks.length,
         timeSources: b.timeSources,
         compressed: b.compress,
+        ...(b.commitment ? { leaves: b.commitment.leaves, root: toHex(b.commitment.root) } : {}),
         plots: b.plots.map((p) => ({
           plotId: p.plotId,
           geometryHash: toHex(p.geometryHash),

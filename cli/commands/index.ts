@@ -7,6 +7,7 @@ import { registerBundle } from './bundle.js';
 import { registerDemo } from './demo.js';
 import { registerDevice } from './device.js';
 import { registerDoctor } from './doctor.js';
+import { registerEvidence } from './evidence.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerPlot } from './plot.js';
@@ -29,4 +30,5 @@ export const commands: RegisterCommand[] = [
   registerUplinks,
   registerBundle,
   registerRegional,
+  registerEvidence,
 ];

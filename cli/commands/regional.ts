@@ -16,25 +16,30 @@ import { type OpenedRegional, openRegional } from '../../regional/open-node.js';
 import { loadRegionalKey } from '../../regional/serve.js';
 import { parseDateFlag } from '../format/dates.js';
 import type { RegisterCommand } from './index.js';
+import { registerRegionalEvidence } from './regional-evidence.js';
 import { registerRegionalServe } from './regional-serve.js';
 
-interface StoreFlags {
+export interface StoreFlags {
   dataDir?: string;
   config?: string;
 }
 
-/** The store named by --config (e.g. PostgreSQL) or the embedded one in --data-dir. */
-async function withRegional<T>(flags: StoreFlags, fn: (r: OpenedRegional) => Promise<T>): Promise<T> {
-  let options: { dataDir: string; postgres?: { url: string; password?: string } };
+/** The node's data directory and store from --config (e.g. PostgreSQL) or --data-dir (embedded). */
+export function regionalOptions(flags: StoreFlags): {
+  dataDir: string;
+  postgres?: { url: string; password?: string };
+} {
   if (flags.config) {
     const loaded = loadRegionalConfig(flags.config);
-    options = { dataDir: loaded.dataDir, ...(loaded.postgres ? { postgres: loaded.postgres } : {}) };
-  } else if (flags.dataDir) {
-    options = { dataDir: resolve(flags.dataDir) };
-  } else {
-    throw new MaverickError(ErrorCode.CliUsage, 'give --config (the regional TOML) or --data-dir');
+    return { dataDir: loaded.dataDir, ...(loaded.postgres ? { postgres: loaded.postgres } : {}) };
   }
-  const regional = await openRegional(options);
+  if (flags.dataDir) return { dataDir: resolve(flags.dataDir) };
+  throw new MaverickError(ErrorCode.CliUsage, 'give --config (the regional TOML) or --data-dir');
+}
+
+/** The store named by --config (e.g. PostgreSQL) or the embedded one in --data-dir. */
+export async function withRegional<T>(flags: StoreFlags, fn: (r: OpenedRegional) => Promise<T>): Promise<T> {
+  const regional = await openRegional(regionalOptions(flags));
   try {
     return await fn(regional);
   } finally {
@@ -47,6 +52,7 @@ export const registerRegional: RegisterCommand = (program: Command) => {
     .command('regional')
     .description('the regional node: verify, store and export gateway bundles');
   registerRegionalServe(regional);
+  registerRegionalEvidence(regional);
   const gateway = regional.command('gateway').description('gateways whose bundles this node accepts');
 
   gateway

@@ -30,6 +30,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The plot the demo builds its evidence pack for (a polygon: above 4 ha). */
+export const DEMO_EVIDENCE_PLOT = 'north-field';
+
 /** Two plots: a small one (a point is enough under EUDR) and a large one (a polygon). */
 const PLOTS = [
   {

@@ -23,8 +23,9 @@ import type { RegionId } from '../../proto/regions/index.js';
 import { commitmentIntake, startRegionalService } from '../../regional/serve.js';
 import { TcpLinkProxy } from '../../simulator/link-emulator.js';
 import type { SbdEmulatorCounters } from '../../simulator/sbd-modem.js';
+import { type DemoEvidence, demoEvidence, evidenceFailure } from './evidence.js';
 import { farmDevices, openSerialLine, startField } from './field.js';
-import { DEMO_GATEWAY_ID, setUpGateway, startGatewayProcess } from './gateway-process.js';
+import { DEMO_EVIDENCE_PLOT, DEMO_GATEWAY_ID, setUpGateway, startGatewayProcess } from './gateway-process.js';
 import { DEMO_SATELLITE_DAILY_BYTES, startSatelliteSide } from './satellite.js';
 import { type DemoSummary, demoProblems, progressLine } from './summary.js';
 
@@ -208,6 +209,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const db = await openGatewayDatabase(setup.dataDir);
     const uplinksStored = await countUplinks(db);
     const bundlesSealed = await db.bundles.count({ selector: { kind: 'bundle' } }).exec();
+    const evidence = await demoEvidence({
+      db,
+      gatewayId: DEMO_GATEWAY_ID,
+      gatewayKey: key,
+      regional: regional.regional,
+      regionalKey: regional.key,
+      plotId: DEMO_EVIDENCE_PLOT,
+    }).catch((err: unknown): DemoEvidence => evidenceFailure(DEMO_EVIDENCE_PLOT, err));
     await db.close();
     const bundles = await regional.regional.store.listBundles(DEMO_GATEWAY_ID);
     const alerts = await regional.regional.store.listAlerts(DEMO_GATEWAY_ID);
@@ -259,6 +268,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           }
         : {}),
       linkCuts: cellular.cuts,
+      evidence,
       durationMs: Date.now() - started,
       dataDir: options.keep ? root : undefined,
     };

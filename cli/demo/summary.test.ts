@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type DemoSummary, demoProblems } from './summary.js';
+import { evidenceFailure, evidenceLine } from './evidence.js';
+import { type DemoSummary, demoProblems, summaryTable } from './summary.js';
 
 const healthy: Omit<DemoSummary, 'ok' | 'problems'> = {
   region: 'EU868',
@@ -44,6 +45,36 @@ describe('demoProblems', () => {
     expect(problems).toEqual([
       '4 of 64 uplinks sent are not stored on the gateway',
       '5 bundles sealed but 4 verified at the regional node',
+    ]);
+  });
+});
+
+describe('the evidence line', () => {
+  const evidence = {
+    plotId: 'north-field',
+    days: '2026-06-01',
+    bytes: 8470,
+    observations: 32,
+    committedRecords: 64,
+    disclosed: 20,
+    checks: 73,
+    failed: [],
+    valid: true,
+  };
+
+  it('states the pack in one summary line', () => {
+    expect(evidenceLine(evidence)).toBe(
+      'plot north-field 2026-06-01: 8470 B (25 satellite messages), 32 of 64 committed records, 20 drawn by a random nonce, 73 checks verified offline',
+    );
+    expect(summaryTable({ ok: true, problems: [], ...healthy, evidence })).toContain('evidence pack');
+    expect(demoProblems({ ...healthy, evidence })).toEqual([]);
+  });
+
+  it('a pack that does not verify, or could not be built, is a problem of the run', () => {
+    const failed = evidenceFailure('north-field', new Error('no geometry'));
+    expect(evidenceLine(failed)).toBe('plot north-field: INVALID (build: no geometry)');
+    expect(demoProblems({ ...healthy, evidence: failed })).toEqual([
+      'the evidence pack for plot north-field does not verify: build: no geometry',
     ]);
   });
 });

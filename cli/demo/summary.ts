@@ -1,5 +1,6 @@
 /** What the demo reports: a live progress line and the closing summary (table or JSON). */
 import { renderTable } from '../format/table.js';
+import { type DemoEvidence, evidenceLine } from './evidence.js';
 
 export interface DemoSummary {
   ok: boolean;
@@ -29,6 +30,8 @@ export interface DemoSummary {
   linkCuts: number;
   /** The satellite link's traffic and cost, when the modem emulator ran. */
   satellite?: SatelliteSummary;
+  /** The evidence pack built for one plot at the end and verified offline (absent in older summaries). */
+  evidence?: DemoEvidence;
   durationMs: number;
   dataDir: string | undefined;
 }
@@ -106,6 +109,7 @@ export function summaryTable(s: DemoSummary): string {
           ['bundles delivered by satellite', s.satellite.bundlesDelivered],
         ] as [string, string | number][])
       : []),
+    ...(s.evidence ? ([['evidence pack', evidenceLine(s.evidence)]] as [string, string][]) : []),
     ['wall-clock duration', `${(s.durationMs / 1000).toFixed(1)} s`],
     ['result', s.ok ? 'OK: every uplink accounted for at the regional node' : 'FAILED (causes below)'],
     ...s.problems.map((p, i): [string, string] => [`problem ${i + 1}`, p]),
@@ -140,5 +144,9 @@ export function demoProblems(s: Omit<DemoSummary, 'ok' | 'problems'>): string[] 
     );
   }
   if (s.chainAlerts > 0) problems.push(`${s.chainAlerts} chain alert(s) at the regional node`);
+  if (s.evidence && !s.evidence.valid)
+    problems.push(
+      `the evidence pack for plot ${s.evidence.plotId} does not verify: ${s.evidence.failed.join('; ')}`,
+    );
   return problems;
 }

@@ -9,6 +9,7 @@ import { commitmentDigest, type DailyCommitment, signCommitment } from '../../pr
 import type { BundleClaims, SigningKey } from '../../proto/bundle/cose.js';
 import type { TimeSource } from '../../proto/bundle/types.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { MerkleTree } from '../../proto/proof/merkle.js';
 
 const DAY_MS = 86_400_000;
 
@@ -18,6 +19,8 @@ export interface SealedBundleSummary {
   uplinks: number;
   timeRange: { start: number; end: number };
   timeSources: Record<TimeSource, number>;
+  /** Format 3 bundles: the RFC 9162 leaf hashes of its records, in leaf order (PROOF.md §3). */
+  leafHashes?: readonly Uint8Array[];
 }
 
 /** Days since 1970-01-01 UTC of a Unix-ms instant. */
@@ -38,7 +41,7 @@ export function dailyCommitment(day: number, bundles: readonly SealedBundleSumma
   const timeSources: Record<TimeSource, number> = { gps: 0, ntp: 0, 'host-unsynced': 0 };
   for (const b of ofDay)
     for (const s of Object.keys(timeSources) as TimeSource[]) timeSources[s] += b.timeSources[s];
-  return {
+  const commitment: DailyCommitment = {
     day,
     seqFirst: first.seq,
     seqLast: last.seq,
@@ -51,6 +54,13 @@ export function dailyCommitment(day: number, bundles: readonly SealedBundleSumma
     },
     timeSources,
   };
+  // Version 2 (PROOF.md §4) when every bundle of the day has leaves: the day root over all of them.
+  if (ofDay.every((b) => b.leafHashes !== undefined)) {
+    const tree = MerkleTree.fromLeafHashes(ofDay.flatMap((b) => b.leafHashes as Uint8Array[]));
+    commitment.leaves = tree.size;
+    commitment.dayRoot = tree.root;
+  }
+  return commitment;
 }
 
 export function signDailyCommitment(

@@ -12,7 +12,7 @@
  * A crash before 2 re-uses N for a fresh signature (no bytes for N ever left);
  * a crash after 2 re-commits the persisted bytes and never signs N again.
  */
-import { bundleDigest, signBundle } from '../../proto/bundle/bundle.js';
+import { bundleDigest, sealBundle, signBundle } from '../../proto/bundle/bundle.js';
 import { sourceCounts } from '../../proto/bundle/columnar.js';
 import type { BundleClaims, SigningKey } from '../../proto/bundle/cose.js';
 import { toHex } from '../../proto/bundle/ed25519.js';
@@ -89,7 +89,13 @@ export interface SealerOptions {
   periodMs?: number;
   /** Seal early once this many uplinks wait; also the most in one bundle (default 5000). */
   maxUplinksPerBundle?: number;
+  /** Format 2 only: raw-deflate the telemetry inside the payload (format 3 always carries it deflated). */
   compress?: boolean;
+  /**
+   * Bundle format to seal (default 3: a signed statement with a Merkle root over salted records,
+   * telemetry detached; proto/proof/PROOF.md). 2 is kept for tests of old-format chains.
+   */
+  format?: 2 | 3;
   now?: () => number;
   logger?: Logger;
 }
@@ -183,20 +189,23 @@ export class Sealer {
       (r, u) => ({ start: Math.min(r.start, u.receivedAt), end: Math.max(r.end, u.receivedAt) }),
       { start: Number.POSITIVE_INFINITY, end: 0 },
     );
-    const payload = encodeBundlePayload({
+    const content = {
       seq,
       prevHash: state.lastDigest,
       timeRange,
       plots,
       uplinks,
       compress: this.options.compress ?? true,
-    });
+    };
     const claims: BundleClaims = {
       iss: this.options.gatewayId,
       sub: this.options.scope,
       iat: Math.floor(this.now() / 1000),
     };
-    const cose = signBundle(payload, key, claims);
+    const cose =
+      (this.options.format ?? 3) === 3
+        ? sealBundle(content, key, claims).cose
+        : signBundle(encodeBundlePayload({ ...content, version: 2 }), key, claims);
     const pending: PendingBundle = {
       seq,
       cose,

@@ -2,9 +2,12 @@ import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyCommitment } from '../../proto/bundle/commitment.js';
 import { keyIdOf, publicKeyOf, randomSecretKey } from '../../proto/bundle/ed25519.js';
+import { leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
+import { MerkleTree } from '../../proto/proof/merkle.js';
+import { sealedBundleDoc } from '../../test/fixtures/sealed-bundle-doc.js';
 import { DailyCommitments } from './commitments.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
-import { type BundleDoc, bundleId } from './schemas.js';
+import type { BundleDoc } from './schemas.js';
 
 const DAY = 86_400_000;
 const day0 = Date.UTC(2026, 5, 1) / DAY;
@@ -19,21 +22,8 @@ afterEach(async () => {
   db = undefined;
 });
 
-function bundle(seq: number, fromMs: number, toMs: number, uplinks: number): BundleDoc {
-  return {
-    id: bundleId(seq),
-    seq,
-    cose: '',
-    digest: seq.toString(16).padStart(64, '0'),
-    kind: 'bundle',
-    fromMs,
-    toMs,
-    uplinkCount: uplinks,
-    timeSources: { gps: uplinks, ntp: 0, 'host-unsynced': 0 },
-    createdAt: 0,
-    syncState: 'pending',
-  };
-}
+const bundle = (seq: number, fromMs: number, toMs: number, uplinks: number): BundleDoc =>
+  sealedBundleDoc({ kid, secretKey }, seq, fromMs, toMs, uplinks);
 
 describe('DailyCommitments', () => {
   it('commits a closed day once, signed, counting its bundles, within one satellite message', async () => {
@@ -57,7 +47,22 @@ describe('DailyCommitments', () => {
     const { commitment } = verifyCommitment(made[0]!.cose, (k) =>
       Buffer.compare(k, kid) === 0 ? publicKey : undefined,
     );
-    expect(commitment).toMatchObject({ day: day0, seqFirst: 1, seqLast: 2, bundles: 2, uplinks: 80 });
+    expect(commitment).toMatchObject({
+      day: day0,
+      seqFirst: 1,
+      seqLast: 2,
+      bundles: 2,
+      uplinks: 80,
+      leaves: 80,
+    });
+    // Version 2: the day root is the MTH over both bundles' leaves, in sequence order.
+    const docs = await db.bundles
+      .find({ selector: { kind: 'bundle', seq: { $lt: 3 } }, sort: [{ seq: 'asc' }] })
+      .exec();
+    const leafHashes = docs.flatMap(
+      (d) => leavesOfBundle(new Uint8Array(Buffer.from(d.cose, 'base64')), () => publicKey)?.leafHashes ?? [],
+    );
+    expect(commitment.dayRoot).toEqual(MerkleTree.fromLeafHashes(leafHashes).root);
 
     // Once only; and it waits in the outbox (bundles collection) as a pending commitment.
     expect(await commitments.commitClosedDays(start + DAY + 3_600_000)).toEqual([]);

@@ -1,7 +1,8 @@
 /**
  * Daily commitments on the gateway: for each UTC day with sealed bundles, one
- * signed commitment (digest of that day's bundles, counts, time range; ≤ 340
- * bytes, one satellite message) so the regional node learns what evidence
+ * signed commitment (digest of that day's bundles, counts, time range and, when
+ * all of them are format 3, the day root over their records; ≤ 340 bytes, one
+ * satellite message) so the regional node learns what evidence
  * exists before the bundles themselves can travel.
  *
  * A day is committed once, when it is closed: when a bundle ending on a later
@@ -13,6 +14,8 @@
 
 import { bundleDigest } from '../../proto/bundle/bundle.js';
 import type { BundleClaims, SigningKey } from '../../proto/bundle/cose.js';
+import { publicKeyOf } from '../../proto/bundle/ed25519.js';
+import { leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
 import { type SealedBundleSummary, signDailyCommitment, utcDay } from '../bundle/daily-commitment.js';
 import type { FarmDatabase } from './farm-db.js';
 import type { BundleDoc } from './schemas.js';
@@ -28,8 +31,11 @@ export interface CommittedDay {
   uplinks: number;
 }
 
-function summary(doc: BundleDoc): SealedBundleSummary {
+/** A stored bundle's summary; a format 3 bundle's leaves are rebuilt (and its signature checked) for the day root. */
+function summary(doc: BundleDoc, publicKey: Uint8Array): SealedBundleSummary {
+  const leaves = leavesOfBundle(new Uint8Array(Buffer.from(doc.cose, 'base64')), () => publicKey);
   return {
+    ...(leaves ? { leafHashes: leaves.leafHashes } : {}),
     seq: doc.seq,
     digest: new Uint8Array(Buffer.from(doc.digest, 'hex')),
     uplinks: doc.uplinkCount,
@@ -52,7 +58,8 @@ export class DailyCommitments {
       .find({ selector: { kind: 'bundle', toMs: { $gte: day * DAY_MS, $lt: (day + 1) * DAY_MS } } })
       .exec();
     if (docs.length === 0) return undefined;
-    const summaries = docs.map((d) => summary(d.toJSON() as BundleDoc));
+    const publicKey = publicKeyOf(this.key.secretKey);
+    const summaries = docs.map((d) => summary(d.toJSON() as BundleDoc, publicKey));
     const cose = signDailyCommitment(day, summaries, this.key, this.claims());
     const doc: BundleDoc = {
       id: commitmentId(day),

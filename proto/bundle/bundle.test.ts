@@ -16,6 +16,7 @@ import { ALG_ED25519, type SigningKey } from './cose.js';
 import { ed25519Sign, keyIdOf, publicKeyOf, randomSecretKey } from './ed25519.js';
 import { decodeBundlePayload, encodeBundlePayload } from './payload.js';
 import { type BundleContent, GENESIS_PREV_HASH, type UplinkRecord } from './types.js';
+import { VarintReader, VarintWriter } from './varint.js';
 
 const secretKey = randomSecretKey();
 const publicKey = publicKeyOf(secretKey);
@@ -234,6 +235,49 @@ describe('payload canonicality behind a valid signature', () => {
   ])('rejects %s', (_name, make, code) => {
     expect(root.get(1)).toBe(7);
     expect(codeOf(() => verifyBundle(signRaw(make()), resolve))).toBe(code);
+  });
+
+  it('enforces the rules BUNDLE.md §9 decides: maximal runs, plain first FCnt, zero unused bitmap bits', () => {
+    const blockOf = (m: CborMap) => ((m.get(7) as CborMap).get(2) as CborValue[][])[0] as CborValue[];
+    // Split the first time-source run in two: same rows, same sources, a second byte form.
+    const split = variant((m) => {
+      const bytes = blockOf(m)[5] as Uint8Array;
+      expect(bytes[1]).toBeGreaterThan(1); // single-byte varints here: [source, length, ...]
+      const [source, length] = [bytes[0] as number, bytes[1] as number];
+      blockOf(m)[5] = Uint8Array.of(source, 1, source, length - 1, ...bytes.slice(2));
+    });
+    expect(codeOf(() => verifyBundle(signRaw(split), resolve))).toBe(ErrorCode.BundleNonCanonical);
+    // Zigzag-coding the first FCnt doubles it: the summaries no longer match.
+    const zigzagged = variant((m) => {
+      const fcnts = blockOf(m)[4] as Uint8Array;
+      const length = fcnts.findIndex((b) => (b & 0x80) === 0) + 1;
+      const first = new VarintReader(fcnts.slice(0, length), 'fcnt').unsigned();
+      const writer = new VarintWriter();
+      writer.signed(first);
+      blockOf(m)[4] = Uint8Array.of(...writer.result(), ...fcnts.slice(length));
+    });
+    expect(codeOf(() => verifyBundle(signRaw(zigzagged), resolve))).toBe(ErrorCode.BundleMalformed);
+    // Three rows, the middle one without the field: presence 0b101 then five unused zero bits.
+    const rows = [0, 1, 2].map(
+      (i): UplinkRecord => ({
+        devEui: devEuiOf(1),
+        plotId: null,
+        fCnt: i,
+        receivedAt: DAY_START_MS + i,
+        timeSource: 'gps',
+        readings: i === 1 ? [] : [{ field: 'a', scale: 0, value: i }],
+      }),
+    );
+    const three = encodeBundlePayload({ ...dayContent(false, rows), plots: [] });
+    const withBit = decodeCbor(three) as CborMap;
+    const column = (
+      ((withBit.get(7) as CborMap).get(2) as CborValue[][])[0]?.[6] as CborValue[][]
+    )[0] as CborValue[];
+    expect(column[2]).toEqual(Uint8Array.of(0b1010_0000));
+    column[2] = Uint8Array.of(0b1010_0001);
+    expect(codeOf(() => verifyBundle(signRaw(encodeCbor(withBit)), resolve))).toBe(
+      ErrorCode.BundleNonCanonical,
+    );
   });
 
   it('rejects a decompression bomb with BundleDecompressionBomb', () => {

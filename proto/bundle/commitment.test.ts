@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../errors.js';
 import { bundleDigest } from './bundle.js';
@@ -39,6 +40,31 @@ describe('daily commitment', () => {
     const { commitment: back, envelope } = verifyCommitment(cose, () => publicKey);
     expect(back).toEqual(commitment);
     expect(envelope.contentType).toBe('application/vnd.maverick.commitment+cbor');
+  });
+
+  it('version 2 adds the day leaves and day root and still fits one message; version 1 still verifies', () => {
+    const v2: DailyCommitment = { ...commitment, leaves: 350_400, dayRoot: new Uint8Array(32).fill(0xab) };
+    const cose = signCommitment(v2, key, claims);
+    expect(cose.length).toBeLessThanOrEqual(COMMITMENT_MAX_BYTES);
+    const { commitment: back } = verifyCommitment(cose, () => publicKey);
+    expect(back).toEqual(v2);
+    expect(
+      verifyCommitment(signCommitment(commitment, key, claims), () => publicKey).commitment.dayRoot,
+    ).toBeUndefined();
+    // Whatever byte is flipped, the result is a MaverickError, never a crash or a different commitment.
+    fc.assert(
+      fc.property(fc.nat(cose.length - 1), fc.integer({ min: 1, max: 255 }), (at, xor) => {
+        const bad = cose.slice();
+        bad[at] = (bad[at] as number) ^ xor;
+        try {
+          verifyCommitment(bad, () => publicKey);
+          expect.unreachable(`byte ${at} ^ ${xor} still verifies`);
+        } catch (err) {
+          expect(isMaverickError(err)).toBe(true);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('commits to the bundle digests in order', () => {

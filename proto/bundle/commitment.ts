@@ -20,7 +20,8 @@ import { TIME_SOURCES, type TimeRange, type TimeSource } from './types.js';
 
 export const COMMITMENT_CONTENT_TYPE = 'application/vnd.maverick.commitment+cbor';
 export const COMMITMENT_MAX_BYTES = 340;
-const COMMITMENT_VERSION = 1;
+/** Version 1: bundle digests only. Version 2 adds the day's leaf count and Merkle root (PROOF.md §4). */
+export type CommitmentVersion = 1 | 2;
 
 export interface DailyCommitment {
   /** Days since 1970-01-01 (UTC). */
@@ -33,6 +34,14 @@ export interface DailyCommitment {
   uplinks: number;
   timeRange: TimeRange;
   timeSources: Record<TimeSource, number>;
+  /** Version 2: records of the day's format 3 bundles (the day tree's size). */
+  leaves?: number;
+  /** Version 2: RFC 9162 MTH over the day's leaves, bundles in sequence order. */
+  dayRoot?: Uint8Array;
+}
+
+export function commitmentVersion(c: DailyCommitment): CommitmentVersion {
+  return c.dayRoot === undefined ? 1 : 2;
 }
 
 /** The commitment digest for bundle digests given in sequence order. */
@@ -43,8 +52,8 @@ export function commitmentDigest(bundleDigests: readonly Uint8Array[]): Uint8Arr
 }
 
 function toCbor(c: DailyCommitment): CborMap {
-  return new Map<number, CborValue>([
-    [0, COMMITMENT_VERSION],
+  const map = new Map<number, CborValue>([
+    [0, commitmentVersion(c)],
     [1, c.day],
     [2, [c.seqFirst, c.seqLast]],
     [3, c.digest],
@@ -53,6 +62,11 @@ function toCbor(c: DailyCommitment): CborMap {
     [6, [c.timeRange.start, c.timeRange.end]],
     [7, TIME_SOURCES.map((s) => c.timeSources[s])],
   ]);
+  if (c.dayRoot !== undefined) {
+    map.set(8, c.leaves ?? 0);
+    map.set(9, c.dayRoot);
+  }
+  return map;
 }
 
 function malformed(message: string): MaverickError {
@@ -61,6 +75,12 @@ function malformed(message: string): MaverickError {
 
 export function signCommitment(c: DailyCommitment, key: SigningKey, claims: BundleClaims): Uint8Array {
   if (c.digest.length !== 32) throw malformed('digest must be 32 bytes');
+  if (
+    c.dayRoot !== undefined &&
+    (c.dayRoot.length !== 32 || !Number.isSafeInteger(c.leaves) || (c.leaves ?? -1) < 0)
+  ) {
+    throw malformed('a version 2 commitment needs a 32-byte day root and its leaf count');
+  }
   const cose = signSign1(encodeCbor(toCbor(c)), key, COMMITMENT_CONTENT_TYPE, claims);
   if (cose.length > COMMITMENT_MAX_BYTES) {
     throw malformed(
@@ -85,8 +105,10 @@ export function verifyCommitment(
   if (envelope.contentType !== COMMITMENT_CONTENT_TYPE)
     throw malformed(`content type ${envelope.contentType}`);
   const map = decodeCbor(envelope.payload, { maxDepth: 2 });
-  if (!(map instanceof Map) || map.size !== 8 || map.get(0) !== COMMITMENT_VERSION)
-    throw malformed('unexpected shape or version');
+  const version = map instanceof Map ? map.get(0) : undefined;
+  if (!(map instanceof Map) || (version !== 1 && version !== 2) || map.size !== (version === 1 ? 8 : 10)) {
+    throw malformed('unexpected shape or version (1: keys 0..7, 2: keys 0..9)');
+  }
   const [day, bundles, uplinks] = [map.get(1), map.get(4), map.get(5)];
   const digest = map.get(3);
   if (
@@ -103,7 +125,7 @@ export function verifyCommitment(
   const [seqFirst, seqLast] = uints(map.get(2), 2, 'sequence range') as [number, number];
   const [start, end] = uints(map.get(6), 2, 'time range') as [number, number];
   const [gps, ntp, unsynced] = uints(map.get(7), 3, 'time sources') as [number, number, number];
-  const commitment = {
+  const commitment: DailyCommitment = {
     day,
     seqFirst,
     seqLast,
@@ -113,5 +135,14 @@ export function verifyCommitment(
     timeRange: { start, end },
     timeSources: { gps, ntp, 'host-unsynced': unsynced },
   };
+  if (version === 2) {
+    const leaves = map.get(8);
+    const dayRoot = map.get(9);
+    if (typeof leaves !== 'number' || leaves < 0) throw malformed('8 (leaves) must be an unsigned integer');
+    if (!(dayRoot instanceof Uint8Array) || dayRoot.length !== 32)
+      throw malformed('9 (day root) must be 32 bytes');
+    commitment.leaves = leaves;
+    commitment.dayRoot = dayRoot;
+  }
   return { envelope, commitment };
 }

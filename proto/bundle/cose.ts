@@ -40,19 +40,27 @@ export interface VerifiedSign1 {
   protectedBytes: Uint8Array;
   payload: Uint8Array;
   signature: Uint8Array;
+  /** Unprotected header entries (only labels the caller allowed; empty for formats 1 and 2). */
+  unprotected: CborMap;
 }
 
 export type KeyResolver = (kid: Uint8Array) => Uint8Array | undefined;
 
-function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
+/** RFC 9052 §4.4 Sig_structure for COSE_Sign1 with empty external AAD. */
+export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
   return encodeCbor(['Signature1', protectedBytes, new Uint8Array(0), payload]);
 }
 
+/**
+ * Signs `payload`; `unprotected` (default empty) is carried outside the signature: bundle format
+ * 3 puts its detached telemetry there, bound by a digest inside the payload.
+ */
 export function signSign1(
   payload: Uint8Array,
   key: SigningKey,
   contentType: string,
   claims: BundleClaims,
+  unprotected: CborMap = new Map(),
 ): Uint8Array {
   if (!Number.isSafeInteger(claims.iat) || claims.iat < 0) {
     throw new MaverickError(ErrorCode.BundleMalformed, `iat ${claims.iat} is not Unix seconds`);
@@ -72,14 +80,27 @@ export function signSign1(
   ]);
   const protectedBytes = encodeCbor(protectedMap);
   const signature = ed25519Sign(sigStructure(protectedBytes, payload), key.secretKey);
-  return encodeTaggedCbor(COSE_SIGN1_TAG, [protectedBytes, new Map(), payload, signature]);
+  return encodeTaggedCbor(COSE_SIGN1_TAG, [protectedBytes, unprotected, payload, signature]);
+}
+
+/** The same COSE_Sign1 with an empty unprotected header: a format 3 bundle's statement form. */
+export function statementForm(
+  envelope: Pick<VerifiedSign1, 'protectedBytes' | 'payload' | 'signature'>,
+): Uint8Array {
+  return encodeTaggedCbor(COSE_SIGN1_TAG, [
+    envelope.protectedBytes,
+    new Map(),
+    envelope.payload,
+    envelope.signature,
+  ]);
 }
 
 function malformed(message: string): MaverickError {
   return new MaverickError(ErrorCode.BundleMalformed, `COSE_Sign1: ${message}`);
 }
 
-function parseClaims(value: CborValue | undefined): BundleClaims {
+/** The CWT claims (RFC 9597) of a protected header: exactly iss, sub, iat. */
+export function parseClaims(value: CborValue | undefined): BundleClaims {
   if (!(value instanceof Map) || value.size !== 3)
     throw malformed('CWT claims (15) must hold exactly iss, sub, iat');
   const iss = value.get(ClaimKey.iss);
@@ -106,6 +127,8 @@ export function storedSign1Payload(cose: Uint8Array): Uint8Array {
 export interface VerifySign1Options {
   /** Refuse anything larger (default 1 MiB) before parsing it. */
   maxBytes?: number;
+  /** Unprotected labels that may appear, each holding a byte string (default none). */
+  unprotectedLabels?: readonly number[];
 }
 
 /**
@@ -131,8 +154,14 @@ export function verifySign1(
   if (!Array.isArray(root) || root.length !== 4) throw malformed('must be an array of 4');
   const [protectedBytes, unprotected, payload, signature] = root;
   if (!(protectedBytes instanceof Uint8Array)) throw malformed('protected header must be a byte string');
-  if (!(unprotected instanceof Map) || unprotected.size !== 0) {
-    throw malformed('unprotected header must be an empty map in bundle format 1');
+  const allowed = options.unprotectedLabels ?? [];
+  if (!(unprotected instanceof Map)) throw malformed('unprotected header must be a map');
+  for (const [label, value] of unprotected) {
+    if (!allowed.includes(label as number) || !(value instanceof Uint8Array)) {
+      throw malformed(
+        `unprotected header label ${String(label)} is not allowed (it would be an unsigned change)`,
+      );
+    }
   }
   if (!(payload instanceof Uint8Array)) throw malformed('payload must be an attached byte string');
   if (!(signature instanceof Uint8Array) || signature.length !== ED25519_SIGNATURE_BYTES) {
@@ -170,5 +199,5 @@ export function verifySign1(
       },
     );
   }
-  return { alg, kid, contentType, claims, protectedBytes, payload, signature };
+  return { alg, kid, contentType, claims, protectedBytes, payload, signature, unprotected };
 }

@@ -5,7 +5,10 @@
  * telemetry; the decoder recomputes them and re-encodes the telemetry, so a
  * payload is accepted only in the one byte form its content has.
  */
+import { createHash } from 'node:crypto';
 import { ErrorCode, MaverickError } from '../errors.js';
+import { bundleLeafHashes, SALT_SEED_BYTES } from '../proof/leaf.js';
+import { MerkleTree } from '../proof/merkle.js';
 import { decodeCbor } from './cbor-decode.js';
 import { type CborMap, type CborValue, compareBytes, encodeCbor } from './cbor-encode.js';
 import {
@@ -20,6 +23,7 @@ import { DEFAULT_MAX_INFLATED_BYTES, deflate, inflateCapped } from './deflate.js
 import { plotFromCbor, plotToCbor } from './plots.js';
 import {
   BUNDLE_FORMAT_VERSION,
+  type BundleCommitment,
   type BundleContent,
   type BundleFormatVersion,
   type DecodedBundle,
@@ -41,6 +45,13 @@ export const PayloadKey = {
   devices: 6,
   telemetry: 7,
 } as const;
+
+/** Format 3 statement keys beyond 0..6 (PROOF.md §3); key 7 there is the telemetry digest. */
+export const StatementKey = { telemetryDigest: 7, leaves: 8, root: 9 } as const;
+/** Format 3 telemetry block: the salt seed beside format 2's keys 0, 1, 2. */
+const TELEMETRY_SALT_SEED = 3;
+
+const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest());
 
 function malformed(message: string): MaverickError {
   return new MaverickError(ErrorCode.BundleMalformed, `bundle payload: ${message}`);
@@ -133,15 +144,44 @@ function sortedPlots(plots: PlotReference[]): PlotReference[] {
   return sorted;
 }
 
+/**
+ * Format 3 leaves nothing to the sealer's taste (BUNDLE.md §3): at least one uplink, the time
+ * range is exactly the earliest and latest reception, and the plot list is exactly the plots
+ * the uplinks name. Formats 1 and 2 were signed without these rules and keep verifying.
+ */
+function checkFormat3Scope(content: BundleContent, plots: PlotReference[]): void {
+  const { uplinks, timeRange } = content;
+  if (uplinks.length === 0) throw malformed('a format 3 bundle holds at least one uplink');
+  let start = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const u of uplinks) {
+    start = Math.min(start, u.receivedAt);
+    end = Math.max(end, u.receivedAt);
+  }
+  if (timeRange.start !== start || timeRange.end !== end) {
+    throw malformed(`format 3: the time range must be the first and last reception, ${start}..${end}`);
+  }
+  const named = new Set(uplinks.map((u) => u.plotId).filter((p): p is string => p !== null));
+  if (plots.length !== named.size || plots.some((p) => !named.has(p.plotId))) {
+    throw malformed('format 3: the plot list must be exactly the plots its uplinks name');
+  }
+}
+
 interface BuiltPayload {
   map: CborMap;
   /** The device summaries the map holds (in CBOR form there). */
   summaries: DeviceSummary[];
   telemetry: CborMap;
   telemetryBytes: Uint8Array;
+  /** Format 3 only. */
+  commitment?: BundleCommitment;
 }
 
-function buildPayload(content: BundleContent): BuiltPayload {
+/**
+ * The payload map (format 1/2) or statement map (format 3, without telemetry) and the
+ * telemetry block, from the content. Format 3 needs the bundle's salt seed.
+ */
+function buildPayload(content: BundleContent, saltSeed?: Uint8Array): BuiltPayload {
   const { seq, prevHash, timeRange } = content;
   if (!Number.isSafeInteger(seq) || seq < 0)
     throw malformed(`sequence number ${seq} is not an unsigned integer`);
@@ -170,8 +210,15 @@ function buildPayload(content: BundleContent): BuiltPayload {
     }
   }
   const version = content.version ?? BUNDLE_FORMAT_VERSION;
+  if (version === 3) checkFormat3Scope(content, plots);
   const uplinks = sortUplinks(content.uplinks, plotIndex);
   const telemetry = encodeTelemetry(uplinks, plotIndex, version);
+  if (version === 3) {
+    if (!(saltSeed instanceof Uint8Array) || saltSeed.length !== SALT_SEED_BYTES) {
+      throw malformed(`format 3 needs a ${SALT_SEED_BYTES}-byte salt seed`);
+    }
+    telemetry.set(TELEMETRY_SALT_SEED, saltSeed);
+  }
   const telemetryBytes = encodeCbor(telemetry);
   const counts = sourceCounts(uplinks);
   const summaries = summarizeDevices(uplinks);
@@ -185,44 +232,131 @@ function buildPayload(content: BundleContent): BuiltPayload {
     [PayloadKey.plots, plots.map(plotToCbor)],
     [PayloadKey.devices, devices],
   ]);
-  return { map, summaries, telemetry, telemetryBytes };
+  if (version !== 3) return { map, summaries, telemetry, telemetryBytes };
+  const tree = MerkleTree.fromLeafHashes(bundleLeafHashes(uplinks, saltSeed as Uint8Array));
+  const commitment = { telemetryDigest: sha256(telemetryBytes), leaves: tree.size, root: tree.root };
+  map.set(StatementKey.telemetryDigest, commitment.telemetryDigest);
+  map.set(StatementKey.leaves, commitment.leaves);
+  map.set(StatementKey.root, commitment.root);
+  return { map, summaries, telemetry, telemetryBytes, commitment };
 }
 
-/** Deterministic payload bytes: same content (in any input order), same bytes. */
+/** Deterministic payload bytes of a format 1 or 2 bundle: same content (in any input order), same bytes. */
 export function encodeBundlePayload(content: BundleContent): Uint8Array {
+  if (content.version === 3) {
+    throw malformed('a format 3 payload is a statement with detached telemetry: use encodeBundleStatement');
+  }
   const { map, telemetry, telemetryBytes } = buildPayload(content);
   // The uncompressed block is embedded as the map itself; the compressed one as a bstr.
   map.set(PayloadKey.telemetry, content.compress ? deflate(telemetryBytes) : telemetry);
   return encodeCbor(map);
 }
 
+export interface BundleStatementParts {
+  /** The statement: the signed payload of a format 3 bundle. */
+  statement: Uint8Array;
+  /** Raw deflate of the telemetry block: what travels under COSE unprotected label -65537. */
+  telemetry: Uint8Array;
+  commitment: BundleCommitment;
+}
+
+/**
+ * A format 3 bundle's statement and detached telemetry (PROOF.md §3). Deterministic for a given
+ * content and seed; the seed (random per bundle, `newSaltSeed`) goes into the telemetry.
+ */
+export function encodeBundleStatement(content: BundleContent, saltSeed: Uint8Array): BundleStatementParts {
+  const { map, telemetryBytes, commitment } = buildPayload({ ...content, version: 3 }, saltSeed);
+  return {
+    statement: encodeCbor(map),
+    telemetry: deflate(telemetryBytes),
+    commitment: commitment as BundleCommitment,
+  };
+}
+
 export interface DecodePayloadOptions {
   /** Cap on the inflated telemetry block (default 16 MiB): beyond it, BundleDecompressionBomb. */
   maxInflatedBytes?: number;
+  /** Format 3: the detached telemetry (raw deflate), from the COSE unprotected header. */
+  telemetry?: Uint8Array;
 }
 
 function sameEncoding(a: CborValue | undefined, b: CborValue | undefined): boolean {
   return a !== undefined && b !== undefined && compareBytes(encodeCbor(a), encodeCbor(b)) === 0;
 }
 
-/** Strictly decodes a payload; throws BundleMalformed / BundleNonCanonical / BundleDecompressionBomb. */
-export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOptions = {}): DecodedBundle {
-  const root = decodeCbor(bytes);
-  if (!(root instanceof Map)) throw malformed('must be a CBOR map');
+interface Telemetry {
+  bytes: Uint8Array;
+  block: CborValue;
+  compress: boolean;
+  saltSeed?: Uint8Array;
+}
+
+/** The telemetry block of a payload (format 1/2: key 7; format 3: detached, checked against its digest). */
+function telemetryOf(root: CborMap, format: BundleFormatVersion, options: DecodePayloadOptions): Telemetry {
+  const cap = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
+  if (format === 3) {
+    const digest = root.get(StatementKey.telemetryDigest);
+    if (!(digest instanceof Uint8Array) || digest.length !== 32)
+      throw malformed('7 (telemetry digest) must be 32 bytes');
+    if (!options.telemetry) {
+      throw malformed(
+        'format 3: the telemetry (COSE unprotected label -65537) is missing; a statement alone verifies only with verifyBundleStatement',
+      );
+    }
+    const bytes = inflateCapped(options.telemetry, cap);
+    if (compareBytes(sha256(bytes), digest) !== 0) {
+      throw malformed('format 3: the telemetry does not hash to the digest the statement signs');
+    }
+    const block = decodeCbor(bytes);
+    const saltSeed = block instanceof Map ? block.get(TELEMETRY_SALT_SEED) : undefined;
+    if (!(block instanceof Map) || !(saltSeed instanceof Uint8Array) || saltSeed.length !== SALT_SEED_BYTES) {
+      throw malformed(`format 3: the telemetry must carry a ${SALT_SEED_BYTES}-byte salt seed under key 3`);
+    }
+    const columns = new Map(block);
+    columns.delete(TELEMETRY_SALT_SEED);
+    return { bytes, block: columns, compress: true, saltSeed };
+  }
+  const raw = root.get(PayloadKey.telemetry);
+  if (raw instanceof Uint8Array) {
+    const bytes = inflateCapped(raw, cap);
+    return { bytes, block: decodeCbor(bytes), compress: true };
+  }
+  if (raw instanceof Map) return { bytes: encodeCbor(raw), block: raw, compress: false };
+  throw malformed('7 (telemetry) must be a map or a deflated byte string');
+}
+
+function checkKeys(root: CborMap, format: BundleFormatVersion): void {
+  const last = format === 3 ? StatementKey.root : PayloadKey.telemetry;
   for (const key of root.keys()) {
-    if (typeof key !== 'number' || key < 0 || key > PayloadKey.telemetry)
+    if (typeof key !== 'number' || key < 0 || key > last)
       throw malformed(`unknown key ${JSON.stringify(key)}`);
   }
+  if (format === 3 && root.size !== last + 1)
+    throw malformed('a format 3 statement has exactly the keys 0..9');
+}
+
+/** The format a payload declares (key 0), or BundleMalformed. */
+export function payloadFormat(root: CborValue): BundleFormatVersion {
+  if (!(root instanceof Map)) throw malformed('must be a CBOR map');
   const version = root.get(PayloadKey.version);
   if (!SUPPORTED_BUNDLE_FORMATS.includes(version as BundleFormatVersion)) {
     throw malformed(`unsupported format version ${String(version)}`);
   }
-  const format = version as BundleFormatVersion;
+  return version as BundleFormatVersion;
+}
+
+/**
+ * Strictly decodes a payload (format 3: a statement plus `options.telemetry`); throws
+ * BundleMalformed / BundleNonCanonical / BundleDecompressionBomb.
+ */
+export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOptions = {}): DecodedBundle {
+  const root = decodeCbor(bytes) as CborMap;
+  const format = payloadFormat(root);
+  checkKeys(root, format);
   const seq = root.get(PayloadKey.seq);
   const prevHash = root.get(PayloadKey.prevHash);
   const range = root.get(PayloadKey.timeRange);
   const rawPlots = root.get(PayloadKey.plots);
-  const rawTelemetry = root.get(PayloadKey.telemetry);
   if (typeof seq !== 'number' || seq < 0) throw malformed('1 (seq) must be an unsigned integer');
   if (!(prevHash instanceof Uint8Array)) throw malformed('2 (previous hash) must be a byte string');
   if (
@@ -235,17 +369,9 @@ export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOpt
   }
   if (!Array.isArray(rawPlots)) throw malformed('5 (plots) must be an array');
   const plots = rawPlots.map(plotFromCbor);
-  const compress = rawTelemetry instanceof Uint8Array;
-  let telemetryBytes: Uint8Array;
-  if (rawTelemetry instanceof Uint8Array) {
-    telemetryBytes = inflateCapped(rawTelemetry, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES);
-  } else if (rawTelemetry instanceof Map) {
-    telemetryBytes = encodeCbor(rawTelemetry);
-  } else {
-    throw malformed('7 (telemetry) must be a map or a deflated byte string');
-  }
+  const telemetry = telemetryOf(root, format, options);
   const uplinks = decodeTelemetry(
-    decodeCbor(telemetryBytes),
+    telemetry.block,
     plots.map((p) => p.plotId),
     format,
   );
@@ -255,17 +381,26 @@ export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOpt
     timeRange: { start: range[0], end: range[1] },
     plots,
     uplinks,
-    compress,
+    compress: telemetry.compress,
     version: format,
   };
-  const rebuilt = buildPayload(content);
+  const rebuilt = buildPayload(content, telemetry.saltSeed);
   for (const key of [PayloadKey.timeSources, PayloadKey.devices]) {
     if (!sameEncoding(rebuilt.map.get(key), root.get(key))) {
       throw malformed(`summary ${key} does not match the telemetry it summarises`);
     }
   }
+  if (format === 3) {
+    for (const key of [StatementKey.leaves, StatementKey.root]) {
+      if (!sameEncoding(rebuilt.map.get(key), root.get(key))) {
+        throw malformed(
+          `${key === StatementKey.root ? 'Merkle root' : 'leaf count'} does not match the records`,
+        );
+      }
+    }
+  }
   if (
-    compareBytes(rebuilt.telemetryBytes, telemetryBytes) !== 0 ||
+    compareBytes(rebuilt.telemetryBytes, telemetry.bytes) !== 0 ||
     !sameEncoding(rebuilt.map.get(PayloadKey.plots), rawPlots)
   ) {
     throw new MaverickError(
@@ -274,11 +409,14 @@ export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOpt
     );
   }
   const counts = root.get(PayloadKey.timeSources) as number[];
-  return {
+  const decoded: DecodedBundle = {
     ...content,
     version: format,
     timeSources: { gps: counts[0] as number, ntp: counts[1] as number, 'host-unsynced': counts[2] as number },
     // The rebuilt summaries: the check above proved `uplinks` is already in canonical order.
     devices: rebuilt.summaries,
   };
+  if (rebuilt.commitment)
+    decoded.commitment = { ...rebuilt.commitment, saltSeed: telemetry.saltSeed as Uint8Array };
+  return decoded;
 }

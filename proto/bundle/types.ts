@@ -108,10 +108,29 @@ export interface DecodedBundle extends BundleContent {
   version: BundleFormatVersion;
   timeSources: Record<TimeSource, number>;
   devices: DeviceSummary[];
+  /** Format 3: the root and digest the statement signs, and the salt seed from the telemetry. */
+  commitment?: BundleCommitment & { saltSeed: Uint8Array };
 }
 
-/** Format 1: no sessions. Format 2: a session column per device block and per-session summaries. */
-export type BundleFormatVersion = 1 | 2;
+/**
+ * Format 1: no sessions. Format 2: a session column per device block and per-session summaries.
+ * Format 3 (proto/proof/PROOF.md §3): format 2's content as a signed statement with a Merkle
+ * root over salted record leaves; the telemetry travels beside it, bound by digest.
+ */
+export type BundleFormatVersion = 1 | 2 | 3;
+/** What `encodeBundlePayload` writes by default: the last format whose payload holds the telemetry. */
 export const BUNDLE_FORMAT_VERSION: BundleFormatVersion = 2;
-export const SUPPORTED_BUNDLE_FORMATS: readonly BundleFormatVersion[] = [1, 2];
+/** What the gateway seals (`sealBundle`). */
+export const SEALED_BUNDLE_FORMAT: BundleFormatVersion = 3;
+export const SUPPORTED_BUNDLE_FORMATS: readonly BundleFormatVersion[] = [1, 2, 3];
+
+/** What a format 3 statement commits to beyond format 2's summaries. */
+export interface BundleCommitment {
+  /** SHA-256 of the telemetry block's plain deterministic CBOR (salt seed included). */
+  telemetryDigest: Uint8Array;
+  /** Records in the bundle: the Merkle tree's size. */
+  leaves: number;
+  /** RFC 9162 MTH over the bundle's salted record leaves, in telemetry order. */
+  root: Uint8Array;
+}
 export const GENESIS_PREV_HASH = new Uint8Array(32);

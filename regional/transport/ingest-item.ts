@@ -2,9 +2,13 @@
  * One place where an item from any transport meets the regional node: bundles
  * go to `RegionalNode.ingest` (verify, chain-check, de-duplicate by (gateway,
  * sequence), store); other kinds go to an optional handler. The answer is the
- * ack both transports send back, keyed by the item's SHA-256.
+ * ack both transports send back, keyed by the item's digest (bundleDigest: the
+ * SHA-256 of its statement form, which for everything but a format 3 bundle is
+ * the SHA-256 of its bytes; the gateway's outbox knows its items by it).
  */
 import { createHash } from 'node:crypto';
+import { bundleDigest } from '../../proto/bundle/bundle.js';
+import { toHex } from '../../proto/bundle/ed25519.js';
 import type { ItemKind } from '../../proto/link/fragment.js';
 import type { ItemAck } from '../../proto/link/topics.js';
 import type { RegionalNode } from '../intake.js';
@@ -19,6 +23,7 @@ export type OtherItemHandler = (item: {
   source: string;
 }) => Promise<ItemAck['status']>;
 
+/** SHA-256 of the exact transported bytes: what link fragments are identified by (proto/link/fragment.ts). */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -30,7 +35,7 @@ export async function ingestItem(
   source: string,
   onOther: OtherItemHandler | undefined,
 ): Promise<ItemAck> {
-  const digest = sha256Hex(bytes);
+  const digest = toHex(bundleDigest(bytes));
   if (kind === 'bundle') {
     const result = await node.ingest(bytes, { source });
     if (result.status === 'rejected') return { digest, status: 'rejected', reason: result.reason };

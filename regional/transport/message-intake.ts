@@ -11,7 +11,7 @@ import { packStatusMessages, type StatusRecord } from '../../proto/link/status.j
 import { type Logger, silentLogger } from '../../proto/log.js';
 import { isTransientReason } from '../ack.js';
 import type { RegionalNode } from '../intake.js';
-import { ingestItem, type OtherItemHandler } from './ingest-item.js';
+import { ingestItem, type OtherItemHandler, sha256Hex } from './ingest-item.js';
 import { type FragmentReassembly, Reassembler } from './reassembly.js';
 
 export interface MessageIntakeOptions {
@@ -61,7 +61,8 @@ export class RegionalMessageIntake {
           `sbd:${sender}`,
           this.options.onOther,
         );
-        await this.reassembler.settle(ack.digest, ack.status);
+        // Fragments are identified by the hash of the transported bytes, not the item's digest.
+        await this.reassembler.settle(sha256Hex(result.bytes), ack.status);
         this.log.info(
           { sender, kind: result.kind, status: ack.status, bytes: result.bytes.length },
           'item reassembled',

@@ -32,7 +32,7 @@ import { redactUrl } from '../../proto/net.js';
 import { type AckSigner, regionalAck } from '../ack.js';
 import type { RegionalNode } from '../intake.js';
 import { type EmbeddedBrokerOptions, EmbeddedRegionalBroker } from './embedded-broker.js';
-import { ingestItem, type OtherItemHandler } from './ingest-item.js';
+import { ingestItem, type OtherItemHandler, sha256Hex } from './ingest-item.js';
 import { type FragmentReassembly, Reassembler } from './reassembly.js';
 
 export interface RegionalTransportOptions {
@@ -121,7 +121,8 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
     for (let attempt = 0; !closing; attempt++) {
       try {
         const ack = await ingestItem(options.node, parsed.kind, bytes, `mqtt:${topic}`, options.onOther);
-        await reassembler.settle(ack.digest, ack.status);
+        // Fragments are identified by the hash of the transported bytes, not the item's digest.
+        await reassembler.settle(sha256Hex(bytes), ack.status);
         await publishAck(acks as MqttClient, options.acks, parsed.gatewayId, ack);
         return;
       } catch (err) {
