@@ -23,8 +23,10 @@ export interface RegionalServiceOptions {
   sharedGroup?: string;
   /** This worker's MQTT client id (stable across restarts, distinct per worker). */
   clientId?: string;
-  /** MQTT sessions (items in flight) of this worker. */
+  /** MQTT sessions of this worker. */
   connections?: number;
+  /** Items this worker settles at once (default 32); the PostgreSQL pool defaults to this size. */
+  inFlight?: number;
   // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
   storage?: RxStorage<any, any>;
   logger: Logger;
@@ -75,7 +77,9 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
     dataDir: options.dataDir,
     logger: options.logger,
     ...(options.storage ? { storage: options.storage } : {}),
-    ...(options.postgres ? { postgres: options.postgres } : {}),
+    ...(options.postgres
+      ? { postgres: { ...options.postgres, poolSize: options.postgres.poolSize ?? options.inFlight } }
+      : {}),
   });
   let transport: RegionalTransport;
   try {
@@ -89,6 +93,7 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
       ...(options.sharedGroup ? { sharedGroup: options.sharedGroup } : {}),
       ...(options.clientId ? { clientId: options.clientId } : {}),
       ...(options.connections ? { connections: options.connections } : {}),
+      ...(options.inFlight ? { inFlight: options.inFlight } : {}),
       logger: options.logger,
       onOther: commitmentIntake(regional, options.logger),
     });
