@@ -154,6 +154,12 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 4,
+    name: 'device summaries read from the stored COSE bytes',
+    // Rows written before keep their JSON; new rows leave it NULL (the signed payload holds them).
+    sql: 'ALTER TABLE bundles ALTER COLUMN devices DROP NOT NULL;',
+  },
 ];
 
 /** Same 64-bit key for every worker: the migration lock. */

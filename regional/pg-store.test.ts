@@ -161,6 +161,56 @@ describe.runIf(installed)('PgRegionalStore', () => {
     }
   });
 
+  it('device summaries are stored once (in the COSE bytes); rows from before migration 4 still read their JSON', async () => {
+    const url = freshDatabase();
+    const store = await PgRegionalStore.open({ url });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const gw = testGateway('gw-dev');
+      const registry = await GatewayRegistry.open(store);
+      await registry.add(gw.id, gw.publicKey);
+      const [first, second] = makeChain(gw, 2);
+      const node = new RegionalNode({ registry, store });
+      for (const b of [first!, second!])
+        expect((await node.ingest(b.cose, { source: 't' })).status).toBe('accepted');
+      const { rows } = await client.query(
+        'SELECT count(*)::int AS n, count(devices)::int AS with_json FROM bundles',
+      );
+      expect(rows[0]).toEqual({ n: 2, with_json: 0 });
+      // The independent oracle: the summaries verifyBundle decodes from the signed bytes.
+      const signed = verifyBundle(first!.cose, () => gw.publicKey).bundle.devices;
+      expect(signed.length).toBeGreaterThan(0);
+      const held = await store.getBundleByDigest(toHex(first!.digest));
+      expect(held?.devices).toEqual(signed);
+      expect((await store.listBundles(gw.id)).map((b) => b.devices)).toEqual([
+        signed,
+        verifyBundle(second!.cose, () => gw.publicKey).bundle.devices,
+      ]);
+
+      // A row as version 3 wrote it: the summaries as JSON, which win over the COSE bytes.
+      const old = {
+        devEui: '0102030405060708',
+        plotId: 'plot-old',
+        uplinks: 2,
+        fCntFirst: 1,
+        fCntLast: 3,
+        missingFCnt: [[2, 2]],
+        counterResets: 0,
+      };
+      await client.query('UPDATE bundles SET devices = $1 WHERE digest = $2', [
+        JSON.stringify([old]),
+        Buffer.from(first!.digest),
+      ]);
+      expect((await store.getBundleByDigest(toHex(first!.digest)))?.devices).toEqual([
+        { ...old, devEui: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) },
+      ]);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
   it('a clear error when the server is not there', async () => {
     await expect(
       PgRegionalStore.open({ url: `postgres://maverick:secret@127.0.0.1:${cluster.port}/no_such_db` }),
