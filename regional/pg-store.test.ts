@@ -28,6 +28,35 @@ let cluster: PostgresCluster;
 let n = 0;
 const freshDatabase = () => cluster.createDatabase(`contract_${n++}`);
 
+/** A fresh database with `count` bundles of one gateway ingested by the regional node, and a raw client on it. */
+async function withIngestedChain(
+  gatewayId: string,
+  count: number,
+  fn: (held: {
+    store: PgRegionalStore;
+    client: pg.Client;
+    gw: ReturnType<typeof testGateway>;
+    chain: ReturnType<typeof makeChain>;
+  }) => Promise<void>,
+): Promise<void> {
+  const url = freshDatabase();
+  const store = await PgRegionalStore.open({ url });
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const gw = testGateway(gatewayId);
+    const registry = await GatewayRegistry.open(store);
+    await registry.add(gw.id, gw.publicKey);
+    const chain = makeChain(gw, count);
+    const node = new RegionalNode({ registry, store });
+    for (const b of chain) expect((await node.ingest(b.cose, { source: 't' })).status).toBe('accepted');
+    await fn({ store, client, gw, chain });
+  } finally {
+    await client.end();
+    await store.close();
+  }
+}
+
 describe.runIf(installed)('PgRegionalStore', () => {
   beforeAll(async () => {
     cluster = await startPostgresCluster();
@@ -106,17 +135,7 @@ describe.runIf(installed)('PgRegionalStore', () => {
   }, 120_000);
 
   it('uplinks are stored once (in the COSE bytes); evidence rows from before migration 3 still read their JSON', async () => {
-    const url = freshDatabase();
-    const store = await PgRegionalStore.open({ url });
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      const gw = testGateway('gw-ev');
-      const registry = await GatewayRegistry.open(store);
-      await registry.add(gw.id, gw.publicKey);
-      const [first] = makeChain(gw, 1);
-      const node = new RegionalNode({ registry, store });
-      expect((await node.ingest(first!.cose, { source: 't' })).status).toBe('accepted');
+    await withIngestedChain('gw-ev', 1, async ({ store, client, gw, chain: [first] }) => {
       const { rows } = await client.query(
         'SELECT count(*)::int AS n, count(uplinks)::int AS with_json FROM plot_evidence',
       );
@@ -155,25 +174,11 @@ describe.runIf(installed)('PgRegionalStore', () => {
           },
         },
       ]);
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
   });
 
   it('device summaries are stored once (in the COSE bytes); rows from before migration 4 still read their JSON', async () => {
-    const url = freshDatabase();
-    const store = await PgRegionalStore.open({ url });
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      const gw = testGateway('gw-dev');
-      const registry = await GatewayRegistry.open(store);
-      await registry.add(gw.id, gw.publicKey);
-      const [first, second] = makeChain(gw, 2);
-      const node = new RegionalNode({ registry, store });
-      for (const b of [first!, second!])
-        expect((await node.ingest(b.cose, { source: 't' })).status).toBe('accepted');
+    await withIngestedChain('gw-dev', 2, async ({ store, client, gw, chain: [first, second] }) => {
       const { rows } = await client.query(
         'SELECT count(*)::int AS n, count(devices)::int AS with_json FROM bundles',
       );
@@ -205,10 +210,7 @@ describe.runIf(installed)('PgRegionalStore', () => {
       expect((await store.getBundleByDigest(toHex(first!.digest)))?.devices).toEqual([
         { ...old, devEui: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) },
       ]);
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
   });
 
   it('a clear error when the server is not there', async () => {
