@@ -364,7 +364,8 @@ export class PgRegionalStore implements RegionalStore {
         b.seq,
         hexToBytes(b.prevHash),
         hexToBytes(b.kid),
-        Buffer.from(b.cose),
+        // A view, not a copy: the intake's bytes are already the bundle's own.
+        Buffer.from(b.cose.buffer, b.cose.byteOffset, b.cose.byteLength),
         b.iat,
         b.sub,
         b.timeStart,

@@ -30,12 +30,14 @@ export async function ingestItem(
   source: string,
   onOther: OtherItemHandler | undefined,
 ): Promise<ItemAck> {
-  const digest = sha256Hex(bytes);
   if (kind === 'bundle') {
     const result = await node.ingest(bytes, { source });
-    if (result.status === 'rejected') return { digest, status: 'rejected', reason: result.reason };
-    return { digest, status: result.status, seq: result.ack.seq };
+    // A verified bundle's digest is the SHA-256 of these same bytes: not hashed a second time.
+    if (result.status === 'rejected')
+      return { digest: sha256Hex(bytes), status: 'rejected', reason: result.reason };
+    return { digest: result.ack.digest, status: result.status, seq: result.ack.seq };
   }
+  const digest = sha256Hex(bytes);
   if (!onOther) return { digest, status: 'rejected', reason: `this regional node takes no ${kind} items` };
   return { digest, status: await onOther({ kind, bytes, source }) };
 }

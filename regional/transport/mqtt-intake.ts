@@ -143,7 +143,8 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
       log.warn({ topic, bytes: payload.length }, 'item over the size cap dropped');
       return true;
     }
-    const bytes = new Uint8Array(payload);
+    // A view of the packet's bytes, not a copy: the node copies what it stores.
+    const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
     for (let attempt = 0; !closing; attempt++) {
       try {
         const ack = await ingestItem(options.node, parsed.kind, bytes, `mqtt:${topic}`, options.onOther);
