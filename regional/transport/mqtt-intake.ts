@@ -149,6 +149,7 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
       try {
         const ack = await ingestItem(options.node, parsed.kind, bytes, `mqtt:${topic}`, options.onOther);
         reassembler.settle(ack.digest, ack.status);
+        holdWritesThisTurn(acks as MqttClient);
         await publishAck(acks as MqttClient, options.acks, parsed.gatewayId, ack);
         return true;
       } catch (err) {
@@ -182,6 +183,7 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
       callback(ACK_DEFERRED);
       void item.then(() => {
         if (!settled || !client.connected || generations.get(client) !== generation) return;
+        holdWritesThisTurn(client);
         sendPuback(client, packet.messageId as number);
       });
     });
@@ -254,6 +256,24 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
       await broker?.close();
     },
   };
+}
+
+const held = new WeakSet<object>();
+
+/**
+ * Holds a session's socket writes until the end of this event-loop turn, so the PUBACKs and acks
+ * of items that settle together (their database answers read in one poll) leave in one write
+ * instead of one each. Corks nest: mqtt-packet's own per-packet cork still pairs with its uncork.
+ */
+function holdWritesThisTurn(client: MqttClient): void {
+  const stream = client.stream;
+  if (held.has(stream) || typeof stream.cork !== 'function') return;
+  held.add(stream);
+  stream.cork();
+  setImmediate(() => {
+    held.delete(stream);
+    stream.uncork();
+  });
 }
 
 /**
