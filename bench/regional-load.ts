@@ -12,6 +12,7 @@
  *
  *   node --import tsx bench/regional-load.ts --gateways 400            (1 then 2 workers)
  *   node --import tsx bench/regional-load.ts --gateways 5000 --workers 2 [--window 400] [--fault]
+ *     [--connections 4] [--in-flight 32]     (MQTT sessions and items in flight per worker)
  *
  * Each run prints its exactly-once and chain-continuity check (read straight
  * from PostgreSQL) on stderr and fails when it does not hold; figures go to
@@ -43,6 +44,8 @@ export interface RegionalLoadOptions {
   workers: number;
   window?: number;
   connectionsPerWorker?: number;
+  /** Items each worker settles at once (its PostgreSQL pool has as many connections). */
+  inFlightPerWorker?: number;
   fault?: boolean;
   log?: (line: string) => void;
 }
@@ -84,7 +87,8 @@ export async function runRegionalLoad(options: RegionalLoadOptions): Promise<Ben
     const config = writeWorkerConfig(broker.dir, {
       pgUrl: cluster.url,
       brokerUrl: broker.url,
-      connections: options.connectionsPerWorker ?? 32,
+      connections: options.connectionsPerWorker ?? 4,
+      inFlight: options.inFlightPerWorker ?? 32,
     });
     const profile = process.env.MAVERICK_BENCH_CPU_PROF;
     const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
@@ -191,6 +195,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       gateways: Number(arg('gateways', '400')),
       workers,
       window: Number(arg('window', '400')),
+      connectionsPerWorker: Number(arg('connections', '4')),
+      inFlightPerWorker: Number(arg('in-flight', '32')),
       fault: process.argv.includes('--fault'),
       log: (line) => process.stderr.write(`${line}\n`),
     });

@@ -58,6 +58,7 @@ describe('regional config file', () => {
       sharedGroup: 'regional',
       clientId: 'maverick-regional-w2',
       connections: 4,
+      inFlight: 32,
     });
   });
 
@@ -67,6 +68,7 @@ describe('regional config file', () => {
       dataDir: join(dir, 'data'),
       embedded: { host: '127.0.0.1', port: 1884 },
       connections: 1,
+      inFlight: 32,
     });
   });
 

@@ -5,7 +5,7 @@
  *   engine = "postgres"                  # or "embedded" (RxDB/SQLite under data_dir)
  *   url = "postgres://maverick@db.example:5432/maverick"   # no password here
  *   password_file = "pg-password"        # mode 0600, relative to this file
- *   pool_size = 8
+ *   pool_size = 32                       # default: intake.in_flight (one connection per item in flight)
  *   data_dir = "/var/lib/maverick-regional"                # embedded only
  *
  *   [broker]
@@ -18,7 +18,8 @@
  *   [intake]
  *   shared_group = "regional"            # several workers share the intake
  *   worker_id = "worker-1"               # stable and distinct per worker (systemd: %i)
- *   connections = 4                      # items in flight per worker
+ *   connections = 4                      # MQTT sessions per worker
+ *   in_flight = 32                       # items a worker settles at once (default 32)
  *
  *   [directip]                           # Iridium SBD DirectIP MO intake (no broker on the way)
  *   port = 10800
@@ -56,10 +57,10 @@ const schema = z
           .refine((u) => !/^[^:]+:\/\/[^/@]*:[^/@]*@/.test(u), 'must not carry a password: use password_file')
           .optional(),
         password_file: z.string().min(1).optional(),
-        pool_size: z.number().int().min(1).max(200).default(8),
+        pool_size: z.number().int().min(1).max(200).optional(),
       })
       .strict()
-      .default({ engine: 'embedded', pool_size: 8 }),
+      .default({ engine: 'embedded' }),
     broker: z
       .object({
         url: z
@@ -86,9 +87,10 @@ const schema = z
           .regex(idPattern, 'use 1-64 letters, digits, dot, underscore or dash')
           .optional(),
         connections: z.number().int().min(1).max(64).default(1),
+        in_flight: z.number().int().min(1).max(1024).default(32),
       })
       .strict()
-      .default({ connections: 1 }),
+      .default({ connections: 1, in_flight: 32 }),
     directip: z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
@@ -223,7 +225,7 @@ export function loadRegionalConfig(
       ? {
           postgres: {
             url: c.store.url as string,
-            poolSize: c.store.pool_size,
+            poolSize: c.store.pool_size ?? c.intake.in_flight,
             ...(c.store.password_file ? { password: secret(c.store.password_file) } : {}),
           },
         }
@@ -257,5 +259,6 @@ export function loadRegionalConfig(
           },
         }
       : {}),
+    inFlight: c.intake.in_flight,
   };
 }

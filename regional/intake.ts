@@ -429,6 +429,7 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
       timeSources: bundle.timeSources,
       plots: bundle.plots.map((p) => ({ plotId: p.plotId, geometryHash: toHex(p.geometryHash) })),
       devices: bundle.devices,
+      devicesFromCose: true,
       receivedAt: this.now(),
       source,
       disputed,

@@ -1,7 +1,7 @@
 /**
  * Satellite reassembly state (link-state.ts) in PostgreSQL: tables
  * link_partials, link_fragments (cascading with their partial) and
- * link_settled, from migration 3. `withMessage` is one transaction under a
+ * link_settled, from migration 4. `withMessage` is one transaction under a
  * transaction-scoped advisory lock keyed by (sender, item id), so two workers
  * taking fragments of one message at once run one after the other, and the
  * partial's row is held FOR UPDATE so a concurrent prune skips it. Pruning

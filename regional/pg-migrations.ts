@@ -187,6 +187,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX link_settled_by_time ON link_settled (settled_at);
     `,
   },
+  {
+    version: 5,
+    name: 'device summaries read from the stored COSE bytes',
+    // Rows written before keep their JSON; new rows leave it NULL (the signed payload holds them).
+    sql: 'ALTER TABLE bundles ALTER COLUMN devices DROP NOT NULL;',
+  },
 ];
 
 /** Same 64-bit key for every worker: the migration lock. */

@@ -30,6 +30,35 @@ const freshDatabase = () => cluster.createDatabase(`contract_${n++}`);
 /** Each contract store's database, so a second worker can open it. */
 const urls = new WeakMap<object, string>();
 
+/** A fresh database with `count` bundles of one gateway ingested by the regional node, and a raw client on it. */
+async function withIngestedChain(
+  gatewayId: string,
+  count: number,
+  fn: (held: {
+    store: PgRegionalStore;
+    client: pg.Client;
+    gw: ReturnType<typeof testGateway>;
+    chain: ReturnType<typeof makeChain>;
+  }) => Promise<void>,
+): Promise<void> {
+  const url = freshDatabase();
+  const store = await PgRegionalStore.open({ url });
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const gw = testGateway(gatewayId);
+    const registry = await GatewayRegistry.open(store);
+    await registry.add(gw.id, gw.publicKey);
+    const chain = makeChain(gw, count);
+    const node = new RegionalNode({ registry, store });
+    for (const b of chain) expect((await node.ingest(b.cose, { source: 't' })).status).toBe('accepted');
+    await fn({ store, client, gw, chain });
+  } finally {
+    await client.end();
+    await store.close();
+  }
+}
+
 describe.runIf(installed)('PgRegionalStore', () => {
   beforeAll(async () => {
     cluster = await startPostgresCluster();
@@ -114,17 +143,7 @@ describe.runIf(installed)('PgRegionalStore', () => {
   }, 120_000);
 
   it('uplinks are stored once (in the COSE bytes); evidence rows from before migration 3 still read their JSON', async () => {
-    const url = freshDatabase();
-    const store = await PgRegionalStore.open({ url });
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      const gw = testGateway('gw-ev');
-      const registry = await GatewayRegistry.open(store);
-      await registry.add(gw.id, gw.publicKey);
-      const [first] = makeChain(gw, 1);
-      const node = new RegionalNode({ registry, store });
-      expect((await node.ingest(first!.cose, { source: 't' })).status).toBe('accepted');
+    await withIngestedChain('gw-ev', 1, async ({ store, client, gw, chain: [first] }) => {
       const { rows } = await client.query(
         'SELECT count(*)::int AS n, count(uplinks)::int AS with_json FROM plot_evidence',
       );
@@ -163,10 +182,43 @@ describe.runIf(installed)('PgRegionalStore', () => {
           },
         },
       ]);
-    } finally {
-      await client.end();
-      await store.close();
-    }
+    });
+  });
+
+  it('device summaries are stored once (in the COSE bytes); rows from before migration 5 still read their JSON', async () => {
+    await withIngestedChain('gw-dev', 2, async ({ store, client, gw, chain: [first, second] }) => {
+      const { rows } = await client.query(
+        'SELECT count(*)::int AS n, count(devices)::int AS with_json FROM bundles',
+      );
+      expect(rows[0]).toEqual({ n: 2, with_json: 0 });
+      // The independent oracle: the summaries verifyBundle decodes from the signed bytes.
+      const signed = verifyBundle(first!.cose, () => gw.publicKey).bundle.devices;
+      expect(signed.length).toBeGreaterThan(0);
+      const held = await store.getBundleByDigest(toHex(first!.digest));
+      expect(held?.devices).toEqual(signed);
+      expect((await store.listBundles(gw.id)).map((b) => b.devices)).toEqual([
+        signed,
+        verifyBundle(second!.cose, () => gw.publicKey).bundle.devices,
+      ]);
+
+      // A row as version 3 wrote it: the summaries as JSON, which win over the COSE bytes.
+      const old = {
+        devEui: '0102030405060708',
+        plotId: 'plot-old',
+        uplinks: 2,
+        fCntFirst: 1,
+        fCntLast: 3,
+        missingFCnt: [[2, 2]],
+        counterResets: 0,
+      };
+      await client.query('UPDATE bundles SET devices = $1 WHERE digest = $2', [
+        JSON.stringify([old]),
+        Buffer.from(first!.digest),
+      ]);
+      expect((await store.getBundleByDigest(toHex(first!.digest)))?.devices).toEqual([
+        { ...old, devEui: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) },
+      ]);
+    });
   });
 
   it('a clear error when the server is not there', async () => {

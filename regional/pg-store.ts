@@ -69,7 +69,8 @@ interface BundleRow {
   uplink_count: number;
   time_sources: Record<TimeSource, number>;
   plots: { plotId: string; geometryHash: string }[];
-  devices: (Omit<DeviceSummary, 'devEui'> & { devEui: string })[];
+  /** NULL from migration 5 on: the summaries are read from `cose` (devicesOf). */
+  devices: (Omit<DeviceSummary, 'devEui'> & { devEui: string })[] | null;
   received_at: string;
   source: string;
   disputed: boolean;
@@ -77,7 +78,7 @@ interface BundleRow {
 }
 
 function toStored(r: BundleRow): StoredBundle {
-  return {
+  const stored: Omit<StoredBundle, 'devices'> = {
     gatewayId: r.gateway_id,
     seq: Number(r.seq),
     digest: r.digest.toString('hex'),
@@ -91,12 +92,31 @@ function toStored(r: BundleRow): StoredBundle {
     uplinkCount: r.uplink_count,
     timeSources: r.time_sources,
     plots: r.plots,
-    devices: r.devices.map((d) => ({ ...d, devEui: new Uint8Array(hexToBytes(d.devEui)) })),
     receivedAt: Number(r.received_at),
     source: r.source,
     disputed: r.disputed,
     ...(r.overruled ? { overruled: true } : {}),
   };
+  const json = r.devices;
+  if (json)
+    return {
+      ...stored,
+      devices: json.map((d) => ({ ...d, devEui: new Uint8Array(hexToBytes(d.devEui)) })),
+    };
+  // Decoded on first read only: the chain checks on the intake path never look at the summaries.
+  let devices: DeviceSummary[] | undefined;
+  return Object.defineProperty({ ...stored, devicesFromCose: true }, 'devices', {
+    enumerable: true,
+    get: () => {
+      devices ??= devicesOf(r.cose);
+      return devices;
+    },
+  }) as StoredBundle;
+}
+
+/** A stored bundle's device summaries, from its COSE bytes (verified on intake, canonical). */
+function devicesOf(cose: Buffer): DeviceSummary[] {
+  return decodeBundlePayload(storedSign1Payload(new Uint8Array(cose))).devices;
 }
 
 type LinkRow = Pick<BundleRow, 'seq' | 'digest' | 'prev_hash' | 'disputed' | 'overruled'>;
@@ -351,7 +371,8 @@ export class PgRegionalStore implements RegionalStore {
         b.seq,
         hexToBytes(b.prevHash),
         hexToBytes(b.kid),
-        Buffer.from(b.cose),
+        // A view, not a copy: the intake's bytes are already the bundle's own.
+        Buffer.from(b.cose.buffer, b.cose.byteOffset, b.cose.byteLength),
         b.iat,
         b.sub,
         b.timeStart,
@@ -359,7 +380,10 @@ export class PgRegionalStore implements RegionalStore {
         b.uplinkCount,
         JSON.stringify(b.timeSources),
         JSON.stringify(b.plots),
-        JSON.stringify(b.devices.map((d) => ({ ...d, devEui: Buffer.from(d.devEui).toString('hex') }))),
+        // Summaries the COSE bytes hold are not stored twice: toStored reads them from there.
+        b.devicesFromCose
+          ? null
+          : JSON.stringify(b.devices.map((d) => ({ ...d, devEui: Buffer.from(d.devEui).toString('hex') }))),
         b.receivedAt,
         b.source,
       ],
@@ -378,8 +402,9 @@ export class PgRegionalStore implements RegionalStore {
 
   /**
    * One statement: the bundle row, its plot evidence index rows and any plot
-   * definitions it carried (a bundle already held inserts nothing). The
-   * uplinks are not stored again: evidenceForPlot reads them from `cose`.
+   * definitions it carried (a bundle already held inserts nothing). The uplinks
+   * and device summaries are not stored again: evidenceForPlot and toStored
+   * read them from `cose`.
    */
   private async putBundle(
     client: Queryable,

@@ -31,8 +31,10 @@ export interface RegionalServiceOptions {
   sharedGroup?: string;
   /** This worker's MQTT client id (stable across restarts, distinct per worker). */
   clientId?: string;
-  /** MQTT sessions (items in flight) of this worker. */
+  /** MQTT sessions of this worker. */
   connections?: number;
+  /** Items this worker settles at once (default 32); the PostgreSQL pool defaults to this size. */
+  inFlight?: number;
   // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
   storage?: RxStorage<any, any>;
   /** Iridium SBD DirectIP MO intake ([directip] in the config). */
@@ -97,7 +99,9 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
     dataDir: options.dataDir,
     logger: options.logger,
     ...(options.storage ? { storage: options.storage } : {}),
-    ...(options.postgres ? { postgres: options.postgres } : {}),
+    ...(options.postgres
+      ? { postgres: { ...options.postgres, poolSize: options.postgres.poolSize ?? options.inFlight } }
+      : {}),
   });
   const credentials = brokerLogin(options);
   let transport: RegionalTransport;
@@ -121,6 +125,7 @@ export async function startRegionalService(options: RegionalServiceOptions): Pro
       ...(options.sharedGroup ? { sharedGroup: options.sharedGroup } : {}),
       ...(options.clientId ? { clientId: options.clientId } : {}),
       ...(options.connections ? { connections: options.connections } : {}),
+      ...(options.inFlight ? { inFlight: options.inFlight } : {}),
       logger: options.logger,
       onOther,
       // An item that arrives whole over MQTT drops its satellite partial (only then: one cheap statement).

@@ -43,6 +43,11 @@ export interface StoredBundle {
   timeSources: Record<TimeSource, number>;
   plots: { plotId: string; geometryHash: string }[];
   devices: DeviceSummary[];
+  /**
+   * `devices` is exactly what `cose`'s signed payload decodes to (the intake took it from the
+   * verified bundle), so a store may keep only the bytes and decode the summaries when read.
+   */
+  devicesFromCose?: true;
   receivedAt: number;
   source: string;
   /** Part of a chain conflict (chain-verdicts.ts): kept as proof, not used as evidence. */

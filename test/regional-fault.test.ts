@@ -103,7 +103,8 @@ describe.runIf(ready)(
       const config = writeWorkerConfig(dataDir, {
         pgUrl: cluster.url,
         brokerUrl: broker.url,
-        connections: 4,
+        connections: 2,
+        inFlight: 8,
       });
       const start = async (i: number) => {
         workers[i] = await spawnWorker(config, `fault-w${i}`);

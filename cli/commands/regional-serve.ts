@@ -56,7 +56,8 @@ Example config (--config):
   password_file = "broker-password"   # mode 0600
   [intake]
   shared_group = "regional"
-  connections = 4
+  connections = 4                     # MQTT sessions
+  in_flight = 32                      # items settled at once; the PostgreSQL pool's default size
   [directip]                          # Iridium SBD DirectIP MO intake (optional)
   port = 10800
   [directip.imeis]

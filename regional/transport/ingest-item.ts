@@ -35,12 +35,15 @@ export async function ingestItem(
   source: string,
   onOther: OtherItemHandler | undefined,
 ): Promise<ItemAck> {
-  const digest = toHex(bundleDigest(bytes));
   if (kind === 'bundle') {
     const result = await node.ingest(bytes, { source });
-    if (result.status === 'rejected') return { digest, status: 'rejected', reason: result.reason };
-    return { digest, status: result.status, seq: result.ack.seq };
+    // An accepted bundle's digest comes from verification: not hashed a second time. A refused one
+    // is named as the gateway names it (a format-3 digest covers the statement form, BUNDLE.md).
+    if (result.status === 'rejected')
+      return { digest: toHex(bundleDigest(bytes)), status: 'rejected', reason: result.reason };
+    return { digest: result.ack.digest, status: result.status, seq: result.ack.seq };
   }
+  const digest = sha256Hex(bytes);
   if (!onOther) return { digest, status: 'rejected', reason: `this regional node takes no ${kind} items` };
   return { digest, status: await onOther({ kind, bytes, source }) };
 }

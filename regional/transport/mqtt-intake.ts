@@ -8,13 +8,20 @@
  * Horizontal intake: with `sharedGroup`, the subscription is the shared
  * `$share/<group>/…` one (MQTT 5, and mosquitto ≥ 2 / EMQX / HiveMQ / VerneMQ
  * on 3.1.1 too), so any number of workers split the items. A worker opens
- * `connections` sessions to have that many items in flight.
+ * `connections` sessions and settles up to `inFlight` items at once over all
+ * of them (intake-window.ts: items of one gateway one after another).
  *
  * Ack after commit: an item's MQTT PUBACK leaves only after the item's store
- * transaction committed and its ack was published. mqtt.js sends the PUBACK
- * when `handleMessage` calls back, and takes the next message of that
- * session only then; while the store fails (e.g. PostgreSQL restarting) the
- * item is retried with back-off and nothing is acked. A worker killed
+ * transaction committed and its ack was published. mqtt.js would send the
+ * PUBACK when `handleMessage` calls back and takes the session's next message
+ * only then, which allows one item per session; so `handleMessage` calls back
+ * with a marker error as soon as the item has a slot in the window (mqtt.js
+ * then sends no PUBACK) and the PUBACK is written by hand once the item
+ * settled, on the same connection only: after a reconnect the broker
+ * redelivers the item instead, and the store de-duplicates it. With MQTT 5
+ * the session's Receive Maximum lets the broker send a window's worth of
+ * items unacknowledged. While the store fails (e.g. PostgreSQL restarting)
+ * the item is retried with back-off and nothing is acked. A worker killed
  * mid-item never PUBACKed it, so the broker delivers it again on the
  * session's return, and the gateway resends anything never acked; the store
  * de-duplicates by digest. Brokers route a share to offline persistent
@@ -24,7 +31,7 @@
  * broker's PUBACK for an ack could not reach an intake session that is
  * waiting for it before it takes its next packet.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
 import { ackTopic, type ItemAck, parseUpTopic, UP_FILTER } from '../../proto/link/topics.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
@@ -33,6 +40,7 @@ import { type AckSigner, regionalAck } from '../ack.js';
 import type { RegionalNode } from '../intake.js';
 import { type EmbeddedBrokerOptions, EmbeddedRegionalBroker } from './embedded-broker.js';
 import { ingestItem, type OtherItemHandler, sha256Hex } from './ingest-item.js';
+import { IntakeWindow } from './intake-window.js';
 import { type FragmentReassembly, Reassembler } from './reassembly.js';
 
 export interface RegionalTransportOptions {
@@ -47,8 +55,10 @@ export interface RegionalTransportOptions {
   clientId?: string;
   /** Share the intake with other workers in this group ($share/<group>/…). */
   sharedGroup?: string;
-  /** MQTT sessions this worker opens (items in flight at once; default 1). Client ids get -1, -2, … */
+  /** MQTT sessions this worker opens (default 1). Client ids get -1, -2, … */
   connections?: number;
+  /** Items this worker settles at once over all its sessions (default 32). */
+  inFlight?: number;
   /** MQTT 5 session expiry (default 7 days). */
   sessionExpirySeconds?: number;
   /** 5 (default; falls back to 4 against an MQTT 3.1.1 broker) or 4. */
@@ -68,6 +78,11 @@ export interface RegionalTransport {
   close(): Promise<void>;
 }
 
+const DEFAULT_IN_FLIGHT = 32;
+
+/** Passed to mqtt.js's handleMessage callback so it sends no PUBACK: the item is acked later, by hand. */
+const ACK_DEFERRED = new Error('PUBACK deferred until the item settles');
+
 async function connect(
   url: string,
   options: RegionalTransportOptions,
@@ -81,7 +96,13 @@ async function connect(
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     ...(version === 5
-      ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? 7 * 86_400 } }
+      ? {
+          properties: {
+            sessionExpiryInterval: options.sessionExpirySeconds ?? 7 * 86_400,
+            // Unacknowledged items the broker may send this session: one window's worth.
+            receiveMaximum: Math.min(options.inFlight ?? DEFAULT_IN_FLIGHT, 65_535),
+          },
+        }
       : {}),
     ...(options.credentials
       ? { username: options.credentials.username, password: options.credentials.password }
@@ -108,23 +129,31 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
   let acks: MqttClient | undefined;
   let closing = false;
   const maxItemBytes = options.maxItemBytes ?? 1024 * 1024;
+  const window = new IntakeWindow(options.inFlight ?? DEFAULT_IN_FLIGHT);
+  /** Connections made per session: a PUBACK goes out only on the connection its item came in on. */
+  const generations = new Map<MqttClient, number>();
 
-  /** Ingests one item and publishes its ack; retried with back-off while the store or broker fails. */
-  async function settle(topic: string, payload: Buffer): Promise<void> {
+  /**
+   * Ingests one item and publishes its ack; retried with back-off while the store or broker fails.
+   * True when the item is done with (acked, or dropped for good); false when the worker stopped first.
+   */
+  async function settle(topic: string, payload: Buffer): Promise<boolean> {
     const parsed = parseUpTopic(topic);
-    if (!parsed) return;
+    if (!parsed) return true;
     if (payload.length > maxItemBytes) {
       log.warn({ topic, bytes: payload.length }, 'item over the size cap dropped');
-      return;
+      return true;
     }
-    const bytes = new Uint8Array(payload);
+    // A view of the packet's bytes, not a copy: the node copies what it stores.
+    const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
     for (let attempt = 0; !closing; attempt++) {
       try {
         const ack = await ingestItem(options.node, parsed.kind, bytes, `mqtt:${topic}`, options.onOther);
         // Fragments are identified by the hash of the transported bytes, not the item's digest.
         await reassembler.settle(sha256Hex(bytes), ack.status);
+        holdWritesThisTurn(acks as MqttClient);
         await publishAck(acks as MqttClient, options.acks, parsed.gatewayId, ack);
-        return;
+        return true;
       } catch (err) {
         const delay = Math.min(100 * 2 ** attempt, 5000);
         log.warn(
@@ -134,6 +163,32 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+    return false;
+  }
+
+  /** Takes one delivered packet: waits for a slot, settles the item in its gateway's lane. */
+  function take(client: MqttClient, packet: IPublishPacket, callback: (err?: Error) => void): void {
+    const generation = generations.get(client);
+    const topic = packet.topic;
+    const payload = packet.payload as Buffer;
+    void window.slot().then(() => {
+      let settled = false;
+      const item = window.run(parseUpTopic(topic)?.gatewayId ?? topic, async () => {
+        settled = await settle(topic, payload);
+      });
+      if (packet.qos !== 1) {
+        // QoS 0 has no ack to hold back; QoS 2's PUBCOMP follows the callback as before.
+        if (packet.qos === 0) callback();
+        else void item.then(() => callback());
+        return;
+      }
+      callback(ACK_DEFERRED);
+      void item.then(() => {
+        if (!settled || !client.connected || generations.get(client) !== generation) return;
+        holdWritesThisTurn(client);
+        sendPuback(client, packet.messageId as number);
+      });
+    });
   }
 
   try {
@@ -155,13 +210,12 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
     acks = await open(`${baseId}-acks`);
     for (let i = 0; i < count; i++) {
       const client = await open(count === 1 ? baseId : `${baseId}-${i + 1}`);
-      // The PUBACK follows this callback: only after the item committed and was acked.
+      generations.set(client, 1);
+      client.on('connect', () => generations.set(client, (generations.get(client) ?? 0) + 1));
+      // The PUBACK leaves only after the item committed and was acked (take, sendPuback).
       client.handleMessage = (packet, callback) => {
         if (packet.cmd !== 'publish') return callback();
-        settle(packet.topic, packet.payload as Buffer).then(
-          () => callback(),
-          () => callback(),
-        );
+        take(client, packet, callback);
       };
       clients.push(client);
       await client.subscribeAsync(filter, { qos: 1 });
@@ -179,7 +233,13 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
     );
   }
   log.info(
-    { brokerUrl: redactUrl(brokerUrl), embedded: Boolean(broker), filter, connections: count },
+    {
+      brokerUrl: redactUrl(brokerUrl),
+      embedded: Boolean(broker),
+      filter,
+      connections: count,
+      inFlight: window.size,
+    },
     'regional transport listening',
   );
   return {
@@ -191,11 +251,41 @@ export async function startRegionalTransport(options: RegionalTransportOptions):
       // session, and a worker that is gone for good would otherwise hold items until its session expires.
       if (options.sharedGroup)
         await Promise.all(clients.map((c) => c.unsubscribeAsync(filter).catch(() => undefined)));
+      // Items being settled finish (and are PUBACKed) before the sessions close.
+      await window.drain();
       await Promise.all(clients.map((c) => c.endAsync()));
       await acks?.endAsync();
       await broker?.close();
     },
   };
+}
+
+const held = new WeakSet<object>();
+
+/**
+ * Holds a session's socket writes until the end of this event-loop turn, so the PUBACKs and acks
+ * of items that settle together (their database answers read in one poll) leave in one write
+ * instead of one each. Corks nest: mqtt-packet's own per-packet cork still pairs with its uncork.
+ */
+function holdWritesThisTurn(client: MqttClient): void {
+  const stream = client.stream;
+  if (held.has(stream) || typeof stream.cork !== 'function') return;
+  held.add(stream);
+  stream.cork();
+  setImmediate(() => {
+    held.delete(stream);
+    stream.uncork();
+  });
+}
+
+/**
+ * The PUBACK mqtt.js would have sent for a QoS 1 item, sent once the item settled. mqtt.js has no
+ * public call for it; `_sendPacket` is the one its own publish handler uses (mqtt 5.x).
+ */
+function sendPuback(client: MqttClient, messageId: number): void {
+  // Private member of MqttClient (typed `private` in its .d.ts): cast to the shape it has.
+  const internal = client as unknown as { _sendPacket(packet: { cmd: 'puback'; messageId: number }): void };
+  internal._sendPacket({ cmd: 'puback', messageId });
 }
 
 /** The one place an ack leaves the regional node over MQTT: signed with the node's key. */
