@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitmentDigest, signCommitment } from '../proto/bundle/commitment.js';
 import { GENESIS_PREV_HASH } from '../proto/bundle/types.js';
 import { encodeFragment, SBD_MO_MTU, splitItem } from '../proto/link/fragment.js';
+import { type BundleLeaves, leavesOfBundle } from '../proto/proof/bundle-leaves.js';
+import { MerkleTree } from '../proto/proof/merkle.js';
 import { makeBundle, makeChain, testGateway } from '../test/fixtures/bundle-chain.js';
 import { checkCommitment, ingestCommitment } from './commitments.js';
 import { RegionalNode } from './intake.js';
@@ -18,7 +20,7 @@ let node: RegionalNode;
 const gw = testGateway('gw-commit');
 const DAY = 20_412;
 
-beforeEach(async () => {
+async function freshNode(): Promise<void> {
   store = await RxdbRegionalStore.open({
     storage: getRxStorageMemory(),
     name: `regional_commit_${process.pid}_${n++}`,
@@ -26,22 +28,29 @@ beforeEach(async () => {
   registry = await GatewayRegistry.open(store);
   await registry.add(gw.id, gw.publicKey);
   node = new RegionalNode({ registry, store });
-});
+}
+beforeEach(freshNode);
 afterEach(async () => {
   await store.close();
 });
 
-function commitmentFor(digests: Uint8Array[], seqLast = digests.length): Uint8Array {
+function commitmentFor(
+  digests: Uint8Array[],
+  seqLast = digests.length,
+  dayRoot?: Uint8Array,
+  uplinks = 100,
+): Uint8Array {
   return signCommitment(
     {
+      ...(dayRoot ? { dayRoot, leaves: uplinks } : {}),
       day: DAY,
       seqFirst: 1,
       seqLast,
       digest: commitmentDigest(digests),
       bundles: digests.length,
-      uplinks: 100,
+      uplinks,
       timeRange: { start: 0, end: 1 },
-      timeSources: { gps: 100, ntp: 0, 'host-unsynced': 0 },
+      timeSources: { gps: uplinks, ntp: 0, 'host-unsynced': 0 },
     },
     gw,
     { iss: gw.id, sub: 'farm:test', iat: 1 },
@@ -49,6 +58,29 @@ function commitmentFor(digests: Uint8Array[], seqLast = digests.length): Uint8Ar
 }
 
 describe('daily commitments at the regional node', () => {
+  it('checks a version 2 day root against the records of the held bundles', async () => {
+    const chain = makeChain(gw, 2);
+    const deps = { registry, store };
+    for (const b of chain) await node.ingest(b.cose, { source: 't' });
+    const leaves = chain.map((b) => leavesOfBundle(b.cose, () => gw.publicKey) as BundleLeaves);
+    const hashes = leaves.flatMap((l) => l.leafHashes);
+    const digests = chain.map((b) => b.digest);
+    const honest = commitmentFor(digests, 2, MerkleTree.fromLeafHashes(hashes).root, hashes.length);
+    await ingestCommitment(deps, honest, { source: 'sat' });
+    expect((await checkCommitment(deps, gw.id, DAY)).status).toBe('complete');
+    // The same bundles, the same digest, but a day root over other records: contradicted.
+    await store.close();
+    await freshNode();
+    const lying = { registry, store };
+    for (const b of chain) await node.ingest(b.cose, { source: 't' });
+    const wrongRoot = MerkleTree.fromLeafHashes(hashes.slice(1)).root;
+    await ingestCommitment(lying, commitmentFor(digests, 2, wrongRoot, hashes.length), { source: 'sat' });
+    expect(await checkCommitment(lying, gw.id, DAY)).toMatchObject({
+      status: 'contradicted',
+      alert: { message: expect.stringMatching(/day root/) },
+    });
+  });
+
   it('is incomplete until every committed bundle arrives, then complete', async () => {
     const chain = makeChain(gw, 3);
     const deps = { registry, store };

@@ -11,6 +11,8 @@ import { commitmentDigest, verifyCommitment } from '../proto/bundle/commitment.j
 import { toHex } from '../proto/bundle/ed25519.js';
 import { ErrorCode, type ErrorCodeName, isMaverickError } from '../proto/errors.js';
 import { type Logger, silentLogger } from '../proto/log.js';
+import { leavesOfBundle } from '../proto/proof/bundle-leaves.js';
+import { MerkleTree } from '../proto/proof/merkle.js';
 import type { GatewayRegistry } from './registry.js';
 import type { RegionalAlert, RegionalStore, StoredCommitment } from './store.js';
 
@@ -79,6 +81,7 @@ export async function checkCommitment(
   const commitment = await deps.store.getCommitment(gatewayId, day);
   if (!commitment) return { status: 'none' };
   const digests: Uint8Array[] = [];
+  const coses: Uint8Array[] = [];
   const missing: number[] = [];
   // Bounded by the committed range, which the gateway signed; cap it anyway against a hostile key holder.
   const span = Math.min(commitment.seqLast - commitment.seqFirst + 1, 100_000);
@@ -87,8 +90,10 @@ export async function checkCommitment(
     const held = await deps.store.bundlesAtSeq(gatewayId, seq);
     if (held.length > 1) forked.push(seq);
     const [bundle] = held;
-    if (bundle) digests.push(new Uint8Array(Buffer.from(bundle.digest, 'hex')));
-    else missing.push(seq);
+    if (bundle) {
+      digests.push(new Uint8Array(Buffer.from(bundle.digest, 'hex')));
+      coses.push(bundle.cose);
+    } else missing.push(seq);
   }
   if (missing.length > 0) return { status: 'incomplete', commitment, missing };
   // With two bundles at one sequence there is no single held history to compare: the equivocation alert stands.
@@ -98,10 +103,41 @@ export async function checkCommitment(
       commitment,
       alert: await contradiction(deps, commitment, digests, forked),
     };
-  if (toHex(commitmentDigest(digests)) === commitment.digest && digests.length === commitment.bundles) {
-    return { status: 'complete', commitment };
+  if (toHex(commitmentDigest(digests)) !== commitment.digest || digests.length !== commitment.bundles) {
+    return { status: 'contradicted', commitment, alert: await contradiction(deps, commitment, digests, []) };
   }
-  return { status: 'contradicted', commitment, alert: await contradiction(deps, commitment, digests, []) };
+  if (!dayRootHolds(deps, commitment, coses)) {
+    return {
+      status: 'contradicted',
+      commitment,
+      alert: await contradiction(
+        deps,
+        commitment,
+        digests,
+        [],
+        'do not match the day root (the Merkle root of their records) of its signed commitment',
+      ),
+    };
+  }
+  return { status: 'complete', commitment };
+}
+
+/**
+ * A version 2 commitment's day root (PROOF.md §4) must be the Merkle root over the records of
+ * the held bundles: the bundles matching the digest is not enough, the gateway signed the root
+ * separately. Version 1 has none to check.
+ */
+function dayRootHolds(deps: CommitmentDeps, commitment: StoredCommitment, coses: Uint8Array[]): boolean {
+  const resolve = (kid: Uint8Array) => deps.registry.resolve(kid)?.publicKey;
+  const { commitment: signed } = verifyCommitment(commitment.cose, resolve);
+  if (!signed.dayRoot) return true;
+  const hashes: Uint8Array[] = [];
+  for (const cose of coses) {
+    const leaves = leavesOfBundle(cose, resolve);
+    if (!leaves) return false; // a version 2 commitment over a bundle without leaves
+    hashes.push(...leaves.leafHashes);
+  }
+  return Buffer.compare(MerkleTree.fromLeafHashes(hashes).root, signed.dayRoot) === 0;
 }
 
 async function contradiction(
@@ -109,6 +145,7 @@ async function contradiction(
   commitment: StoredCommitment,
   digests: Uint8Array[],
   forked: number[],
+  why = 'do not match its signed commitment',
 ): Promise<RegionalAlert> {
   const { gatewayId, day } = commitment;
   const alert: RegionalAlert = {
@@ -119,7 +156,7 @@ async function contradiction(
     message:
       forked.length > 0
         ? `bundles ${commitment.seqFirst}..${commitment.seqLast} of ${gatewayId} fork at ${forked.join(', ')}; its commitment for day ${day} cannot be matched to one history`
-        : `bundles ${commitment.seqFirst}..${commitment.seqLast} of ${gatewayId} do not match its signed commitment for day ${day}`,
+        : `bundles ${commitment.seqFirst}..${commitment.seqLast} of ${gatewayId} ${why} for day ${day}`,
     details: {
       day,
       committedDigest: commitment.digest,

@@ -9,8 +9,9 @@
 
 import { parseConfigText } from '../../gateway/config/load.js';
 import { parseRxP2pEvent } from '../../gateway/radio/single-channel-at.js';
-import { verifyBundle } from '../../proto/bundle/bundle.js';
+import { verifyBundle, verifyBundleStatement } from '../../proto/bundle/bundle.js';
 import { decodeCbor } from '../../proto/bundle/cbor-decode.js';
+import { encodeTaggedCbor } from '../../proto/bundle/cbor-encode.js';
 import { signCommitment, verifyCommitment } from '../../proto/bundle/commitment.js';
 import { keyIdOf, publicKeyOf, randomSecretKey } from '../../proto/bundle/ed25519.js';
 import { decodeBundlePayload, encodeBundlePayload } from '../../proto/bundle/payload.js';
@@ -26,6 +27,10 @@ import { decodeJoinAccept, encodeJoinAccept, encodeJoinRequest } from '../../pro
 import { parseMacCommands } from '../../proto/lorawan/mac.js';
 import { decodePhy } from '../../proto/lorawan/phy.js';
 import { parseDownlinkCommand } from '../../proto/mqtt/command.js';
+import { type BundleLeaves, leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
+import { decodeLeaf } from '../../proto/proof/leaf.js';
+import { buildPeriod, signPeriodStatement, verifyPeriodStatement } from '../../proto/proof/period.js';
+import { encodeReceipt, verifyReceipt } from '../../proto/proof/receipt.js';
 import { decodeDatagram } from '../../proto/semtech-udp/index.js';
 import { sampleDatagrams } from '../../proto/semtech-udp/sample-datagrams.js';
 import { encodeMessage } from '../../proto/serial/codec.js';
@@ -119,6 +124,26 @@ const commitment = signCommitment(
   gw,
   { iss: gw.id, sub: 'farm', iat: 1_780_000_000 },
 );
+
+// Proofs (proto/proof/PROOF.md): a period over the two fuzz bundles, a receipt, a leaf, a statement form.
+const bundleLeaves = bundles.map((b) => leavesOfBundle(b, resolveKey) as BundleLeaves);
+const period = buildPeriod(20_000, 20_000, [
+  { day: 20_000, leafHashes: bundleLeaves.flatMap((b) => b.leafHashes) },
+]);
+const periodStatement = signPeriodStatement(period.statement, gw, {
+  iss: gw.id,
+  sub: 'farm',
+  iat: 1_780_000_000,
+});
+const receipt = encodeReceipt(periodStatement, [
+  period.tree.inclusionProof(3),
+  period.tree.inclusionProof(0),
+]);
+const receiptLeaves = [bundleLeaves[0]?.leaves[3], bundleLeaves[0]?.leaves[0]] as Uint8Array[];
+const statementForm = (() => {
+  const [p, , payload, sig] = decodeCbor(bundles[0] as Uint8Array, { topLevelTag: 18 }) as Uint8Array[];
+  return encodeTaggedCbor(18, [p as Uint8Array, new Map(), payload as Uint8Array, sig as Uint8Array]);
+})();
 
 const regionalSecret = randomSecretKey();
 const regionalPublic = publicKeyOf(regionalSecret);
@@ -248,6 +273,34 @@ export const targets: FuzzTarget[] = [
     seeds: [commitment],
     maxRandomBytes: 340,
     call: (b) => verifyCommitment(b, resolveKey),
+  },
+  {
+    name: 'bundle-statement',
+    about: 'format 3 statement forms, telemetry stripped (verifyBundleStatement)',
+    seeds: [statementForm],
+    maxRandomBytes: 600,
+    call: (b) => verifyBundleStatement(b, resolveKey),
+  },
+  {
+    name: 'period-statement',
+    about: 'period statements (verifyPeriodStatement)',
+    seeds: [periodStatement],
+    maxRandomBytes: 340,
+    call: (b) => verifyPeriodStatement(b, resolveKey),
+  },
+  {
+    name: 'receipt',
+    about: 'COSE Receipts, RFC9162_SHA256 (verifyReceipt with two disclosed leaves)',
+    seeds: [receipt],
+    maxRandomBytes: 600,
+    call: (b) => verifyReceipt(b, receiptLeaves, resolveKey),
+  },
+  {
+    name: 'proof-leaf',
+    about: 'disclosed record leaves (decodeLeaf)',
+    seeds: receiptLeaves,
+    maxRandomBytes: 200,
+    call: (b) => decodeLeaf(b),
   },
   {
     name: 'fragment',

@@ -8,13 +8,8 @@
 import type { BundleClaims, SigningKey } from '../../proto/bundle/cose.js';
 import { publicKeyOf } from '../../proto/bundle/ed25519.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
-import { type BundleLeaves, leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
-import {
-  type BuiltPeriod,
-  buildPeriod,
-  type DayLeaves,
-  signPeriodStatement,
-} from '../../proto/proof/period.js';
+import { dayLeavesOf, leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
+import { type BuiltPeriod, buildPeriod, signPeriodStatement } from '../../proto/proof/period.js';
 import type { FarmDatabase } from './farm-db.js';
 import type { BundleDoc } from './schemas.js';
 
@@ -36,26 +31,6 @@ export function monthOf(day: number): { fromDay: number; toDay: number } {
   const first = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
   const next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
   return { fromDay: first / DAY_MS, toDay: next / DAY_MS - 1 };
-}
-
-/**
- * Groups bundles' leaves into days (PROOF.md §4): bundles by sequence; a day holding any bundle
- * without leaves (format 1 or 2) has no day root and contributes nothing.
- */
-export function dayLeavesOf(
-  bundles: readonly (BundleLeaves | { seq: number; day: number; leafHashes?: undefined })[],
-): DayLeaves[] {
-  const byDay = new Map<number, { leafHashes: Uint8Array[]; complete: boolean }>();
-  for (const b of [...bundles].sort((x, y) => x.seq - y.seq)) {
-    const day = byDay.get(b.day) ?? { leafHashes: [], complete: true };
-    if (b.leafHashes) day.leafHashes.push(...b.leafHashes);
-    else day.complete = false;
-    byDay.set(b.day, day);
-  }
-  return [...byDay]
-    .filter(([, d]) => d.complete)
-    .map(([day, d]) => ({ day, leafHashes: d.leafHashes }))
-    .sort((a, b) => a.day - b.day);
 }
 
 export class PeriodStatements {

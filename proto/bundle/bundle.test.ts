@@ -270,9 +270,8 @@ describe('payload canonicality behind a valid signature', () => {
     );
     const three = encodeBundlePayload({ ...dayContent(false, rows), plots: [] });
     const withBit = decodeCbor(three) as CborMap;
-    const column = (
-      ((withBit.get(7) as CborMap).get(2) as CborValue[][])[0]?.[6] as CborValue[][]
-    )[0] as CborValue[];
+    const block = ((withBit.get(7) as CborMap).get(2) as CborValue[][])[0] as CborValue[];
+    const column = (block[6] as CborValue[][])[0] as CborValue[];
     expect(column[2]).toEqual(Uint8Array.of(0b1010_0000));
     column[2] = Uint8Array.of(0b1010_0001);
     expect(codeOf(() => verifyBundle(signRaw(encodeCbor(withBit)), resolve))).toBe(

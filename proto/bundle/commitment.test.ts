@@ -42,8 +42,12 @@ describe('daily commitment', () => {
     expect(envelope.contentType).toBe('application/vnd.maverick.commitment+cbor');
   });
 
-  it('version 2 adds the day leaves and day root and still fits one message; version 1 still verifies', () => {
-    const v2: DailyCommitment = { ...commitment, leaves: 350_400, dayRoot: new Uint8Array(32).fill(0xab) };
+  it('version 2 adds the day root (over all its uplinks) and still fits one message; version 1 still verifies', () => {
+    const v2: DailyCommitment = {
+      ...commitment,
+      leaves: commitment.uplinks,
+      dayRoot: new Uint8Array(32).fill(0xab),
+    };
     const cose = signCommitment(v2, key, claims);
     expect(cose.length).toBeLessThanOrEqual(COMMITMENT_MAX_BYTES);
     const { commitment: back } = verifyCommitment(cose, () => publicKey);

@@ -34,9 +34,9 @@ export interface DailyCommitment {
   uplinks: number;
   timeRange: TimeRange;
   timeSources: Record<TimeSource, number>;
-  /** Version 2: records of the day's format 3 bundles (the day tree's size). */
+  /** Version 2: the day tree's size, always equal to `uplinks` (not encoded twice). */
   leaves?: number;
-  /** Version 2: RFC 9162 MTH over the day's leaves, bundles in sequence order. */
+  /** Version 2 (key 8): RFC 9162 MTH over the day's leaves, bundles in sequence order. */
   dayRoot?: Uint8Array;
 }
 
@@ -62,10 +62,8 @@ function toCbor(c: DailyCommitment): CborMap {
     [6, [c.timeRange.start, c.timeRange.end]],
     [7, TIME_SOURCES.map((s) => c.timeSources[s])],
   ]);
-  if (c.dayRoot !== undefined) {
-    map.set(8, c.leaves ?? 0);
-    map.set(9, c.dayRoot);
-  }
+  // Version 2: the day root. Its tree size is key 5 (every uplink of the day is a leaf), not repeated.
+  if (c.dayRoot !== undefined) map.set(8, c.dayRoot);
   return map;
 }
 
@@ -75,11 +73,10 @@ function malformed(message: string): MaverickError {
 
 export function signCommitment(c: DailyCommitment, key: SigningKey, claims: BundleClaims): Uint8Array {
   if (c.digest.length !== 32) throw malformed('digest must be 32 bytes');
-  if (
-    c.dayRoot !== undefined &&
-    (c.dayRoot.length !== 32 || !Number.isSafeInteger(c.leaves) || (c.leaves ?? -1) < 0)
-  ) {
-    throw malformed('a version 2 commitment needs a 32-byte day root and its leaf count');
+  if (c.dayRoot !== undefined && (c.dayRoot.length !== 32 || c.leaves !== c.uplinks)) {
+    throw malformed(
+      'a version 2 commitment needs a 32-byte day root over all of its uplinks (leaves = uplinks)',
+    );
   }
   const cose = signSign1(encodeCbor(toCbor(c)), key, COMMITMENT_CONTENT_TYPE, claims);
   if (cose.length > COMMITMENT_MAX_BYTES) {
@@ -106,8 +103,8 @@ export function verifyCommitment(
     throw malformed(`content type ${envelope.contentType}`);
   const map = decodeCbor(envelope.payload, { maxDepth: 2 });
   const version = map instanceof Map ? map.get(0) : undefined;
-  if (!(map instanceof Map) || (version !== 1 && version !== 2) || map.size !== (version === 1 ? 8 : 10)) {
-    throw malformed('unexpected shape or version (1: keys 0..7, 2: keys 0..9)');
+  if (!(map instanceof Map) || (version !== 1 && version !== 2) || map.size !== (version === 1 ? 8 : 9)) {
+    throw malformed('unexpected shape or version (1: keys 0..7, 2: keys 0..8)');
   }
   const [day, bundles, uplinks] = [map.get(1), map.get(4), map.get(5)];
   const digest = map.get(3);
@@ -136,12 +133,10 @@ export function verifyCommitment(
     timeSources: { gps, ntp, 'host-unsynced': unsynced },
   };
   if (version === 2) {
-    const leaves = map.get(8);
-    const dayRoot = map.get(9);
-    if (typeof leaves !== 'number' || leaves < 0) throw malformed('8 (leaves) must be an unsigned integer');
+    const dayRoot = map.get(8);
     if (!(dayRoot instanceof Uint8Array) || dayRoot.length !== 32)
-      throw malformed('9 (day root) must be 32 bytes');
-    commitment.leaves = leaves;
+      throw malformed('8 (day root) must be 32 bytes');
+    commitment.leaves = uplinks;
     commitment.dayRoot = dayRoot;
   }
   return { envelope, commitment };

@@ -8,6 +8,7 @@ import type { KeyResolver } from '../bundle/cose.js';
 import type { UplinkRecord } from '../bundle/types.js';
 import { bundleLeaves } from './leaf.js';
 import { leafHash } from './merkle.js';
+import type { DayLeaves } from './period.js';
 
 const DAY_MS = 86_400_000;
 
@@ -41,4 +42,29 @@ export function leavesOfBundle(
     leaves,
     leafHashes: leaves.map(leafHash),
   };
+}
+
+/** A bundle's place in the days: its leaf hashes, absent for a format 1 or 2 bundle. */
+export interface BundleDayLeaves {
+  seq: number;
+  day: number;
+  leafHashes?: readonly Uint8Array[];
+}
+
+/**
+ * Groups bundles' leaves into days (PROOF.md §4): bundles by sequence; a day holding any bundle
+ * without leaves (format 1 or 2) has no day root and contributes nothing.
+ */
+export function dayLeavesOf(bundles: readonly BundleDayLeaves[]): DayLeaves[] {
+  const byDay = new Map<number, { leafHashes: Uint8Array[]; complete: boolean }>();
+  for (const b of [...bundles].sort((x, y) => x.seq - y.seq)) {
+    const day = byDay.get(b.day) ?? { leafHashes: [], complete: true };
+    if (b.leafHashes) day.leafHashes.push(...b.leafHashes);
+    else day.complete = false;
+    byDay.set(b.day, day);
+  }
+  return [...byDay]
+    .filter(([, d]) => d.complete)
+    .map(([day, d]) => ({ day, leafHashes: d.leafHashes }))
+    .sort((a, b) => a.day - b.day);
 }
