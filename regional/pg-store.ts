@@ -11,8 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { storedSign1Payload } from '../proto/bundle/cose.js';
-import { decodeBundlePayload } from '../proto/bundle/payload.js';
+import { decodeStoredBundle } from '../proto/bundle/bundle.js';
 import type { DeviceSummary, PlotDefinition, TimeSource, UplinkRecord } from '../proto/bundle/types.js';
 import { describeError, ErrorCode, MaverickError } from '../proto/errors.js';
 import { type Logger, silentLogger } from '../proto/log.js';
@@ -116,7 +115,7 @@ function toStored(r: BundleRow): StoredBundle {
 
 /** A stored bundle's device summaries, from its COSE bytes (verified on intake, canonical). */
 function devicesOf(cose: Buffer): DeviceSummary[] {
-  return decodeBundlePayload(storedSign1Payload(new Uint8Array(cose))).devices;
+  return decodeStoredBundle(new Uint8Array(cose)).devices;
 }
 
 type LinkRow = Pick<BundleRow, 'seq' | 'digest' | 'prev_hash' | 'disputed' | 'overruled'>;
@@ -643,9 +642,7 @@ function uplinkOf(u: UplinkJson, plotId: string): UplinkRecord {
 
 /** The uplinks of one plot from a stored bundle's COSE bytes (verified when it arrived). */
 function uplinksOfPlot(cose: Buffer, plotId: string): UplinkRecord[] {
-  return decodeBundlePayload(storedSign1Payload(new Uint8Array(cose))).uplinks.filter(
-    (u) => u.plotId === plotId,
-  );
+  return decodeStoredBundle(new Uint8Array(cose)).uplinks.filter((u) => u.plotId === plotId);
 }
 
 /** The URL without its password, for messages. */

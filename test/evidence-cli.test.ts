@@ -8,12 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dayLeavesOf } from '../kernel/db/period-statements.js';
 import { bundleDigest, sealBundle } from '../proto/bundle/bundle.js';
 import { publicKeyToPem } from '../proto/bundle/pem.js';
 import { GENESIS_PREV_HASH } from '../proto/bundle/types.js';
 import { decodePack, encodePack } from '../proto/evidence/pack.js';
-import { leavesOfBundle } from '../proto/proof/bundle-leaves.js';
+import { dayLeavesOf, leavesOfBundle } from '../proto/proof/bundle-leaves.js';
 import { buildPeriod, signPeriodStatement } from '../proto/proof/period.js';
 import { DAY_MS, DAY_START_MS, plotReferences, simulatedDay } from './fixtures/bundle-simulated-day.js';
 import { gatewayKey } from './fixtures/evidence-farm.js';

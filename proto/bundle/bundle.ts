@@ -168,3 +168,18 @@ export function verifyBundleStatement(
     };
   return { envelope, statement, digest, withTelemetry: true };
 }
+
+/**
+ * The content of a bundle this node verified when it arrived and stored: re-reading stored
+ * evidence without checking the signature again (format 3 with its telemetry, which the stored
+ * bytes keep in the unprotected header). Never for bytes from outside: use verifyBundle.
+ */
+export function decodeStoredBundle(cose: Uint8Array): DecodedBundle {
+  const root = decodeCbor(cose, { topLevelTag: COSE_SIGN1_TAG, maxDepth: 4 });
+  const unprotected = Array.isArray(root) ? root[1] : undefined;
+  const payload = Array.isArray(root) ? root[2] : undefined;
+  if (!(payload instanceof Uint8Array))
+    throw new MaverickError(ErrorCode.BundleMalformed, 'stored bundle has no attached payload');
+  const telemetry = unprotected instanceof Map ? unprotected.get(COSE_LABEL.telemetry) : undefined;
+  return decodeBundlePayload(payload, telemetry instanceof Uint8Array ? { telemetry } : {});
+}

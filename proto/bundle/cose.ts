@@ -112,18 +112,6 @@ export function parseClaims(value: CborValue | undefined): BundleClaims {
   return { iss, sub, iat };
 }
 
-/**
- * The payload of a COSE_Sign1 this node verified when it arrived and stored:
- * re-reading stored evidence without checking the signature again. Never for
- * bytes from outside (use verifySign1).
- */
-export function storedSign1Payload(cose: Uint8Array): Uint8Array {
-  const root = decodeCbor(cose, { topLevelTag: COSE_SIGN1_TAG, maxDepth: 4 });
-  const payload = Array.isArray(root) ? root[2] : undefined;
-  if (!(payload instanceof Uint8Array)) throw malformed('stored message has no attached payload');
-  return payload;
-}
-
 export interface VerifySign1Options {
   /** Refuse anything larger (default 1 MiB) before parsing it. */
   maxBytes?: number;
