@@ -11,6 +11,9 @@ import type { FarmDatabase } from '../kernel/db/farm-db.js';
 import { PeriodStatements } from '../kernel/db/period-statements.js';
 import { FarmBundleSink, FarmPlotDirectory, FarmUplinkSource } from '../kernel/db/sealing.js';
 import { loadGatewayKey } from '../kernel/keys/gateway-key.js';
+import { RxdbOutboxStore } from '../kernel/outbox/rxdb-outbox-store.js';
+import { bundleDigest } from '../proto/bundle/bundle.js';
+import { toHex } from '../proto/bundle/ed25519.js';
 import type { Logger } from '../proto/log.js';
 
 export interface SealingOptions {
@@ -42,7 +45,11 @@ export async function createDailyCommitments(
   }));
 }
 
-/** The gateway's period statements (proto/proof/PROOF.md §5), signed with the gateway key. */
+/**
+ * The gateway's period statements (proto/proof/PROOF.md §5), signed with the gateway key. Each
+ * new statement goes into the outbox (kind `statement`), so that the regional node holds the
+ * statements its evidence packs cite, as it holds the daily commitments.
+ */
 export async function createPeriodStatements(
   dataDir: string,
   db: FarmDatabase,
@@ -50,11 +57,20 @@ export async function createPeriodStatements(
   scope = 'farm',
 ): Promise<PeriodStatements> {
   const key = await loadGatewayKey(dataDir);
-  return new PeriodStatements(db, { kid: key.kid, secretKey: key.secretKey }, () => ({
-    iss: gatewayId,
-    sub: scope,
-    iat: Math.floor(Date.now() / 1000),
-  }));
+  const outbox = new RxdbOutboxStore(db);
+  return new PeriodStatements(
+    db,
+    { kid: key.kid, secretKey: key.secretKey },
+    () => ({ iss: gatewayId, sub: scope, iat: Math.floor(Date.now() / 1000) }),
+    (signed) =>
+      outbox.put({
+        digest: toHex(bundleDigest(signed.cose)),
+        kind: 'statement',
+        seq: signed.fromDay,
+        bytes: signed.cose,
+        createdAt: Date.now(),
+      }),
+  );
 }
 
 export async function createSealer(

@@ -193,6 +193,22 @@ export const MIGRATIONS: readonly Migration[] = [
     // Rows written before keep their JSON; new rows leave it NULL (the signed payload holds them).
     sql: 'ALTER TABLE bundles ALTER COLUMN devices DROP NOT NULL;',
   },
+  {
+    version: 6,
+    name: 'period statements the gateways sent, held once by digest',
+    sql: `
+      CREATE TABLE period_statements (
+        digest text PRIMARY KEY,
+        gateway_id text NOT NULL,
+        from_day integer NOT NULL,
+        to_day integer NOT NULL,
+        cose bytea NOT NULL,
+        received_at bigint NOT NULL,
+        source text NOT NULL
+      );
+      CREATE INDEX period_statements_by_gateway ON period_statements (gateway_id, from_day, to_day);
+    `,
+  },
 ];
 
 /** Same 64-bit key for every worker: the migration lock. */

@@ -29,6 +29,7 @@ import type {
   RegionalStore,
   StoredBundle,
   StoredCommitment,
+  StoredPeriodStatement,
 } from './store.js';
 
 export interface PgRegionalStoreOptions {
@@ -533,6 +534,40 @@ export class PgRegionalStore implements RegionalStore {
       receivedAt: Number(r.received_at),
       source: r.source,
     };
+  }
+
+  async putPeriodStatement(s: StoredPeriodStatement): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO period_statements (digest, gateway_id, from_day, to_day, cose, received_at, source)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (digest) DO NOTHING`,
+      [s.digest, s.gatewayId, s.fromDay, s.toDay, Buffer.from(s.cose), s.receivedAt, s.source],
+    );
+    return rowCount === 1;
+  }
+
+  async listPeriodStatements(gatewayId?: string): Promise<StoredPeriodStatement[]> {
+    const { rows } = await this.pool.query<{
+      digest: string;
+      gateway_id: string;
+      from_day: number;
+      to_day: number;
+      cose: Buffer;
+      received_at: string;
+      source: string;
+    }>(
+      `SELECT * FROM period_statements WHERE $1::text IS NULL OR gateway_id = $1
+       ORDER BY gateway_id COLLATE "C", from_day, to_day, digest`,
+      [gatewayId ?? null],
+    );
+    return rows.map((r) => ({
+      gatewayId: r.gateway_id,
+      fromDay: r.from_day,
+      toDay: r.to_day,
+      digest: r.digest,
+      cose: new Uint8Array(r.cose),
+      receivedAt: Number(r.received_at),
+      source: r.source,
+    }));
   }
 
   putAlert(alert: RegionalAlert): Promise<void> {

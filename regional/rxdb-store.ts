@@ -34,6 +34,7 @@ import type {
   RegionalStore,
   StoredBundle,
   StoredCommitment,
+  StoredPeriodStatement,
 } from './store.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -76,9 +77,12 @@ interface UplinkDoc {
   readings: { field: string; scale: number; value: number }[];
 }
 
+/** Code-unit order, as PostgreSQL's "C" collation sorts ASCII ids: both engines list alike. */
+const codeOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 interface RecordDoc {
   id: string;
-  kind: 'gateway' | 'alert' | 'plot' | 'commitment';
+  kind: 'gateway' | 'alert' | 'plot' | 'commitment' | 'statement';
   gatewayId: string;
   at: number;
   data: Record<string, unknown>;
@@ -394,6 +398,37 @@ export class RxdbRegionalStore implements RegionalStore {
     if (!doc) return undefined;
     const data = doc.toMutableJSON().data as unknown as StoredCommitment & { cose: string };
     return { ...data, cose: new Uint8Array(Buffer.from(data.cose, 'base64')) };
+  }
+
+  async putPeriodStatement(statement: StoredPeriodStatement): Promise<boolean> {
+    const id = `statement|${statement.digest}`;
+    if (await this.db.regional_records.findOne(id).exec()) return false;
+    await this.db.regional_records.insert({
+      id,
+      kind: 'statement',
+      gatewayId: statement.gatewayId,
+      at: statement.receivedAt,
+      data: { ...statement, cose: Buffer.from(statement.cose).toString('base64') },
+    });
+    return true;
+  }
+
+  async listPeriodStatements(gatewayId?: string): Promise<StoredPeriodStatement[]> {
+    const docs = await this.db.regional_records
+      .find({ selector: gatewayId === undefined ? { kind: 'statement' } : { kind: 'statement', gatewayId } })
+      .exec();
+    return docs
+      .map((d) => {
+        const data = d.toMutableJSON().data as unknown as StoredPeriodStatement & { cose: string };
+        return { ...data, cose: new Uint8Array(Buffer.from(data.cose, 'base64')) };
+      })
+      .sort(
+        (a, b) =>
+          codeOrder(a.gatewayId, b.gatewayId) ||
+          a.fromDay - b.fromDay ||
+          a.toDay - b.toDay ||
+          codeOrder(a.digest, b.digest),
+      );
   }
 
   async putAlert(alert: RegionalAlert): Promise<void> {

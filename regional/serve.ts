@@ -11,6 +11,7 @@ import type { Logger } from '../proto/log.js';
 import { ingestCommitment } from './commitments.js';
 import { type DirectIpIntake, type DirectIpIntakeOptions, startDirectIpIntake } from './directip-intake.js';
 import { type OpenedRegional, openRegional } from './open-node.js';
+import { ingestPeriodStatement } from './period-statements.js';
 import { type OtherItemHandler, type RegionalTransport, startRegionalTransport } from './transport/index.js';
 
 export interface RegionalServiceOptions {
@@ -60,20 +61,20 @@ export interface RegionalService {
 
 /**
  * What the node does with items other than bundles, on every path they arrive by (MQTT,
- * satellite): daily commitments are verified and stored; anything else is refused.
+ * satellite): daily commitments and period statements are verified and stored; anything else
+ * is refused.
  */
 export function commitmentIntake(
   regional: Pick<OpenedRegional, 'registry' | 'store'>,
   logger?: Logger,
 ): OtherItemHandler {
+  const deps = { registry: regional.registry, store: regional.store, ...(logger ? { logger } : {}) };
   return async (item) => {
-    if (item.kind !== 'commitment') return 'rejected';
-    const result = await ingestCommitment(
-      { registry: regional.registry, store: regional.store, logger },
-      item.bytes,
-      { source: item.source },
-    );
-    return result.status;
+    if (item.kind === 'commitment')
+      return (await ingestCommitment(deps, item.bytes, { source: item.source })).status;
+    if (item.kind === 'statement')
+      return (await ingestPeriodStatement(deps, item.bytes, { source: item.source })).status;
+    return 'rejected';
   };
 }
 

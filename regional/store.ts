@@ -89,6 +89,19 @@ export interface StoredCommitment {
   source: string;
 }
 
+/** A verified period statement (proto/proof/period.ts) a gateway sent: the evidence packs cite it. */
+export interface StoredPeriodStatement {
+  gatewayId: string;
+  /** UTC day numbers, both inclusive, as signed. */
+  fromDay: number;
+  toDay: number;
+  /** hex SHA-256 of `cose`: a statement is held once by this digest. */
+  digest: string;
+  cose: Uint8Array;
+  receivedAt: number;
+  source: string;
+}
+
 export interface EvidenceQuery {
   plotId: string;
   /** Unix ms, inclusive. */
@@ -177,6 +190,11 @@ export interface RegionalStore {
 
   putCommitment(commitment: StoredCommitment): Promise<void>;
   getCommitment(gatewayId: string, day: number): Promise<StoredCommitment | undefined>;
+
+  /** Stores a verified period statement; false (nothing changed) when one with its digest is held. */
+  putPeriodStatement(statement: StoredPeriodStatement): Promise<boolean>;
+  /** Held period statements (of one gateway), by gateway, first day, last day, then digest. */
+  listPeriodStatements(gatewayId?: string): Promise<StoredPeriodStatement[]>;
 
   putAlert(alert: RegionalAlert): Promise<void>;
   /** Open alerts, oldest first; closed ones too with `includeClosed`. */

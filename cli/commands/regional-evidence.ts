@@ -1,8 +1,10 @@
 /**
- * `maverick regional evidence --plot … --from … --to … --statement FILE… --out PACK`: the
- * evidence pack of one plot (proto/evidence/EVIDENCE.md), built from the gateway-signed period
- * statements and the bundles this node holds, signed with the node's own key; with --nonce,
- * the answer to a verifier's spot check. Writes PACK and PACK.md (the report of verifying it).
+ * `maverick regional evidence --plot … --from … --to … --out PACK`: the evidence pack of one
+ * plot (proto/evidence/EVIDENCE.md), built from the gateway-signed period statements and the
+ * bundles this node holds, signed with the node's own key; with --nonce, the answer to a
+ * verifier's spot check. The statements are the ones the gateways sent over the link that lie
+ * inside the days (regional/period-statements.ts); `--statement FILE…` cites those files
+ * instead. Writes PACK and PACK.md (the report of verifying it).
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -14,6 +16,7 @@ import { verifyPack } from '../../proto/evidence/verify.js';
 import { buildEvidencePack } from '../../regional/evidence.js';
 import { heldPeriod, keyRegistrations, plotDefinitionOf } from '../../regional/evidence-store.js';
 import { geoJsonText, plotGeoJson } from '../../regional/export-geojson.js';
+import { statementsWithin } from '../../regional/period-statements.js';
 import { loadRegionalKey, REGIONAL_ISSUER } from '../../regional/serve.js';
 import { parseDateFlag } from '../format/dates.js';
 import { regionalOptions, type StoreFlags, withRegional } from './regional.js';
@@ -24,7 +27,7 @@ interface EvidenceFlags extends StoreFlags {
   plot: string;
   from: string;
   to: string;
-  statement: string[];
+  statement?: string[];
   out: string;
   nonce?: string;
   records: string;
@@ -56,9 +59,9 @@ export function registerRegionalEvidence(regional: Command): void {
     .requiredOption('--plot <id>', 'plot id')
     .requiredOption('--from <day>', 'first UTC day (YYYY-MM-DD)')
     .requiredOption('--to <day>', 'last UTC day, inclusive (YYYY-MM-DD)')
-    .requiredOption(
+    .option(
       '--statement <file...>',
-      'period statements signed by the gateways (`maverick bundle statement`), inside the days',
+      'cite these period statements (`maverick bundle statement`) instead of the ones the gateways sent',
     )
     .requiredOption('--out <file>', 'the pack (deterministic CBOR); the report goes to FILE.md')
     .option('--nonce <hex>', "the verifier's spot-check nonce (16-64 bytes of hex)")
@@ -74,9 +77,20 @@ export function registerRegionalEvidence(regional: Command): void {
       const { dataDir } = regionalOptions(flags);
       const key = await loadRegionalKey(dataDir);
       await withRegional(flags, async ({ store, registry }) => {
+        const statements = flags.statement
+          ? flags.statement.map((file) => new Uint8Array(readFileSync(file)))
+          : (await statementsWithin(store, fromDay, toDay)).map((s) => s.cose);
+        if (statements.length === 0) {
+          throw new MaverickError(
+            ErrorCode.CliUsage,
+            `this node holds no period statement inside ${flags.from}..${flags.to}`,
+            {
+              hint: 'gateways send each closed month once it is sealed; pick days covering whole months, or sign a range on the gateway (`maverick bundle statement`) and pass it with --statement',
+            },
+          );
+        }
         const periods = [];
-        for (const file of flags.statement)
-          periods.push(await heldPeriod(store, registry, new Uint8Array(readFileSync(file))));
+        for (const bytes of statements) periods.push(await heldPeriod(store, registry, bytes));
         const gatewayIds = [...new Set(periods.map((p) => p.gatewayId))];
         const definition = await plotDefinitionOf(store, flags.plot, gatewayIds);
         const built = buildEvidencePack({

@@ -3,7 +3,8 @@
  * of days, over the records of the format 3 bundles it sealed in them. Each calendar month is
  * signed once it is closed (a bundle ending in a later month was sealed); any closed range on
  * request (`maverick bundle statement`). Statements are kept in the kv collection under
- * `period:<from>:<to>` so that asking twice returns the same signed bytes.
+ * `period:<from>:<to>` so that asking twice returns the same signed bytes; each newly signed
+ * statement is handed to `onSigned` (the gateway puts it in its outbox for the regional node).
  */
 import type { BundleClaims, SigningKey } from '../../proto/bundle/cose.js';
 import { publicKeyOf } from '../../proto/bundle/ed25519.js';
@@ -38,6 +39,8 @@ export class PeriodStatements {
     private readonly db: FarmDatabase,
     private readonly key: SigningKey,
     private readonly claims: () => BundleClaims,
+    /** Told of each newly signed statement (not of a stored one asked for again): the gateway enqueues it for the regional node. */
+    private readonly onSigned?: (signed: SignedPeriod) => Promise<void>,
   ) {}
 
   /** Every sealed bundle ending in [fromDay, toDay], with its leaves (format 3) rebuilt and checked. */
@@ -89,7 +92,9 @@ export class PeriodStatements {
       value: { cose: Buffer.from(cose).toString('base64'), leaves: statement.leaves, days: statement.days },
       updatedAt: Date.now(),
     });
-    return { fromDay, toDay, cose, leaves: statement.leaves, days: statement.days };
+    const signed = { fromDay, toDay, cose, leaves: statement.leaves, days: statement.days };
+    await this.onSigned?.(signed);
+    return signed;
   }
 
   /** First day of the month up to which every closed month has been seen to (cheap repeat calls). */

@@ -7,14 +7,20 @@ import type { ItemStatus } from '../../proto/link/status.js';
 
 export type { ItemKind } from '../../proto/link/fragment.js';
 
-/** Lower sends first: alarms > commitments > full bundles > diagnostics. */
-export const KIND_PRIORITY: Record<ItemKind, number> = { alarm: 0, commitment: 1, bundle: 2, diagnostic: 3 };
+/** Lower sends first: alarms > commitments and period statements > full bundles > diagnostics. */
+export const KIND_PRIORITY: Record<ItemKind, number> = {
+  alarm: 0,
+  commitment: 1,
+  statement: 1,
+  bundle: 2,
+  diagnostic: 3,
+};
 
 export interface OutboxItem {
   /** SHA-256 of `bytes`, hex: the item's identity on every link and in acks. */
   digest: string;
   kind: ItemKind;
-  /** Bundle sequence number, commitment day, or a running number for alarms and diagnostics. */
+  /** Bundle sequence number, commitment day, a statement's first day, or a running number for alarms and diagnostics. */
   seq: number;
   bytes: Uint8Array;
   createdAt: number;

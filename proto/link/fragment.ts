@@ -24,7 +24,8 @@ export const SBD_MO_MTU = 340;
 export const SBD_MT_MTU = 270;
 
 /** What an outbox item is; the number is its wire code. */
-export const ItemKindCode = { bundle: 1, commitment: 2, alarm: 3, diagnostic: 4 } as const;
+/** A `statement` is a gateway's signed period statement (proto/proof/PROOF.md §5, about 284 bytes). */
+export const ItemKindCode = { bundle: 1, commitment: 2, alarm: 3, diagnostic: 4, statement: 5 } as const;
 export type ItemKind = keyof typeof ItemKindCode;
 const kindByCode = new Map<number, ItemKind>(
   Object.entries(ItemKindCode).map(([k, v]) => [v, k as ItemKind]),
