@@ -13,6 +13,7 @@ import { FarmBundleSink, FarmPlotDirectory, FarmUplinkSource } from '../kernel/d
 import { loadGatewayKey } from '../kernel/keys/gateway-key.js';
 import { RxdbOutboxStore } from '../kernel/outbox/rxdb-outbox-store.js';
 import { bundleDigest } from '../proto/bundle/bundle.js';
+import type { SigningKey } from '../proto/bundle/cose.js';
 import { toHex } from '../proto/bundle/ed25519.js';
 import type { Logger } from '../proto/log.js';
 
@@ -57,10 +58,20 @@ export async function createPeriodStatements(
   scope = 'farm',
 ): Promise<PeriodStatements> {
   const key = await loadGatewayKey(dataDir);
+  return outboxedPeriodStatements(db, { kid: key.kid, secretKey: key.secretKey }, gatewayId, scope);
+}
+
+/** Period statements signed with `key` that enqueue each new statement for the regional node. */
+export function outboxedPeriodStatements(
+  db: FarmDatabase,
+  key: SigningKey,
+  gatewayId: string,
+  scope = 'farm',
+): PeriodStatements {
   const outbox = new RxdbOutboxStore(db);
   return new PeriodStatements(
     db,
-    { kid: key.kid, secretKey: key.secretKey },
+    key,
     () => ({ iss: gatewayId, sub: scope, iat: Math.floor(Date.now() / 1000) }),
     (signed) =>
       outbox.put({
