@@ -7,6 +7,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { monthOf } from '../kernel/db/period-statements.js';
 import type { Logger } from '../proto/log.js';
 import type { RadioBackend, TimeSource } from '../proto/radio.js';
 import { resolveDataPath } from './config/load.js';
@@ -131,6 +132,11 @@ function wireRadio(backend: RadioBackend, metrics: Metrics, logger: Logger): voi
   });
 }
 
+/** The newest sealed bundle's document (by sequence), if any. */
+function latestBundle(db: GatewayRuntime['db']) {
+  return db.bundles.findOne({ selector: { kind: 'bundle' }, sort: [{ id: 'desc' }] }).exec();
+}
+
 export async function startGateway(
   config: MaverickConfig,
   logger: Logger,
@@ -165,15 +171,32 @@ export async function startGateway(
       // Commit the day of the latest sealed bundle now (a day is otherwise committed once a later day starts).
       '/commit': async () => {
         if (!runtime?.commitments) throw new Error('sealing is disabled (no gateway key)');
-        const latest = await runtime.db.bundles
-          .findOne({ selector: { kind: 'bundle' }, sort: [{ id: 'desc' }] })
-          .exec();
+        const latest = await latestBundle(runtime.db);
         if (!latest) return [];
         const made = await runtime.commitments.commitDay(Math.floor(latest.toMs / 86_400_000));
         await runtime.outbox?.refresh();
         return made
           ? [{ day: made.day, bundles: made.bundles, uplinks: made.uplinks, bytes: made.cose.length }]
           : [];
+      },
+      // Sign the period statement of the latest bundle's month so far, its day counted as closed now
+      // (as /commit does); the statement goes into the outbox for the regional node.
+      '/statement': async () => {
+        if (!runtime?.periods) throw new Error('sealing is disabled (no gateway key)');
+        const latest = await latestBundle(runtime.db);
+        if (!latest) return [];
+        const toDay = Math.floor(latest.toMs / 86_400_000);
+        const month = monthOf(toDay);
+        const first = await runtime.db.bundles
+          .findOne({
+            selector: { kind: 'bundle', toMs: { $gte: month.fromDay * 86_400_000 } },
+            sort: [{ seq: 'asc' }],
+          })
+          .exec();
+        const fromDay = Math.floor((first ?? latest).toMs / 86_400_000);
+        const signed = await runtime.periods.sign(fromDay, toDay, (toDay + 1) * 86_400_000);
+        await runtime.outbox?.refresh();
+        return [{ fromDay, toDay, leaves: signed.leaves, days: signed.days, bytes: signed.cose.length }];
       },
     },
   });

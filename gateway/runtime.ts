@@ -17,6 +17,7 @@ import { FarmDownlinkState } from '../kernel/db/downlink-state.js';
 import { type FarmDatabase, openFarmDatabase } from '../kernel/db/farm-db.js';
 import { UplinkIngestor, uplinkRecordOf } from '../kernel/db/ingest.js';
 import { RxdbNetworkRepository } from '../kernel/db/network-repository.js';
+import type { PeriodStatements } from '../kernel/db/period-statements.js';
 import { NetworkServer } from '../kernel/ns/index.js';
 import type { Outbox, SyncEngine } from '../kernel/outbox/index.js';
 import { getRxStorageSqlite } from '../kernel/store/rx-storage-sqlite.js';
@@ -98,6 +99,8 @@ export interface GatewayRuntime {
   readonly sealer?: Sealer;
   /** Present with the sealer: signs one commitment per UTC day of sealed bundles. */
   readonly commitments?: DailyCommitments;
+  /** Present with the sealer: signs period statements (each closed month; a range on request). */
+  readonly periods?: PeriodStatements;
   /** Present when sync is configured. */
   readonly outbox?: Outbox;
   readonly sync?: SyncEngine;
@@ -271,6 +274,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
 
     let sealer: Sealer | undefined;
     let commitments: DailyCommitments | undefined;
+    let periodStatements: PeriodStatements | undefined;
     if (options.sealing) {
       try {
         const onSealed = options.sealing.onSealed;
@@ -287,6 +291,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
           options.gatewayId,
           options.sealing.scope,
         );
+        periodStatements = periods;
         sealer = await createSealer(
           options.dataDir,
           db,
@@ -346,6 +351,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       publisher,
       ...(sealer ? { sealer } : {}),
       ...(commitments ? { commitments } : {}),
+      ...(periodStatements ? { periods: periodStatements } : {}),
       ...(outbox ? { outbox } : {}),
       ...(sync ? { sync } : {}),
       ...(satellite ? { satellite } : {}),

@@ -54,8 +54,9 @@ describe('maverick demo', () => {
     ]);
     expect((summary.commitments as unknown as { bytes: number }[])[0]!.bytes).toBeLessThanOrEqual(340);
     expect(summary.linkCuts).toBe(1);
-    // Issue 14: the demo ends with one plot's evidence pack, built from the gateway's period
-    // statement and verified offline; 20 of the 64 committed records drawn by a random nonce.
+    // Issue 14: the demo ends with one plot's evidence pack, built from the period statement the
+    // gateway sent over its link (the pack needs one the regional node holds) and verified
+    // offline; 20 of the 64 committed records drawn by a random nonce.
     expect(summary.evidence).toMatchObject({
       plotId: 'north-field',
       valid: true,

@@ -1,18 +1,17 @@
 /**
- * The demo's last step: the gateway signs a period statement over the days it sealed (the day
- * is over, so they are closed), the regional node builds the evidence pack for one plot from it
- * and the bundles it holds, answering a random 20-record spot check, and the offline verifier
- * checks the pack with the published keys alone.
+ * The demo's last step: the gateway signed a period statement over the days it sealed (the day
+ * is over, so they are closed) and sent it with its outbox; the regional node builds the
+ * evidence pack for one plot from the statements it holds and the bundles, answering a random
+ * 20-record spot check, and the offline verifier checks the pack with the published keys alone.
  */
 import { randomBytes } from 'node:crypto';
 import type { FarmDatabase } from '../../kernel/db/farm-db.js';
-import { PeriodStatements } from '../../kernel/db/period-statements.js';
-import type { GatewayKey } from '../../kernel/keys/gateway-key.js';
 import { verifyPack } from '../../proto/evidence/verify.js';
 import { buildEvidencePack } from '../../regional/evidence.js';
 import { heldPeriod, keyRegistrations, plotDefinitionOf } from '../../regional/evidence-store.js';
 import { geoJsonText, plotGeoJson } from '../../regional/export-geojson.js';
 import type { OpenedRegional } from '../../regional/open-node.js';
+import { statementsWithin } from '../../regional/period-statements.js';
 import { REGIONAL_ISSUER } from '../../regional/serve.js';
 
 const DAY_MS = 86_400_000;
@@ -54,8 +53,6 @@ export function evidenceLine(e: DemoEvidence): string {
 
 export async function demoEvidence(options: {
   db: FarmDatabase;
-  gatewayId: string;
-  gatewayKey: GatewayKey;
   regional: OpenedRegional;
   regionalKey: { kid: Uint8Array; publicKey: Uint8Array; secretKey: Uint8Array };
   plotId: string;
@@ -64,22 +61,21 @@ export async function demoEvidence(options: {
   const ends = (await db.bundles.find({ selector: { kind: 'bundle' } }).exec()).map((d) => d.toMs as number);
   const fromDay = Math.floor(Math.min(...ends) / DAY_MS);
   const toDay = Math.floor(Math.max(...ends) / DAY_MS);
-  const statements = new PeriodStatements(db, options.gatewayKey, () => ({
-    iss: options.gatewayId,
-    sub: 'farm',
-    iat: Math.floor(Date.now() / 1000),
-  }));
-  // The gateway has stopped: nothing more will be sealed in these days, so they count as closed.
-  const signed = await statements.sign(fromDay, toDay, (toDay + 1) * DAY_MS);
-  const period = await heldPeriod(regional.store, regional.registry, signed.cose);
-  const definition = await plotDefinitionOf(regional.store, plotId, [period.gatewayId]);
+  // The statements the gateway sent over its link, as `maverick regional evidence` cites them.
+  const held = await statementsWithin(regional.store, fromDay, toDay);
+  if (held.length === 0)
+    throw new Error(`the regional node holds no period statement inside the demo's days (not synced?)`);
+  const periods = [];
+  for (const s of held) periods.push(await heldPeriod(regional.store, regional.registry, s.cose));
+  const gatewayIds = [...new Set(periods.map((p) => p.gatewayId))];
+  const definition = await plotDefinitionOf(regional.store, plotId, gatewayIds);
   const built = buildEvidencePack({
     plotId,
     fromDay,
     toDay,
     definition,
-    periods: [period],
-    keys: keyRegistrations(regional.registry, [period.gatewayId], {
+    periods,
+    keys: keyRegistrations(regional.registry, gatewayIds, {
       issuer: REGIONAL_ISSUER,
       publicKey: options.regionalKey.publicKey,
       since: Date.now(),

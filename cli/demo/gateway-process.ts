@@ -134,6 +134,8 @@ export interface GatewayProcess {
   seal(): Promise<{ seq: number; uplinks: number; bytes: number }[]>;
   /** Asks the running gateway to sign the daily commitment of its latest bundle's day. */
   commit(): Promise<{ day: number; bundles: number; uplinks: number; bytes: number }[]>;
+  /** Asks the running gateway to sign (and send) the period statement of its latest bundle's month so far. */
+  statement(): Promise<{ fromDay: number; toDay: number; leaves: number; days: number; bytes: number }[]>;
   status(): Promise<{
     outbox: { depth: number };
     uplinks: { received: number };
@@ -219,6 +221,10 @@ export async function startGatewayProcess(
     seal: () => post('/seal') as Promise<{ seq: number; uplinks: number; bytes: number }[]>,
     commit: () =>
       post('/commit') as Promise<{ day: number; bundles: number; uplinks: number; bytes: number }[]>,
+    statement: () =>
+      post('/statement') as Promise<
+        { fromDay: number; toDay: number; leaves: number; days: number; bytes: number }[]
+      >,
     status: async () =>
       (await (
         await fetch(`${setup.metricsUrl}/status`, { signal: AbortSignal.timeout(10_000) })

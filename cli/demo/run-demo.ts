@@ -192,6 +192,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       logger.warn({ err: String(err) }, 'demo: daily commitment failed');
       return [];
     });
+    // And the period statement over the days sealed (the day is over): it travels like the commitment.
+    await gateway.statement().catch((err: unknown) => {
+      logger.warn({ err: String(err) }, 'demo: period statement failed');
+    });
     const syncDeadline = Date.now() + 90_000;
     for (;;) {
       const status = await gateway.status().catch(() => undefined);
@@ -211,8 +215,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const bundlesSealed = await db.bundles.count({ selector: { kind: 'bundle' } }).exec();
     const evidence = await demoEvidence({
       db,
-      gatewayId: DEMO_GATEWAY_ID,
-      gatewayKey: key,
       regional: regional.regional,
       regionalKey: regional.key,
       plotId: DEMO_EVIDENCE_PLOT,

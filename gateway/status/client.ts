@@ -61,7 +61,7 @@ export async function fetchOwnStatus(config: MaverickConfig, timeoutMs = 5000): 
  */
 export async function postAction(
   dataDir: string,
-  path: '/seal' | '/commit',
+  path: '/seal' | '/commit' | '/statement',
   timeoutMs = 60_000,
 ): Promise<unknown> {
   const config = loadConfig(dataDir);
