@@ -1,7 +1,7 @@
 /**
  * The status server's action token: a random secret in `<dataDir>/status-token`
  * (mode 0600), made by `maverick run` when missing. Only a process that can read
- * this data directory may POST /seal or /commit to the gateway running from it.
+ * this data directory may POST /seal, /commit or /statement to the gateway running from it.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
