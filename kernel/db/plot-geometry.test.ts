@@ -40,7 +40,7 @@ describe('plot geometry (EUDR)', () => {
     );
   });
 
-  it('refuses a point above 4 ha, a ring with fewer than 3 corners and a self-crossing polygon', () => {
+  it('refuses a point above 4 ha, a ring with fewer than 4 distinct positions and a self-crossing polygon', () => {
     const refuse = (geometry: unknown, areaHa: number, pattern: RegExp) => {
       let err: unknown;
       try {
@@ -96,7 +96,12 @@ describe('plot geometry (EUDR)', () => {
         ] as [number, number][],
       ],
     };
-    expect(eudrGeometryProblem(triangle, 1)).toBeUndefined();
+    // The EU Information System's rule as the pack verifier applies it: 4 distinct positions.
+    expect(eudrGeometryProblem(triangle, 1)).toMatch(
+      /3 distinct position\(s\); the EU Information System needs at least 4/,
+    );
+    const quad = { ...triangle, coordinates: [rect(11, 48, 11.01, 48.01) as [number, number][]] };
+    expect(eudrGeometryProblem(quad, 1)).toBeUndefined();
   });
 
   it('warns when --area-ha differs from the polygon by more than 10 %', () => {

@@ -1,18 +1,25 @@
 /**
  * The EU Information System's rules for a plot's geolocation (EUDR, Art. 2(28)
  * and the IS GeoJSON guidance): a plot above 4 ha needs a polygon, a ring is
- * closed with at least 4 positions (3 distinct corners), and a polygon does
- * not cross itself. Also the polygon's geodesic area, to catch an `--area-ha`
+ * closed with at least 4 distinct positions, and a polygon does not cross
+ * itself: the same primitives and rule (proto/evidence/eudr.ts) the evidence
+ * pack's GeoJSON is verified against, so a plot `plot add` takes never fails
+ * the regulator's check. Also the polygon's geodesic area, to catch an `--area-ha`
  * that does not match the boundary drawn.
  */
+import {
+  distinctPositions,
+  EUDR_MIN_DISTINCT_POSITIONS,
+  EUDR_POINT_MAX_HA,
+  type Position,
+  segmentsIntersect,
+} from '../../proto/evidence/eudr.js';
 import type { PlotGeometry } from './plots.js';
 
 /** EUDR: plots of more than 4 ha are described by a polygon, not a point. */
-export const POINT_MAX_HA = 4;
+export const POINT_MAX_HA = EUDR_POINT_MAX_HA;
 /** WGS84 semi-major axis (m): the sphere of the spherical-excess area below. */
 const EARTH_RADIUS_M = 6_378_137;
-
-type Position = [number, number];
 
 const rad = (deg: number): number => (deg * Math.PI) / 180;
 
@@ -37,39 +44,6 @@ export function polygonAreaHa(rings: readonly (readonly Position[])[]): number {
   if (!outer) return 0;
   const m2 = ringAreaM2(outer) - holes.reduce((total, h) => total + ringAreaM2(h), 0);
   return m2 / 10_000;
-}
-
-function distinctPositions(ring: readonly Position[]): number {
-  return new Set(ring.map(([lon, lat]) => `${lon},${lat}`)).size;
-}
-
-/** Orientation of c relative to a→b: > 0 left, < 0 right, 0 collinear. */
-function cross(a: Position, b: Position, c: Position): number {
-  return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
-}
-
-function onSegment(a: Position, b: Position, p: Position): boolean {
-  return (
-    Math.min(a[0], b[0]) <= p[0] &&
-    p[0] <= Math.max(a[0], b[0]) &&
-    Math.min(a[1], b[1]) <= p[1] &&
-    p[1] <= Math.max(a[1], b[1])
-  );
-}
-
-/** Whether segments p1p2 and q1q2 share any point (touching counts). */
-export function segmentsIntersect(p1: Position, p2: Position, q1: Position, q2: Position): boolean {
-  const d1 = cross(q1, q2, p1);
-  const d2 = cross(q1, q2, p2);
-  const d3 = cross(p1, p2, q1);
-  const d4 = cross(p1, p2, q2);
-  if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
-  return (
-    (d1 === 0 && onSegment(q1, q2, p1)) ||
-    (d2 === 0 && onSegment(q1, q2, p2)) ||
-    (d3 === 0 && onSegment(p1, p2, q1)) ||
-    (d4 === 0 && onSegment(p1, p2, q2))
-  );
 }
 
 /** The first place where the polygon's edges cross or touch (other than neighbours at their shared corner). */
@@ -109,9 +83,10 @@ export function eudrGeometryProblem(geometry: PlotGeometry, areaHa: number): str
       : undefined;
   }
   for (const [r, ring] of geometry.coordinates.entries()) {
-    const corners = distinctPositions(ring);
-    if (corners < 3)
-      return `ring ${r + 1} has ${corners} distinct position(s); a ring needs at least 3 corners`;
+    // The same rule the evidence pack's GeoJSON is checked against (proto/evidence/eudr.ts).
+    const distinct = distinctPositions(ring);
+    if (distinct < EUDR_MIN_DISTINCT_POSITIONS)
+      return `ring ${r + 1} has ${distinct} distinct position(s); the EU Information System needs at least ${EUDR_MIN_DISTINCT_POSITIONS}`;
   }
   const crossing = selfIntersection(geometry.coordinates);
   return crossing ? `the polygon crosses itself: ${crossing}` : undefined;

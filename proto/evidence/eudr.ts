@@ -7,7 +7,10 @@
 
 export const EUDR_POINT_MAX_HA = 4;
 
-type Position = [number, number];
+/** At least 4 distinct positions in a polygon ring (the closing repeat of the first not counted). */
+export const EUDR_MIN_DISTINCT_POSITIONS = 4;
+
+export type Position = [number, number];
 
 function positionProblem(p: unknown): string | undefined {
   if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => typeof x === 'number' && Number.isFinite(x)))
@@ -31,7 +34,8 @@ function onSegment(a: Position, b: Position, p: Position): boolean {
   );
 }
 
-function segmentsCross(a: Position, b: Position, c: Position, d: Position): boolean {
+/** Whether segments ab and cd share any point (touching counts). */
+export function segmentsIntersect(a: Position, b: Position, c: Position, d: Position): boolean {
   const [d1, d2, d3, d4] = [turn(c, d, a), turn(c, d, b), turn(a, b, c), turn(a, b, d)];
   if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
   return (
@@ -42,22 +46,26 @@ function segmentsCross(a: Position, b: Position, c: Position, d: Position): bool
   );
 }
 
+export function distinctPositions(ring: readonly Position[]): number {
+  return new Set(ring.map((p) => `${p[0]},${p[1]}`)).size;
+}
+
 /** Why a closed ring breaks the rules, or undefined. */
 export function ringProblem(ring: Position[]): string | undefined {
   const first = ring[0];
   const last = ring[ring.length - 1];
   if (!first || !last || first[0] !== last[0] || first[1] !== last[1])
     return 'a polygon ring must be closed (first position repeated last)';
-  const distinct = new Set(ring.map((p) => `${p[0]},${p[1]}`));
-  if (distinct.size < 4)
-    return `a polygon needs at least 4 distinct positions, this ring has ${distinct.size}`;
+  const distinct = distinctPositions(ring);
+  if (distinct < EUDR_MIN_DISTINCT_POSITIONS)
+    return `a polygon needs at least ${EUDR_MIN_DISTINCT_POSITIONS} distinct positions, this ring has ${distinct}`;
   const n = ring.length - 1;
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       // Neighbouring edges share a vertex; the first and the last edge share the closing one.
       if (j === i + 1 || (i === 0 && j === n - 1)) continue;
       if (
-        segmentsCross(
+        segmentsIntersect(
           ring[i] as Position,
           ring[i + 1] as Position,
           ring[j] as Position,
