@@ -5,9 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttBroker } from '../gateway/mqtt/broker.js';
 import { EmbeddedPublisher } from '../gateway/mqtt/embedded-publisher.js';
@@ -118,6 +120,30 @@ describe('embedded MQTT broker', () => {
       password: PASSWORD,
     }).catch((e) => e);
     expect(isMaverickError(err, ErrorCode.MqttBind)).toBe(true);
+  });
+
+  it("never fills mqtt-packet's 65,536-Buffer number table (8 MB of a 64 MB gateway heap)", async () => {
+    // mqtt-packet's own table (untyped CommonJS), the one aedes writes through.
+    const numbers = createRequire(import.meta.url)('mqtt-packet/numbers.js') as {
+      cache: Record<number, Buffer>;
+    };
+    const before = Object.keys(numbers.cache).length;
+    // As at a fresh gateway start: the table is on until someone turns it off (mqtt.js turns it
+    // off when it builds a client, unless `writeCache`: kept on here so only the broker decides).
+    mqttPacket.writeToStream.cacheNumbers = true;
+    const broker = await startBroker();
+    const app = await connect(broker, { writeCache: true });
+    await app.subscribeAsync('application/+/device/+/event/up', { qos: 1 });
+    const topic = eventTopic('soil', DEV_EUI, 'up');
+    const arrival = nextMessage(app, topic);
+    const publisher = await EmbeddedPublisher.create(broker, { gatewayEui: GATEWAY });
+    publishers.push(publisher);
+    await publisher.publishEvent(topic, { fCnt: 1 });
+    // aedes wrote CONNACK, SUBACK and a QoS 1 PUBLISH (a packet id): all without the table.
+    expect((await arrival).payload.length).toBeGreaterThan(0);
+    expect(mqttPacket.writeToStream.cacheNumbers).toBe(false);
+    expect(before).toBe(0);
+    expect(Object.keys(numbers.cache)).toHaveLength(0);
   });
 
   it('delivers a ChirpStack up event to a subscribed client', async () => {
