@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../proto/bundle/bundle.js';
 import { toHex } from '../../proto/bundle/ed25519.js';
@@ -9,7 +11,7 @@ import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import { fixturePlots, MemoryUplinks } from '../../test/fixtures/bundle-memory-sealer.js';
 import { DAY_START_MS, simulatedDay } from '../../test/fixtures/bundle-simulated-day.js';
 import { type GatewayKey, generateGatewayKey } from '../keys/gateway-key.js';
-import { Sealer, type SealerOptions } from './sealer.js';
+import { type SealedBundle, Sealer, type SealerOptions } from './sealer.js';
 import { FileSequenceStore } from './sequence-store.js';
 
 let dir: string;
@@ -60,6 +62,28 @@ describe('Sealer', () => {
     expect(carried.sort()).toEqual(['plot-north', 'plot-south']);
     expect(v2.bundle.plots.find((p) => p.plotId === 'plot-north')?.definition).toBeUndefined();
     expect(v1.envelope.claims.iss).toBe('gw-test');
+  });
+
+  it('keeps nothing of a finished seal: the bundles it returned can be garbage-collected', async () => {
+    // A full GC on demand (what --expose-gc gives), so the test can see what is still reachable.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const uplinks = new MemoryUplinks();
+    uplinks.add(simulatedDay().slice(0, 300));
+    const s = sealer(uplinks);
+    let sealed: SealedBundle[] | undefined = await s.sealNow();
+    const count = sealed.length;
+    const collected = new WeakRef(sealed);
+    sealed = undefined;
+    uplinks.commits.length = 0; // the memory sink's own record of what it stored
+    // A WeakRef target stays alive until the current job ends: let it end before collecting.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(count).toBe(1);
+    expect(collected.deref()).toBeUndefined();
+    // The sealer still works after its last result is gone.
+    uplinks.add(simulatedDay().slice(300, 400));
+    expect((await s.sealNow()).map((b) => b.seq)).toEqual([2]);
   });
 
   it('splits by size and seals early when the threshold is reached; otherwise waits for the period', async () => {
