@@ -117,8 +117,10 @@ describe('uplinks of every session are published, stored and sealed once', () =>
     for (let session = 0; session < 4; session++) {
       const before = downlinks.length;
       await send(otaa.joinRequest());
-      await waitUntil(() => downlinks.length > before, 5_000, 'a join accept');
-      otaa.acceptJoin((downlinks[downlinks.length - 1] as ForwarderDownlink).txpk.phyPayload);
+      // The previous session's last answer may still be on its way: pick the join accept (MHDR 0x20).
+      const joinAccept = () => downlinks.slice(before).find((d) => d.txpk.phyPayload[0] === 0x20);
+      await waitUntil(() => joinAccept() !== undefined, 5_000, 'a join accept');
+      otaa.acceptJoin((joinAccept() as ForwarderDownlink).txpk.phyPayload);
       for (let fCnt = 0; fCnt < 3; fCnt++) {
         const frame = otaa.uplink({ payload: Uint8Array.of(session, fCnt) });
         // The frame heard twice in one PUSH_DATA (two receivers): one uplink.

@@ -38,23 +38,21 @@ const GATEWAYS = 24;
 const HOURS = 8;
 const TOTAL = GATEWAYS * HOURS;
 
-/** Whether the item an ack names is committed, asked on a connection of its own; retried while PostgreSQL restarts. */
-async function committed(url: string, digest: string): Promise<boolean> {
+/**
+ * Whether the item an ack names is committed, asked through a small pool of its own (not the
+ * workers'), retried while PostgreSQL restarts. A few connections, not one per ack: hundreds of
+ * acks each opening a connection at once ran into max_connections under load and never got an answer.
+ */
+async function committed(checker: pg.Pool, digest: string): Promise<boolean> {
   return eventuallyValue(
     async () => {
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-      // A server crash while connected is an 'error' event as well as a failed query; the query's failure is enough.
-      client.on('error', () => {});
       try {
-        await client.connect();
-        const { rowCount } = await client.query('SELECT 1 FROM bundles WHERE digest = $1', [
+        const { rowCount } = await checker.query('SELECT 1 FROM bundles WHERE digest = $1', [
           Buffer.from(digest, 'hex'),
         ]);
         return (rowCount ?? 0) === 1;
       } catch {
         return undefined; // the server is restarting: ask again
-      } finally {
-        await client.end().catch(() => undefined);
       }
     },
     60_000,
@@ -111,15 +109,16 @@ describe.runIf(ready)(
       };
       await Promise.all([start(0), start(1)]);
 
+      const checker = new pg.Pool({ connectionString: cluster.url, max: 4, connectionTimeoutMillis: 5000 });
+      // A server crash is an 'error' on idle clients as well as failed queries; the queries' failures are enough.
+      checker.on('error', () => {});
       const ackChecks: Promise<{ digest: string; committed: boolean }>[] = [];
       const faults: string[] = [];
       let faultRun: Promise<void> = Promise.resolve();
       let firstAcks = 0;
       const onAck = (ack: VerifiedAck) => {
         expect(ack.status === 'accepted' || ack.status === 'duplicate').toBe(true);
-        ackChecks.push(
-          committed(cluster.url, ack.digest).then((ok) => ({ digest: ack.digest, committed: ok })),
-        );
+        ackChecks.push(committed(checker, ack.digest).then((ok) => ({ digest: ack.digest, committed: ok })));
         if (ack.status !== 'accepted') return;
         firstAcks++;
         if (firstAcks === Math.floor(TOTAL / 3)) {
@@ -169,7 +168,7 @@ describe.runIf(ready)(
       }
 
       // No ack for an uncommitted item: every ack received named a bundle the database holds.
-      const checked = await Promise.all(ackChecks);
+      const checked = await Promise.all(ackChecks).finally(() => checker.end());
       expect(checked.length).toBeGreaterThanOrEqual(TOTAL);
       expect(checked.filter((c) => !c.committed)).toEqual([]);
       expect(new Set(checked.map((c) => c.digest)).size).toBe(TOTAL);
