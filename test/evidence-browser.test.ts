@@ -65,11 +65,10 @@ async function verdictFor(
   bytes: Uint8Array,
 ): Promise<{ valid: string | null; text: string; failed: string[] }> {
   await tab.setInputFiles('#file', { name, mimeType: 'application/cbor', buffer: Buffer.from(bytes) });
-  await tab.waitForFunction(
-    `document.getElementById('verdict').textContent.includes(${JSON.stringify(name)})`,
-    undefined,
-    { timeout: 30_000 },
-  );
+  // A locator wait, not waitForFunction: a string predicate is polled through eval, which the
+  // page's Content-Security-Policy (script-src without 'unsafe-eval') refuses whenever the verdict
+  // is not there on the first look (a loaded CI machine).
+  await tab.locator('#verdict', { hasText: name }).waitFor({ timeout: 30_000 });
   return {
     valid: await tab.getAttribute('#verdict', 'data-valid'),
     text: (await tab.textContent('#verdict')) ?? '',

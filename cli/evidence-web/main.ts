@@ -42,7 +42,7 @@ function show(name: string, bytes: Uint8Array): void {
     report.textContent = reportMarkdown(v);
   } catch (err) {
     verdict.dataset.valid = 'false';
-    verdict.textContent = `INVALID: ${(err as Error).message}`;
+    verdict.textContent = `INVALID: ${name}: ${(err as Error).message}`;
     report.textContent = '';
   }
 }

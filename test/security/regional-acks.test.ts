@@ -139,11 +139,12 @@ describe('a gateway registered on a running regional node', () => {
   it('has every bundle accepted, none lost', async () => {
     const gw = testGateway('b827ebfffe00f002');
     const regionalDir = tempDir('maverick-sec-regional-');
+    const serviceLogs: LogLine[] = [];
     const service = await startRegionalService({
       dataDir: regionalDir,
       embedded: { host: '127.0.0.1', port: 0 },
       credentials,
-      logger: captureLogger([]),
+      logger: captureLogger(serviceLogs),
     });
     cleanups.push(() => service.close());
     const gatewayDir = tempDir('maverick-sec-gw-');
@@ -188,7 +189,23 @@ describe('a gateway registered on a running regional node', () => {
     );
     expect(added.code, added.stderr).toBe(0);
 
-    await eventually(() => sync.outbox.size === 0, 60_000, 'every bundle to be accepted');
+    await eventually(() => sync.outbox.size === 0, 60_000, 'every bundle to be accepted').catch(
+      (err: Error) => {
+        // What both sides said, so a failure on a loaded CI machine can be read, not guessed at.
+        const tail = (lines: LogLine[]) =>
+          lines.slice(-30).map((l) => `${l.level} ${l.msg} ${JSON.stringify(l.fields)}`);
+        throw new Error(
+          [
+            err.message,
+            `outbox: ${sync.outbox.size} pending, deferred ${JSON.stringify(sync.outbox.deferredItems().map((d) => ({ seq: d.item.seq, ...d.deferral })))}`,
+            'gateway log:',
+            ...tail(logs),
+            'regional log:',
+            ...tail(serviceLogs),
+          ].join('\n'),
+        );
+      },
+    );
     expect(await chainReport(service.regional.store, gw.id)).toEqual({ seqs: [1, 2, 3], continuous: true });
     expect(sync.outbox.parkedItems()).toEqual([]);
   }, 180_000);
