@@ -8,6 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { monthOf } from '../kernel/db/period-statements.js';
+import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type { Logger } from '../proto/log.js';
 import type { RadioBackend, TimeSource } from '../proto/radio.js';
 import { resolveDataPath } from './config/load.js';
@@ -164,13 +165,13 @@ export async function startGateway(
     actions: {
       // `maverick bundle seal` while the gateway runs: only this process may seal.
       '/seal': async () => {
-        if (!runtime?.sealer) throw new Error('sealing is disabled (no gateway key)');
+        if (!runtime?.sealer) throw sealingDisabled();
         const sealed = await runtime.sealer.sealNow();
         return sealed.map((b) => ({ seq: b.seq, uplinks: b.uplinks, bytes: b.cose.length }));
       },
       // Commit the day of the latest sealed bundle now (a day is otherwise committed once a later day starts).
       '/commit': async () => {
-        if (!runtime?.commitments) throw new Error('sealing is disabled (no gateway key)');
+        if (!runtime?.commitments) throw sealingDisabled();
         const latest = await latestBundle(runtime.db);
         if (!latest) return [];
         const made = await runtime.commitments.commitDay(Math.floor(latest.toMs / 86_400_000));
@@ -182,7 +183,7 @@ export async function startGateway(
       // Sign the period statement of the latest bundle's month so far, its day counted as closed now
       // (as /commit does); the statement goes into the outbox for the regional node.
       '/statement': async () => {
-        if (!runtime?.periods) throw new Error('sealing is disabled (no gateway key)');
+        if (!runtime?.periods) throw sealingDisabled();
         const latest = await latestBundle(runtime.db);
         if (!latest) return [];
         const toDay = Math.floor(latest.toMs / 86_400_000);
@@ -304,4 +305,11 @@ export async function startGateway(
       await server.close();
     },
   };
+}
+
+/** What a seal, commit or statement action answers on a gateway that has no signing key. */
+function sealingDisabled(): MaverickError {
+  return new MaverickError(ErrorCode.KeyMissing, 'sealing is disabled (no usable gateway key)', {
+    hint: 'the gateway log says why at start; `maverick keys rotate` makes a new key, then restart the gateway',
+  });
 }

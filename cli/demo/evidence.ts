@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FarmDatabase } from '../../kernel/db/farm-db.js';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { verifyPack } from '../../proto/evidence/verify.js';
 import { buildEvidencePack } from '../../regional/evidence.js';
 import { heldPeriod, keyRegistrations, plotDefinitionOf } from '../../regional/evidence-store.js';
@@ -64,7 +65,11 @@ export async function demoEvidence(options: {
   // The statements the gateway sent over its link, as `maverick regional evidence` cites them.
   const held = await statementsWithin(regional.store, fromDay, toDay);
   if (held.length === 0)
-    throw new Error(`the regional node holds no period statement inside the demo's days (not synced?)`);
+    throw new MaverickError(
+      ErrorCode.DemoFailed,
+      "the regional node holds no period statement inside the demo's days",
+      { hint: 'the gateway did not sync its statement: look for link or rejection warnings above' },
+    );
   const periods = [];
   for (const s of held) periods.push(await heldPeriod(regional.store, regional.registry, s.cose));
   const gatewayIds = [...new Set(periods.map((p) => p.gatewayId))];

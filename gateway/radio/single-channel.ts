@@ -13,7 +13,7 @@
  * sensors, range tests and demos, not for OTAA joins or confirmed traffic.
  */
 import { EventEmitter } from 'node:events';
-import { describeError } from '../../proto/errors.js';
+import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import {
   diffTmst,
@@ -190,7 +190,16 @@ export class SingleChannelBackend extends EventEmitter<RadioBackendEvents> imple
 
   private async expectOk(command: string): Promise<void> {
     const reply = await this.at.command(command);
-    if (reply.status !== 'OK') throw new Error(`${command} answered ${reply.status}`);
+    if (reply.status !== 'OK') {
+      throw new MaverickError(
+        ErrorCode.RadioTxRejected,
+        `the single-channel modem answered ${reply.status} to ${command}`,
+        {
+          hint: 'check the modem firmware and its serial settings (baud rate, line endings)',
+          context: { command, status: reply.status },
+        },
+      );
+    }
   }
 
   private async retryUntilOk(command: string, attempts: number): Promise<void> {

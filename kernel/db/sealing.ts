@@ -8,6 +8,7 @@
 import { type MangoQuerySelector, normalizeMangoQuery, prepareQuery } from 'rxdb';
 import { plotDefinitionFromGeoJson } from '../../proto/bundle/plots.js';
 import type { PlotDefinition } from '../../proto/bundle/types.js';
+import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type {
   BundleSink,
   PlotDirectory,
@@ -89,12 +90,26 @@ async function markSealed(db: FarmDatabase, ids: string[], seq: number): Promise
         if (error.documentInDb.sealedSeq !== seq) conflicted.push(error.documentInDb);
         continue;
       }
-      throw new Error(`marking uplink ${error.documentId} sealed failed with status ${error.status}`);
+      throw new MaverickError(
+        ErrorCode.StoreIo,
+        `marking uplink ${error.documentId} sealed failed with status ${error.status}`,
+        {
+          hint: 'the bundle stays pending; the next seal repeats its commit and marks them',
+          context: { seq },
+        },
+      );
     }
     pending = conflicted;
   }
   if (pending.length > 0) {
-    throw new Error(`uplinks ${pending.map((d) => d.id).join(', ')} kept changing while being marked sealed`);
+    throw new MaverickError(
+      ErrorCode.StoreConflict,
+      `uplinks ${pending.map((d) => d.id).join(', ')} kept changing while being marked sealed`,
+      {
+        hint: 'another writer is updating these uplinks; the next seal repeats the commit',
+        context: { seq },
+      },
+    );
   }
 }
 
@@ -126,7 +141,13 @@ export class FarmBundleSink implements BundleSink {
       await this.db.bundles.insert(doc);
     } else if (existing.digest !== digest) {
       // The sealer never signs a sequence number twice; different bytes here mean a broken store.
-      throw new Error(`bundle ${bundle.seq} is already stored with digest ${existing.digest}, not ${digest}`);
+      throw new MaverickError(
+        ErrorCode.StoreCorrupt,
+        `bundle ${bundle.seq} is already stored with digest ${existing.digest}, not ${digest}`,
+        {
+          hint: 'the store holds a different bundle under this sequence number: keep the data directory and report it',
+        },
+      );
     }
     const ids = bundle.uplinkIds;
     for (let i = 0; i < ids.length; i += 500) await markSealed(this.db, ids.slice(i, i + 500), bundle.seq);

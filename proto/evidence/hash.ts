@@ -5,6 +5,7 @@
  */
 import * as ed from '@noble/ed25519';
 import { sha256 as nobleSha256, sha512 } from '@noble/hashes/sha2';
+import { ErrorCode, MaverickError } from '../errors.js';
 
 // noble needs a synchronous SHA-512; proto/bundle/ed25519.ts installs node:crypto's in Node, the page gets this one.
 if (!ed.hashes.sha512) ed.hashes.sha512 = (message) => sha512(message) as Uint8Array<ArrayBuffer>;
@@ -32,7 +33,11 @@ export function hex(bytes: Uint8Array): string {
 }
 
 export function fromHex(text: string): Uint8Array {
-  if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) throw new Error(`not hex: ${text.slice(0, 20)}`);
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) {
+    throw new MaverickError(ErrorCode.WireBadField, `not hex: ${JSON.stringify(text.slice(0, 20))}`, {
+      hint: 'give an even number of hex digits (0-9, a-f)',
+    });
+  }
   const out = new Uint8Array(text.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(text.slice(2 * i, 2 * i + 2), 16);
   return out;
