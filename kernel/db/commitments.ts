@@ -12,17 +12,16 @@
  * ahead of bundles.
  */
 
-import type { MangoQuerySelector } from 'rxdb';
 import { bundleDigest } from '../../proto/bundle/bundle.js';
 import { signCommitment } from '../../proto/bundle/commitment.js';
 import type { BundleClaims, SigningKey } from '../../proto/bundle/cose.js';
 import { publicKeyOf } from '../../proto/bundle/ed25519.js';
 import { leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
 import { DailyCommitmentBuilder, type SealedBundleSummary, utcDay } from '../bundle/daily-commitment.js';
+import { bundlesOfDay, daysWithBundles } from './bundle-days.js';
 import type { FarmDatabase } from './farm-db.js';
 import type { BundleDoc } from './schemas.js';
 
-const DAY_MS = 86_400_000;
 const commitmentId = (day: number) => `commitment-${day.toString().padStart(8, '0')}`;
 
 export interface CommittedDay {
@@ -63,14 +62,9 @@ export class DailyCommitments {
    */
   async commitDay(day: number): Promise<CommittedDay | undefined> {
     if (await this.db.bundles.findOne(commitmentId(day)).exec()) return undefined;
-    const ids = await this.bundleIdsOfDay(day);
-    if (ids.length === 0) return undefined;
     const publicKey = publicKeyOf(this.key.secretKey);
     const builder = new DailyCommitmentBuilder(day);
-    for (const id of ids) {
-      const found = await this.db.bundles.findOne(id).exec();
-      if (found) builder.add(summary(found.toJSON() as BundleDoc, publicKey));
-    }
+    for await (const doc of bundlesOfDay(this.db, day)) builder.add(summary(doc, publicKey));
     if (builder.bundles === 0) return undefined;
     const cose = signCommitment(builder.build(), this.key, this.claims());
     const doc: BundleDoc = {
@@ -99,46 +93,11 @@ export class DailyCommitments {
     // A bundle of an older day (late data): its day is walked again once a later day closes it.
     if (today < this.checkedBefore) this.checkedBefore = today;
     const made: CommittedDay[] = [];
-    for (let from = this.checkedBefore * DAY_MS; from < today * DAY_MS; ) {
-      const next = await this.firstBundle({ toMs: { $gte: from, $lt: today * DAY_MS } });
-      if (!next) break;
-      const day = utcDay(next.toMs);
+    for await (const day of daysWithBundles(this.db, this.checkedBefore, today - 1)) {
       const c = await this.commitDay(day);
       if (c) made.push(c);
-      from = (day + 1) * DAY_MS;
     }
     this.checkedBefore = Math.max(this.checkedBefore, today);
     return made;
-  }
-
-  /**
-   * The ids of the bundles ending on `day`, in sequence order, read through the (kind, toMs)
-   * index one document at a time: a keyset walk over (toMs, id), the index's own order.
-   */
-  private async bundleIdsOfDay(day: number): Promise<string[]> {
-    const found: { seq: number; id: string }[] = [];
-    const end = (day + 1) * DAY_MS;
-    for (let after: { toMs: number; id: string } | undefined; ; ) {
-      const next =
-        (after && (await this.firstBundle({ toMs: after.toMs, id: { $gt: after.id } }))) ??
-        (await this.firstBundle({
-          toMs: after ? { $gt: after.toMs, $lt: end } : { $gte: day * DAY_MS, $lt: end },
-        }));
-      if (!next) break;
-      found.push({ seq: next.seq, id: next.id });
-      after = { toMs: next.toMs, id: next.id };
-    }
-    return found.sort((a, b) => a.seq - b.seq).map((b) => b.id);
-  }
-
-  /** The first bundle (in (toMs, id) order) matching `selector`. */
-  private async firstBundle(selector: MangoQuerySelector<BundleDoc>): Promise<BundleDoc | undefined> {
-    const found = await this.db.bundles
-      .findOne({
-        selector: { kind: 'bundle', ...selector },
-        sort: [{ kind: 'asc' }, { toMs: 'asc' }, { id: 'asc' }],
-      })
-      .exec();
-    return found ? (found.toJSON() as BundleDoc) : undefined;
   }
 }
