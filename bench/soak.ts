@@ -52,8 +52,31 @@ for (const [name, value] of Object.entries({
   if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
 }
 
+/** The gateway's main-thread V8 heap in use, MB (prom-client's default metric on GET /metrics). */
+async function heapUsedMb(metricsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const bytes = /^maverick_process_nodejs_heap_size_used_bytes\s+(\S+)$/m.exec(text)?.[1];
+  return bytes === undefined ? Number.NaN : Number(bytes) / 1024 / 1024;
+}
+
+/** Least-squares slope of `value` against uplinks, in MB per 100,000 uplinks (0 = flat). */
+function slopePer100k(points: { uplinks: number; value: number }[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((a, p) => a + p.uplinks, 0) / n;
+  const my = points.reduce((a, p) => a + p.value, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.uplinks - mx) * (p.value - my);
+    den += (p.uplinks - mx) ** 2;
+  }
+  return den === 0 ? Number.NaN : (num / den) * 100_000;
+}
+
 const setup = await setUpGateway(deviceCount);
 const samples: { uplinks: number; rssMb: number }[] = [];
+const heapSamples: { uplinks: number; value: number }[] = [];
 let sealed = 0;
 let sealedUplinks = 0;
 let stored = 0;
@@ -69,7 +92,12 @@ try {
       // Built per chunk: the whole soak's datagrams would not fit the bench's own memory budget.
       const datagrams = buildDatagrams(setup, deviceCount, chunk);
       const sampler = setInterval(() => {
-        samples.push({ uplinks: done + gateway.stored() - stored, rssMb: residentMb(gateway.pid).rss });
+        const uplinks = done + gateway.stored() - stored;
+        samples.push({ uplinks, rssMb: residentMb(gateway.pid).rss });
+        heapUsedMb(setup.metricsPort).then(
+          (value) => heapSamples.push({ uplinks, value }),
+          () => undefined, // a sample missed under load is no figure
+        );
       }, 2000);
       const result = await feed(gateway, setup.udpPort, datagrams, rate);
       clearInterval(sampler);
@@ -111,6 +139,14 @@ try {
   const at = (fraction: number) =>
     samples[Math.min(samples.length - 1, Math.floor(fraction * (samples.length - 1)))];
   const secondHalf = samples.slice(Math.floor(samples.length / 2)).map((s) => s.rssMb);
+  const rssSlope = slopePer100k(
+    samples.slice(Math.floor(samples.length / 2)).map((s) => ({ uplinks: s.uplinks, value: s.rssMb })),
+  );
+  const heapHalf = heapSamples.slice(Math.floor(heapSamples.length / 2));
+  const heapSlope = slopePer100k(heapHalf);
+  const heapAt = (fraction: number) =>
+    heapSamples[Math.min(heapSamples.length - 1, Math.floor(fraction * (heapSamples.length - 1)))]?.value ??
+    Number.NaN;
   const first = at(0);
   const middle = at(0.5);
   const last = at(1);
@@ -134,7 +170,19 @@ try {
       ratio: (last?.rssMb ?? Number.NaN) / (middle?.rssMb ?? Number.NaN),
       note:
         `first ${first?.rssMb.toFixed(0)} MB at ${first?.uplinks} uplinks, middle ${middle?.rssMb.toFixed(0)} MB at ${middle?.uplinks}, ` +
-        `last ${last?.rssMb.toFixed(0)} MB at ${last?.uplinks}; second half min ${Math.min(...secondHalf).toFixed(0)} / max ${Math.max(...secondHalf).toFixed(0)} MB`,
+        `last ${last?.rssMb.toFixed(0)} MB at ${last?.uplinks}; second half min ${Math.min(...secondHalf).toFixed(0)} / max ${Math.max(...secondHalf).toFixed(0)} MB, ` +
+        `slope ${rssSlope.toFixed(1)} MB per 100k uplinks`,
+    },
+    {
+      name: 'soak: main-thread V8 heap in use, first / middle / last sample',
+      value: heapAt(1),
+      unit: 'MB (last)',
+      baseline: { name: 'middle sample', value: heapAt(0.5) },
+      ratio: heapAt(1) / heapAt(0.5),
+      note:
+        `first ${heapAt(0).toFixed(1)} MB, middle ${heapAt(0.5).toFixed(1)} MB, last ${heapAt(1).toFixed(1)} MB ` +
+        `(${heapSamples.length} samples, taken between collections); second half min ${Math.min(...heapHalf.map((h) => h.value)).toFixed(1)} / ` +
+        `max ${Math.max(...heapHalf.map((h) => h.value)).toFixed(1)} MB, slope ${heapSlope.toFixed(1)} MB per 100k uplinks`,
     },
   ];
   for (const f of figures) {

@@ -7,6 +7,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { firstBundle } from '../kernel/db/bundle-days.js';
 import { monthOf } from '../kernel/db/period-statements.js';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type { Logger } from '../proto/log.js';
@@ -188,12 +189,8 @@ export async function startGateway(
         if (!latest) return [];
         const toDay = Math.floor(latest.toMs / 86_400_000);
         const month = monthOf(toDay);
-        const first = await runtime.db.bundles
-          .findOne({
-            selector: { kind: 'bundle', toMs: { $gte: month.fromDay * 86_400_000 } },
-            sort: [{ seq: 'asc' }],
-          })
-          .exec();
+        // The month's earliest-ending bundle, through the (kind, toMs) index (no read of the month's bundles).
+        const first = await firstBundle(runtime.db, { toMs: { $gte: month.fromDay * 86_400_000 } });
         const fromDay = Math.floor((first ?? latest).toMs / 86_400_000);
         const signed = await runtime.periods.sign(fromDay, toDay, (toDay + 1) * 86_400_000);
         await runtime.outbox?.refresh();

@@ -5,12 +5,14 @@
  *
  * One interface, `DeviceHealthBoard.list(nowMs)`, over the store and the
  * network server's events: each device's traffic is read from the store
- * once, then kept current by `observe(ns)`. `maverick device list/status`
- * could read the same rows from a fresh board without a running gateway
- * (`observe` is optional; without it the rows are as of the first read).
+ * once (kernel/db/device-health.ts, as `maverick device list` reads it), then
+ * kept current by `observe(ns)` (without it the rows are as of the first
+ * read). A device's traffic is a fixed-size record (kernel/db/device-traffic.ts):
+ * the board's memory grows with the devices, never with their uplinks.
  */
+import { readDeviceTraffic } from '../../kernel/db/device-health.js';
+import type { DeviceTraffic, UplinkSighting } from '../../kernel/db/device-traffic.js';
 import type { FarmDatabase } from '../../kernel/db/farm-db.js';
-import type { UplinkDoc } from '../../kernel/db/schemas.js';
 import type { NetworkServer } from '../../kernel/ns/index.js';
 import type { NetworkRepository } from '../../kernel/ns/repository.js';
 import type { DeviceSession } from '../../kernel/ns/types.js';
@@ -18,13 +20,16 @@ import type { DeviceHealth, HeardDevice } from './health-types.js';
 
 export type { DeviceHealth, HeardDevice } from './health-types.js';
 
-const DAY_MS = 86_400_000;
 const MAX_HEARD = 200;
+/** Uplinks of one device held back while its first store read runs (milliseconds; a cap, not a budget). */
+const MAX_PENDING = 1_000;
 
 export class DeviceHealthBoard {
   private readonly errors = new Map<string, { message: string; atMs: number }>();
   private readonly heard = new Map<string, HeardDevice>();
-  private readonly traffic = new Map<string, Traffic>();
+  private readonly traffic = new Map<string, DeviceTraffic>();
+  /** Devices whose first store read runs, with the uplinks reported meanwhile. */
+  private readonly pending = new Map<string, UplinkSighting[]>();
   private readonly loading = new Map<string, Promise<void>>();
 
   constructor(
@@ -45,7 +50,13 @@ export class DeviceHealthBoard {
     });
     ns.on('up', (up) => {
       const rx = up.rxInfo[0];
-      this.noteUplink(up.device.devEui, up.fCnt, Date.parse(up.time) || now(), rx?.rssi, rx?.snr);
+      this.noteUplink(up.device.devEui, {
+        session: up.session,
+        fCnt: up.fCnt,
+        atMs: Date.parse(up.time) || now(),
+        rssi: rx?.rssi,
+        snr: rx?.snr,
+      });
       if (up.errors.length > 0) {
         this.errors.set(up.device.devEui, { message: `codec: ${up.errors.join('; ')}`, atMs: now() });
       }
@@ -85,7 +96,7 @@ export class DeviceHealthBoard {
       devices.map((d) => d.devEui),
       nowMs,
     );
-    return devices.filter((d) => (this.traffic.get(d.devEui)?.lastMs ?? -1) >= sinceMs).length;
+    return devices.filter((d) => (this.traffic.get(d.devEui)?.last?.atMs ?? -1) >= sinceMs).length;
   }
 
   async list(nowMs: number): Promise<DeviceHealth[]> {
@@ -101,23 +112,24 @@ export class DeviceHealthBoard {
     return devices.map((device) => {
       const session = sessions.get(device.devEui);
       const traffic = this.traffic.get(device.devEui);
-      const error = this.errors.get(device.devEui);
+      const error = latestError(this.errors.get(device.devEui), traffic?.lastCodecError);
       const row: DeviceHealth = {
         devEui: device.devEui,
         name: device.name,
         applicationId: device.applicationId,
         activation: device.activation.mode,
         codec: device.codec.kind === 'js' ? device.codec.path : device.codec.kind,
-        uplinks24h: traffic ? recentCount(traffic, nowMs) : 0,
+        uplinks24h: traffic ? traffic.uplinks24h(nowMs) : 0,
       };
       if (device.activation.mode === 'otaa') row.joinEui = device.activation.joinEui;
       if (device.plotId) row.plotId = device.plotId;
       if (session?.devAddr) row.devAddr = session.devAddr;
-      if (traffic && traffic.lastMs >= 0) {
-        row.lastSeenMs = traffic.lastMs;
-        row.fCnt = traffic.fCnt;
-        if (traffic.rssi !== undefined) row.rssi = traffic.rssi;
-        if (traffic.snr !== undefined) row.snr = traffic.snr;
+      const last = traffic?.last;
+      if (last) {
+        row.lastSeenMs = last.atMs;
+        row.fCnt = last.fCnt;
+        if (last.rssi !== undefined) row.rssi = last.rssi;
+        if (last.snr !== undefined) row.snr = last.snr;
       } else if (session?.fCntUp !== undefined) row.fCnt = session.fCntUp;
       if (session?.lastDevStatus) row.battery = session.lastDevStatus.battery;
       if (error) row.lastError = error;
@@ -125,23 +137,22 @@ export class DeviceHealthBoard {
     });
   }
 
-  /** Records a stored uplink (the network server's `up` event fires after the store committed it). */
-  noteUplink(devEui: string, fCnt: number, atMs: number, rssi?: number, snr?: number): void {
-    const t = this.traffic.get(devEui) ?? { lastMs: -1, fCnt: 0, recent: new Map<number, number>() };
-    t.recent.set(fCnt, atMs);
-    if (atMs >= t.lastMs) {
-      t.lastMs = atMs;
-      t.fCnt = fCnt;
-      t.rssi = rssi;
-      t.snr = snr;
+  /**
+   * Counts a stored uplink (the network server's `up` event fires after the store committed
+   * it). Before the device's first store read nothing is kept: that read will count it.
+   */
+  noteUplink(devEui: string, up: UplinkSighting): void {
+    const pending = this.pending.get(devEui);
+    if (pending) {
+      if (pending.length < MAX_PENDING) pending.push(up);
+      return;
     }
-    this.traffic.set(devEui, t);
+    this.traffic.get(devEui)?.note(up);
   }
 
   /**
-   * Reads from the store, once per device, its last uplink and its uplinks of
-   * the last 24 h; from then on the `up` events keep the figures current, so
-   * a table of 1,000 devices costs no store query per device per request.
+   * Reads each device's traffic from the store once; from then on the `up` events keep the
+   * figures current, so a table of 1,000 devices costs no store query per device per request.
    */
   private async loadTraffic(devEuis: string[], nowMs: number): Promise<void> {
     await Promise.all(
@@ -157,36 +168,27 @@ export class DeviceHealthBoard {
   }
 
   private async loadOne(devEui: string, nowMs: number): Promise<void> {
-    const [last, recent] = await Promise.all([
-      this.db.uplinks
-        .findOne({ selector: { devEui }, sort: [{ devEui: 'desc' }, { receivedAt: 'desc' }] })
-        .exec(),
-      this.db.uplinks.find({ selector: { devEui, receivedAt: { $gte: nowMs - DAY_MS } } }).exec(),
-    ]);
-    for (const doc of recent) this.noteUplink(devEui, doc.fCnt, doc.receivedAt);
-    const lastDoc = last?.toJSON() as UplinkDoc | undefined;
-    if (lastDoc) {
-      const rx = lastDoc.rxInfo[0] as { rssi?: unknown; snr?: unknown } | undefined;
-      const rssi = typeof rx?.rssi === 'number' ? rx.rssi : undefined;
-      const snr = typeof rx?.snr === 'number' ? rx.snr : undefined;
-      this.noteUplink(devEui, lastDoc.fCnt, lastDoc.receivedAt, rssi, snr);
+    this.pending.set(devEui, []);
+    try {
+      const traffic = await readDeviceTraffic(this.db, devEui, nowMs);
+      // Uplinks reported during the read: those it already saw are repeats of its last one.
+      for (const up of this.pending.get(devEui) ?? []) traffic.note(up);
+      this.traffic.set(devEui, traffic);
+    } catch (err) {
+      this.loading.delete(devEui); // read again at the next request
+      throw err;
+    } finally {
+      this.pending.delete(devEui);
     }
   }
 }
 
-interface Traffic {
-  lastMs: number;
-  fCnt: number;
-  rssi?: number | undefined;
-  snr?: number | undefined;
-  /** fCnt → reception time of the uplinks of about the last 24 h (keyed by fCnt: a re-read is no double count). */
-  recent: Map<number, number>;
-}
-
-/** Uplinks within 24 h of `nowMs`; older entries are dropped as they age out. */
-function recentCount(t: Traffic, nowMs: number): number {
-  for (const [fCnt, at] of t.recent) if (at < nowMs - DAY_MS) t.recent.delete(fCnt);
-  let n = 0;
-  for (const at of t.recent.values()) if (at <= nowMs) n++;
-  return n;
+/** The newer of a rejection or codec error reported live and the last codec error stored. */
+function latestError(
+  live: { message: string; atMs: number } | undefined,
+  stored: { message: string; atMs: number } | undefined,
+): { message: string; atMs: number } | undefined {
+  if (!stored) return live;
+  if (!live || stored.atMs > live.atMs) return { message: `codec: ${stored.message}`, atMs: stored.atMs };
+  return live;
 }

@@ -13,14 +13,15 @@
  */
 
 import { bundleDigest } from '../../proto/bundle/bundle.js';
+import { signCommitment } from '../../proto/bundle/commitment.js';
 import type { BundleClaims, SigningKey } from '../../proto/bundle/cose.js';
 import { publicKeyOf } from '../../proto/bundle/ed25519.js';
 import { leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
-import { type SealedBundleSummary, signDailyCommitment, utcDay } from '../bundle/daily-commitment.js';
+import { DailyCommitmentBuilder, type SealedBundleSummary, utcDay } from '../bundle/daily-commitment.js';
+import { bundlesOfDay, daysWithBundles } from './bundle-days.js';
 import type { FarmDatabase } from './farm-db.js';
 import type { BundleDoc } from './schemas.js';
 
-const DAY_MS = 86_400_000;
 const commitmentId = (day: number) => `commitment-${day.toString().padStart(8, '0')}`;
 
 export interface CommittedDay {
@@ -45,50 +46,58 @@ function summary(doc: BundleDoc, publicKey: Uint8Array): SealedBundleSummary {
 }
 
 export class DailyCommitments {
+  /** Days before this one were all looked at by commitClosedDays (its walk starts here). */
+  private checkedBefore = 0;
+
   constructor(
     private readonly db: FarmDatabase,
     private readonly key: SigningKey,
     private readonly claims: () => BundleClaims,
   ) {}
 
-  /** Commits `day` if it has bundles and no commitment yet; returns what was made (undefined when nothing). */
+  /**
+   * Commits `day` if it has bundles and no commitment yet; returns what was made (undefined when
+   * nothing). The day's bundles are read one at a time (each is verified and its leaves hashed,
+   * then dropped), so a day of any size is committed in the memory of its largest bundle.
+   */
   async commitDay(day: number): Promise<CommittedDay | undefined> {
     if (await this.db.bundles.findOne(commitmentId(day)).exec()) return undefined;
-    const docs = await this.db.bundles
-      .find({ selector: { kind: 'bundle', toMs: { $gte: day * DAY_MS, $lt: (day + 1) * DAY_MS } } })
-      .exec();
-    if (docs.length === 0) return undefined;
     const publicKey = publicKeyOf(this.key.secretKey);
-    const summaries = docs.map((d) => summary(d.toJSON() as BundleDoc, publicKey));
-    const cose = signDailyCommitment(day, summaries, this.key, this.claims());
+    const builder = new DailyCommitmentBuilder(day);
+    for await (const doc of bundlesOfDay(this.db, day)) builder.add(summary(doc, publicKey));
+    if (builder.bundles === 0) return undefined;
+    const cose = signCommitment(builder.build(), this.key, this.claims());
     const doc: BundleDoc = {
       id: commitmentId(day),
       seq: day,
       cose: Buffer.from(cose).toString('base64'),
       digest: Buffer.from(bundleDigest(cose)).toString('hex'),
       kind: 'commitment',
-      fromMs: Math.min(...summaries.map((s) => s.timeRange.start)),
-      toMs: Math.max(...summaries.map((s) => s.timeRange.end)),
-      uplinkCount: summaries.reduce((n, s) => n + s.uplinks, 0),
+      fromMs: builder.timeRange.start,
+      toMs: builder.timeRange.end,
+      uplinkCount: builder.uplinks,
       createdAt: Date.now(),
       syncState: 'pending',
     };
     await this.db.bundles.insert(doc);
-    return { day, cose, bundles: summaries.length, uplinks: doc.uplinkCount };
+    return { day, cose, bundles: builder.bundles, uplinks: doc.uplinkCount };
   }
 
-  /** Commits every day before `latestMs`'s day that has bundles and no commitment (days are closed by later data). */
+  /**
+   * Commits every day before `latestMs`'s day that has bundles and no commitment (days are closed
+   * by later data). Walks the days with bundles through the (kind, toMs) index, one bundle read
+   * per day; days an earlier call walked are not walked again unless a bundle lands on one.
+   */
   async commitClosedDays(latestMs: number): Promise<CommittedDay[]> {
     const today = utcDay(latestMs);
-    const docs = await this.db.bundles
-      .find({ selector: { kind: 'bundle', toMs: { $lt: today * DAY_MS } } })
-      .exec();
-    const days = [...new Set(docs.map((d) => utcDay(d.toMs)))].sort((a, b) => a - b);
+    // A bundle of an older day (late data): its day is walked again once a later day closes it.
+    if (today < this.checkedBefore) this.checkedBefore = today;
     const made: CommittedDay[] = [];
-    for (const day of days) {
+    for await (const day of daysWithBundles(this.db, this.checkedBefore, today - 1)) {
       const c = await this.commitDay(day);
       if (c) made.push(c);
     }
+    this.checkedBefore = Math.max(this.checkedBefore, today);
     return made;
   }
 }

@@ -2,7 +2,8 @@
  * Opens the gateway's RxDB database on a given RxStorage (the SQLite storage
  * in production and in the demo; RxDB's memory storage only in unit tests).
  */
-import { createRxDatabase, type RxCollection, type RxDatabase, type RxStorage } from 'rxdb';
+import { addRxPlugin, createRxDatabase, type RxCollection, type RxDatabase, type RxStorage } from 'rxdb';
+import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
 import {
   type BundleDoc,
   type DeviceDoc,
@@ -26,6 +27,11 @@ export interface FarmCollections {
 
 export type FarmDatabase = RxDatabase<FarmCollections>;
 
+addRxPlugin(RxDBMigrationSchemaPlugin);
+
+/** Bundle documents copied per step when a store from before schema version 1 is opened. */
+const BUNDLE_MIGRATION_BATCH = 8;
+
 export interface OpenFarmDatabaseOptions {
   // RxStorage's generics differ per storage; the farm database does not care which.
   // biome-ignore lint/suspicious/noExplicitAny: storage internals are opaque here
@@ -42,5 +48,13 @@ export async function openFarmDatabase(options: OpenFarmDatabaseOptions): Promis
     closeDuplicates: true,
   });
   await db.addCollections(farmCollections);
+  try {
+    // A store written before bundles had the (kind, toMs) index: copy its bundles into the
+    // new table, BUNDLE_MIGRATION_BATCH at a time (RxDB's default of 200 could exceed a small heap).
+    await db.bundles.migratePromise(BUNDLE_MIGRATION_BATCH);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   return db;
 }

@@ -2,9 +2,9 @@ import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyIdOf, publicKeyOf, randomSecretKey } from '../../proto/bundle/ed25519.js';
 import { ErrorCode } from '../../proto/errors.js';
-import { leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
+import { dayLeavesOf, leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
 import { MerkleTree } from '../../proto/proof/merkle.js';
-import { verifyPeriodStatement } from '../../proto/proof/period.js';
+import { buildPeriod, verifyPeriodStatement } from '../../proto/proof/period.js';
 import { encodeReceipt, verifyReceipt } from '../../proto/proof/receipt.js';
 import { sealedBundleDoc } from '../../test/fixtures/sealed-bundle-doc.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
@@ -100,5 +100,35 @@ describe('period statements on the gateway', () => {
     const made = await periods.signClosedMonths(at(july1 + 2, 5));
     expect(made.map((p) => [p.fromDay, p.toDay, p.leaves])).toEqual([[june1, july1 - 1, 5]]);
     expect(await periods.signClosedMonths(at(july1 + 2, 5))).toEqual([]);
+  });
+
+  it('signs, read a bundle at a time, the statement buildPeriod makes from every bundle at once', async () => {
+    const { db, periods } = await farm();
+    const docs = [
+      sealedBundleDoc({ kid, secretKey }, 1, at(june1, 0), at(june1, 10), 12),
+      sealedBundleDoc({ kid, secretKey }, 2, at(june1, 11), at(june1, 20), 7),
+      sealedBundleDoc({ kid, secretKey }, 3, at(june1, 1), at(june1, 15), 4), // ends before bundle 2
+      sealedBundleDoc({ kid, secretKey }, 4, at(june1, 2), at(june1, 20), 5), // ties bundle 2's end
+      sealedBundleDoc({ kid, secretKey }, 5, at(june1 + 2, 0), at(june1 + 2, 3), 9, 2), // format 2: no day root
+      sealedBundleDoc({ kid, secretKey }, 6, at(june1 + 2, 4), at(june1 + 2, 9), 3),
+      sealedBundleDoc({ kid, secretKey }, 7, at(june1 + 4, 4), at(june1 + 4, 9), 6),
+    ];
+    await db.bundles.bulkInsert(docs);
+    const expected = buildPeriod(
+      june1,
+      june1 + 5,
+      dayLeavesOf(
+        docs.map((d) => {
+          const leaves = leavesOfBundle(new Uint8Array(Buffer.from(d.cose, 'base64')), resolve);
+          return leaves ?? { seq: d.seq, day: Math.floor(d.toMs / DAY) };
+        }),
+      ),
+    ).statement;
+    const { statement } = verifyPeriodStatement(
+      (await periods.sign(june1, june1 + 5, at(june1 + 6, 0))).cose,
+      resolve,
+    );
+    expect(statement).toEqual(expected);
+    expect(statement).toMatchObject({ leaves: 12 + 7 + 4 + 5 + 6, days: 2 });
   });
 });

@@ -9,10 +9,16 @@
 import type { BundleClaims, SigningKey } from '../../proto/bundle/cose.js';
 import { publicKeyOf } from '../../proto/bundle/ed25519.js';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
-import { dayLeavesOf, leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
-import { type BuiltPeriod, buildPeriod, signPeriodStatement } from '../../proto/proof/period.js';
+import { leavesOfBundle } from '../../proto/proof/bundle-leaves.js';
+import {
+  type BuiltPeriod,
+  buildPeriod,
+  type DayLeaves,
+  PeriodBuilder,
+  signPeriodStatement,
+} from '../../proto/proof/period.js';
+import { bundlesOfDay, daysWithBundles, firstBundle } from './bundle-days.js';
 import type { FarmDatabase } from './farm-db.js';
-import type { BundleDoc } from './schemas.js';
 
 const DAY_MS = 86_400_000;
 const statementKey = (from: number, to: number) => `period:${from}:${to}`;
@@ -43,23 +49,33 @@ export class PeriodStatements {
     private readonly onSigned?: (signed: SignedPeriod) => Promise<void>,
   ) {}
 
-  /** Every sealed bundle ending in [fromDay, toDay], with its leaves (format 3) rebuilt and checked. */
-  private async bundlesIn(fromDay: number, toDay: number) {
-    const docs = await this.db.bundles
-      .find({ selector: { kind: 'bundle', toMs: { $gte: fromDay * DAY_MS, $lt: (toDay + 1) * DAY_MS } } })
-      .exec();
+  /**
+   * Each day in [fromDay, toDay] whose bundles all have leaves (format 3; PROOF.md §4), with its
+   * leaf hashes in day order, each bundle rebuilt and checked. One bundle document is in memory
+   * at a time and one day's leaf hashes: a month is read in the memory of a day.
+   */
+  private async *daysOf(fromDay: number, toDay: number): AsyncGenerator<DayLeaves> {
     const publicKey = publicKeyOf(this.key.secretKey);
-    return docs.map((d) => {
-      const doc = d.toJSON() as BundleDoc;
-      const cose = new Uint8Array(Buffer.from(doc.cose, 'base64'));
-      const leaves = leavesOfBundle(cose, () => publicKey);
-      return leaves ?? { seq: doc.seq, day: Math.floor(doc.toMs / DAY_MS) };
-    });
+    for await (const day of daysWithBundles(this.db, fromDay, toDay)) {
+      const leafHashes: Uint8Array[] = [];
+      let complete = true;
+      for await (const doc of bundlesOfDay(this.db, day)) {
+        const leaves = leavesOfBundle(new Uint8Array(Buffer.from(doc.cose, 'base64')), () => publicKey);
+        if (!leaves) {
+          complete = false; // a format 1 or 2 bundle: the day has no day root
+          break;
+        }
+        for (const h of leaves.leafHashes) leafHashes.push(h);
+      }
+      if (complete) yield { day, leafHashes };
+    }
   }
 
   /** The period's tree and statement (not signed): what a spot check draws leaves from. */
   async build(fromDay: number, toDay: number): Promise<BuiltPeriod> {
-    return buildPeriod(fromDay, toDay, dayLeavesOf(await this.bundlesIn(fromDay, toDay)));
+    const days: DayLeaves[] = [];
+    for await (const day of this.daysOf(fromDay, toDay)) days.push(day);
+    return buildPeriod(fromDay, toDay, days);
   }
 
   /**
@@ -85,7 +101,10 @@ export class PeriodStatements {
         days: v.days,
       };
     }
-    const { statement } = await this.build(fromDay, toDay);
+    // Streamed: signing keeps no period tree, only its subtree roots.
+    const builder = new PeriodBuilder(fromDay, toDay);
+    for await (const day of this.daysOf(fromDay, toDay)) builder.addDay(day.day, day.leafHashes);
+    const statement = builder.statement();
     const cose = signPeriodStatement(statement, this.key, this.claims());
     await this.db.kv.insert({
       key: statementKey(fromDay, toDay),
@@ -108,9 +127,7 @@ export class PeriodStatements {
   async signClosedMonths(latestMs: number): Promise<SignedPeriod[]> {
     const current = monthOf(Math.floor(latestMs / DAY_MS)).fromDay;
     if (current <= this.checkedBefore) return [];
-    const oldest = await this.db.bundles
-      .findOne({ selector: { kind: 'bundle' }, sort: [{ seq: 'asc' }] })
-      .exec();
+    const oldest = await firstBundle(this.db, {});
     const made: SignedPeriod[] = [];
     let fromDay = oldest ? monthOf(Math.floor(oldest.toMs / DAY_MS)).fromDay : current;
     while (fromDay < current) {
@@ -118,11 +135,7 @@ export class PeriodStatements {
       const signed = await this.db.kv.findOne(statementKey(fromDay, toDay)).exec();
       const any = signed
         ? undefined
-        : await this.db.bundles
-            .findOne({
-              selector: { kind: 'bundle', toMs: { $gte: fromDay * DAY_MS, $lt: (toDay + 1) * DAY_MS } },
-            })
-            .exec();
+        : await firstBundle(this.db, { toMs: { $gte: fromDay * DAY_MS, $lt: (toDay + 1) * DAY_MS } });
       if (any) made.push(await this.sign(fromDay, toDay, latestMs));
       fromDay = toDay + 1;
     }

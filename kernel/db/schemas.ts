@@ -216,7 +216,8 @@ export interface BundleDoc {
 }
 
 export const bundleSchema: RxJsonSchema<BundleDoc> = {
-  version: 0,
+  // Version 1 adds the (kind, toMs) index; its documents are version 0's unchanged (farm-db.ts migrates).
+  version: 1,
   primaryKey: 'id',
   type: 'object',
   properties: {
@@ -252,7 +253,11 @@ export const bundleSchema: RxJsonSchema<BundleDoc> = {
     'createdAt',
     'syncState',
   ],
-  indexes: [['syncState', 'seq']],
+  // (kind, toMs): the bundles of a day, in time order, without reading every sealed bundle.
+  indexes: [
+    ['syncState', 'seq'],
+    ['kind', 'toMs'],
+  ],
 };
 
 /** Small keyed state: sequence counters, join nonces, checkpoints, gateway state, outbox cursors. */
@@ -280,7 +285,12 @@ export const farmCollections = {
   sessions: { schema: sessionSchema },
   devnonces: { schema: devNonceSchema },
   plots: { schema: plotSchema },
-  bundles: { schema: bundleSchema },
+  bundles: {
+    schema: bundleSchema,
+    migrationStrategies: { 1: (doc: BundleDoc) => doc },
+    // Migrated by openFarmDatabase a few documents at a time: a bundle document can be large.
+    autoMigrate: false,
+  },
   kv: { schema: kvSchema },
 } as const;
 

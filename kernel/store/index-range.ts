@@ -14,8 +14,10 @@ import type { Logger } from '../../proto/log.js';
 import type { CollectionTable } from './collection-table.js';
 import { encodeIndexKey } from './index-key.js';
 
-/** Rows fetched per step when a JS-side filter decides how many rows are needed. */
-const SCAN_PAGE = 256;
+/** Most rows fetched in one step of a lazy scan. */
+const MAX_PAGE = 10_000;
+/** How much each further page of a JS-filtered scan grows (the filter may match rarely). */
+const PAGE_GROWTH = 4;
 
 type Schema<RxDocType> = Readonly<RxJsonSchema<RxDocumentData<RxDocType>>>;
 
@@ -59,8 +61,12 @@ export function* scanIndexRange<RxDocType>(
   // Keys are unique (RxDB appends the primary key to every index), so "after the last key" never skips a row.
   let after: string | undefined;
   let yielded = 0;
+  // The first page is what the caller asked for: a findOne over large documents (sealed bundles)
+  // parses one row, not hundreds. When a JS filter drops rows, later pages grow geometrically.
+  const filtered = !preparedQuery.queryPlan.selectorSatisfiedByIndex;
+  let pageSize = 0;
   for (;;) {
-    const pageSize = Math.max(SCAN_PAGE, Math.min(enough - yielded, 10_000));
+    pageSize = Math.min(MAX_PAGE, Math.max(1, enough - yielded, filtered ? pageSize * PAGE_GROWTH : 0));
     const rows =
       after === undefined
         ? table.statement(`${base} ORDER BY ${index.column} LIMIT ?`).all(...params, pageSize)

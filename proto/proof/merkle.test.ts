@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   EMPTY_ROOT,
   leafHash,
+  MerkleRootBuilder,
   MerkleTree,
   merkleRoot,
   rootFromInclusionProof,
@@ -70,6 +71,22 @@ describe('RFC 9162 Merkle tree', () => {
         expect(proof.path.map(hex)).toEqual(referencePath(m, leaves).map(hex));
         expect(verifyInclusion(leafHash(leaves[m] as Uint8Array), proof, tree.root)).toBe(true);
       }
+    }
+  });
+
+  it('builds the same root leaf by leaf, for every size up to 130 and the reference leaves', () => {
+    const builder = new MerkleRootBuilder();
+    expect(hex(builder.root)).toBe(hex(EMPTY_ROOT));
+    for (const leaf of CT_LEAVES) builder.append(leafHash(leaf));
+    expect(hex(builder.root)).toBe('5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328');
+    const leaves: Uint8Array[] = [];
+    const growing = new MerkleRootBuilder();
+    for (let n = 1; n <= 130; n++) {
+      const leaf = Uint8Array.of(n, n >> 8, 7);
+      leaves.push(leaf);
+      growing.append(leafHash(leaf));
+      expect(growing.size).toBe(n);
+      expect(hex(growing.root)).toBe(hex(referenceRoot(leaves)));
     }
   });
 

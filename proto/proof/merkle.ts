@@ -105,6 +105,43 @@ export class MerkleTree {
   }
 }
 
+/**
+ * MTH over leaf hashes appended one at a time, in O(log n) memory: the roots of the perfect
+ * subtrees the leaves so far form (one per set bit of the count, largest first). RFC 9162's
+ * MTH splits a tree at its largest power of two, so the root is those subtree roots folded
+ * from the right: the same root MerkleTree.fromLeafHashes gives for the same leaves.
+ */
+export class MerkleRootBuilder {
+  /** Perfect subtree roots, largest (leftmost) first, with their leaf counts. */
+  private readonly peaks: { hash: Uint8Array; leaves: number }[] = [];
+  private count = 0;
+
+  append(leafHashValue: Uint8Array): void {
+    let peak = { hash: leafHashValue, leaves: 1 };
+    let top = this.peaks.at(-1);
+    while (top && top.leaves === peak.leaves) {
+      this.peaks.pop();
+      peak = { hash: nodeHash(top.hash, peak.hash), leaves: top.leaves * 2 };
+      top = this.peaks.at(-1);
+    }
+    this.peaks.push(peak);
+    this.count++;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get root(): Uint8Array {
+    let root: Uint8Array | undefined;
+    for (let i = this.peaks.length - 1; i >= 0; i--) {
+      const hash = (this.peaks[i] as { hash: Uint8Array }).hash;
+      root = root ? nodeHash(hash, root) : hash;
+    }
+    return root ?? EMPTY_ROOT;
+  }
+}
+
 /** MTH(D[n]) without keeping the tree. */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   return MerkleTree.fromLeaves(leaves).root;

@@ -23,7 +23,7 @@ import {
 import { ED25519_SIGNATURE_BYTES, ed25519Sign, ed25519Verify, toHex } from '../bundle/ed25519.js';
 import { ErrorCode, MaverickError } from '../errors.js';
 import { COSE_LABEL, PERIOD_CONTENT_TYPE, VDS_RFC9162_SHA256 } from './labels.js';
-import { HASH_BYTES, MerkleTree } from './merkle.js';
+import { HASH_BYTES, MerkleRootBuilder, MerkleTree } from './merkle.js';
 
 /** What a period statement signs. Days are UTC day numbers, both ends inclusive. */
 export interface PeriodStatement {
@@ -68,33 +68,62 @@ export interface BuiltPeriod {
 }
 
 /**
- * Builds the period over its days' leaves. Days outside [fromDay, toDay] or given twice are
- * refused; days without records contribute nothing (and no day-list entry).
+ * A period statement built day by day, days ascending: what it keeps is one day-list entry per
+ * day and O(log n) subtree roots of the period's leaves, so a store can feed it a month of
+ * records one day's leaf hashes at a time. Days outside [fromDay, toDay], given twice or out of
+ * order are refused; days without records contribute nothing (and no day-list entry).
+ */
+export class PeriodBuilder {
+  private readonly entries: Uint8Array[] = [];
+  private readonly period = new MerkleRootBuilder();
+  private lastDay = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly fromDay: number,
+    readonly toDay: number,
+  ) {
+    checkRange(fromDay, toDay);
+  }
+
+  addDay(day: number, leafHashes: readonly Uint8Array[]): void {
+    if (leafHashes.length === 0) return;
+    if (day < this.fromDay || day > this.toDay) {
+      throw malformed(`day ${day} lies outside ${this.fromDay}..${this.toDay}`);
+    }
+    if (day === this.lastDay) throw malformed(`day ${day} given twice`);
+    if (day < this.lastDay) throw malformed(`day ${day} given after day ${this.lastDay}: days go ascending`);
+    this.lastDay = day;
+    const dayRoot = new MerkleRootBuilder();
+    for (const h of leafHashes) {
+      dayRoot.append(h);
+      this.period.append(h);
+    }
+    this.entries.push(dayListEntry(day, dayRoot.root, dayRoot.size));
+  }
+
+  statement(): PeriodStatement {
+    return {
+      fromDay: this.fromDay,
+      toDay: this.toDay,
+      leaves: this.period.size,
+      days: this.entries.length,
+      daysRoot: MerkleTree.fromLeaves(this.entries).root,
+      root: this.period.root,
+    };
+  }
+}
+
+/**
+ * Builds the period over its days' leaves (any order), with the whole tree for inclusion
+ * proofs. Days outside [fromDay, toDay] or given twice are refused.
  */
 export function buildPeriod(fromDay: number, toDay: number, days: readonly DayLeaves[]): BuiltPeriod {
-  checkRange(fromDay, toDay);
+  const builder = new PeriodBuilder(fromDay, toDay);
   const sorted = [...days].filter((d) => d.leafHashes.length > 0).sort((a, b) => a.day - b.day);
-  const entries: Uint8Array[] = [];
-  const all: Uint8Array[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    const d = sorted[i] as DayLeaves;
-    if (d.day < fromDay || d.day > toDay) throw malformed(`day ${d.day} lies outside ${fromDay}..${toDay}`);
-    if (i > 0 && (sorted[i - 1] as DayLeaves).day === d.day) throw malformed(`day ${d.day} given twice`);
-    const dayTree = MerkleTree.fromLeafHashes(d.leafHashes);
-    entries.push(dayListEntry(d.day, dayTree.root, dayTree.size));
-    for (const h of d.leafHashes) all.push(h);
-  }
-  const tree = MerkleTree.fromLeafHashes(all);
+  for (const d of sorted) builder.addDay(d.day, d.leafHashes);
   return {
-    statement: {
-      fromDay,
-      toDay,
-      leaves: tree.size,
-      days: entries.length,
-      daysRoot: MerkleTree.fromLeaves(entries).root,
-      root: tree.root,
-    },
-    tree,
+    statement: builder.statement(),
+    tree: MerkleTree.fromLeafHashes(sorted.flatMap((d) => d.leafHashes)),
   };
 }
 
