@@ -25,7 +25,7 @@ import { type Logger, silentLogger } from '../../proto/log.js';
 import type { ProcessedUplink } from '../ns/uplink-types.js';
 import type { FarmDatabase } from './farm-db.js';
 import { readingsFromObject } from './fixed-point.js';
-import { plainJsonCopy } from './plain-json.js';
+import { asPlainJson } from './plain-json.js';
 import { UNSEALED, type UplinkDoc, uplinkId } from './schemas.js';
 
 export interface UplinkRecord {
@@ -85,8 +85,9 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
     confirmed: rec.confirmed,
     adr: rec.adr,
     phy: b64(rec.phyPayload),
-    // A plain JSON copy: RxDB stores plain JSON, and metadata may hold undefined fields.
-    rxInfo: plainJsonCopy(rec.rxInfo) as Record<string, unknown>[],
+    // Plain JSON, as RxDB stores it: metadata may hold undefined fields. Metadata that is plain
+    // already is kept as it is (no copy per uplink): nothing changes a received frame's metadata.
+    rxInfo: asPlainJson(rec.rxInfo) as Record<string, unknown>[],
     frequencyHz: rec.frequencyHz,
     receivedAt: rec.receivedAtMs,
     time: rec.time,
@@ -96,7 +97,7 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
   if (rec.fPort !== undefined) doc.fPort = rec.fPort;
   if (rec.dr !== undefined) doc.dr = rec.dr;
   if (rec.data) doc.data = b64(rec.data);
-  if (rec.object) doc.object = plainJsonCopy(rec.object) as Record<string, unknown>;
+  if (rec.object) doc.object = asPlainJson(rec.object) as Record<string, unknown>;
   if (rec.codecErrors?.length) doc.codecErrors = rec.codecErrors;
   if (rec.plotId) doc.plotId = rec.plotId;
   const readings = readingsFromObject(rec.object);

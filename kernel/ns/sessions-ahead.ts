@@ -32,12 +32,18 @@ export class SessionsAhead {
 
   constructor(private readonly repository: Pick<NetworkRepository, 'devicesByDevAddr' | 'getSession'>) {}
 
-  /** The repository's candidates, each with the session ahead of the store when there is one. */
-  async devicesByDevAddr(devAddr: string): Promise<ActiveDevice[]> {
+  /**
+   * The repository's candidates, each with the session ahead of the store when there is one.
+   * `readOnly`: the caller changes none of them (a MIC check), so a session ahead is handed out
+   * as it is instead of as a copy.
+   */
+  async devicesByDevAddr(devAddr: string, readOnly = false): Promise<ActiveDevice[]> {
     const found = await this.repository.devicesByDevAddr(devAddr);
     for (const active of found) {
       const entry = this.ahead.get(active.device.devEui);
-      if (entry && sameSession(entry.session, active.session)) active.session = cloneSession(entry.session);
+      if (entry && sameSession(entry.session, active.session)) {
+        active.session = readOnly ? entry.session : cloneSession(entry.session);
+      }
     }
     return found;
   }
