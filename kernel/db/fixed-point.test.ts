@@ -42,6 +42,9 @@ describe('fixed-point readings', () => {
   it('orders keys by string order whatever order the object holds them in, and caps paths', () => {
     const readings = readingsFromObject({ zeta: 1, alpha: { '10': 2, '9': 3 }, ['x'.repeat(129)]: 4 });
     expect(readings.map((r) => r.field)).toEqual(['alpha.10', 'alpha.9', 'zeta']);
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${(i * 7) % 20}`, i]));
+    const fields = readingsFromObject(many).map((r) => r.field);
+    expect(fields).toEqual(Object.keys(many).sort());
   });
 
   it('equals the plain definition (sorted walk, every leaf through toFixedPoint) on any object', () => {

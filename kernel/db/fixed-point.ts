@@ -64,15 +64,30 @@ function walk(value: unknown, path: string, depth: number, out: FixedPointReadin
     out.push({ field: path, value: value ? 1 : 0, scale: 0 });
   } else if (value !== null && typeof value === 'object' && depth < MAX_DEPTH && !Array.isArray(value)) {
     const keys = Object.keys(value);
-    // Codec output is usually in order already (one key per channel): sort only when it is not.
-    if (!isSorted(keys)) keys.sort();
+    sortKeys(keys);
     for (const key of keys) {
       walk((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, depth + 1, out);
     }
   }
 }
 
-function isSorted(keys: readonly string[]): boolean {
-  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
-  return true;
+/**
+ * Sorts keys in place in string order, as keys.sort() would. A decoded object has a handful
+ * of keys: an insertion sort of them allocates nothing (Array.prototype.sort allocated a
+ * work copy per object per uplink).
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
 }

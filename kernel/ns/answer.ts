@@ -160,7 +160,7 @@ async function storeSession(
   failure: string,
 ): Promise<void> {
   try {
-    const current = await ctx.repository.getSession(session.devEui);
+    const current = await ctx.repository.getSession(session.devEui, true);
     if (ctx.sessions.isCurrent(ahead) && current && sameSession(current, session)) {
       await ctx.repository.putSession(session);
     }
