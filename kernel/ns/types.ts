@@ -81,8 +81,11 @@ export interface DeviceSession {
   channelMaskAcked?: boolean;
   /** The device answered the region's TxParamSetupReq (AS923 dwell time, AU915 MaxEIRP). */
   txParamsAcked?: boolean;
-  /** Uplink channels beyond the plan's defaults (dynamic plans) the device knows, by channel index. */
-  extraChannels: Record<string, number>;
+  /**
+   * Uplink channels beyond the plan's defaults (dynamic plans) the device knows, by channel
+   * index. Read-only: a change replaces the record, so session copies share it.
+   */
+  extraChannels: Readonly<Record<string, number>>;
   lastDevStatus?: DevStatus;
   /** When the last DevStatusReq went out (ISO), to pace them. */
   devStatusRequestedAt?: string;
@@ -145,10 +148,9 @@ export function cloneDevice(device: Device): Device {
 export function cloneSession(session: DeviceSession): DeviceSession {
   const copy: DeviceSession = {
     ...session,
-    // A new array of the same (read-only) entries.
+    // A new array of the same (read-only) entries; the (read-only) extra channels are shared.
     adrHistory: session.adrHistory.slice(),
     pendingMac: session.pendingMac.map((p) => ({ ...p })),
-    extraChannels: { ...session.extraChannels },
   };
   if (session.lastDevStatus) copy.lastDevStatus = { ...session.lastDevStatus };
   if (session.pendingAck) copy.pendingAck = { ...session.pendingAck };
