@@ -19,7 +19,7 @@
  * kept the whole uplink with its readings or nothing of it, and a retry
  * re-inserts idempotently (409 = already there).
  */
-import type { RxCollection } from 'rxdb';
+import { type BulkWriteRow, type RxCollection, type RxDocumentData, registerMutableWriteContext } from 'rxdb';
 import { describeError, ErrorCode, isMaverickError, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import type { ProcessedUplink } from '../ns/uplink-types.js';
@@ -212,7 +212,7 @@ export class UplinkIngestor {
     this.counters.conflicts += outcome.conflicts.size;
     this.counters.stored += batch.length - outcome.duplicates - outcome.conflicts.size;
     for (const p of batch) {
-      const storedPhy = outcome.conflicts.get(p.uplink.id);
+      const storedPhy = outcome.conflicts.get(p.uplink);
       if (storedPhy === undefined) {
         p.resolve();
         continue;
@@ -239,19 +239,48 @@ export class UplinkIngestor {
 interface InsertOutcome {
   /** The same frame was already stored under its key (a retried batch): nothing to do. */
   duplicates: number;
-  /** Keys already holding a different frame, with that frame (base64; '' when RxDB did not say). */
-  conflicts: Map<string, string>;
+  /** Documents whose key already holds a different frame, with that frame (base64; '' when RxDB did not say). */
+  conflicts: Map<UplinkDoc, string>;
 }
 
 /**
- * bulkInsert where an existing document (409) holding the same frame means "already stored"
- * and one holding another frame is a conflict; any other error throws.
+ * The uplink documents reach the collection's storage instance as they are (each built for
+ * this write alone, in store()): RxDB's wrapper may set their revision and write time in
+ * place instead of copying every document, as it does for its own bulkInsert.
+ */
+const UPLINK_INSERT_CONTEXT = 'maverick-uplink-insert';
+registerMutableWriteContext(UPLINK_INSERT_CONTEXT);
+/** Replaced by RxDB's storage wrapper before the storage sees the document. */
+const UNWRITTEN_META = Object.freeze({ lwt: 0 });
+
+/**
+ * Inserts where an existing document (409) holding the same frame means "already stored"
+ * and one holding another frame is a conflict; any other error throws. Written through
+ * the collection's storage instance, as RxCollection.bulkInsert writes (revisions, write
+ * times, change events, the database's write lock), without its per-document copy.
  */
 async function insertUplinks(collection: RxCollection<UplinkDoc>, docs: UplinkDoc[]): Promise<InsertOutcome> {
   const outcome: InsertOutcome = { duplicates: 0, conflicts: new Map() };
   if (docs.length === 0) return outcome;
-  const byId = new Map(docs.map((d) => [d.id, d]));
-  const result = await collection.bulkInsert(docs);
+  // One row per key: a second record of a key in the same batch is judged against the first.
+  const byId = new Map<string, UplinkDoc>();
+  const rows: BulkWriteRow<UplinkDoc>[] = [];
+  for (const doc of docs) {
+    const earlier = byId.get(doc.id);
+    if (earlier) {
+      if (earlier.phy === doc.phy) outcome.duplicates++;
+      else outcome.conflicts.set(doc, earlier.phy);
+      continue;
+    }
+    byId.set(doc.id, doc);
+    const document = doc as RxDocumentData<UplinkDoc>;
+    document._deleted = false;
+    document._attachments = {};
+    document._meta = UNWRITTEN_META as RxDocumentData<UplinkDoc>['_meta'];
+    document._rev = '';
+    rows.push({ document });
+  }
+  const result = await collection.storageInstance.bulkWrite(rows, UPLINK_INSERT_CONTEXT);
   for (const e of result.error) {
     if (e.status !== 409) {
       throw new MaverickError(
@@ -262,8 +291,9 @@ async function insertUplinks(collection: RxCollection<UplinkDoc>, docs: UplinkDo
     }
     const existing = e.documentInDb as UplinkDoc | undefined;
     const mine = byId.get(e.documentId);
-    if (existing && mine && existing.phy === mine.phy) outcome.duplicates++;
-    else outcome.conflicts.set(e.documentId, existing?.phy ?? '');
+    if (!mine) continue;
+    if (existing && existing.phy === mine.phy) outcome.duplicates++;
+    else outcome.conflicts.set(mine, existing?.phy ?? '');
   }
   return outcome;
 }
