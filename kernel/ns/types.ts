@@ -75,7 +75,8 @@ export interface DeviceSession {
   dr: number;
   txPowerIndex: number;
   nbTrans: number;
-  adrHistory: AdrHistoryEntry[];
+  /** Read-only: an uplink replaces it (recordAdrHistory), so session copies share it. */
+  adrHistory: readonly AdrHistoryEntry[];
   pendingMac: PendingMacRequest[];
   /** The device accepted a LinkADRReq, and with it the region's channel mask (the US915/AU915 sub-band). */
   channelMaskAcked?: boolean;
@@ -148,8 +149,7 @@ export function cloneDevice(device: Device): Device {
 export function cloneSession(session: DeviceSession): DeviceSession {
   const copy: DeviceSession = {
     ...session,
-    // A new array of the same (read-only) entries; the (read-only) extra channels are shared.
-    adrHistory: session.adrHistory.slice(),
+    // The ADR history and the extra channels are read-only (replaced on change): shared.
     pendingMac: session.pendingMac.map((p) => ({ ...p })),
   };
   if (session.lastDevStatus) copy.lastDevStatus = { ...session.lastDevStatus };
