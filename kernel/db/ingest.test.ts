@@ -189,6 +189,24 @@ describe('UplinkIngestor', () => {
     expect(kept?.toJSON(true)._meta.lwt).toBeGreaterThan(0);
   });
 
+  it('refuses a record JSON cannot hold on its own and stores the rest of its batch', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm);
+    const bad = record('aa', 2);
+    bad.object = { counter: 1n };
+    const outcomes = await Promise.allSettled([
+      ingest.store(record('aa', 1)),
+      ingest.store(bad),
+      ingest.store(record('aa', 3)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const refused = (outcomes[1] as PromiseRejectedResult).reason;
+    expect(isMaverickError(refused) && refused.code).toBe(ErrorCode.StoreUnsupported);
+    expect(String(refused)).toContain('aa|0000000002');
+    expect((await listUplinks(farm, { devEui: 'aa' })).map((u) => u.fCnt)).toEqual([1, 3]);
+    expect(ingest.counters).toMatchObject({ stored: 2, batches: 1, failedBatches: 0 });
+  });
+
   it('emits the collection change events of an insert after the commit', async () => {
     const farm = await open();
     const ingest = new UplinkIngestor(farm);

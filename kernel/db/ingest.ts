@@ -58,9 +58,15 @@ export interface IngestOptions {
 }
 
 interface Pending {
-  uplink: UplinkDoc;
+  record: UplinkRecord;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** A record of the batch being written, with its document. */
+interface Writing {
+  pending: Pending;
+  uplink: UplinkDoc;
 }
 
 export interface IngestCounters {
@@ -162,7 +168,7 @@ export class UplinkIngestor {
       return Promise.reject(new MaverickError(ErrorCode.StoreClosed, 'uplink store is closed'));
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ uplink: toUplinkDoc(rec), resolve, reject });
+      this.queue.push({ record: rec, resolve, reject });
       this.draining ??= this.drain();
     });
   }
@@ -189,12 +195,47 @@ export class UplinkIngestor {
     this.draining = undefined;
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  /**
+   * The documents of a batch, built when the batch is written rather than when each record
+   * was handed in: in a burst, records queued behind a commit hold no document meanwhile (less
+   * for the garbage collector to keep alive). A record JSON cannot hold (a codec that returned
+   * a BigInt or a cycle) is refused on its own; the rest of the batch is written.
+   */
+  private documentsOf(queued: Pending[]): Writing[] {
+    const batch: Writing[] = [];
+    for (const pending of queued) {
+      let uplink: UplinkDoc;
+      try {
+        uplink = toUplinkDoc(pending.record);
+      } catch (err) {
+        const { devEui, session, fCnt } = pending.record;
+        const id = uplinkId(devEui, session ?? 0, fCnt);
+        this.logger.error({ id, err: describeError(err) }, 'uplink cannot be stored as JSON');
+        pending.reject(
+          new MaverickError(
+            ErrorCode.StoreUnsupported,
+            `uplink ${id} cannot be stored: ${describeError(err)}`,
+            {
+              hint: 'the payload codec returned a value JSON cannot hold (a BigInt, a cycle): fix the codec',
+              context: { id },
+            },
+          ),
+        );
+        continue;
+      }
+      batch.push({ pending, uplink });
+    }
+    return batch;
+  }
+
+  private async commit(queued: Pending[]): Promise<void> {
+    const batch = this.documentsOf(queued);
+    if (batch.length === 0) return;
     let outcome: InsertOutcome;
     try {
       outcome = await insertUplinks(
         this.db.uplinks,
-        batch.map((p) => p.uplink),
+        batch.map((w) => w.uplink),
       );
     } catch (err) {
       this.counters.failedBatches++;
@@ -204,31 +245,31 @@ export class UplinkIngestor {
         : new MaverickError(ErrorCode.StoreIo, `uplink batch not stored: ${describeError(err)}`, {
             cause: err,
           });
-      for (const p of batch) p.reject(error);
+      for (const w of batch) w.pending.reject(error);
       return;
     }
     this.counters.batches++;
     this.counters.duplicates += outcome.duplicates;
     this.counters.conflicts += outcome.conflicts.size;
     this.counters.stored += batch.length - outcome.duplicates - outcome.conflicts.size;
-    for (const p of batch) {
-      const storedPhy = outcome.conflicts.get(p.uplink);
+    for (const { pending: p, uplink } of batch) {
+      const storedPhy = outcome.conflicts.get(uplink);
       if (storedPhy === undefined) {
         p.resolve();
         continue;
       }
       // Never a silent skip: the record already there is kept, this one is refused loudly.
       this.logger.error(
-        { id: p.uplink.id, storedPhy, newPhy: p.uplink.phy },
+        { id: uplink.id, storedPhy, newPhy: uplink.phy },
         'uplink key already holds a different frame; the new frame is not stored',
       );
       p.reject(
         new MaverickError(
           ErrorCode.StoreConflict,
-          `uplink ${p.uplink.id} is already stored with a different frame`,
+          `uplink ${uplink.id} is already stored with a different frame`,
           {
             hint: 'two different frames claim one device, session and FCnt: check the device registration (a removed and re-added device restarts at session 0) and the gateway log',
-            context: { id: p.uplink.id, storedPhy, newPhy: p.uplink.phy },
+            context: { id: uplink.id, storedPhy, newPhy: uplink.phy },
           },
         ),
       );
