@@ -70,13 +70,14 @@ describe('UplinkIngestor', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const bulkInsert = farm.uplinks.bulkInsert.bind(farm.uplinks);
+    const storage = farm.uplinks.storageInstance;
+    const bulkWrite = storage.bulkWrite.bind(storage);
     const batchSizes: number[] = [];
-    farm.uplinks.bulkInsert = (async (docs: Parameters<typeof bulkInsert>[0]) => {
-      batchSizes.push(docs.length);
+    storage.bulkWrite = async (rows, context) => {
+      batchSizes.push(rows.length);
       if (batchSizes.length === 1) await gate;
-      return bulkInsert(docs);
-    }) as typeof bulkInsert;
+      return bulkWrite(rows, context);
+    };
     const first = ingest.store(record('0011223344556677', 0));
     await new Promise((r) => setImmediate(r));
     expect(batchSizes).toEqual([1]);
@@ -101,12 +102,13 @@ describe('UplinkIngestor', () => {
   it('rejects every store() of a failed batch and keeps committing later ones', async () => {
     const farm = await open();
     const ingest = new UplinkIngestor(farm);
-    const bulkInsert = farm.uplinks.bulkInsert.bind(farm.uplinks);
+    const storage = farm.uplinks.storageInstance;
+    const bulkWrite = storage.bulkWrite.bind(storage);
     let calls = 0;
-    farm.uplinks.bulkInsert = (async (docs: Parameters<typeof bulkInsert>[0]) => {
+    storage.bulkWrite = async (rows, context) => {
       if (++calls === 1) throw new Error('disk on fire');
-      return bulkInsert(docs);
-    }) as typeof bulkInsert;
+      return bulkWrite(rows, context);
+    };
     const failed = [ingest.store(record('aa', 1)), ingest.store(record('aa', 2))];
     for (const p of failed) await expect(p).rejects.toMatchObject({ code: ErrorCode.StoreIo });
     await ingest.store(record('aa', 3));
@@ -163,6 +165,58 @@ describe('UplinkIngestor', () => {
     // What was stored first is kept untouched.
     const kept = await farm.uplinks.findOne('0011223344556677|0000000007').exec();
     expect(kept?.phy).toBe(Buffer.from([0x40, 1, 2, 3, 4]).toString('base64'));
+  });
+
+  it('judges two records of one key in the same batch against each other: one stored, the repeat a no-op, another frame a conflict', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm, { maxBatch: 10 });
+    const other = record('0011223344556677', 7);
+    other.phyPayload = Uint8Array.from([0x40, 9, 9, 9]);
+    const outcomes = await Promise.allSettled([
+      ingest.store(record('0011223344556677', 7)),
+      ingest.store(record('0011223344556677', 7)),
+      ingest.store(other),
+      ingest.store(record('0011223344556677', 8)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const refused = (outcomes[2] as PromiseRejectedResult).reason;
+    expect(isMaverickError(refused) && refused.code).toBe(ErrorCode.StoreConflict);
+    expect(ingest.counters).toMatchObject({ batches: 1, stored: 2, duplicates: 1, conflicts: 1 });
+    const kept = await farm.uplinks.findOne('0011223344556677|0000000007').exec();
+    expect(kept?.phy).toBe(Buffer.from([0x40, 1, 2, 3, 4]).toString('base64'));
+    // Written as RxDB writes: a revision, a write time, and a change event per document.
+    expect(kept?.revision).toMatch(/^1-/);
+    expect(kept?.toJSON(true)._meta.lwt).toBeGreaterThan(0);
+  });
+
+  it('refuses a record JSON cannot hold on its own and stores the rest of its batch', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm);
+    const bad = record('aa', 2);
+    bad.object = { counter: 1n };
+    const outcomes = await Promise.allSettled([
+      ingest.store(record('aa', 1)),
+      ingest.store(bad),
+      ingest.store(record('aa', 3)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const refused = (outcomes[1] as PromiseRejectedResult).reason;
+    expect(isMaverickError(refused) && refused.code).toBe(ErrorCode.StoreUnsupported);
+    expect(String(refused)).toContain('aa|0000000002');
+    expect((await listUplinks(farm, { devEui: 'aa' })).map((u) => u.fCnt)).toEqual([1, 3]);
+    expect(ingest.counters).toMatchObject({ stored: 2, batches: 1, failedBatches: 0 });
+  });
+
+  it('emits the collection change events of an insert after the commit', async () => {
+    const farm = await open();
+    const ingest = new UplinkIngestor(farm);
+    const seen: string[] = [];
+    const subscription = farm.uplinks.$.subscribe((event) =>
+      seen.push(`${event.operation} ${event.documentId}`),
+    );
+    await ingest.store(record('aa', 1));
+    subscription.unsubscribe();
+    expect(seen).toEqual(['INSERT aa|0000000001']);
   });
 
   it('lists uplinks per device with the fields the CLI prints', async () => {

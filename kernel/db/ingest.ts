@@ -19,13 +19,13 @@
  * kept the whole uplink with its readings or nothing of it, and a retry
  * re-inserts idempotently (409 = already there).
  */
-import type { RxCollection } from 'rxdb';
+import { type BulkWriteRow, type RxCollection, type RxDocumentData, registerMutableWriteContext } from 'rxdb';
 import { describeError, ErrorCode, isMaverickError, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import type { ProcessedUplink } from '../ns/uplink-types.js';
 import type { FarmDatabase } from './farm-db.js';
 import { readingsFromObject } from './fixed-point.js';
-import { plainJsonCopy } from './plain-json.js';
+import { asPlainJson } from './plain-json.js';
 import { UNSEALED, type UplinkDoc, uplinkId } from './schemas.js';
 
 export interface UplinkRecord {
@@ -58,9 +58,15 @@ export interface IngestOptions {
 }
 
 interface Pending {
-  uplink: UplinkDoc;
+  record: UplinkRecord;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** A record of the batch being written, with its document. */
+interface Writing {
+  pending: Pending;
+  uplink: UplinkDoc;
 }
 
 export interface IngestCounters {
@@ -85,8 +91,9 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
     confirmed: rec.confirmed,
     adr: rec.adr,
     phy: b64(rec.phyPayload),
-    // A plain JSON copy: RxDB stores plain JSON, and metadata may hold undefined fields.
-    rxInfo: plainJsonCopy(rec.rxInfo) as Record<string, unknown>[],
+    // Plain JSON, as RxDB stores it: metadata may hold undefined fields. Metadata that is plain
+    // already is kept as it is (no copy per uplink): nothing changes a received frame's metadata.
+    rxInfo: asPlainJson(rec.rxInfo) as Record<string, unknown>[],
     frequencyHz: rec.frequencyHz,
     receivedAt: rec.receivedAtMs,
     time: rec.time,
@@ -96,7 +103,7 @@ export function toUplinkDoc(rec: UplinkRecord): UplinkDoc {
   if (rec.fPort !== undefined) doc.fPort = rec.fPort;
   if (rec.dr !== undefined) doc.dr = rec.dr;
   if (rec.data) doc.data = b64(rec.data);
-  if (rec.object) doc.object = plainJsonCopy(rec.object) as Record<string, unknown>;
+  if (rec.object) doc.object = asPlainJson(rec.object) as Record<string, unknown>;
   if (rec.codecErrors?.length) doc.codecErrors = rec.codecErrors;
   if (rec.plotId) doc.plotId = rec.plotId;
   const readings = readingsFromObject(rec.object);
@@ -161,7 +168,7 @@ export class UplinkIngestor {
       return Promise.reject(new MaverickError(ErrorCode.StoreClosed, 'uplink store is closed'));
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ uplink: toUplinkDoc(rec), resolve, reject });
+      this.queue.push({ record: rec, resolve, reject });
       this.draining ??= this.drain();
     });
   }
@@ -188,12 +195,47 @@ export class UplinkIngestor {
     this.draining = undefined;
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  /**
+   * The documents of a batch, built when the batch is written rather than when each record
+   * was handed in: in a burst, records queued behind a commit hold no document meanwhile (less
+   * for the garbage collector to keep alive). A record JSON cannot hold (a codec that returned
+   * a BigInt or a cycle) is refused on its own; the rest of the batch is written.
+   */
+  private documentsOf(queued: Pending[]): Writing[] {
+    const batch: Writing[] = [];
+    for (const pending of queued) {
+      let uplink: UplinkDoc;
+      try {
+        uplink = toUplinkDoc(pending.record);
+      } catch (err) {
+        const { devEui, session, fCnt } = pending.record;
+        const id = uplinkId(devEui, session ?? 0, fCnt);
+        this.logger.error({ id, err: describeError(err) }, 'uplink cannot be stored as JSON');
+        pending.reject(
+          new MaverickError(
+            ErrorCode.StoreUnsupported,
+            `uplink ${id} cannot be stored: ${describeError(err)}`,
+            {
+              hint: 'the payload codec returned a value JSON cannot hold (a BigInt, a cycle): fix the codec',
+              context: { id },
+            },
+          ),
+        );
+        continue;
+      }
+      batch.push({ pending, uplink });
+    }
+    return batch;
+  }
+
+  private async commit(queued: Pending[]): Promise<void> {
+    const batch = this.documentsOf(queued);
+    if (batch.length === 0) return;
     let outcome: InsertOutcome;
     try {
       outcome = await insertUplinks(
         this.db.uplinks,
-        batch.map((p) => p.uplink),
+        batch.map((w) => w.uplink),
       );
     } catch (err) {
       this.counters.failedBatches++;
@@ -203,31 +245,31 @@ export class UplinkIngestor {
         : new MaverickError(ErrorCode.StoreIo, `uplink batch not stored: ${describeError(err)}`, {
             cause: err,
           });
-      for (const p of batch) p.reject(error);
+      for (const w of batch) w.pending.reject(error);
       return;
     }
     this.counters.batches++;
     this.counters.duplicates += outcome.duplicates;
     this.counters.conflicts += outcome.conflicts.size;
     this.counters.stored += batch.length - outcome.duplicates - outcome.conflicts.size;
-    for (const p of batch) {
-      const storedPhy = outcome.conflicts.get(p.uplink.id);
+    for (const { pending: p, uplink } of batch) {
+      const storedPhy = outcome.conflicts.get(uplink);
       if (storedPhy === undefined) {
         p.resolve();
         continue;
       }
       // Never a silent skip: the record already there is kept, this one is refused loudly.
       this.logger.error(
-        { id: p.uplink.id, storedPhy, newPhy: p.uplink.phy },
+        { id: uplink.id, storedPhy, newPhy: uplink.phy },
         'uplink key already holds a different frame; the new frame is not stored',
       );
       p.reject(
         new MaverickError(
           ErrorCode.StoreConflict,
-          `uplink ${p.uplink.id} is already stored with a different frame`,
+          `uplink ${uplink.id} is already stored with a different frame`,
           {
             hint: 'two different frames claim one device, session and FCnt: check the device registration (a removed and re-added device restarts at session 0) and the gateway log',
-            context: { id: p.uplink.id, storedPhy, newPhy: p.uplink.phy },
+            context: { id: uplink.id, storedPhy, newPhy: uplink.phy },
           },
         ),
       );
@@ -238,19 +280,48 @@ export class UplinkIngestor {
 interface InsertOutcome {
   /** The same frame was already stored under its key (a retried batch): nothing to do. */
   duplicates: number;
-  /** Keys already holding a different frame, with that frame (base64; '' when RxDB did not say). */
-  conflicts: Map<string, string>;
+  /** Documents whose key already holds a different frame, with that frame (base64; '' when RxDB did not say). */
+  conflicts: Map<UplinkDoc, string>;
 }
 
 /**
- * bulkInsert where an existing document (409) holding the same frame means "already stored"
- * and one holding another frame is a conflict; any other error throws.
+ * The uplink documents reach the collection's storage instance as they are (each built for
+ * this write alone, in store()): RxDB's wrapper may set their revision and write time in
+ * place instead of copying every document, as it does for its own bulkInsert.
+ */
+const UPLINK_INSERT_CONTEXT = 'maverick-uplink-insert';
+registerMutableWriteContext(UPLINK_INSERT_CONTEXT);
+/** Replaced by RxDB's storage wrapper before the storage sees the document. */
+const UNWRITTEN_META = Object.freeze({ lwt: 0 });
+
+/**
+ * Inserts where an existing document (409) holding the same frame means "already stored"
+ * and one holding another frame is a conflict; any other error throws. Written through
+ * the collection's storage instance, as RxCollection.bulkInsert writes (revisions, write
+ * times, change events, the database's write lock), without its per-document copy.
  */
 async function insertUplinks(collection: RxCollection<UplinkDoc>, docs: UplinkDoc[]): Promise<InsertOutcome> {
   const outcome: InsertOutcome = { duplicates: 0, conflicts: new Map() };
   if (docs.length === 0) return outcome;
-  const byId = new Map(docs.map((d) => [d.id, d]));
-  const result = await collection.bulkInsert(docs);
+  // One row per key: a second record of a key in the same batch is judged against the first.
+  const byId = new Map<string, UplinkDoc>();
+  const rows: BulkWriteRow<UplinkDoc>[] = [];
+  for (const doc of docs) {
+    const earlier = byId.get(doc.id);
+    if (earlier) {
+      if (earlier.phy === doc.phy) outcome.duplicates++;
+      else outcome.conflicts.set(doc, earlier.phy);
+      continue;
+    }
+    byId.set(doc.id, doc);
+    const document = doc as RxDocumentData<UplinkDoc>;
+    document._deleted = false;
+    document._attachments = {};
+    document._meta = UNWRITTEN_META as RxDocumentData<UplinkDoc>['_meta'];
+    document._rev = '';
+    rows.push({ document });
+  }
+  const result = await collection.storageInstance.bulkWrite(rows, UPLINK_INSERT_CONTEXT);
   for (const e of result.error) {
     if (e.status !== 409) {
       throw new MaverickError(
@@ -261,8 +332,9 @@ async function insertUplinks(collection: RxCollection<UplinkDoc>, docs: UplinkDo
     }
     const existing = e.documentInDb as UplinkDoc | undefined;
     const mine = byId.get(e.documentId);
-    if (existing && mine && existing.phy === mine.phy) outcome.duplicates++;
-    else outcome.conflicts.set(e.documentId, existing?.phy ?? '');
+    if (!mine) continue;
+    if (existing && existing.phy === mine.phy) outcome.duplicates++;
+    else outcome.conflicts.set(mine, existing?.phy ?? '');
   }
   return outcome;
 }

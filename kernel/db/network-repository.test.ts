@@ -5,22 +5,16 @@ import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/helpers/wait.js';
 import { defaultDeviceSession } from '../ns/session.js';
+import { PROBE_DEVICE } from '../ns/test-device.test-helpers.js';
 import type { Device } from '../ns/types.js';
 import { getRxStorageSqlite } from '../store/rx-storage-sqlite.js';
 import { openRawDatabase, resolveDriver } from '../store/sqlite-adapters.js';
 import { type FarmDatabase, openFarmDatabase } from './farm-db.js';
 import { UplinkIngestor } from './ingest.js';
-import { onlyUplinkProgress, RxdbNetworkRepository } from './network-repository.js';
+import { RxdbNetworkRepository } from './network-repository.js';
+import { onlyUplinkProgress } from './session-writes.js';
 
-const device: Device = {
-  devEui: '0102030405060708',
-  name: 'probe',
-  applicationId: 'farm',
-  regionId: 'EU868',
-  codec: { kind: 'none' },
-  activation: { mode: 'otaa', joinEui: '0000000000000000', appKey: '00'.repeat(16) },
-  skipFCntCheck: false,
-};
+const device: Device = PROBE_DEVICE;
 
 let db: FarmDatabase | undefined;
 let n = 0;
@@ -47,6 +41,26 @@ async function registerWithSession(repo: RxdbNetworkRepository, devAddr: string)
 }
 
 describe('RxdbNetworkRepository', () => {
+  it('hands out copies, or its own records when asked read-only', async () => {
+    const repo = await RxdbNetworkRepository.open(await open());
+    await registerWithSession(repo, '00000001');
+    const copy = await repo.getSession(device.devEui);
+    if (!copy) throw new Error('no session');
+    copy.fCntUp = 99;
+    expect((await repo.getSession(device.devEui))?.fCntUp).toBeUndefined();
+    const [first] = await repo.devicesByDevAddr('00000001');
+    first!.session.nFCntDown = 77;
+    first!.device.name = 'changed';
+    expect((await repo.getSession(device.devEui))?.nFCntDown).not.toBe(77);
+    expect((await repo.getDevice(device.devEui))?.name).toBe('probe');
+
+    const own = await repo.getSession(device.devEui, true);
+    expect(await repo.getSession(device.devEui, true)).toBe(own);
+    const [shared] = await repo.devicesByDevAddr('00000001', true);
+    expect(shared?.session).toBe(own);
+    expect((await repo.devicesByDevAddr('00000001', true))[0]?.device).toBe(shared?.device);
+  });
+
   it('keeps devices, sessions, DevNonces and JoinNonces, and finds devices by DevAddr', async () => {
     const farm = await open();
     const repo = await RxdbNetworkRepository.open(farm);

@@ -16,6 +16,49 @@ export function plainJsonCopy(value: unknown): unknown {
   return copy(value, 0);
 }
 
+/**
+ * `value` itself when it already is what the JSON round trip gives (plain
+ * objects and arrays, finite numbers, no undefined, no toJSON), else
+ * plainJsonCopy(value). Checking allocates nothing, so the common case (an
+ * uplink's metadata and decoded object, plain already) costs no copy; the
+ * result then shares its objects with the caller, who must not change them.
+ */
+export function asPlainJson(value: unknown): unknown {
+  return isPlainJson(value, 0) ? value : copy(value, 0);
+}
+
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_DEPTH) return false;
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+        for (let i = 0; i < value.length; i++) {
+          const item = value[i];
+          if (item === undefined || !isPlainJson(item, depth + 1)) return false;
+        }
+        return true;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) return false;
+        const item = (value as Record<string, unknown>)[key];
+        if (item === undefined || !isPlainJson(item, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 function copy(value: unknown, depth: number): unknown {
   switch (typeof value) {
     case 'string':

@@ -81,12 +81,17 @@ describe('helpers', () => {
     ]).toEqual([1, 2, 1, 3, 3]);
   });
   it('keeps the newest 20 entries and merges a repeated FCnt', () => {
-    let h: AdrHistoryEntry[] = [];
+    let h: readonly AdrHistoryEntry[] = [];
     for (let i = 0; i < 25; i++) h = recordAdrHistory(h, { fCnt: i, maxSnr: 0, gwCnt: 1 });
     expect(h.map((e) => e.fCnt)).toEqual(Array.from({ length: 20 }, (_, i) => i + 5));
+    const before = h;
+    const snapshot = JSON.stringify(before);
     h = recordAdrHistory(h, { fCnt: 24, maxSnr: 9, gwCnt: 2 });
     expect(h).toHaveLength(20);
     expect(h[19]).toEqual({ fCnt: 24, maxSnr: 9, gwCnt: 2 });
+    // Session copies share the history: it is replaced, never changed in place.
+    expect(recordAdrHistory(before, { fCnt: 25, maxSnr: 1, gwCnt: 1 })).toHaveLength(20);
+    expect(JSON.stringify(before)).toBe(snapshot);
   });
   it('knows the demodulation floor per SF', () => {
     expect([requiredSnrDb(7), requiredSnrDb(12), requiredSnrDb(undefined)]).toEqual([-7.5, -20, 0]);

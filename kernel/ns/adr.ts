@@ -111,10 +111,13 @@ export function recordAdrHistory(
 ): AdrHistoryEntry[] {
   const last = history[history.length - 1];
   if (last && last.fCnt === entry.fCnt) {
-    return [
-      ...history.slice(0, -1),
-      { ...last, maxSnr: Math.max(last.maxSnr, entry.maxSnr), gwCnt: entry.gwCnt },
-    ];
+    const next = history.slice();
+    next[next.length - 1] = { ...last, maxSnr: Math.max(last.maxSnr, entry.maxSnr), gwCnt: entry.gwCnt };
+    return next;
   }
-  return [...history, entry].slice(-ADR_HISTORY_LENGTH);
+  // One new array per uplink: the newest ADR_HISTORY_LENGTH entries, this one last.
+  const kept = Math.min(history.length, ADR_HISTORY_LENGTH - 1);
+  const next = history.slice(history.length - kept);
+  next.push(entry);
+  return next;
 }

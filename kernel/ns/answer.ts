@@ -26,7 +26,7 @@ import type { SessionParameters } from './session.js';
 import { type AheadEntry, type SessionsAhead, sameSession } from './sessions-ahead.js';
 import type { TransmitResult } from './transmitter.js';
 import type { Device, DeviceSession, PendingMacRequest, RegionId } from './types.js';
-import { type AcceptedUplink, deviceInfo, type UplinkProcessor } from './uplink.js';
+import { type AcceptedUplink, deviceInfo, type UplinkProcessor, type VerifiedMic } from './uplink.js';
 import type {
   AckEvent,
   DeviceInfo,
@@ -76,8 +76,9 @@ export async function answerUplink(
   ctx: AnswerContext,
   collected: CollectedUplink,
   frame: DataFrame,
+  verified?: VerifiedMic,
 ): Promise<void> {
-  const outcome = await ctx.uplinks.process(collected, frame);
+  const outcome = await ctx.uplinks.process(collected, frame, verified);
   if (outcome.kind === 'rejected') return ctx.reject(outcome.rejection);
   if (outcome.kind === 'retransmission') {
     ctx.count('retransmissions');
@@ -159,7 +160,7 @@ async function storeSession(
   failure: string,
 ): Promise<void> {
   try {
-    const current = await ctx.repository.getSession(session.devEui);
+    const current = await ctx.repository.getSession(session.devEui, true);
     if (ctx.sessions.isCurrent(ahead) && current && sameSession(current, session)) {
       await ctx.repository.putSession(session);
     }

@@ -5,17 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import { FileNetworkRepository } from './file-repository.js';
 import { defaultDeviceSession } from './session.js';
+import { PROBE_DEVICE } from './test-device.test-helpers.js';
 import type { Device } from './types.js';
 
-const device: Device = {
-  devEui: '0102030405060708',
-  name: 'probe',
-  applicationId: 'farm',
-  regionId: 'EU868',
-  codec: { kind: 'none' },
-  activation: { mode: 'otaa', joinEui: '0000000000000000', appKey: '00'.repeat(16) },
-  skipFCntCheck: false,
-};
+const device: Device = PROBE_DEVICE;
 
 let dir: string;
 beforeEach(async () => {

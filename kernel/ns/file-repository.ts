@@ -62,12 +62,14 @@ export class FileNetworkRepository implements NetworkRepository {
     return device && cloneDevice(device);
   }
 
-  async devicesByDevAddr(devAddr: string): Promise<ActiveDevice[]> {
+  async devicesByDevAddr(devAddr: string, readOnly = false): Promise<ActiveDevice[]> {
     const out: ActiveDevice[] = [];
     for (const session of Object.values(this.state.sessions)) {
       const device = this.state.devices[session.devEui];
-      if (session.devAddr === devAddr && device)
-        out.push({ device: cloneDevice(device), session: cloneSession(session) });
+      if (session.devAddr !== devAddr || !device) continue;
+      out.push(
+        readOnly ? { device, session } : { device: cloneDevice(device), session: cloneSession(session) },
+      );
     }
     return out;
   }
@@ -92,9 +94,9 @@ export class FileNetworkRepository implements NetworkRepository {
     return true;
   }
 
-  async getSession(devEui: string): Promise<DeviceSession | undefined> {
+  async getSession(devEui: string, readOnly = false): Promise<DeviceSession | undefined> {
     const session = this.state.sessions[devEui];
-    return session && cloneSession(session);
+    return session && (readOnly ? session : cloneSession(session));
   }
 
   async putSession(session: DeviceSession): Promise<void> {

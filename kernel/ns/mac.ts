@@ -113,7 +113,11 @@ export function handleUplinkMac(ctx: MacUplinkContext): MacUplinkResult {
       case 'NewChannelAns': {
         const pending = takePending('NewChannelReq');
         if (pending && command.channelFrequencyOk && command.dataRateRangeOk) {
-          session.extraChannels[String(pending.chIndex)] = pending.frequencyHz;
+          // Replaced, not changed in place: session copies share the record.
+          session.extraChannels = {
+            ...session.extraChannels,
+            [String(pending.chIndex)]: pending.frequencyHz,
+          };
         } else if (pending) {
           notes.push({
             level: 'warn',
@@ -209,9 +213,9 @@ export function plannedRequests(
     commands.push({ cid: 'RXTimingSetupReq', delay: want.rxDelay });
     pending.push({ cid: 'RXTimingSetupReq', rxDelay: want.rxDelay });
   }
-  for (const [index, { frequencyHz, minDr, maxDr }] of Object.entries(wants.extraChannels ?? {})) {
-    if (session.extraChannels[index] === frequencyHz) continue;
-    const chIndex = Number(index);
+  for (const { chIndex, channel } of wants.extraChannels ?? []) {
+    const { frequencyHz, minDr, maxDr } = channel;
+    if (session.extraChannels[chIndex] === frequencyHz) continue;
     commands.push({ cid: 'NewChannelReq', chIndex, frequencyHz, minDr, maxDr });
     pending.push({ cid: 'NewChannelReq', chIndex, frequencyHz, minDr, maxDr });
   }

@@ -14,12 +14,15 @@ export class MemoryNetworkRepository implements NetworkRepository {
     const d = this.devices.get(devEui);
     return d && cloneDevice(d);
   }
-  async devicesByDevAddr(devAddr: string): Promise<ActiveDevice[]> {
+  async devicesByDevAddr(devAddr: string, readOnly = false): Promise<ActiveDevice[]> {
     const out: ActiveDevice[] = [];
     for (const devEui of this.byDevAddr.get(devAddr) ?? []) {
       const device = this.devices.get(devEui);
       const session = this.sessions.get(devEui);
-      if (device && session) out.push({ device: cloneDevice(device), session: cloneSession(session) });
+      if (!device || !session) continue;
+      out.push(
+        readOnly ? { device, session } : { device: cloneDevice(device), session: cloneSession(session) },
+      );
     }
     return out;
   }
@@ -37,9 +40,9 @@ export class MemoryNetworkRepository implements NetworkRepository {
     this.joinNonces.delete(devEui);
     return this.devices.delete(devEui);
   }
-  async getSession(devEui: string): Promise<DeviceSession | undefined> {
+  async getSession(devEui: string, readOnly = false): Promise<DeviceSession | undefined> {
     const s = this.sessions.get(devEui);
-    return s && cloneSession(s);
+    return s && (readOnly ? s : cloneSession(s));
   }
   async putSession(session: DeviceSession): Promise<void> {
     const previous = this.sessions.get(session.devEui);

@@ -48,25 +48,30 @@ function isDefined(read: () => number | undefined): boolean {
 
 /** What the network wants a device of the region to have beyond its receive windows. */
 export interface RegionWants {
-  /** Uplink channels beyond the plan's defaults, by channel index (dynamic plans). */
-  extraChannels?: Record<string, UplinkChannel>;
+  /** Uplink channels beyond the plan's defaults (dynamic plans), in channel order. */
+  extraChannels?: readonly { chIndex: number; channel: UplinkChannel }[];
   /** The TxParamSetupReq settings (dwell time, MaxEIRP) of plans that have one. */
   txParams?: TxParams;
 }
 
+/** Per region: a region's plan never changes, and every uplink's answer asks. */
+const wantsByRegion = new WeakMap<Region, RegionWants>();
+
 /**
  * Dynamic-plan devices start with the default channels and learn the rest from
  * the CFList or NewChannelReq (RP002-1.0.4 §2.4.2, §2.10.2, ...); fixed-plan
- * channels are only switched on and off.
+ * channels are only switched on and off. The answer is shared: read it, never change it.
  */
 export function regionWants(region: Region): RegionWants {
-  const wants: RegionWants = {};
+  let wants = wantsByRegion.get(region);
+  if (wants) return wants;
+  wants = {};
   if (region.txParams) wants.txParams = region.txParams;
-  if (region.channelPlan !== 'dynamic') return wants;
-  const extra: Record<string, UplinkChannel> = {};
-  region.uplinkChannels.forEach((channel, index) => {
-    if (index >= region.defaultChannels.length) extra[String(index)] = channel;
-  });
-  wants.extraChannels = extra;
+  if (region.channelPlan === 'dynamic') {
+    wants.extraChannels = region.uplinkChannels
+      .map((channel, chIndex) => ({ chIndex, channel }))
+      .filter(({ chIndex }) => chIndex >= region.defaultChannels.length);
+  }
+  wantsByRegion.set(region, wants);
   return wants;
 }

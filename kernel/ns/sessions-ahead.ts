@@ -10,7 +10,7 @@
  */
 import type { ActiveDevice, NetworkRepository } from './repository.js';
 import type { DeviceSession } from './types.js';
-import { cloneSession } from './types.js';
+import { cloneDevice, cloneSession } from './types.js';
 
 /** One device's session ahead of the store, with the uplinks and updates still to settle. */
 export interface AheadEntry {
@@ -32,22 +32,31 @@ export class SessionsAhead {
 
   constructor(private readonly repository: Pick<NetworkRepository, 'devicesByDevAddr' | 'getSession'>) {}
 
-  /** The repository's candidates, each with the session ahead of the store when there is one. */
-  async devicesByDevAddr(devAddr: string): Promise<ActiveDevice[]> {
-    const found = await this.repository.devicesByDevAddr(devAddr);
-    for (const active of found) {
+  /**
+   * The repository's candidates, each with the session ahead of the store when there is one.
+   * Copies the caller may change, unless `readOnly` (a MIC check changes nothing): then the
+   * records themselves. Either way the repository is asked for its records, not for copies:
+   * a session ahead replaces the stored one, so a copy of that would be thrown away.
+   */
+  async devicesByDevAddr(devAddr: string, readOnly = false): Promise<ActiveDevice[]> {
+    const found = await this.repository.devicesByDevAddr(devAddr, true);
+    for (let i = 0; i < found.length; i++) {
+      const active = found[i] as ActiveDevice;
       const entry = this.ahead.get(active.device.devEui);
-      if (entry && sameSession(entry.session, active.session)) active.session = cloneSession(entry.session);
+      const session = entry && sameSession(entry.session, active.session) ? entry.session : active.session;
+      // The repository made a new pair for this answer: only the records inside are shared.
+      if (readOnly) active.session = session;
+      else found[i] = { device: cloneDevice(active.device), session: cloneSession(session) };
     }
     return found;
   }
 
   /** The device's newest session (a copy): ahead of the store, or else the stored one. */
   async getSession(devEui: string): Promise<DeviceSession | undefined> {
-    const stored = await this.repository.getSession(devEui);
+    const stored = await this.repository.getSession(devEui, true);
+    if (!stored) return undefined;
     const entry = this.ahead.get(devEui);
-    if (stored && entry && sameSession(entry.session, stored)) return cloneSession(entry.session);
-    return stored;
+    return cloneSession(entry && sameSession(entry.session, stored) ? entry.session : stored);
   }
 
   /**

@@ -16,7 +16,18 @@ import {
   type SessionKeys,
   verifyDataMic,
 } from '../../proto/lorawan/index.js';
-import { hexToBytes } from './types.js';
+import { type Device, hexToBytes } from './types.js';
+
+/** A registry entry for repository tests: an OTAA probe with all-zero keys, no codec. */
+export const PROBE_DEVICE: Device = {
+  devEui: '0102030405060708',
+  name: 'probe',
+  applicationId: 'farm',
+  regionId: 'EU868',
+  codec: { kind: 'none' },
+  activation: { mode: 'otaa', joinEui: '0000000000000000', appKey: '00'.repeat(16) },
+  skipFCntCheck: false,
+};
 
 export interface ReadDownlink {
   frame: DataFrame;

@@ -75,14 +75,18 @@ export interface DeviceSession {
   dr: number;
   txPowerIndex: number;
   nbTrans: number;
-  adrHistory: AdrHistoryEntry[];
+  /** Read-only: an uplink replaces it (recordAdrHistory), so session copies share it. */
+  adrHistory: readonly AdrHistoryEntry[];
   pendingMac: PendingMacRequest[];
   /** The device accepted a LinkADRReq, and with it the region's channel mask (the US915/AU915 sub-band). */
   channelMaskAcked?: boolean;
   /** The device answered the region's TxParamSetupReq (AS923 dwell time, AU915 MaxEIRP). */
   txParamsAcked?: boolean;
-  /** Uplink channels beyond the plan's defaults (dynamic plans) the device knows, by channel index. */
-  extraChannels: Record<string, number>;
+  /**
+   * Uplink channels beyond the plan's defaults (dynamic plans) the device knows, by channel
+   * index. Read-only: a change replaces the record, so session copies share it.
+   */
+  extraChannels: Readonly<Record<string, number>>;
   lastDevStatus?: DevStatus;
   /** When the last DevStatusReq went out (ISO), to pace them. */
   devStatusRequestedAt?: string;
@@ -145,10 +149,8 @@ export function cloneDevice(device: Device): Device {
 export function cloneSession(session: DeviceSession): DeviceSession {
   const copy: DeviceSession = {
     ...session,
-    // A new array of the same (read-only) entries.
-    adrHistory: session.adrHistory.slice(),
+    // The ADR history and the extra channels are read-only (replaced on change): shared.
     pendingMac: session.pendingMac.map((p) => ({ ...p })),
-    extraChannels: { ...session.extraChannels },
   };
   if (session.lastDevStatus) copy.lastDevStatus = { ...session.lastDevStatus };
   if (session.pendingAck) copy.pendingAck = { ...session.pendingAck };

@@ -84,10 +84,25 @@ interface Match {
   fCnt32: number;
 }
 
+/**
+ * A MIC already checked for this frame: the session key (hex) and the 32-bit FCnt it was
+ * checked at. The MIC is a function of the frame's bytes, the key and the FCnt only, so the
+ * same pair needs no second AES-CMAC (the admission checks it, the device's lane looks again
+ * with the session as the earlier frames left it).
+ */
+export interface VerifiedMic {
+  nwkSKey: string;
+  fCnt32: number;
+}
+
 export class UplinkProcessor {
   constructor(private readonly options: UplinkProcessorOptions) {}
 
-  async process(collected: CollectedUplink, frame: DataFrame): Promise<UplinkOutcome> {
+  async process(
+    collected: CollectedUplink,
+    frame: DataFrame,
+    verified?: VerifiedMic,
+  ): Promise<UplinkOutcome> {
     const best = collected.rxInfo[0];
     const reject = (
       reason: Rejection['reason'],
@@ -100,7 +115,7 @@ export class UplinkProcessor {
 
     const candidates = await this.options.repository.devicesByDevAddr(frame.devAddr);
     if (candidates.length === 0) return reject('unknown_device', `no session with DevAddr ${frame.devAddr}`);
-    const match = findByMic(candidates, frame);
+    const match = findByMic(candidates, frame, verified);
     if (!match) {
       return reject('bad_mic', `MIC of a frame from DevAddr ${frame.devAddr} matches no session`, {
         devEui: candidates.length === 1 ? candidates[0]?.device.devEui : undefined,
@@ -266,21 +281,31 @@ export class UplinkProcessor {
 }
 
 /** The candidate whose session key signs this frame, at the FCnt it then has. */
-export function findByMic(candidates: readonly ActiveDevice[], frame: DataFrame): Match | undefined {
+export function findByMic(
+  candidates: readonly ActiveDevice[],
+  frame: DataFrame,
+  verified?: VerifiedMic,
+): Match | undefined {
   for (const active of candidates) {
-    const nwkSKey = sessionKeyBytes(active.session.nwkSKey);
+    const keyHex = active.session.nwkSKey;
     const fCnt32 = reconstructFCnt(active.session.fCntUp, frame.fCnt16);
-    if (verifyDataMic(frame, nwkSKey, fCnt32)) return { active, fCnt32 };
+    if (signs(frame, keyHex, fCnt32, verified)) return { active, fCnt32 };
     // A device allowed to reset its counter may have started again from 0 in a low epoch.
     if (
       active.device.skipFCntCheck &&
       fCnt32 !== frame.fCnt16 &&
-      verifyDataMic(frame, nwkSKey, frame.fCnt16)
+      signs(frame, keyHex, frame.fCnt16, verified)
     ) {
       return { active, fCnt32: frame.fCnt16 };
     }
   }
   return undefined;
+}
+
+/** Whether the key signs the frame at this FCnt: the pair checked already, or AES-CMAC says so. */
+function signs(frame: DataFrame, keyHex: string, fCnt32: number, verified: VerifiedMic | undefined): boolean {
+  if (verified !== undefined && verified.nwkSKey === keyHex && verified.fCnt32 === fCnt32) return true;
+  return verifyDataMic(frame, sessionKeyBytes(keyHex), fCnt32);
 }
 
 /** Reception time and its provenance: GPS when any receiver had it, else the host clock. */

@@ -52,6 +52,16 @@ if (!port) throw new Error('sqlite-writer-worker.ts runs as a worker thread only
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
+/**
+ * Page cache of each write connection, in KiB (SQLite's default is 2,000). Every uplink
+ * insert touches a leaf of each index, and the indexes by device and by primary key have
+ * one insertion point per device: with 2 MB those leaves were evicted and read back at
+ * every batch. 8 MB took ~20 % off the CPU of a bulk of uplink inserts on this thread
+ * (the uplink table's four indexes, 200 devices); 16 MB gained little more, and the gateway's
+ * resident memory has a budget. Memory is taken only as pages are used.
+ */
+const WRITER_CACHE_KIB = 8_192;
+
 const connections = new Map<string, Connection>();
 /** Why a file could not be opened: the answer to every write sent to it. */
 const openFailures = new Map<string, FlatError>();
@@ -129,6 +139,7 @@ async function handle(message: ToWriter): Promise<FromWriter | undefined> {
         db.exec(`PRAGMA busy_timeout = ${message.busyTimeoutMs}`);
         db.exec(`PRAGMA synchronous = ${message.synchronous}`);
         db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+        db.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB}`);
         db.exec('PRAGMA foreign_keys = ON');
         connections.set(message.file, { file: message.file, db, statements: new Map() });
         openFailures.delete(message.file);
