@@ -91,9 +91,22 @@ export function sealBundle(
   saltSeed: Uint8Array = newSaltSeed(),
 ): SealedBundleBytes {
   const parts = encodeBundleStatement(content, saltSeed);
-  const unprotected = new Map([[COSE_LABEL.telemetry, parts.telemetry]]);
-  const cose = signSign1(parts.statement, key, BUNDLE_CONTENT_TYPE, claims, unprotected);
+  const cose = signBundleStatement(parts.statement, parts.telemetry, key, claims);
   return { cose, digest: bundleDigest(cose), commitment: parts.commitment };
+}
+
+/**
+ * Signs an encoded format 3 statement and puts its deflated telemetry beside it (what
+ * `sealBundle` does after encoding the content): for callers that already hold both parts.
+ */
+export function signBundleStatement(
+  statement: Uint8Array,
+  telemetry: Uint8Array,
+  key: SigningKey,
+  claims: BundleClaims,
+): Uint8Array {
+  const unprotected = new Map([[COSE_LABEL.telemetry, telemetry]]);
+  return signSign1(statement, key, BUNDLE_CONTENT_TYPE, claims, unprotected);
 }
 
 function envelopeOf(cose: Uint8Array, resolveKey: KeyResolver, options: VerifyBundleOptions): VerifiedSign1 {
