@@ -5,7 +5,6 @@
  * naming the precise reason. `verifyBundleStatement` checks what a verifier
  * without the telemetry can check (format 3's statement form).
  */
-import { createHash } from 'node:crypto';
 import { ErrorCode, MaverickError } from '../errors.js';
 import { COSE_LABEL } from '../proof/labels.js';
 import { newSaltSeed } from '../proof/leaf.js';
@@ -20,7 +19,9 @@ import {
   type VerifiedSign1,
   verifySign1,
 } from './cose.js';
-import { type DecodePayloadOptions, decodeBundlePayload, encodeBundleStatement } from './payload.js';
+import { encodeBundleStatement } from './payload.js';
+import { type DecodePayloadOptions, decodeBundlePayload } from './payload-decode.js';
+import { sha256 } from './sha256.js';
 import { type BundleStatement, decodeBundleStatement } from './statement.js';
 import type { BundleCommitment, BundleContent, DecodedBundle } from './types.js';
 
@@ -38,8 +39,6 @@ export interface VerifiedBundle {
   /** SHA-256 of the statement form (formats 1, 2: the exact COSE bytes): chain link and de-duplication key. */
   digest: Uint8Array;
 }
-
-const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest());
 
 /**
  * The digest of a bundle (PROOF.md §3.2): SHA-256 of its statement form, the COSE_Sign1 with

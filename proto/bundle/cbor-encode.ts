@@ -207,4 +207,26 @@ export function encodeTaggedCbor(tag: number, value: CborValue): Uint8Array {
   return w.result();
 }
 
+/**
+ * Whether two values of the data model have the same canonical encoding, without encoding
+ * them: the encoding is a function of the value (maps by their key set, whatever the insertion
+ * order) and differs for different values, so equal values and equal bytes are the same test.
+ */
+export function cborEqual(a: CborValue | undefined, b: CborValue | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (a === b) return true;
+  if (a instanceof Uint8Array) return b instanceof Uint8Array && compareBytes(a, b) === 0;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!cborEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (a instanceof Map) {
+    if (!(b instanceof Map) || a.size !== b.size) return false;
+    for (const [key, value] of a) if (!cborEqual(value, b.get(key))) return false;
+    return true;
+  }
+  return false;
+}
+
 export { compareBytes };
