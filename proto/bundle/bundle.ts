@@ -15,7 +15,7 @@ import {
   type KeyResolver,
   type SigningKey,
   signSign1,
-  statementForm,
+  statementFormDigest,
   type VerifiedSign1,
   verifySign1,
 } from './cose.js';
@@ -63,7 +63,7 @@ export function bundleDigest(cose: Uint8Array): Uint8Array {
   ) {
     return sha256(cose);
   }
-  return sha256(statementForm({ protectedBytes, payload, signature }));
+  return statementFormDigest({ protectedBytes, payload, signature });
 }
 
 /** Signs a format 1 or 2 payload (telemetry inside). The gateway seals format 3 with `sealBundle`. */
@@ -141,7 +141,7 @@ export function verifyBundle(
   const telemetry = envelope.unprotected.get(COSE_LABEL.telemetry) as Uint8Array | undefined;
   const bundle = decodeBundlePayload(envelope.payload, { ...options, telemetry });
   refuseTelemetryBeside(envelope, bundle.version);
-  return { envelope, bundle, digest: sha256(statementForm(envelope)) };
+  return { envelope, bundle, digest: statementFormDigest(envelope) };
 }
 
 export interface VerifiedBundleStatement {
@@ -162,7 +162,7 @@ export function verifyBundleStatement(
   options: VerifyBundleOptions = {},
 ): VerifiedBundleStatement {
   const envelope = envelopeOf(cose, resolveKey, options);
-  const digest = sha256(statementForm(envelope));
+  const digest = statementFormDigest(envelope);
   if (envelope.unprotected.size === 0) {
     const root = decodeCbor(envelope.payload);
     if (root instanceof Map && root.get(0) === 3) {
