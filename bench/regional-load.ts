@@ -1,7 +1,9 @@
 /**
  * Regional load: G simulated gateways (real Ed25519 keys, real signed bundles
  * of a farm day: 10-50 devices reporting every 15 min, one bundle per hour,
- * 24 per gateway) pushed through mosquitto to W `maverick regional serve`
+ * 24 per gateway, sealed in format 3 as gateways seal them: signed statement,
+ * deflated telemetry beside it, which the node inflates and checks against the
+ * statement's digest and Merkle root) pushed through mosquitto to W `maverick regional serve`
  * worker processes sharing the intake ($share) on one PostgreSQL. Each
  * gateway sends its bundles in order, the next after the previous one's ack
  * (as the outbox does); at most `window` items are in flight over all
@@ -13,6 +15,7 @@
  *   node --import tsx bench/regional-load.ts --gateways 400            (1 then 2 workers)
  *   node --import tsx bench/regional-load.ts --gateways 5000 --workers 2 [--window 400] [--fault]
  *     [--connections 4] [--in-flight 32]     (MQTT sessions and items in flight per worker)
+ *     [--format 2]                            (the earlier bundle format, to compare what 3 costs)
  *
  * Each run prints its exactly-once and chain-continuity check (read straight
  * from PostgreSQL) on stderr and fails when it does not hold; figures go to
@@ -32,6 +35,7 @@ import { startMosquitto } from '../test/fixtures/mosquitto.js';
 import { startPostgresCluster } from '../test/fixtures/postgres-cluster.js';
 import {
   checkStoredOnce,
+  type FleetFormat,
   makeFleet,
   runFleet,
   spawnWorker,
@@ -47,6 +51,8 @@ export interface RegionalLoadOptions {
   /** Items each worker settles at once (its PostgreSQL pool has as many connections). */
   inFlightPerWorker?: number;
   fault?: boolean;
+  /** Bundle format the gateways send (default 3, what they seal). */
+  format?: FleetFormat;
   log?: (line: string) => void;
 }
 
@@ -69,11 +75,16 @@ function quantile(sorted: number[], q: number): number {
 export async function runRegionalLoad(options: RegionalLoadOptions): Promise<BenchFigure[]> {
   const log = options.log ?? (() => {});
   const window = options.window ?? 400;
-  const label = `${options.gateways} gw × 1 day, ${options.workers} worker${options.workers > 1 ? 's' : ''}${options.fault ? ', kill -9 + PG restart' : ''}`;
+  const format = options.format ?? 3;
+  const label = `${options.gateways} gw × 1 day, ${options.workers} worker${options.workers > 1 ? 's' : ''}${format === 3 ? '' : `, format ${format}`}${options.fault ? ', kill -9 + PG restart' : ''}`;
   const genStart = performance.now();
-  const gateways = makeFleet(options.gateways, HOURS);
+  const gateways = makeFleet(options.gateways, HOURS, format);
   const total = gateways.length * HOURS;
-  log(`generated ${total} signed bundles in ${((performance.now() - genStart) / 1000).toFixed(1)} s`);
+  const coseBytes = gateways.reduce((n, g) => n + g.bundles.reduce((m, b) => m + b.cose.length, 0), 0);
+  log(
+    `generated ${total} signed format ${format} bundles (${Math.round(coseBytes / total)} bytes each on average) ` +
+      `in ${((performance.now() - genStart) / 1000).toFixed(1)} s`,
+  );
   const [cluster, broker] = await Promise.all([startPostgresCluster(), startMosquitto()]);
   const workers: ChildProcess[] = [];
   try {
@@ -198,6 +209,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       connectionsPerWorker: Number(arg('connections', '4')),
       inFlightPerWorker: Number(arg('in-flight', '32')),
       fault: process.argv.includes('--fault'),
+      format: arg('format', '3') === '2' ? 2 : 3,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     for (const f of figures) process.stdout.write(`${JSON.stringify(f)}\n`);

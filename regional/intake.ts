@@ -13,7 +13,8 @@
  * A kept bundle is acknowledged as accepted even when disputed: the node holds
  * it, and resending cannot change the verdict. Every rejection is logged with
  * its reason code. Chain work for one gateway runs inside the store's
- * `withGateway`, so several workers may ingest at once.
+ * `withGateway`, so several workers may ingest at once. The alerts are opened
+ * and closed by chain-alerts.ts.
  */
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -22,17 +23,16 @@ import { toHex } from '../proto/bundle/ed25519.js';
 import type { PlotDefinition } from '../proto/bundle/types.js';
 import { ErrorCode, type ErrorCodeName, isMaverickError, MaverickError } from '../proto/errors.js';
 import { type Logger, silentLogger } from '../proto/log.js';
+import { ChainAlerts } from './chain-alerts.js';
 import {
   type ChainLink,
-  GENESIS_HEX,
   groupBySeq,
   hasBrokenLink,
-  missingBetween,
   verdictsAfterArrival,
   verdictsAround,
 } from './chain-verdicts.js';
 import type { GatewayRegistry } from './registry.js';
-import type { AlertKind, GatewayChain, RegionalAlert, RegionalStore, StoredBundle } from './store.js';
+import type { RegionalAlert, RegionalStore, StoredBundle } from './store.js';
 
 export interface Ack {
   gatewayId: string;
@@ -79,11 +79,13 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly results = { accepted: 0, duplicate: 0, rejected: 0 };
+  private readonly chainAlerts: ChainAlerts;
 
   constructor(private readonly options: RegionalNodeOptions) {
     super();
     this.now = options.now ?? Date.now;
     this.log = options.logger ?? silentLogger;
+    this.chainAlerts = new ChainAlerts(this.now, this.log);
   }
 
   /** Verifies, chain-checks and stores one bundle. Never throws for bad input: a rejection is a result. */
@@ -164,13 +166,13 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
         const { links: held, below, above } = await chain.around(seq, 2);
         if (held.some((l) => l.digest === digest)) return 'duplicate' as const;
         const window = held.filter((l) => !l.overruled);
-        const gaps = this.gapChanges(chain, gatewayId, seq, window, below, above);
+        const gaps = this.chainAlerts.gapChanges(chain, gatewayId, seq, window, below, above);
         const arriving: ChainLink = { seq, digest, prevHash: toHex(bundle.prevHash), disputed: false };
         const verdicts = verdictsAfterArrival(window, arriving);
         const stored = this.stored(verified, bytes, source, gatewayId, verdicts.arriving.disputed);
         await chain.putBundle(stored, bundle.uplinks, this.definitions(verified));
         for (const link of verdicts.changed) await chain.setDisputed(link.digest, link.disputed);
-        const raised = await this.reconcileConflicts(
+        const raised = await this.chainAlerts.reconcileConflicts(
           chain,
           gatewayId,
           [...window, verdicts.arriving],
@@ -241,159 +243,17 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
       const changed = verdictsAround(window, seq);
       for (const link of changed) await chain.setDisputed(link.digest, link.disputed);
       const closing = `operator overruled ${digest.slice(0, 16)}: ${reason}`;
-      await this.close(chain, `chain|${gatewayId}|${seq}|${digest}`, closing);
+      await this.chainAlerts.close(chain, `chain|${gatewayId}|${seq}|${digest}`, closing);
       const groups = groupBySeq(window);
       if ((groups.get(seq)?.length ?? 0) <= 1)
-        await this.close(chain, `equivocation|${gatewayId}|${seq}`, closing);
+        await this.chainAlerts.close(chain, `equivocation|${gatewayId}|${seq}`, closing);
       for (const next of groups.get(seq + 1) ?? []) {
         if (!hasBrokenLink(next, groups))
-          await this.close(chain, `chain|${gatewayId}|${next.seq}|${next.digest}`, closing);
+          await this.chainAlerts.close(chain, `chain|${gatewayId}|${next.seq}|${next.digest}`, closing);
       }
       this.log.warn({ gatewayId, seq, digest, reason }, 'bundle overruled by the operator');
       return { undisputed: changed.filter((l) => !l.disputed).map((l) => l.seq) };
     });
-  }
-
-  /**
-   * Gap alerts follow the held sequence numbers: one open alert per missing
-   * range between consecutive held ones (from 1). A new sequence number splits
-   * the range it lands in: that alert closes, the remainders open. `below`
-   * and `above` are the held neighbours of `seq`, read before the bundle is
-   * stored; the returned step writes after.
-   */
-  private gapChanges(
-    chain: GatewayChain,
-    gatewayId: string,
-    seq: number,
-    window: ChainLink[],
-    below: number,
-    above: number | undefined,
-  ): () => Promise<RegionalAlert[]> {
-    if (window.some((l) => l.seq === seq)) return async () => [];
-    return async () => {
-      const raised: RegionalAlert[] = [];
-      const spanning = above === undefined ? undefined : missingBetween(below, above);
-      if (spanning) await this.close(chain, gapId(gatewayId, spanning), `bundle ${seq} arrived`);
-      for (const range of [
-        missingBetween(below, seq),
-        above === undefined ? undefined : missingBetween(seq, above),
-      ]) {
-        if (!range) continue;
-        const alert = this.alert(
-          'gap',
-          gatewayId,
-          range[0],
-          gapId(gatewayId, range),
-          `bundles ${range[0]}..${range[1]} of ${gatewayId} are missing`,
-          { missing: range },
-        );
-        if (await this.open(chain, alert)) raised.push(alert);
-      }
-      return raised;
-    };
-  }
-
-  /** Opens or updates the equivocation and chain alerts the arrival touches; closes chain alerts it resolves. */
-  private async reconcileConflicts(
-    chain: GatewayChain,
-    gatewayId: string,
-    held: ChainLink[],
-    arriving: ChainLink,
-    bytes: Uint8Array,
-    source: string,
-  ): Promise<RegionalAlert[]> {
-    const raised: RegionalAlert[] = [];
-    const groups = groupBySeq(held);
-    const { seq } = arriving;
-    const same = groups.get(seq) ?? [];
-    if (same.length > 1) {
-      const alert = this.alert(
-        'equivocation',
-        gatewayId,
-        seq,
-        `equivocation|${gatewayId}|${seq}`,
-        `gateway ${gatewayId} signed ${same.length} different bundles with sequence ${seq}`,
-        {
-          digests: same.map((l) => l.digest).sort(),
-          prevHashes: same.map((l) => l.prevHash),
-          code: ErrorCode.RegionalEquivocation,
-        },
-      );
-      if (
-        await this.open(chain, alert, {
-          conflictingDigest: arriving.digest,
-          conflictingCose: Buffer.from(bytes).toString('base64'),
-          source,
-        })
-      )
-        raised.push(alert);
-    }
-    // Links into seq (from seq-1) and out of it (to seq+1).
-    for (const link of [...same, ...(groups.get(seq + 1) ?? [])]) {
-      const id = `chain|${gatewayId}|${link.seq}|${link.digest}`;
-      if (!hasBrokenLink(link, groups)) {
-        // A chain alert names a held bundle; the arriving one was not held, so it has none to close.
-        if (link.digest !== arriving.digest) await this.close(chain, id, 'a predecessor it links to arrived');
-        continue;
-      }
-      const expected = link.seq === 1 ? [GENESIS_HEX] : (groups.get(link.seq - 1) ?? []).map((p) => p.digest);
-      const alert = this.alert(
-        'chain',
-        gatewayId,
-        link.seq,
-        id,
-        `bundle ${link.seq} of ${gatewayId} (${link.digest.slice(0, 16)}) does not link to the held bundle ${link.seq - 1}`,
-        {
-          digest: link.digest,
-          prevHash: link.prevHash,
-          heldPredecessors: expected,
-          code: ErrorCode.RegionalChain,
-        },
-      );
-      if (await this.open(chain, alert)) raised.push(alert);
-    }
-    return raised;
-  }
-
-  private alert(
-    kind: AlertKind,
-    gatewayId: string,
-    seq: number,
-    id: string,
-    message: string,
-    details: Record<string, unknown>,
-  ): RegionalAlert {
-    return { id, kind, gatewayId, seq, message, details, at: this.now() };
-  }
-
-  /** Stores an alert unless the same one is already open (then it is updated, keeping when it opened). Returns true when newly opened. */
-  private async open(
-    chain: GatewayChain,
-    alert: RegionalAlert,
-    proof?: Record<string, unknown>,
-  ): Promise<boolean> {
-    const existing = await chain.getAlert(alert.id);
-    if (existing && existing.closedAt === undefined) {
-      const same =
-        JSON.stringify(existing.details.digests ?? existing.details) ===
-        JSON.stringify(alert.details.digests ?? alert.details);
-      if (!same)
-        await chain.putAlert({
-          ...alert,
-          at: existing.at,
-          details: { ...existing.details, ...alert.details },
-        });
-      return false;
-    }
-    await chain.putAlert(proof ? { ...alert, details: { ...alert.details, ...proof } } : alert);
-    return true;
-  }
-
-  private async close(chain: GatewayChain, id: string, reason: string): Promise<void> {
-    const existing = await chain.getAlert(id);
-    if (!existing || existing.closedAt !== undefined) return;
-    await chain.putAlert({ ...existing, closedAt: this.now(), closedReason: reason });
-    this.log.info({ alert: id, reason }, 'alert closed');
   }
 
   private definitions(
@@ -435,8 +295,4 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
       disputed,
     };
   }
-}
-
-function gapId(gatewayId: string, [from, to]: [number, number]): string {
-  return `gap|${gatewayId}|${from}|${to}`;
 }

@@ -209,6 +209,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX period_statements_by_gateway ON period_statements (gateway_id, from_day, to_day);
     `,
   },
+  {
+    version: 7,
+    name: 'in-order appends of many gateways in one statement',
+    // maverick_append_heads: HeadAppender (pg-append.ts). Element i of every array is append i; the
+    // evidence and definition rows name their append by its 1-based index (e_item, d_item).
+    sql: `
+      CREATE FUNCTION maverick_append_heads(
+        lock_keys bigint[], p_digest bytea[], p_gateway text[], p_seq bigint[], p_prev bytea[], p_kid bytea[],
+        p_cose bytea[], p_iat bigint[], p_sub text[], p_time_start bigint[], p_time_end bigint[],
+        p_uplink_count integer[], p_time_sources jsonb[], p_plots jsonb[], p_devices jsonb[],
+        p_received_at bigint[], p_source text[], e_item integer[], e_plot text[], e_first bigint[],
+        e_last bigint[], d_item integer[], d_hash text[], d_plot text[], d_definition jsonb[]
+      ) RETURNS boolean[] LANGUAGE plpgsql AS $fn$
+      DECLARE
+        stored boolean[] := '{}';
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(p_digest, 1), 0) LOOP
+          stored := stored || maverick_append_head(lock_keys[i], p_digest[i], p_gateway[i], p_seq[i], p_prev[i],
+            p_kid[i], p_cose[i], p_iat[i], p_sub[i], p_time_start[i], p_time_end[i], p_uplink_count[i],
+            p_time_sources[i], p_plots[i], p_devices[i], p_received_at[i], p_source[i],
+            ARRAY(SELECT e_plot[j] FROM generate_subscripts(e_item, 1) AS j WHERE e_item[j] = i ORDER BY j),
+            ARRAY(SELECT e_first[j] FROM generate_subscripts(e_item, 1) AS j WHERE e_item[j] = i ORDER BY j),
+            ARRAY(SELECT e_last[j] FROM generate_subscripts(e_item, 1) AS j WHERE e_item[j] = i ORDER BY j),
+            ARRAY(SELECT d_hash[j] FROM generate_subscripts(d_item, 1) AS j WHERE d_item[j] = i ORDER BY j),
+            ARRAY(SELECT d_plot[j] FROM generate_subscripts(d_item, 1) AS j WHERE d_item[j] = i ORDER BY j),
+            ARRAY(SELECT d_definition[j] FROM generate_subscripts(d_item, 1) AS j WHERE d_item[j] = i ORDER BY j));
+        END LOOP;
+        RETURN stored;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** Same 64-bit key for every worker: the migration lock. */

@@ -5,7 +5,7 @@
  * (several workers accepting bundles of one gateway at once).
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyBundle } from '../proto/bundle/bundle.js';
 import { toHex } from '../proto/bundle/ed25519.js';
 import { makeBundle, makeChain, testGateway } from '../test/fixtures/bundle-chain.js';
@@ -274,5 +274,70 @@ describe.runIf(installed)('PgRegionalStore', () => {
       .map(([s, d]) => [s, d]);
     expect(disputed.map(([s]) => s)).toEqual([4, 4, 8, 9, 9]);
     expect(disputed.some(([, d]) => d === toHex(forks[1]!.digest))).toBe(true);
+  }, 120_000);
+
+  it('in-order arrivals of many gateways in one turn are one statement; one that is not a head stores nothing and takes the full path', async () => {
+    const url = freshDatabase();
+    const store = await PgRegionalStore.open({ url });
+    const query = vi.spyOn(pg.Pool.prototype, 'query');
+    try {
+      const registry = await GatewayRegistry.open(store);
+      const gateways = Array.from({ length: 6 }, (_, i) => testGateway(`gw-batch-${i}`));
+      for (const gw of gateways) await registry.add(gw.id, gw.publicKey);
+      const chains = gateways.map((gw) => makeChain(gw, 2));
+      const node = new RegionalNode({ registry, store });
+      // Gateways 0..4 send bundle 1 (each its gateway's head); gateway 5 sends bundle 2 before bundle 1.
+      const items = chains.map((chain, i) => (i < 5 ? chain[0]! : chain[1]!));
+      query.mockClear();
+      const results = await Promise.all(items.map((b) => node.ingest(b.cose, { source: 'batch' })));
+      expect(results.map((r) => r.status)).toEqual(Array(6).fill('accepted'));
+      const batches = query.mock.calls.filter(
+        ([config]) => (config as { name?: string }).name === 'append-heads',
+      );
+      expect(batches).toHaveLength(1);
+      for (const [i, gw] of gateways.entries()) {
+        const held = await store.listBundles(gw.id);
+        expect(held.map((b) => [b.seq, b.digest])).toEqual([[i < 5 ? 1 : 2, toHex(items[i]!.digest)]]);
+      }
+      // Bundle 2 first is not a head: the full path stored it and opened the gap alert.
+      expect((await store.listAlerts('gw-batch-5')).map((a) => a.id)).toEqual(['gap|gw-batch-5|1|1']);
+      expect(await store.listAlerts('gw-batch-0')).toEqual([]);
+    } finally {
+      query.mockRestore();
+      await store.close();
+    }
+  });
+
+  // Each append holds its gateway's advisory lock until its batch commits: without taking them in
+  // one order, two workers' batches over the same gateways wait on each other (PostgreSQL then
+  // aborts one with a deadlock error, which this test would see as a rejected ingest).
+  it('two workers batching the same gateways in opposite orders never deadlock, and store each bundle once', async () => {
+    const url = freshDatabase();
+    const stores = await Promise.all([PgRegionalStore.open({ url }), PgRegionalStore.open({ url })]);
+    try {
+      const registry = await GatewayRegistry.open(stores[0]!);
+      const gateways = Array.from({ length: 24 }, (_, i) => testGateway(`gw-order-${i}`));
+      for (const gw of gateways) await registry.add(gw.id, gw.publicKey);
+      const chains = gateways.map((gw) => makeChain(gw, 3));
+      const nodes = await Promise.all(
+        stores.map(async (store) => new RegionalNode({ registry: await GatewayRegistry.open(store), store })),
+      );
+      for (let seq = 0; seq < 3; seq++) {
+        const round = chains.map((chain) => chain[seq]!);
+        const results = await Promise.all([
+          ...round.map((b) => nodes[0]!.ingest(b.cose, { source: 'w0' })),
+          ...[...round].reverse().map((b) => nodes[1]!.ingest(b.cose, { source: 'w1' })),
+        ]);
+        expect(results.filter((r) => r.status === 'accepted')).toHaveLength(round.length);
+        expect(results.filter((r) => r.status === 'duplicate')).toHaveLength(round.length);
+      }
+      const held = await stores[0]!.listBundles();
+      expect(held).toHaveLength(24 * 3);
+      expect(new Set(held.map((b) => b.digest)).size).toBe(24 * 3);
+      expect(held.some((b) => b.disputed)).toBe(false);
+      expect(await stores[0]!.listAlerts()).toEqual([]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
   }, 120_000);
 });

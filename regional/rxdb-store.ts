@@ -10,6 +10,7 @@
  * document is written last and is the commit marker. RxDB has no
  * multi-document transactions: `withGateway` is a per-gateway queue in this
  * process, which is exactly as far as an embedded store is shared.
+ * Documents and schemas: rxdb-schema.ts.
  */
 import {
   createRxDatabase,
@@ -18,13 +19,25 @@ import {
   prepareQuery,
   type RxCollection,
   type RxDatabase,
-  type RxJsonSchema,
   type RxStorage,
 } from 'rxdb';
-import type { DeviceSummary, PlotDefinition, TimeSource, UplinkRecord } from '../proto/bundle/types.js';
+import type { PlotDefinition, UplinkRecord } from '../proto/bundle/types.js';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type { LinkStateStore } from './link-state.js';
 import { type LinkRecordDoc, RxdbLinkState } from './rxdb-link-state.js';
+import {
+  bundleId,
+  bundleSchema,
+  codeOrder,
+  fromHex,
+  hex,
+  type RecordDoc,
+  type RegionalCollections,
+  recordSchema,
+  toStored,
+  type UplinkDoc,
+  uplinkSchema,
+} from './rxdb-schema.js';
 import type {
   EvidenceQuery,
   GatewayChain,
@@ -36,141 +49,6 @@ import type {
   StoredCommitment,
   StoredPeriodStatement,
 } from './store.js';
-
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const int = { type: 'integer', minimum: 0, maximum: MAX_SAFE, multipleOf: 1 } as const;
-
-interface BundleDoc {
-  id: string;
-  gatewayId: string;
-  seq: number;
-  digest: string;
-  prevHash: string;
-  kid: string;
-  cose: string;
-  iat: number;
-  sub: string;
-  timeStart: number;
-  timeEnd: number;
-  uplinkCount: number;
-  timeSources: Record<TimeSource, number>;
-  plots: { plotId: string; geometryHash: string }[];
-  devices: (Omit<DeviceSummary, 'devEui'> & { devEui: string })[];
-  receivedAt: number;
-  source: string;
-  disputed: boolean;
-  overruled?: boolean;
-}
-
-interface UplinkDoc {
-  id: string;
-  gatewayId: string;
-  seq: number;
-  /** Digest of the bundle that carried it. */
-  bundle: string;
-  devEui: string;
-  /** '' when the device had no plot (RxDB indexes need a value). */
-  plotId: string;
-  fCnt: number;
-  receivedAt: number;
-  timeSource: TimeSource;
-  readings: { field: string; scale: number; value: number }[];
-}
-
-/** Code-unit order, as PostgreSQL's "C" collation sorts ASCII ids: both engines list alike. */
-const codeOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-interface RecordDoc {
-  id: string;
-  kind: 'gateway' | 'alert' | 'plot' | 'commitment' | 'statement';
-  gatewayId: string;
-  at: number;
-  data: Record<string, unknown>;
-}
-
-const bundleSchema: RxJsonSchema<BundleDoc> = {
-  version: 0,
-  primaryKey: 'id',
-  type: 'object',
-  properties: {
-    id: { type: 'string', maxLength: 220 },
-    gatewayId: { type: 'string', maxLength: 128 },
-    seq: int,
-    digest: { type: 'string', maxLength: 64 },
-    prevHash: { type: 'string' },
-    kid: { type: 'string' },
-    cose: { type: 'string' },
-    iat: { type: 'integer' },
-    sub: { type: 'string' },
-    timeStart: { type: 'integer' },
-    timeEnd: { type: 'integer' },
-    uplinkCount: { type: 'integer' },
-    timeSources: { type: 'object' },
-    plots: { type: 'array', items: { type: 'object' } },
-    devices: { type: 'array', items: { type: 'object' } },
-    receivedAt: { type: 'integer' },
-    source: { type: 'string' },
-    disputed: { type: 'boolean' },
-    overruled: { type: 'boolean' },
-  },
-  required: ['id', 'gatewayId', 'seq', 'digest', 'cose'],
-  indexes: [['gatewayId', 'seq'], 'digest'],
-};
-
-const uplinkSchema: RxJsonSchema<UplinkDoc> = {
-  version: 0,
-  primaryKey: 'id',
-  type: 'object',
-  properties: {
-    id: { type: 'string', maxLength: 200 },
-    gatewayId: { type: 'string', maxLength: 128 },
-    seq: int,
-    bundle: { type: 'string' },
-    devEui: { type: 'string', maxLength: 16 },
-    plotId: { type: 'string', maxLength: 128 },
-    fCnt: int,
-    receivedAt: int,
-    timeSource: { type: 'string' },
-    readings: { type: 'array', items: { type: 'object' } },
-  },
-  required: ['id', 'gatewayId', 'seq', 'devEui', 'plotId', 'fCnt', 'receivedAt'],
-  indexes: [['plotId', 'receivedAt']],
-};
-
-const recordSchema: RxJsonSchema<RecordDoc> = {
-  version: 0,
-  primaryKey: 'id',
-  type: 'object',
-  properties: {
-    id: { type: 'string', maxLength: 200 },
-    kind: { type: 'string', maxLength: 16 },
-    gatewayId: { type: 'string', maxLength: 128 },
-    at: int,
-    data: { type: 'object' },
-  },
-  required: ['id', 'kind', 'gatewayId', 'at', 'data'],
-  indexes: [['kind', 'gatewayId']],
-};
-
-interface RegionalCollections {
-  regional_bundles: RxCollection<BundleDoc>;
-  regional_uplinks: RxCollection<UplinkDoc>;
-  regional_records: RxCollection<RecordDoc>;
-}
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const bundleId = (gatewayId: string, seq: number, digest: string): string =>
-  `${gatewayId}|${String(seq).padStart(16, '0')}|${digest}`;
-
-function toStored({ id: _id, ...doc }: BundleDoc): StoredBundle {
-  return {
-    ...doc,
-    disputed: doc.disputed === true,
-    cose: new Uint8Array(Buffer.from(doc.cose, 'base64')),
-    devices: doc.devices.map((d) => ({ ...d, devEui: fromHex(d.devEui) })),
-  };
-}
 
 export interface RxdbRegionalStoreOptions {
   // RxStorage's generics differ per storage; this store does not care which.

@@ -5,7 +5,6 @@
  * naming the precise reason. `verifyBundleStatement` checks what a verifier
  * without the telemetry can check (format 3's statement form).
  */
-import { createHash } from 'node:crypto';
 import { ErrorCode, MaverickError } from '../errors.js';
 import { COSE_LABEL } from '../proof/labels.js';
 import { newSaltSeed } from '../proof/leaf.js';
@@ -16,11 +15,13 @@ import {
   type KeyResolver,
   type SigningKey,
   signSign1,
-  statementForm,
+  statementFormDigest,
   type VerifiedSign1,
   verifySign1,
 } from './cose.js';
-import { type DecodePayloadOptions, decodeBundlePayload, encodeBundleStatement } from './payload.js';
+import { encodeBundleStatement } from './payload.js';
+import { type DecodePayloadOptions, decodeBundlePayload } from './payload-decode.js';
+import { sha256 } from './sha256.js';
 import { type BundleStatement, decodeBundleStatement } from './statement.js';
 import type { BundleCommitment, BundleContent, DecodedBundle } from './types.js';
 
@@ -38,8 +39,6 @@ export interface VerifiedBundle {
   /** SHA-256 of the statement form (formats 1, 2: the exact COSE bytes): chain link and de-duplication key. */
   digest: Uint8Array;
 }
-
-const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest());
 
 /**
  * The digest of a bundle (PROOF.md §3.2): SHA-256 of its statement form, the COSE_Sign1 with
@@ -64,7 +63,7 @@ export function bundleDigest(cose: Uint8Array): Uint8Array {
   ) {
     return sha256(cose);
   }
-  return sha256(statementForm({ protectedBytes, payload, signature }));
+  return statementFormDigest({ protectedBytes, payload, signature });
 }
 
 /** Signs a format 1 or 2 payload (telemetry inside). The gateway seals format 3 with `sealBundle`. */
@@ -91,9 +90,22 @@ export function sealBundle(
   saltSeed: Uint8Array = newSaltSeed(),
 ): SealedBundleBytes {
   const parts = encodeBundleStatement(content, saltSeed);
-  const unprotected = new Map([[COSE_LABEL.telemetry, parts.telemetry]]);
-  const cose = signSign1(parts.statement, key, BUNDLE_CONTENT_TYPE, claims, unprotected);
+  const cose = signBundleStatement(parts.statement, parts.telemetry, key, claims);
   return { cose, digest: bundleDigest(cose), commitment: parts.commitment };
+}
+
+/**
+ * Signs an encoded format 3 statement and puts its deflated telemetry beside it (what
+ * `sealBundle` does after encoding the content): for callers that already hold both parts.
+ */
+export function signBundleStatement(
+  statement: Uint8Array,
+  telemetry: Uint8Array,
+  key: SigningKey,
+  claims: BundleClaims,
+): Uint8Array {
+  const unprotected = new Map([[COSE_LABEL.telemetry, telemetry]]);
+  return signSign1(statement, key, BUNDLE_CONTENT_TYPE, claims, unprotected);
 }
 
 function envelopeOf(cose: Uint8Array, resolveKey: KeyResolver, options: VerifyBundleOptions): VerifiedSign1 {
@@ -129,7 +141,7 @@ export function verifyBundle(
   const telemetry = envelope.unprotected.get(COSE_LABEL.telemetry) as Uint8Array | undefined;
   const bundle = decodeBundlePayload(envelope.payload, { ...options, telemetry });
   refuseTelemetryBeside(envelope, bundle.version);
-  return { envelope, bundle, digest: sha256(statementForm(envelope)) };
+  return { envelope, bundle, digest: statementFormDigest(envelope) };
 }
 
 export interface VerifiedBundleStatement {
@@ -150,7 +162,7 @@ export function verifyBundleStatement(
   options: VerifyBundleOptions = {},
 ): VerifiedBundleStatement {
   const envelope = envelopeOf(cose, resolveKey, options);
-  const digest = sha256(statementForm(envelope));
+  const digest = statementFormDigest(envelope);
   if (envelope.unprotected.size === 0) {
     const root = decodeCbor(envelope.payload);
     if (root instanceof Map && root.get(0) === 3) {

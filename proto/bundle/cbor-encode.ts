@@ -18,6 +18,11 @@ const textEncoder = new TextEncoder();
 
 class ByteWriter {
   private buf = new Uint8Array(256);
+
+  protected subarrayOfBuffer(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
   length = 0;
 
   private reserve(n: number): void {
@@ -40,8 +45,37 @@ class ByteWriter {
     this.length += b.length;
   }
 
+  /** Text whose every character is below U+0080 (the caller checked). */
+  ascii(text: string): void {
+    this.reserve(text.length);
+    for (let i = 0; i < text.length; i++) this.buf[this.length++] = text.charCodeAt(i);
+  }
+
   result(): Uint8Array {
     return this.buf.slice(0, this.length);
+  }
+}
+
+/**
+ * A reusable writer for callers that encode many small values in a row (a bundle's proof
+ * leaves): `reset` keeps the buffer, `view` reads what was written without copying it.
+ */
+export class CborWriter extends ByteWriter {
+  head(major: number, arg: number): void {
+    writeHead(this, major, arg);
+  }
+
+  value(value: CborValue): void {
+    writeValue(this, value, 0);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** The bytes written since the last reset; valid until the next write. */
+  view(): Uint8Array {
+    return this.subarrayOfBuffer();
   }
 }
 
@@ -76,6 +110,39 @@ function writeHead(w: ByteWriter, major: number, arg: number): void {
   }
 }
 
+/**
+ * A text string. ASCII (field names, plot ids, claims) is its own UTF-8: written byte by byte
+ * without a TextEncoder round, which cost more than the rest of a record's leaf.
+ */
+function writeText(w: ByteWriter, text: string): void {
+  const n = text.length;
+  let ascii = n <= 64;
+  for (let i = 0; ascii && i < n; i++) if (text.charCodeAt(i) >= 0x80) ascii = false;
+  if (!ascii) {
+    const utf8 = textEncoder.encode(text);
+    writeHead(w, 3, utf8.length);
+    w.bytes(utf8);
+    return;
+  }
+  writeHead(w, 3, n);
+  w.ascii(text);
+}
+
+/** Encoded map keys, kept: the data model's keys are a few small integers and short names. */
+const keyCache = new Map<CborKey, Uint8Array>();
+const KEY_CACHE_LIMIT = 1024;
+
+/** The encoding of a map key (what canonical key order compares). */
+function keyBytes(key: CborKey): Uint8Array {
+  let bytes = keyCache.get(key);
+  if (bytes) return bytes;
+  bytes = encodeCbor(key);
+  // Bounded: a map of arbitrary text keys (a plot definition's properties) cannot grow it for good.
+  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+  keyCache.set(key, bytes);
+  return bytes;
+}
+
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
@@ -102,14 +169,12 @@ function writeValue(w: ByteWriter, value: CborValue, depth: number): void {
     writeHead(w, 2, value.length);
     w.bytes(value);
   } else if (typeof value === 'string') {
-    const utf8 = textEncoder.encode(value);
-    writeHead(w, 3, utf8.length);
-    w.bytes(utf8);
+    writeText(w, value);
   } else if (Array.isArray(value)) {
     writeHead(w, 4, value.length);
     for (const item of value) writeValue(w, item, depth + 1);
   } else if (value instanceof Map) {
-    const entries = [...value.entries()].map(([k, v]) => ({ key: encodeCbor(k), value: v }));
+    const entries = [...value.entries()].map(([k, v]) => ({ key: keyBytes(k), value: v }));
     entries.sort((a, b) => compareBytes(a.key, b.key));
     writeHead(w, 5, entries.length);
     for (const entry of entries) {
@@ -140,6 +205,28 @@ export function encodeTaggedCbor(tag: number, value: CborValue): Uint8Array {
   writeHead(w, 6, tag);
   writeValue(w, value, 0);
   return w.result();
+}
+
+/**
+ * Whether two values of the data model have the same canonical encoding, without encoding
+ * them: the encoding is a function of the value (maps by their key set, whatever the insertion
+ * order) and differs for different values, so equal values and equal bytes are the same test.
+ */
+export function cborEqual(a: CborValue | undefined, b: CborValue | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (a === b) return true;
+  if (a instanceof Uint8Array) return b instanceof Uint8Array && compareBytes(a, b) === 0;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!cborEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (a instanceof Map) {
+    if (!(b instanceof Map) || a.size !== b.size) return false;
+    for (const [key, value] of a) if (!cborEqual(value, b.get(key))) return false;
+    return true;
+  }
+  return false;
 }
 
 export { compareBytes };

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../errors.js';
 import { decodeCbor } from './cbor-decode.js';
-import { type CborValue, encodeCbor } from './cbor-encode.js';
+import { type CborKey, type CborValue, cborEqual, encodeCbor } from './cbor-encode.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
@@ -128,6 +128,33 @@ describe('properties', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('cborEqual holds exactly when the canonical encodings are equal', () => {
+    fc.assert(
+      fc.property(cborValue, cborValue, (a, b) => {
+        // A value equals its decoded encoding (map keys back in canonical order) …
+        expect(cborEqual(a, decodeCbor(encodeCbor(a), { maxDepth: 64 }))).toBe(true);
+        // … and two values are equal as values exactly when their bytes are.
+        expect(cborEqual(a, b)).toBe(hex(encodeCbor(a)) === hex(encodeCbor(b)));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(
+      cborEqual(
+        new Map<CborKey, CborValue>([
+          [1, 'x'],
+          [0, 'y'],
+        ]),
+        new Map<CborKey, CborValue>([
+          [0, 'y'],
+          [1, 'x'],
+        ]),
+      ),
+    ).toBe(true);
+    expect(cborEqual([1, [2, 3]], [1, [2, 4]])).toBe(false);
+    expect(cborEqual(Uint8Array.of(1), '\u0001')).toBe(false);
+    expect(cborEqual(undefined, undefined)).toBe(false);
   });
 
   it('random bytes: only MaverickError escapes, and anything accepted is canonical', () => {

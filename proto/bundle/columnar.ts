@@ -90,9 +90,9 @@ export function sortUplinks(uplinks: UplinkRecord[], plotIndex: (id: string) => 
   return keyed.map((k) => k.u);
 }
 
-/** Builds the block. `plotIndex` maps a plot id to its index in the payload's plot list. */
+/** A device's key while grouping rows: its 8 DevEUI bytes as 8 characters, and its plot. */
 function deviceId(devEui: Uint8Array, plotIndex: number | null): string {
-  return `${Buffer.from(devEui).toString('hex')}/${plotIndex ?? ''}`;
+  return `${String.fromCharCode(...devEui)}/${plotIndex ?? ''}`;
 }
 
 /** Builds the block. `plotIndex` maps a plot id to its index in the payload's plot list. */
@@ -168,24 +168,24 @@ function encodeDeviceBlock(
     else fcnts.signed(row.fCnt - (rows[i - 1] as UplinkRecord).fCnt);
   });
   writeRuns(sources, rows, (row) => TIME_SOURCES.indexOf(row.timeSource));
-  // One column per field: the rows that carry it, delta-encoded.
-  const perRow = rows.map((row) => {
-    const values = new Map<number, number>();
+  // One column per field: the rows that carry it, delta-encoded. Row i's value of field f is
+  // cell i * fieldCount + f (undefined: the row does not carry it).
+  const cells: (number | undefined)[] = new Array(rows.length * fieldCount);
+  rows.forEach((row, i) => {
     for (const r of row.readings) {
-      const index = fieldIndex(r.field, r.scale);
-      if (values.has(index)) throw malformed(`uplink FCnt ${row.fCnt} carries ${r.field} twice`);
-      values.set(index, r.value);
+      const at = i * fieldCount + fieldIndex(r.field, r.scale);
+      if (cells[at] !== undefined) throw malformed(`uplink FCnt ${row.fCnt} carries ${r.field} twice`);
+      cells[at] = r.value;
     }
-    return values;
   });
   const columns: CborValue[] = [];
   for (let f = 0; f < fieldCount; f++) {
-    const present = perRow.map((values) => values.has(f));
+    const present = rows.map((_, i) => cells[i * fieldCount + f] !== undefined);
     if (!present.includes(true)) continue;
     const values = new VarintWriter();
     let previous = 0;
-    for (const rowValues of perRow) {
-      const v = rowValues.get(f);
+    for (let i = 0; i < rows.length; i++) {
+      const v = cells[i * fieldCount + f];
       if (v === undefined) continue;
       values.signed(v - previous);
       previous = v;

@@ -7,9 +7,10 @@
  * (RFC 9052 §4.4). CWT claims in the header per RFC 9597: 1 iss, 2 sub, 6 iat.
  * Signing uses alg -8 (EdDSA); verifiers accept -8 and -19 (Ed25519, RFC 9864).
  */
+import { createHash } from 'node:crypto';
 import { ErrorCode, MaverickError } from '../errors.js';
 import { decodeCbor } from './cbor-decode.js';
-import { type CborMap, type CborValue, encodeCbor, encodeTaggedCbor } from './cbor-encode.js';
+import { type CborMap, type CborValue, CborWriter, encodeCbor, encodeTaggedCbor } from './cbor-encode.js';
 import { ED25519_SIGNATURE_BYTES, ed25519Sign, ed25519Verify, toHex } from './ed25519.js';
 
 export const COSE_SIGN1_TAG = 18;
@@ -93,6 +94,30 @@ export function statementForm(
     envelope.payload,
     envelope.signature,
   ]);
+}
+
+/**
+ * SHA-256 of statementForm(envelope), hashed piece by piece (heads, then each byte string as it
+ * is) instead of copying the pieces into one new message first: every bundle verified needs it.
+ */
+export function statementFormDigest(
+  envelope: Pick<VerifiedSign1, 'protectedBytes' | 'payload' | 'signature'>,
+): Uint8Array {
+  const hash = createHash('sha256');
+  const heads = new CborWriter();
+  heads.head(6, COSE_SIGN1_TAG);
+  heads.head(4, 4);
+  heads.head(2, envelope.protectedBytes.length);
+  hash.update(heads.view()).update(envelope.protectedBytes);
+  heads.reset();
+  heads.head(5, 0); // the emptied unprotected header
+  heads.head(2, envelope.payload.length);
+  hash.update(heads.view()).update(envelope.payload);
+  heads.reset();
+  heads.head(2, envelope.signature.length);
+  hash.update(heads.view()).update(envelope.signature);
+  const digest = hash.digest();
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 
 function malformed(message: string): MaverickError {

@@ -8,7 +8,8 @@ import { ErrorCode, MaverickError } from '../errors.js';
 import { HASH_BYTES } from '../proof/merkle.js';
 import { decodeCbor } from './cbor-decode.js';
 import type { CborValue } from './cbor-encode.js';
-import { PayloadKey, payloadFormat, StatementKey } from './payload.js';
+import { PayloadKey, StatementKey } from './payload-build.js';
+import { payloadFormat } from './payload-decode.js';
 import { plotFromCbor } from './plots.js';
 import type {
   BundleCommitment,

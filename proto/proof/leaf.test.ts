@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { simulatedDay } from '../../test/fixtures/bundle-simulated-day.js';
 import type { UplinkRecord } from '../bundle/types.js';
 import { ErrorCode, isMaverickError } from '../errors.js';
-import { bundleLeafHashes, decodeLeaf, encodeLeaf, leafSalt, SALT_BYTES } from './leaf.js';
+import { bundleLeafHashes, decodeLeaf, encodeLeaf, leafSalt, leafSalts, SALT_BYTES } from './leaf.js';
 
 const record: UplinkRecord = {
   devEui: Uint8Array.from([0x70, 0xb3, 0xd5, 0x7e, 0xd0, 0x05, 0x00, 0x01]),
@@ -49,6 +49,21 @@ describe('proof leaves (PROOF.md §1–2)', () => {
     expect(leafSalt(seed, 0)).toHaveLength(SALT_BYTES);
   });
 
+  it('salts every index of a seed as leafSalt does (the prepared HMAC pads)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.array(fc.nat({ max: 0xffffffff }), { minLength: 1, maxLength: 8 }),
+        (seedBytes, indices) => {
+          const salts = leafSalts(seedBytes);
+          for (const i of indices) expect(Buffer.from(salts(i))).toEqual(Buffer.from(leafSalt(seedBytes, i)));
+        },
+      ),
+    );
+    expect(() => leafSalts(new Uint8Array(31))).toThrow(/32 bytes/);
+    expect(() => leafSalts(seed)(2 ** 32)).toThrow(/leaf index/);
+  });
+
   it('hashes leaves as RFC 9162 H(0x00 ‖ leaf), and a changed reading changes the hash', () => {
     const [h0] = bundleLeafHashes([record], seed);
     const leaf = encodeLeaf(record, leafSalt(seed, 0));
@@ -62,6 +77,20 @@ describe('proof leaves (PROOF.md §1–2)', () => {
       readings: [{ field: 'temperature', scale: -2, value: 1835 }, record.readings[1]],
     };
     expect(bundleLeafHashes([changed as UplinkRecord], seed)[0]).not.toEqual(h0);
+  });
+
+  it('hashes a bundle of records in one buffer as leafHash(encodeLeaf(record, leafSalt(seed, i))) does', () => {
+    const day = simulatedDay({ devices: 3 });
+    const hashes = bundleLeafHashes(day, seed);
+    expect(hashes).toHaveLength(day.length);
+    day.forEach((r, i) => {
+      const leaf = encodeLeaf(r, leafSalt(seed, i));
+      const expected = createHash('sha256')
+        .update(Buffer.from([0]))
+        .update(leaf)
+        .digest();
+      expect(Buffer.from(hashes[i] as Uint8Array)).toEqual(expected);
+    });
   });
 
   it('round-trips a day of records and reports the leaf size', () => {

@@ -6,11 +6,12 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { decodeCbor } from '../bundle/cbor-decode.js';
-import { type CborValue, encodeCbor } from '../bundle/cbor-encode.js';
+import { type CborValue, CborWriter } from '../bundle/cbor-encode.js';
 import { compareText } from '../bundle/columnar.js';
+import { sha256 } from '../bundle/sha256.js';
 import { TIME_SOURCES, type UplinkRecord } from '../bundle/types.js';
 import { ErrorCode, MaverickError } from '../errors.js';
-import { leafHash, MerkleTree } from './merkle.js';
+import { LEAF_PREFIX, MerkleTree } from './merkle.js';
 
 export const SALT_SEED_BYTES = 32;
 export const SALT_BYTES = 16;
@@ -35,22 +36,36 @@ function malformed(message: string): MaverickError {
   return new MaverickError(ErrorCode.BundleMalformed, `proof leaf: ${message}`);
 }
 
+/**
+ * Writes the leaf's deterministic CBOR (PROOF.md §1): the array
+ * [salt, DevEUI, session, FCnt, received-at, time source, plot, [[field, scale, value]…]],
+ * readings in field order, exactly as encodeCbor writes that array.
+ */
+function writeLeaf(w: CborWriter, record: UplinkRecord, salt: Uint8Array): void {
+  if (salt.length !== SALT_BYTES) throw malformed(`salt must be ${SALT_BYTES} bytes`);
+  const readings = [...record.readings].sort((a, b) => compareText(a.field, b.field) || a.scale - b.scale);
+  w.head(4, 8);
+  w.value(salt);
+  w.value(record.devEui);
+  w.value(record.session ?? 0);
+  w.value(record.fCnt);
+  w.value(record.receivedAt);
+  w.value(TIME_SOURCES.indexOf(record.timeSource));
+  w.value(record.plotId);
+  w.head(4, readings.length);
+  for (const r of readings) {
+    w.head(4, 3);
+    w.value(r.field);
+    w.value(r.scale);
+    w.value(r.value);
+  }
+}
+
 /** The leaf's deterministic CBOR (PROOF.md §1). */
 export function encodeLeaf(record: UplinkRecord, salt: Uint8Array): Uint8Array {
-  if (salt.length !== SALT_BYTES) throw malformed(`salt must be ${SALT_BYTES} bytes`);
-  const readings = [...record.readings]
-    .sort((a, b) => compareText(a.field, b.field) || a.scale - b.scale)
-    .map((r): CborValue => [r.field, r.scale, r.value]);
-  return encodeCbor([
-    salt,
-    record.devEui,
-    record.session ?? 0,
-    record.fCnt,
-    record.receivedAt,
-    TIME_SOURCES.indexOf(record.timeSource),
-    record.plotId,
-    readings,
-  ]);
+  const w = new CborWriter();
+  writeLeaf(w, record, salt);
+  return w.result();
 }
 
 /** A disclosed leaf read back: the record and its salt. Strict: only the one canonical encoding. */
@@ -103,16 +118,52 @@ export function decodeLeaf(bytes: Uint8Array): DecodedLeaf {
 }
 
 /**
+ * leafSalt for every index of one seed, with HMAC's two key pads laid out once (RFC 2104:
+ * H(K ⊕ opad ‖ H(K ⊕ ipad ‖ m)), the 32-byte key zero-padded to SHA-256's 64-byte block): two
+ * one-shot hashes per record instead of an HMAC object each, as a bundle salts every record.
+ */
+export function leafSalts(seed: Uint8Array): (index: number) => Uint8Array {
+  if (seed.length !== SALT_SEED_BYTES) throw malformed(`salt seed must be ${SALT_SEED_BYTES} bytes`);
+  const inner = new Uint8Array(64 + SALT_LABEL.length + 4);
+  const outer = new Uint8Array(64 + 32);
+  for (let i = 0; i < 64; i++) {
+    const k = seed[i] ?? 0;
+    inner[i] = k ^ 0x36;
+    outer[i] = k ^ 0x5c;
+  }
+  inner.set(SALT_LABEL, 64);
+  const counter = new DataView(inner.buffer, 64 + SALT_LABEL.length, 4);
+  return (index) => {
+    if (!Number.isSafeInteger(index) || index < 0 || index > 0xffffffff)
+      throw malformed(`leaf index ${index}`);
+    counter.setUint32(0, index);
+    outer.set(sha256(inner), 64);
+    return sha256(outer).subarray(0, SALT_BYTES);
+  };
+}
+
+/**
  * Leaves of one bundle's records, given in leaf order (PROOF.md §3: the telemetry's record
  * order), salted from the bundle's seed.
  */
 export function bundleLeaves(records: readonly UplinkRecord[], seed: Uint8Array): Uint8Array[] {
-  return records.map((r, i) => encodeLeaf(r, leafSalt(seed, i)));
+  const salt = leafSalts(seed);
+  return records.map((r, i) => encodeLeaf(r, salt(i)));
 }
 
-/** RFC 9162 leaf hashes of one bundle's records. */
+/**
+ * RFC 9162 leaf hashes of one bundle's records: each leaf written after the 0x00 prefix into one
+ * reused buffer and hashed there (what leafHash(encodeLeaf(…)) gives, without two copies a record).
+ */
 export function bundleLeafHashes(records: readonly UplinkRecord[], seed: Uint8Array): Uint8Array[] {
-  return bundleLeaves(records, seed).map(leafHash);
+  const salt = leafSalts(seed);
+  const w = new CborWriter();
+  return records.map((r, i) => {
+    w.reset();
+    w.byte(LEAF_PREFIX);
+    writeLeaf(w, r, salt(i));
+    return sha256(w.view());
+  });
 }
 
 /** MTH and tree size over a list of leaf hashes (a bundle's, a day's, a period's). */

@@ -6,11 +6,12 @@
  * unchanged gives exactly the RFC's recursive MTH and PATH; the tests check both against the
  * recursive definition and the RFC 6962 reference vectors.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../bundle/sha256.js';
 import { ErrorCode, MaverickError } from '../errors.js';
 
 export const HASH_BYTES = 32;
-const LEAF_PREFIX = 0x00;
+/** RFC 9162: a leaf is hashed as H(0x00 ‖ leaf). */
+export const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 
 /** An inclusion proof (RFC 9162 §2.1.3): the leaf's index, the tree's size and the audit path. */
@@ -22,17 +23,23 @@ export interface InclusionProof {
 }
 
 export function leafHash(leaf: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(Uint8Array.of(LEAF_PREFIX)).update(leaf).digest());
+  const input = new Uint8Array(1 + leaf.length);
+  input[0] = LEAF_PREFIX;
+  input.set(leaf, 1);
+  return sha256(input);
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return new Uint8Array(
-    createHash('sha256').update(Uint8Array.of(NODE_PREFIX)).update(left).update(right).digest(),
-  );
+  // One buffer and one native call per node: a bundle's tree hashes about as many nodes as leaves.
+  const input = new Uint8Array(1 + left.length + right.length);
+  input[0] = NODE_PREFIX;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return sha256(input);
 }
 
 /** MTH of the empty list: SHA-256 of nothing. */
-export const EMPTY_ROOT = new Uint8Array(createHash('sha256').digest());
+export const EMPTY_ROOT = sha256(new Uint8Array(0));
 
 /**
  * A whole tree kept level by level, for answering many inclusion proofs over one set of
