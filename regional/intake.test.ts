@@ -291,3 +291,30 @@ describe('GatewayRegistry', () => {
     expect(reopened.resolve(gw.kid)).toBeUndefined();
   });
 });
+
+describe('the info log at regional scale', () => {
+  it('says what was taken once a minute, not once a bundle', async () => {
+    const infos: { fields: Record<string, unknown>; msg: string }[] = [];
+    const logger: Logger = {
+      ...capturingLogger(),
+      info: (fields: Record<string, unknown> | string, msg?: string) => {
+        if (typeof fields !== 'string') infos.push({ fields, msg: msg ?? '' });
+      },
+    };
+    let now = 1_000_000;
+    const quiet = new RegionalNode({ registry, store, logger, now: () => now });
+    const [first, second, third] = makeChain(gw, 3);
+    expect((await quiet.ingest(first!.cose, { source: 'test' })).status).toBe('accepted');
+    now += 30_000;
+    expect((await quiet.ingest(second!.cose, { source: 'test' })).status).toBe('accepted');
+    expect((await quiet.ingest(second!.cose, { source: 'test' })).status).toBe('duplicate');
+    const summaries = () => infos.filter((i) => i.msg === 'bundles taken since the last summary');
+    expect(summaries()).toEqual([]);
+    now += 31_000;
+    expect((await quiet.ingest(third!.cose, { source: 'test' })).status).toBe('accepted');
+    expect(summaries().map((s) => s.fields)).toEqual([
+      { accepted: 3, duplicate: 1, rejected: 0, seconds: 61 },
+    ]);
+    expect(infos.some((i) => i.msg === 'bundle accepted')).toBe(false);
+  });
+});

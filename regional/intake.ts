@@ -75,10 +75,14 @@ export interface RegionalNodeEvents {
 
 class Rejection extends MaverickError {}
 
+const SUMMARY_EVERY_MS = 60_000;
+
 export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly results = { accepted: 0, duplicate: 0, rejected: 0 };
+  /** The counters when the last summary line was logged, and when. */
+  private summarised = { at: Number.NaN, accepted: 0, duplicate: 0, rejected: 0 };
   private readonly chainAlerts: ChainAlerts;
 
   constructor(private readonly options: RegionalNodeOptions) {
@@ -93,8 +97,31 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     // Concurrent ingests are safe: the store serialises chain work per gateway (withGateway).
     return this.ingestOne(bytes, options).then((result) => {
       this.results[result.status]++;
+      this.summariseEveryMinute();
       return result;
     });
+  }
+
+  /**
+   * One info line a minute with what was taken since the last one, instead of a line per bundle (a
+   * regional node takes hundreds a second): the operator's log stays readable, and a silent node shows.
+   */
+  private summariseEveryMinute(): void {
+    const now = this.now();
+    const last = this.summarised;
+    if (Number.isNaN(last.at)) last.at = now;
+    if (now - last.at < SUMMARY_EVERY_MS) return;
+    const { accepted, duplicate, rejected } = this.results;
+    this.log.info(
+      {
+        accepted: accepted - last.accepted,
+        duplicate: duplicate - last.duplicate,
+        rejected: rejected - last.rejected,
+        seconds: Math.round((now - last.at) / 1000),
+      },
+      'bundles taken since the last summary',
+    );
+    this.summarised = { at: now, accepted, duplicate, rejected };
   }
 
   /** Ingest outcomes since start: accepted, duplicate (identical retransmission, acked again), rejected. */
@@ -193,7 +220,9 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
       this.emit('alert', alert);
     }
     this.emit('accepted', outcome.stored);
-    this.log.info(
+    // Debug, not info: a regional node takes hundreds of bundles a second; the info log carries a
+    // summary a minute (summariseEveryMinute) and what needs a person (rejections, alerts).
+    this.log.debug(
       { gatewayId, seq, uplinks: outcome.stored.uplinkCount, disputed: outcome.stored.disputed, source },
       'bundle accepted',
     );
