@@ -18,6 +18,24 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** A logger whose every level writes through `at(level)`; `child` makes the logger with more bindings. */
+export function loggerOf(
+  at: (level: LogLevel) => LogFn,
+  child: (bindings: Record<string, unknown>) => Logger,
+): Logger {
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child,
+  };
+}
+
 const noop: LogFn = () => {};
 
 /** A logger that drops everything: for library callers that did not pass one. */
