@@ -27,6 +27,8 @@ import {
 
 /** Uplinks waiting for the event loop at most (about 4 s at 5,000 uplinks/s); more are dropped and counted. */
 const MAX_WAITING_UPLINKS = 20_000;
+/** Uplinks per batch at most: after a hold, the event loop takes the backlog in bites, not at once. */
+const MAX_BATCH = 512;
 
 const port = parentPort;
 if (!port) throw new Error('semtech-udp-thread-worker runs as a worker thread only');
@@ -77,8 +79,8 @@ function flush(): void {
   flushQueued = false;
   if (!taken || waiting.length === 0) return;
   taken = false;
-  const batch = waiting;
-  waiting = [];
+  const batch = waiting.length <= MAX_BATCH ? waiting : waiting.slice(0, MAX_BATCH);
+  waiting = waiting.length <= MAX_BATCH ? [] : waiting.slice(MAX_BATCH);
   post({ kind: 'uplinks', uplinks: batch });
 }
 

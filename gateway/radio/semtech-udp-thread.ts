@@ -55,6 +55,10 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   #threadRestarts = 0;
   #wanted = false;
   #restartTimer: NodeJS.Timeout | undefined;
+  /** The consumer asked to hold uplinks back (holdUplinks): the last batch is not acknowledged. */
+  #held = false;
+  /** A batch was handled but not acknowledged to the thread because uplinks are held. */
+  #owesTaken = false;
   #onStarted: ((outcome: FromUdpThread) => void) | undefined;
   #onStopped: (() => void) | undefined;
 
@@ -161,6 +165,18 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     });
   }
 
+  /**
+   * While held, the next batch waits in the thread (bounded there; what does not fit is dropped
+   * and counted as uplinksDroppedThreadQueue) until released.
+   */
+  holdUplinks(held: boolean): void {
+    this.#held = held;
+    if (!held && this.#owesTaken) {
+      this.#owesTaken = false;
+      this.#post({ kind: 'taken' });
+    }
+  }
+
   #started(what: string): { host: string; port: number; receiveBufferBytes: number } {
     if (!this.#address) {
       throw new MaverickError(ErrorCode.RadioNotStarted, `semtech-udp: ${what} before start()`, {
@@ -180,7 +196,8 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     switch (message.kind) {
       case 'uplinks':
         for (const uplink of message.uplinks) this.#emitSafely('uplink', uplink);
-        this.#post({ kind: 'taken' });
+        if (this.#held) this.#owesTaken = true;
+        else this.#post({ kind: 'taken' });
         break;
       case 'stats':
         this.#emitSafely('stats', message.stats);
@@ -229,6 +246,7 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     if (this.#worker !== worker) return;
     this.#worker = undefined;
     this.#address = undefined;
+    this.#owesTaken = false;
     this.#onStarted?.({ kind: 'stopped', counters: this.#counters, gateways: [] });
     this.#onStarted = undefined;
     this.#onStopped?.();

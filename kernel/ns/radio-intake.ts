@@ -1,0 +1,68 @@
+/**
+ * Where uplinks come in and downlinks go out: the network server's
+ * subscription to every radio, the last backend that heard each gateway (the
+ * route for an answer), and back-pressure. While the uplinks waiting for the
+ * store hold more than half the backlog budget, radios that can hold uplinks
+ * back in a queue of their own (RadioBackend.holdUplinks: the Semtech UDP
+ * thread) are asked to; below a quarter they are released. Uplinks then wait
+ * as compact datagrams in the radio's queue, not as objects in the pipeline,
+ * and none is dropped for the budget while the radio's queue has room.
+ */
+import type { RadioBackend, RadioUplink, RxMetadata } from '../../proto/radio.js';
+
+export class RadioIntake {
+  private readonly routes = new Map<string, RadioBackend>();
+  private readonly listeners = new Map<RadioBackend, (uplink: RadioUplink) => void>();
+  private held = false;
+  private holds = 0;
+
+  constructor(
+    private readonly radios: readonly RadioBackend[],
+    private readonly onUplink: (uplink: RadioUplink) => void,
+  ) {}
+
+  /** Subscribes to every radio's uplinks. Radios are started and stopped by their owner. */
+  subscribe(): void {
+    for (const radio of this.radios) {
+      const listener = (uplink: RadioUplink) => {
+        this.routes.set(uplink.rx.gatewayEui, radio);
+        this.onUplink(uplink);
+      };
+      this.listeners.set(radio, listener);
+      radio.on('uplink', listener);
+    }
+  }
+
+  unsubscribe(): void {
+    for (const [radio, listener] of this.listeners) radio.off('uplink', listener);
+    this.listeners.clear();
+    this.hold(false);
+  }
+
+  /** The best receiver whose backend can transmit at a concentrator timestamp. */
+  routeFor(rxInfo: readonly RxMetadata[]): { backend: RadioBackend; rx: RxMetadata } | undefined {
+    for (const rx of rxInfo) {
+      const backend = this.routes.get(rx.gatewayEui);
+      if (backend?.capabilities.downlink && backend.capabilities.timedDownlink) return { backend, rx };
+    }
+    return undefined;
+  }
+
+  /** Called as the backlog changes: `used` of `limit` bytes waiting for the store. */
+  backlogChanged(used: number, limit: number): void {
+    if (!this.held && used > limit / 2) this.hold(true);
+    else if (this.held && used < limit / 4) this.hold(false);
+  }
+
+  /** Times the radios were asked to hold uplinks back. */
+  holdCount(): number {
+    return this.holds;
+  }
+
+  private hold(held: boolean): void {
+    if (this.held === held) return;
+    this.held = held;
+    if (held) this.holds++;
+    for (const radio of this.radios) radio.holdUplinks?.(held);
+  }
+}
