@@ -29,10 +29,10 @@ export class BacklogBudget {
 
   constructor(readonly limitBytes: number) {}
 
-  /** Takes `bytes` from the budget; false (and nothing taken) when they do not fit. */
-  take(bytes: number): boolean {
+  /** Takes `bytes` from the budget; false (and nothing taken) when they do not fit, unless `force`. */
+  take(bytes: number, force = false): boolean {
     // One frame always fits, so a budget smaller than a frame still lets uplinks through.
-    if (this.frames > 0 && this.used + bytes > this.limitBytes) return false;
+    if (!force && this.frames > 0 && this.used + bytes > this.limitBytes) return false;
     this.used += bytes;
     this.frames++;
     return true;

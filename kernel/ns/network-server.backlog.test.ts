@@ -197,4 +197,37 @@ describe('back-pressure on the radios', () => {
     expect(stored).toEqual([0, 1, 2, 3, 4, 5]);
     expect(ns.counters().uplinks_dropped_backlog).toBeUndefined();
   });
+
+  it('takes frames beyond the budget while every radio holds uplinks back, and drops them when one cannot', async () => {
+    const device = TestDevice.abp(ABP.devEui, ABP.devAddr, ABP.nwkSKey, ABP.appSKey);
+    for (const [radio, dropped] of [
+      [new HoldingRadio(), undefined],
+      [new FakeRadio(), 2],
+    ] as const) {
+      const commits: (() => void)[] = [];
+      const server = new NetworkServer({
+        repository: repo,
+        radios: [radio],
+        dedupWindowMs: 0,
+        devStatusIntervalMs: 0,
+        maxBacklogBytes: 4 * (4096 + 20 + 512),
+        beforePublish: () => new Promise<void>((resolve) => commits.push(resolve)),
+      });
+      ns = server;
+      await server.start();
+      // Six frames at once, as a batch from a radio thread: the hold comes after the third.
+      for (let i = 0; i < 6; i++) {
+        radio.receive({
+          phyPayload: device.uplink({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7) }),
+          rx: rxMeta(),
+          receivedAtMs: Date.now(),
+        });
+      }
+      await eventually(() => commits.length + (server.counters().uplinks_dropped_backlog ?? 0) === 6);
+      expect(server.counters().uplinks_dropped_backlog).toBe(dropped);
+      for (const commit of commits.splice(0)) commit();
+      await server.stop();
+      ns = undefined;
+    }
+  });
 });

@@ -270,8 +270,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
 
   private onCollected(collected: CollectedUplink): void {
     this.count('uplinks');
-    // A frame left the de-duplication window: a hold may end although nothing else changed.
-    this.backlogChanged();
+    this.backlogChanged(); // a frame left the de-duplication window: a hold may end
     let frame: ReturnType<typeof decodePhy>;
     try {
       frame = decodePhy(collected.phyPayload);
@@ -334,7 +333,8 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       });
     }
     const cost = frameCost(collected.phyPayload.length, collected.rxInfo.length);
-    const taken = this.budget.take(cost);
+    // While every radio holds uplinks back, frames in flight before the hold go beyond the budget.
+    const taken = this.budget.take(cost, this.intake.holding());
     this.backlogChanged();
     if (!taken) {
       this.count('uplinks_dropped_backlog');
@@ -353,7 +353,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   }
 
   /**
-   * Frames still in the de-duplication window count as if admitted (they will be within the
+   * Frames still in the de-duplication window count as if admitted (they will be, within the
    * window), so the radios are held back before the budget itself runs out.
    */
   private backlogChanged(): void {

@@ -54,6 +54,13 @@ export class RadioIntake {
     else if (this.held && used < limit / 4) this.hold(false);
   }
 
+  /** Whether uplinks are held back at every radio (each can hold: nothing new arrives meanwhile). */
+  holding(): boolean {
+    return (
+      this.held && this.radios.length > 0 && this.radios.every((radio) => radio.holdUplinks !== undefined)
+    );
+  }
+
   /** Times the radios were asked to hold uplinks back. */
   holdCount(): number {
     return this.holds;
