@@ -16,6 +16,8 @@ export interface Logger {
   error: LogFn;
   fatal: LogFn;
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether a line at `level` would be written (pino has it); absent: assume it would. */
+  isLevelEnabled?(level: LogLevel): boolean;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
