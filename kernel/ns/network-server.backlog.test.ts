@@ -215,7 +215,7 @@ describe('back-pressure on the radios', () => {
       });
       ns = server;
       await server.start();
-      // Six frames at once, as a batch from a radio thread: the hold comes after the third.
+      // Six frames at once, as a batch from a radio thread: the hold comes before the fourth.
       for (let i = 0; i < 6; i++) {
         radio.receive({
           phyPayload: device.uplink({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7) }),
