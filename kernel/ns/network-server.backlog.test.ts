@@ -230,4 +230,18 @@ describe('back-pressure on the radios', () => {
       ns = undefined;
     }
   });
+
+  it('holds the radios while any part downstream asks, besides its own budget', async () => {
+    const radio = new HoldingRadio();
+    const server = new NetworkServer({ repository: repo, radios: [radio], dedupWindowMs: 0 });
+    ns = server;
+    await server.start();
+    server.holdUplinks('events', true);
+    server.holdUplinks('other', true);
+    server.holdUplinks('events', false);
+    expect(radio.holds).toEqual([true]);
+    server.holdUplinks('other', false);
+    expect(radio.holds).toEqual([true, false]);
+    expect(server.counters().radio_holds).toBe(1);
+  });
 });

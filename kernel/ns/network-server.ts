@@ -109,8 +109,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   private readonly admitting = new Set<Promise<void>>();
   private readonly intake: RadioIntake;
   private readonly reports: DownlinkReporter;
-  /** Built once: what answerUplink needs (a new object of closures per uplink was measurable). */
-  private readonly answers: AnswerContext;
+  private readonly answers: AnswerContext; // built once: an object of closures per uplink showed
   private readonly counts: Record<string, number> = {};
   private running = false;
   private readonly dropWarning: DropWarning;
@@ -263,6 +262,11 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     return (await this.queue.enqueue(id, request)).id;
   }
 
+  /** Holds uplinks back at the radios for `holder` (a consumer downstream that is behind), or ends it. */
+  holdUplinks(holder: string, held: boolean): void {
+    this.intake.holdFor(holder, held);
+  }
+
   counters(): Readonly<Record<string, number>> {
     const holds = this.intake.holdCount();
     return holds > 0 ? { ...this.counts, radio_holds: holds } : { ...this.counts };
@@ -352,11 +356,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     );
   }
 
-  /**
-   * Frames still in the de-duplication window count as if admitted (they will be, within the
-   * window), so the radios are held back before the budget itself runs out. (Counted at a quarter,
-   * closer to what they weigh there, a 128 MB heap ran out: frames admitted past a hold.)
-   */
+  /** Frames in the de-duplication window count as admitted (at a quarter, a 128 MB heap ran out). */
   private backlogChanged(): void {
     const collecting = this.dedup.size * frameCost(0, 1);
     this.intake.backlogChanged(this.budget.usedBytes() + collecting, this.budget.limitBytes);

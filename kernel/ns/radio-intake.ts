@@ -6,7 +6,8 @@
  * back in a queue of their own (RadioBackend.holdUplinks: the Semtech UDP
  * thread) are asked to; below a quarter they are released. Uplinks then wait
  * as compact datagrams in the radio's queue, not as objects in the pipeline,
- * and none is dropped for the budget while the radio's queue has room.
+ * and none is dropped for the budget while the radio's queue has room. Parts
+ * after the store (the event publisher) may ask for a hold too (holdFor).
  */
 import type { RadioBackend, RadioUplink, RxMetadata } from '../../proto/radio.js';
 
@@ -15,6 +16,9 @@ export class RadioIntake {
   private readonly listeners = new Map<RadioBackend, (uplink: RadioUplink) => void>();
   private held = false;
   private holds = 0;
+  /** Whether the uplink backlog is past its mark; other parts may ask for a hold too (by name). */
+  private backlogHigh = false;
+  private readonly holders = new Set<string>();
 
   constructor(
     private readonly radios: readonly RadioBackend[],
@@ -36,6 +40,8 @@ export class RadioIntake {
   unsubscribe(): void {
     for (const [radio, listener] of this.listeners) radio.off('uplink', listener);
     this.listeners.clear();
+    this.backlogHigh = false;
+    this.holders.clear();
     this.hold(false);
   }
 
@@ -50,8 +56,17 @@ export class RadioIntake {
 
   /** Called as the backlog changes: `used` of `limit` bytes waiting for the store. */
   backlogChanged(used: number, limit: number): void {
-    if (!this.held && used > limit / 2) this.hold(true);
-    else if (this.held && used < limit / 4) this.hold(false);
+    if (!this.backlogHigh && used > limit / 2) this.backlogHigh = true;
+    else if (this.backlogHigh && used < limit / 4) this.backlogHigh = false;
+    else return;
+    this.hold(this.backlogHigh || this.holders.size > 0);
+  }
+
+  /** Another part downstream (e.g. event publishing) asks for a hold, or ends its own. */
+  holdFor(holder: string, held: boolean): void {
+    if (held) this.holders.add(holder);
+    else this.holders.delete(holder);
+    this.hold(this.backlogHigh || this.holders.size > 0);
   }
 
   /** Whether uplinks are held back at every radio (each can hold: nothing new arrives meanwhile). */
