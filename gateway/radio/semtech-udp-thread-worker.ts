@@ -79,8 +79,9 @@ function flush(): void {
   flushQueued = false;
   if (!taken || waiting.length === 0) return;
   taken = false;
-  const batch = waiting.length <= MAX_BATCH ? waiting : waiting.slice(0, MAX_BATCH);
-  waiting = waiting.length <= MAX_BATCH ? [] : waiting.slice(MAX_BATCH);
+  let batch = waiting;
+  if (waiting.length <= MAX_BATCH) waiting = [];
+  else batch = waiting.splice(0, MAX_BATCH);
   post({ kind: 'uplinks', uplinks: batch });
 }
 

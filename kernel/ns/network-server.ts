@@ -356,9 +356,9 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     );
   }
 
-  /** Frames in the de-duplication window count as admitted (at a quarter, a 128 MB heap ran out). */
+  /** Frames in the de-duplication window count too, at what they weigh there (a quarter of one admitted). */
   private backlogChanged(): void {
-    const collecting = this.dedup.size * frameCost(0, 1);
+    const collecting = (this.dedup.size * frameCost(0, 1)) / 4;
     this.intake.backlogChanged(this.budget.usedBytes() + collecting, this.budget.limitBytes);
   }
 
