@@ -5,9 +5,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isMaverickError } from '../proto/errors.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 
-export function buildProgram(): Command {
+/** The program with every command, or only the one `argv` names (what `main` runs). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('maverick')
     .description(
       'Offline-first LoRaWAN gateway: network server, farm telemetry store, signed compliance bundles.',
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
   program.exitOverride();
   // Options belong to the command they follow (`regional --broker-url` vs `regional gateway add --data-dir`).
   program.enablePositionalOptions();
-  for (const register of commands) register(program);
+  for (const register of await commandsFor(argv)) register(program);
   const inherit = (cmd: Command) => {
     for (const sub of cmd.commands) {
       sub.exitOverride();
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -74,4 +74,20 @@ describe('journal lines', () => {
     ]);
     expect(lines[0]?.fields).toMatchObject({ devEui: device.devEui, fCnt: 42, rssi: -81, snr: 7.5 });
   });
+
+  it('builds no uplink line when info lines are off (a real pino logger at level warn)', async () => {
+    const { createLogger } = await import('../kernel/log.js');
+    const logger = createLogger({ level: 'warn' });
+    const up = { device, fCnt: 1, fPort: 2, errors: [], rxInfo: [rx], data: Uint8Array.of(1) };
+    let walked = false;
+    const ownKeys = (target: object) => {
+      walked = true;
+      return Reflect.ownKeys(target);
+    };
+    const object = new Proxy({ a: 1 }, { ownKeys });
+    logUplink(logger, { ...up, object } as unknown as ProcessedUplink);
+    expect(walked).toBe(false);
+    expect(logger.isLevelEnabled?.('info')).toBe(false);
+    expect(createLogger({ level: 'info' }).isLevelEnabled?.('info')).toBe(true);
+  });
 });

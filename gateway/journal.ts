@@ -29,6 +29,8 @@ function decodedSummary(object: Record<string, unknown> | undefined, max = 6): s
 }
 
 export function logUplink(logger: Logger, up: ProcessedUplink): void {
+  // The sentence costs a walk of the decoded fields per uplink: none when info lines are off.
+  if (logger.isLevelEnabled?.('info') === false) return;
   const port = up.fPort === undefined ? 'no port (MAC only)' : `port ${up.fPort}`;
   const codec = up.errors.length ? ` (codec failed: ${up.errors.join('; ')})` : decodedSummary(up.object);
   logger.info(

@@ -28,6 +28,7 @@ import type { DownlinkCommand } from '../proto/mqtt/index.js';
 import type { RadioBackend, TimeSource } from '../proto/radio.js';
 import type { RegionId } from '../proto/regions/types.js';
 import { handleDownlinkCommand, reportInvalidCommand } from './downlink-commands.js';
+import { EventBacklog } from './event-backlog.js';
 import { rejectionLogEvent } from './event-logs.js';
 import {
   ackEvent,
@@ -199,12 +200,8 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       maxBacklogBytes: backlogBudgetFor(getHeapStatistics().heap_size_limit),
     });
 
-    const publish = (event: OutgoingEvent | undefined) => {
-      if (!event) return;
-      publisher.publishEvent(event.topic, event.json).catch((err: unknown) => {
-        logger.warn({ err: describeError(err), topic: event.topic }, 'event not published');
-      });
-    };
+    const events = new EventBacklog({ publisher, logger, hold: (held) => ns.holdUplinks('events', held) });
+    const publish = (event: OutgoingEvent | undefined) => events.publish(event);
     ns.on('up', (up) => {
       logUplink(logger, up);
       publish(upEvent(up));
@@ -360,7 +357,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
         ...ns.counters(),
         ...prefix('ingest_', { ...ingestor.counters }),
         // Gauges, not counters: what waits right now.
-        ...prefix('backlog_', { ...ns.backlog() }),
+        ...prefix('backlog_', { ...ns.backlog(), events: events.pending() }),
       }),
       stop: cleanup,
     };

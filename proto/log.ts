@@ -16,6 +16,26 @@ export interface Logger {
   error: LogFn;
   fatal: LogFn;
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether a line at `level` would be written (pino has it); absent: assume it would. */
+  isLevelEnabled?(level: LogLevel): boolean;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** A logger whose every level writes through `at(level)`; `child` makes the logger with more bindings. */
+export function loggerOf(
+  at: (level: LogLevel) => LogFn,
+  child: (bindings: Record<string, unknown>) => Logger,
+): Logger {
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child,
+  };
 }
 
 const noop: LogFn = () => {};

@@ -152,6 +152,12 @@ export interface RadioBackend {
   schedule(tx: TxRequest): Promise<TxAck>;
   /** Monotonic counters for metrics and `doctor` (datagrams, drops by reason, ...). */
   counters(): Readonly<Record<string, number>>;
+  /**
+   * Optional: while `held`, keep uplinks back in the backend's own bounded queue (a consumer
+   * that is behind asks this; uplinks arrive again once released). A backend without a queue of
+   * its own has no such method.
+   */
+  holdUplinks?(held: boolean): void;
   on<K extends keyof RadioBackendEvents>(event: K, listener: (...args: RadioBackendEvents[K]) => void): this;
   off<K extends keyof RadioBackendEvents>(event: K, listener: (...args: RadioBackendEvents[K]) => void): this;
 }

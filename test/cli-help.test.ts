@@ -4,6 +4,7 @@
  */
 import { type Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { commandLoaders } from '../cli/commands/index.js';
 import { buildProgram } from '../cli/main.js';
 import { runCli } from './helpers/cli.js';
 
@@ -21,7 +22,24 @@ function captureAll(command: Command, sink: { out: string }): void {
   for (const sub of command.commands) captureAll(sub, sink);
 }
 
-const paths = commandPaths(buildProgram());
+const paths = commandPaths(await buildProgram());
+
+describe('commands loaded on demand', () => {
+  it.each(commandLoaders.map(([name]) => [name]))(
+    '`maverick %s …` loads that one command, registered under the same name',
+    async (name) => {
+      const program = await buildProgram([name, '--help']);
+      expect(program.commands.map((c) => c.name())).toEqual([name]);
+    },
+  );
+
+  it('loads every command when the first word names none (help, a typo)', async () => {
+    for (const argv of [[], ['--help'], ['rnu']]) {
+      const program = await buildProgram(argv);
+      expect(program.commands.map((c) => c.name())).toEqual(commandLoaders.map(([name]) => name));
+    }
+  });
+});
 
 describe('maverick <command> --help', () => {
   it('finds the commands of this area among the registered ones', () => {
@@ -40,7 +58,7 @@ describe('maverick <command> --help', () => {
   });
 
   it.each(paths.map((p) => [p.join(' '), p]))('%s --help prints usage and exits 0', async (_name, path) => {
-    const program = buildProgram();
+    const program = await buildProgram();
     const sink = { out: '' };
     captureAll(program, sink);
     let exitCode: number | undefined;

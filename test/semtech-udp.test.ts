@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SemtechUdpBackend } from '../gateway/radio/semtech-udp.js';
+import { SemtechUdpThreadBackend } from '../gateway/radio/semtech-udp-thread.js';
 import { diffTmst, type GatewayStats, type RadioUplink, type TxRequest } from '../proto/radio.js';
 import { decodeDatagram, encodeTxAck, type SemtechPacket } from '../proto/semtech-udp/index.js';
 import { PacketForwarderEmulator } from '../simulator/packet-forwarder.js';
@@ -85,8 +86,14 @@ function downlink(gatewayEui: string, id: number): TxRequest {
   };
 }
 
-describe('Semtech UDP backend over loopback', () => {
-  let backend: SemtechUdpBackend;
+// The same protocol whichever thread reads the socket: on the event loop, or on its own thread (`maverick run`).
+const backends = [
+  ['on the event loop', SemtechUdpBackend],
+  ['on its own thread', SemtechUdpThreadBackend],
+] as const;
+
+describe.each(backends)('Semtech UDP backend over loopback, socket read %s', (_where, Backend) => {
+  let backend: SemtechUdpBackend | SemtechUdpThreadBackend;
   let port: number;
   const clients: RawClient[] = [];
   const emulators: PacketForwarderEmulator[] = [];
@@ -97,7 +104,7 @@ describe('Semtech UDP backend over loopback', () => {
   };
 
   beforeEach(async () => {
-    backend = new SemtechUdpBackend({ host: '127.0.0.1', port: 0, txAckTimeoutMs: 500 });
+    backend = new Backend({ host: '127.0.0.1', port: 0, txAckTimeoutMs: 500 });
     await backend.start();
     port = backend.address().port;
   });
@@ -224,8 +231,8 @@ describe('Semtech UDP backend over loopback', () => {
     async () => {
       const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
       const asked = 1024 * 1024;
-      const big = new SemtechUdpBackend({ host: '127.0.0.1', port: 0, receiveBufferBytes: asked });
-      const small = new SemtechUdpBackend({ host: '127.0.0.1', port: 0, receiveBufferBytes: 64 * 1024 });
+      const big = new Backend({ host: '127.0.0.1', port: 0, receiveBufferBytes: asked });
+      const small = new Backend({ host: '127.0.0.1', port: 0, receiveBufferBytes: 64 * 1024 });
       await big.start();
       await small.start();
       try {

@@ -3,14 +3,20 @@ import { ErrorCode } from '../../proto/errors.js';
 import { silentLogger } from '../../proto/log.js';
 import { createRadioBackend, type RadioConfig } from './factory.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
+import { SemtechUdpThreadBackend } from './semtech-udp-thread.js';
 import { SerialConcentratorBackend } from './serial-concentrator.js';
 import { SingleChannelBackend } from './single-channel.js';
 
 describe('createRadioBackend', () => {
   it('builds the backend the config names', () => {
     const udp = createRadioBackend({ kind: 'semtech-udp', host: '127.0.0.1', port: 0 }, silentLogger);
-    expect(udp).toBeInstanceOf(SemtechUdpBackend);
+    expect(udp).toBeInstanceOf(SemtechUdpThreadBackend);
     expect(udp.kind).toBe('semtech-udp');
+    const inProcess = createRadioBackend(
+      { kind: 'semtech-udp', host: '127.0.0.1', port: 0, thread: false },
+      silentLogger,
+    );
+    expect(inProcess).toBeInstanceOf(SemtechUdpBackend);
     const serial = createRadioBackend(
       { kind: 'serial', path: '/dev/ttyACM0', gatewayEui: '0011223344556677' },
       silentLogger,

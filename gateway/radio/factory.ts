@@ -7,6 +7,7 @@ import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
 import type { RadioBackend } from '../../proto/radio.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
+import { SemtechUdpThreadBackend } from './semtech-udp-thread.js';
 import type { BindingInterface } from './serial-binding-types.cjs';
 import { SerialConcentratorBackend } from './serial-concentrator.js';
 import type { ReconnectOptions } from './serial-port-session.js';
@@ -21,6 +22,11 @@ export interface SemtechUdpRadioConfig {
   txAckTimeoutMs?: number;
   /** Gateway EUIs heard; absent = any (see SemtechUdpBackendOptions.allowedGateways). */
   allowedGateways?: readonly string[];
+  /**
+   * Read the socket on a thread of its own (default), so a busy event loop never lets the
+   * kernel's receive buffer overflow; false reads it on the event loop (semtech-udp-thread.ts).
+   */
+  thread?: boolean;
 }
 
 export interface SerialRadioConfig {
@@ -76,8 +82,12 @@ export function createRadioBackend(
 ): RadioBackend {
   const binding = deps.binding ? { binding: deps.binding } : {};
   switch (config.kind) {
-    case 'semtech-udp':
-      return new SemtechUdpBackend({ ...config, logger });
+    case 'semtech-udp': {
+      const { kind: _kind, thread, ...options } = config;
+      return thread === false
+        ? new SemtechUdpBackend({ ...options, logger })
+        : new SemtechUdpThreadBackend({ ...options, logger });
+    }
     case 'serial':
       return new SerialConcentratorBackend({
         ...config,

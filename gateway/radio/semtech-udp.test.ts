@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
+import { type LogLine, recordingLogger } from '../../proto/log.test-helpers.js';
 import type { RadioStateChange, TxRequest } from '../../proto/radio.js';
 import { decodeDatagram, encodePullData, encodePushData } from '../../proto/semtech-udp/index.js';
 import { eventually as until } from '../../test/helpers/wait.js';
@@ -19,24 +20,6 @@ const tx: TxRequest = {
   invertPolarity: true,
   phyPayload: new Uint8Array([0x20, 1, 2]),
 };
-
-function recordingLogger(lines: Array<{ level: string; msg: string }>): Logger {
-  const at =
-    (level: string) =>
-    (a: Record<string, unknown> | string, b?: string): void => {
-      lines.push({ level, msg: typeof a === 'string' ? a : (b ?? '') });
-    };
-  const logger: Logger = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => logger,
-  };
-  return logger;
-}
 
 const open: Array<{ close(cb?: () => void): void }> = [];
 const backends: SemtechUdpBackend[] = [];
@@ -96,7 +79,7 @@ describe('SemtechUdpBackend', () => {
   });
 
   it('drops gateways off the allowlist unanswered, counts them, and logs them at a limited rate', async () => {
-    const lines: Array<{ level: string; msg: string }> = [];
+    const lines: LogLine[] = [];
     const now = 5_000_000;
     const b = await started({ logger: recordingLogger(lines), allowedGateways: [EUI], now: () => now });
     const gw = await socketTo(b);
@@ -113,12 +96,12 @@ describe('SemtechUdpBackend', () => {
       gatewaysKnown: 1,
     });
     // The clock did not move: one window of at most 5 warnings for 200 strangers.
-    expect(lines.filter((l) => l.msg.includes('not on the allowlist'))).toHaveLength(5);
+    expect(lines.filter((l) => l.msg?.includes('not on the allowlist'))).toHaveLength(5);
     expect(lines.filter((l) => l.level === 'info')).toHaveLength(2); // listening, route open
   });
 
   it('counts and logs broken datagrams (rate-limited) and keeps serving', async () => {
-    const lines: Array<{ level: string; msg: string }> = [];
+    const lines: LogLine[] = [];
     const b = await started({ logger: recordingLogger(lines) });
     const gw = await socketTo(b);
     const header = [2, 0, 7, 0, ...Buffer.from(EUI, 'hex')];
@@ -238,7 +221,7 @@ describe('SemtechUdpBackend', () => {
 
 describe('WarnLimiter', () => {
   it('lets perWindow warnings through per window and reports how many it swallowed', () => {
-    const lines: Array<{ level: string; msg: string }> = [];
+    const lines: LogLine[] = [];
     const fields: Array<Record<string, unknown>> = [];
     const logger = recordingLogger(lines);
     const warn = logger.warn;

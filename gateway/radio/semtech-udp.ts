@@ -31,50 +31,23 @@ import {
   txAckStatus,
   txpkFromTxRequest,
 } from '../../proto/semtech-udp/index.js';
-import { countTxStatus, createSemtechUdpCounters, WarnLimiter } from './semtech-udp-counters.js';
+import {
+  countTxStatus,
+  createSemtechUdpCounters,
+  type SemtechUdpCounters,
+  WarnLimiter,
+} from './semtech-udp-counters.js';
+import { ackOf, MAX_PENDING_TX, PendingDownlinks } from './semtech-udp-downlinks.js';
+import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
+
+export type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
+
 import { type GatewayRoute, GatewayRoutes } from './semtech-udp-routes.js';
-
-export interface SemtechUdpBackendOptions {
-  /** Address to bind; IPv4 or IPv6 literal. Default 127.0.0.1 (the forwarder runs on the same Pi). */
-  host?: string;
-  /** UDP port; 0 picks a free one (tests). Default 1700, the forwarder's usual serv_port_up/down. */
-  port?: number;
-  logger?: Logger;
-  /** How long schedule() waits for the TX_ACK of a PULL_RESP before resolving TIMEOUT. */
-  txAckTimeoutMs?: number;
-  /** Most gateways remembered at once. */
-  maxGateways?: number;
-  /**
-   * SO_RCVBUF asked for at bind (bytes; default 8 MiB). A forwarder never
-   * resends a PUSH_DATA, so a datagram the kernel drops because the buffer is
-   * full while the event loop is busy is an uplink lost. Linux caps the value
-   * at net.core.rmem_max; what the kernel granted is logged.
-   */
-  receiveBufferBytes?: number;
-  /**
-   * Gateway EUIs whose datagrams are taken (the config's gateway.id plus radio.udp.gateways);
-   * anything else is counted, logged at a limited rate and dropped unanswered. Absent: any EUI
-   * (library use and tests; `maverick run` always passes the list).
-   */
-  allowedGateways?: readonly string[];
-  /** A gateway's host counts as alive this long after its last datagram (default 35 s). */
-  routeAliveMs?: number;
-  /** Clock for route liveness and reception times (tests inject one). */
-  now?: () => number;
-}
-
-interface PendingTx {
-  gatewayEui: string;
-  id: number | undefined;
-  timer: NodeJS.Timeout;
-  resolve: (ack: TxAck) => void;
-}
 
 const PUSH_DATA_ID = 0x00;
 /** Bytes 4..11 of PUSH_DATA, PULL_DATA and TX_ACK carry the gateway EUI (PROTOCOL.TXT §3–5). */
 const EUI_OFFSET = 4;
 const HEADER_WITH_EUI = 12;
-const MAX_PENDING_TX = 4096;
 
 export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implements RadioBackend {
   readonly kind = 'semtech-udp' as const;
@@ -88,11 +61,10 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
   readonly #strangers: WarnLimiter;
   readonly #allowed: ReadonlySet<string> | undefined;
   readonly #now: () => number;
-  readonly #txAckTimeoutMs: number;
   readonly #receiveBufferBytes: number;
   readonly #routes: GatewayRoutes;
-  readonly #pending = new Map<number, PendingTx>();
-  readonly #counters = createSemtechUdpCounters();
+  readonly #pending: PendingDownlinks;
+  readonly #counters: SemtechUdpCounters = createSemtechUdpCounters();
   #socket: dgram.Socket | undefined;
   #state: RadioBackendState = 'stopped';
 
@@ -104,7 +76,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     this.#now = options.now ?? Date.now;
     this.#warn = new WarnLimiter(this.#log, 10, 10_000, this.#now);
     this.#strangers = new WarnLimiter(this.#log, 5, 60_000, this.#now);
-    this.#txAckTimeoutMs = options.txAckTimeoutMs ?? 2000;
+    this.#pending = new PendingDownlinks(this.#counters, this.#log, options.txAckTimeoutMs ?? 2000);
     this.#receiveBufferBytes = options.receiveBufferBytes ?? 8 * 1024 * 1024;
     this.#routes = new GatewayRoutes(options.maxGateways, options.routeAliveMs);
     this.#allowed = options.allowedGateways
@@ -158,7 +130,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
   async stop(): Promise<void> {
     const socket = this.#socket;
     this.#socket = undefined;
-    for (const [token, pending] of this.#pending) this.#settle(token, pending, 'TIMEOUT');
+    this.#pending.settleAll('TIMEOUT');
     this.#routes.clear();
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
     if (this.#state !== 'stopped') this.#setState('stopped');
@@ -212,7 +184,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
       this.#warn.warn({ gatewayEui, pending: this.#pending.size }, 'too many downlinks awaiting TX_ACK');
       return done('TIMEOUT');
     }
-    const token = this.#freeToken();
+    const token = this.#pending.freeToken();
     let bytes: Uint8Array;
     try {
       bytes = encodePullResp({ token, version: route.version, txpk: txpkFromTxRequest(tx) });
@@ -220,27 +192,21 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
       // A malformed request (fractional power, frequency out of range) is a caller bug, not a radio condition.
       return Promise.reject(err);
     }
-    return new Promise<TxAck>((resolve) => {
-      const timer = setTimeout(() => {
-        const pending = this.#pending.get(token);
-        if (pending) this.#settle(token, pending, 'TIMEOUT');
-      }, this.#txAckTimeoutMs);
-      this.#pending.set(token, { gatewayEui, id: tx.id, timer, resolve });
-      socket.send(bytes, route.port, route.address, (err) => {
-        const pending = this.#pending.get(token);
-        if (err) {
-          this.#counters.sendErrors++;
-          this.#log.warn({ gatewayEui, err: describeError(err) }, 'PULL_RESP send failed');
-          if (pending) this.#settle(token, pending, 'NO_ROUTE');
-          return;
-        }
-        this.#counters.pullRespSent++;
-        if (route.version === 1 && pending) {
-          this.#counters.txSentWithoutAckV1++;
-          this.#settle(token, pending, 'OK');
-        }
-      });
+    const acked = this.#pending.wait(token, gatewayEui, tx.id);
+    socket.send(bytes, route.port, route.address, (err) => {
+      if (err) {
+        this.#counters.sendErrors++;
+        this.#log.warn({ gatewayEui, err: describeError(err) }, 'PULL_RESP send failed');
+        this.#pending.settle(token, 'NO_ROUTE');
+        return;
+      }
+      this.#counters.pullRespSent++;
+      if (route.version === 1 && this.#pending.gatewayOf(token) !== undefined) {
+        this.#counters.txSentWithoutAckV1++;
+        this.#pending.settle(token, 'OK');
+      }
     });
+    return acked;
   }
 
   #onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -382,12 +348,10 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
 
   #onTxAck(packet: TxAckPacket, rinfo: dgram.RemoteInfo): void {
     this.#counters.datagramsTxAck++;
-    const pending = this.#pending.get(packet.token);
     // The EUI must match too (a token alone is 16 bits and another gateway may reuse it), and it
     // must come from the gateway's host: nobody else may settle its downlinks.
     if (
-      !pending ||
-      pending.gatewayEui !== packet.gatewayEui ||
+      this.#pending.gatewayOf(packet.token) !== packet.gatewayEui ||
       !this.#routes.isHost(packet.gatewayEui, rinfo.address)
     ) {
       this.#counters.txAckUnmatched++;
@@ -397,26 +361,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
       );
       return;
     }
-    this.#settle(packet.token, pending, txAckStatus(packet.error));
-  }
-
-  #settle(token: number, pending: PendingTx, status: TxAckStatus): void {
-    clearTimeout(pending.timer);
-    this.#pending.delete(token);
-    countTxStatus(this.#counters, status);
-    if (status !== 'OK')
-      this.#log.warn({ gatewayEui: pending.gatewayEui, status }, 'downlink not transmitted');
-    pending.resolve(ackOf(pending.gatewayEui, status, pending.id));
-  }
-
-  /** A random token not in flight; pending is capped far below 65536, so the scan always finds one. */
-  #freeToken(): number {
-    const start = Math.floor(Math.random() * 0x10000);
-    for (let i = 0; i < 0x10000; i++) {
-      const token = (start + i) & 0xffff;
-      if (!this.#pending.has(token)) return token;
-    }
-    throw new MaverickError(ErrorCode.RadioTxRejected, 'semtech-udp: no free PULL_RESP token');
+    this.#pending.settle(packet.token, txAckStatus(packet.error));
   }
 
   #send(bytes: Uint8Array, to: dgram.RemoteInfo, onSent: () => void): void {
@@ -446,8 +391,4 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     this.#state = state;
     this.#emitSafely('state', detail === undefined ? { state } : { state, detail });
   }
-}
-
-function ackOf(gatewayEui: string, status: TxAckStatus, id: number | undefined): TxAck {
-  return id === undefined ? { gatewayEui, status } : { gatewayEui, status, id };
 }

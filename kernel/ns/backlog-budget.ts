@@ -6,6 +6,8 @@
  * at all fills the budget.
  */
 
+import type { Logger } from '../../proto/log.js';
+
 /** Bytes one waiting frame is charged besides its PHYPayload (see frameCost). */
 const FRAME_OVERHEAD_BYTES = 4096;
 const RECEIVER_BYTES = 512;
@@ -27,10 +29,10 @@ export class BacklogBudget {
 
   constructor(readonly limitBytes: number) {}
 
-  /** Takes `bytes` from the budget; false (and nothing taken) when they do not fit. */
-  take(bytes: number): boolean {
+  /** Takes `bytes` from the budget; false (and nothing taken) when they do not fit, unless `force`. */
+  take(bytes: number, force = false): boolean {
     // One frame always fits, so a budget smaller than a frame still lets uplinks through.
-    if (this.frames > 0 && this.used + bytes > this.limitBytes) return false;
+    if (!force && this.frames > 0 && this.used + bytes > this.limitBytes) return false;
     this.used += bytes;
     this.frames++;
     return true;
@@ -48,5 +50,31 @@ export class BacklogBudget {
 
   usedBytes(): number {
     return this.used;
+  }
+}
+
+/**
+ * One warning per second at most while frames are dropped (with how many since the last one):
+ * a line per frame would add a log flood to a gateway that is already behind.
+ */
+export class DropWarning {
+  private lastWarningMs = Number.NEGATIVE_INFINITY;
+  private droppedSinceWarning = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  dropped(frame: { devAddr: string; fCnt16: number; gatewayEui?: string }, budget: BacklogBudget): void {
+    this.droppedSinceWarning++;
+    const now = this.now();
+    if (now - this.lastWarningMs < 1000) return;
+    this.logger.warn(
+      { ...frame, dropped: this.droppedSinceWarning, backlog: budget.pending() },
+      'the store is too far behind; frames dropped',
+    );
+    this.lastWarningMs = now;
+    this.droppedSinceWarning = 0;
   }
 }

@@ -50,4 +50,26 @@ describe('Deduplicator', () => {
     dedup.flush();
     expect(out).toHaveLength(2);
   });
+
+  it('closes the window of each frame on time, whenever it arrived (one timer for all)', () => {
+    const out: CollectedUplink[] = [];
+    dedup = new Deduplicator((u) => out.push(u), { windowMs: 30 });
+    const first = [...Array(100).keys()].map((i) => new Uint8Array([1, i]));
+    const later = [...Array(100).keys()].map((i) => new Uint8Array([2, i]));
+    for (const phy of first) dedup.add({ phyPayload: phy, rx: rxMeta(), receivedAtMs: 0 });
+    vi.advanceTimersByTime(10);
+    for (const phy of later) dedup.add({ phyPayload: phy, rx: rxMeta(), receivedAtMs: 10 });
+    vi.advanceTimersByTime(19);
+    expect(out).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(out.map((u) => u.phyPayload)).toEqual(first);
+    // A copy of a later frame still joins it: its window is open until 40 ms.
+    dedup.add({ phyPayload: new Uint8Array([2, 7]), rx: rxMeta({ gatewayEui: 'z' }), receivedAtMs: 35 });
+    vi.advanceTimersByTime(9);
+    expect(out).toHaveLength(100);
+    vi.advanceTimersByTime(1);
+    expect(out.slice(100).map((u) => u.phyPayload)).toEqual(later);
+    expect(out[107]?.rxInfo).toHaveLength(2);
+    expect(dedup.size).toBe(0);
+  });
 });

@@ -23,12 +23,16 @@ export interface DeduplicatorOptions {
 interface Pending {
   first: RadioUplink;
   rxInfo: RxMetadata[];
-  timer: NodeJS.Timeout;
+  /** Host clock (ms) when the window of this frame closes. */
+  dueMs: number;
 }
 
 export class Deduplicator {
   private readonly windowMs: number;
+  /** In arrival order, so in order of their deadlines (one window for all). */
   private readonly pending = new Map<string, Pending>();
+  /** One timer for the oldest frame's deadline (one per frame was thousands at 5,000 uplinks/s). */
+  private timer: NodeJS.Timeout | undefined;
   private copiesMerged = 0;
 
   constructor(
@@ -53,9 +57,8 @@ export class Deduplicator {
       this.copiesMerged++;
       return;
     }
-    const timer = setTimeout(() => this.release(key), this.windowMs);
-    timer.unref?.();
-    this.pending.set(key, { first: uplink, rxInfo: [uplink.rx], timer });
+    this.pending.set(key, { first: uplink, rxInfo: [uplink.rx], dueMs: Date.now() + this.windowMs });
+    this.timer ??= this.arm(this.windowMs);
   }
 
   /** Releases every collected frame now (tests, shutdown). */
@@ -65,7 +68,8 @@ export class Deduplicator {
 
   /** Drops everything collected without releasing it. */
   clear(): void {
-    for (const p of this.pending.values()) clearTimeout(p.timer);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.pending.clear();
   }
 
@@ -78,10 +82,28 @@ export class Deduplicator {
     return this.copiesMerged;
   }
 
+  private arm(delayMs: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.releaseDue(), Math.max(0, delayMs));
+    timer.unref?.();
+    return timer;
+  }
+
+  /** Releases every frame whose window has closed, then waits for the next one's. */
+  private releaseDue(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    for (const [key, p] of this.pending) {
+      if (p.dueMs > now) {
+        this.timer = this.arm(p.dueMs - now);
+        return;
+      }
+      this.release(key);
+    }
+  }
+
   private release(key: string): void {
     const p = this.pending.get(key);
     if (!p) return;
-    clearTimeout(p.timer);
     this.pending.delete(key);
     const rxInfo = [...p.rxInfo].sort(
       (a, b) => (b.snr ?? -Infinity) - (a.snr ?? -Infinity) || b.rssi - a.rssi,

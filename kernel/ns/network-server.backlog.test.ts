@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TxAck, TxRequest } from '../../proto/radio.js';
+import { eventually } from '../../test/helpers/wait.js';
 import { FakeRadio, rxMeta } from './fake-radio.test-helpers.js';
 import { MemoryNetworkRepository } from './memory-repository.test-helpers.js';
 import { NetworkServer } from './network-server.js';
@@ -132,5 +133,115 @@ describe('downlinks apart from uplinks', () => {
     expect(maxBacklog).toBe(0);
     // Nothing of the flood is kept: what the heap grew by is noise, not 50,000 frames.
     expect(grown).toBeLessThan(8 * 1024 * 1024);
+  });
+});
+
+/** A radio that records when the network server asks it to hold uplinks back. */
+class HoldingRadio extends FakeRadio {
+  readonly holds: boolean[] = [];
+  holdUplinks(held: boolean): void {
+    this.holds.push(held);
+  }
+}
+
+describe('back-pressure on the radios', () => {
+  it('asks radios to hold uplinks back past half the budget and releases them below a quarter, dropping none', async () => {
+    const radio = new HoldingRadio();
+    const commits: (() => void)[] = [];
+    const stored: number[] = [];
+    const budgetFrames = 10;
+    ns = new NetworkServer({
+      repository: repo,
+      radios: [radio],
+      dedupWindowMs: 0,
+      devStatusIntervalMs: 0,
+      // Room for ten frames of this size (one receiver, 20-byte PHYPayload; backlog-budget.ts).
+      maxBacklogBytes: budgetFrames * (4096 + 20 + 512),
+      // A store that commits only when the test says so.
+      beforePublish: (up) =>
+        new Promise<void>((resolve) =>
+          commits.push(() => {
+            stored.push(up.fCnt);
+            resolve();
+          }),
+        ),
+    });
+    await ns.start();
+    const device = TestDevice.abp(ABP.devEui, ABP.devAddr, ABP.nwkSKey, ABP.appSKey);
+    const receive = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        radio.receive({
+          phyPayload: device.uplink({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7) }),
+          rx: rxMeta(),
+          receivedAtMs: Date.now(),
+        });
+      }
+      await eventually(() => commits.length + stored.length >= sent);
+    };
+    let sent = 5;
+    await receive(5);
+    expect(radio.holds).toEqual([]);
+    sent = 6;
+    await receive(1);
+    // Six of ten frames wait for the store: over half the budget.
+    expect(radio.holds).toEqual([true]);
+    for (const commit of commits.splice(0, 3)) commit();
+    await eventually(() => ns?.backlog().uplinks === 3);
+    expect(radio.holds).toEqual([true]);
+    for (const commit of commits.splice(0, 2)) commit();
+    await eventually(() => radio.holds.length === 2);
+    // One frame of ten: below a quarter.
+    expect(radio.holds).toEqual([true, false]);
+    for (const commit of commits.splice(0)) commit();
+    await ns.flush();
+    expect(stored).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(ns.counters().uplinks_dropped_backlog).toBeUndefined();
+  });
+
+  it('takes frames beyond the budget while every radio holds uplinks back, and drops them when one cannot', async () => {
+    const device = TestDevice.abp(ABP.devEui, ABP.devAddr, ABP.nwkSKey, ABP.appSKey);
+    for (const [radio, dropped] of [
+      [new HoldingRadio(), undefined],
+      [new FakeRadio(), 2],
+    ] as const) {
+      const commits: (() => void)[] = [];
+      const server = new NetworkServer({
+        repository: repo,
+        radios: [radio],
+        dedupWindowMs: 0,
+        devStatusIntervalMs: 0,
+        maxBacklogBytes: 4 * (4096 + 20 + 512),
+        beforePublish: () => new Promise<void>((resolve) => commits.push(resolve)),
+      });
+      ns = server;
+      await server.start();
+      // Six frames at once, as a batch from a radio thread: the hold comes before the fourth.
+      for (let i = 0; i < 6; i++) {
+        radio.receive({
+          phyPayload: device.uplink({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7) }),
+          rx: rxMeta(),
+          receivedAtMs: Date.now(),
+        });
+      }
+      await eventually(() => commits.length + (server.counters().uplinks_dropped_backlog ?? 0) === 6);
+      expect(server.counters().uplinks_dropped_backlog).toBe(dropped);
+      for (const commit of commits.splice(0)) commit();
+      await server.stop();
+      ns = undefined;
+    }
+  });
+
+  it('holds the radios while any part downstream asks, besides its own budget', async () => {
+    const radio = new HoldingRadio();
+    const server = new NetworkServer({ repository: repo, radios: [radio], dedupWindowMs: 0 });
+    ns = server;
+    await server.start();
+    server.holdUplinks('events', true);
+    server.holdUplinks('other', true);
+    server.holdUplinks('events', false);
+    expect(radio.holds).toEqual([true]);
+    server.holdUplinks('other', false);
+    expect(radio.holds).toEqual([true, false]);
+    expect(server.counters().radio_holds).toBe(1);
   });
 });

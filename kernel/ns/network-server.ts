@@ -10,31 +10,28 @@
 import { EventEmitter } from 'node:events';
 import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
-import { type DataFrame, decodePhy, type JoinRequestFrame } from '../../proto/lorawan/index.js';
-import type { RadioBackend, RadioUplink, RxMetadata, TimeSource } from '../../proto/radio.js';
-import { getRegion } from '../../proto/regions/index.js';
+import { type DataFrame, decodePhy } from '../../proto/lorawan/index.js';
+import type { RadioBackend, RxMetadata, TimeSource } from '../../proto/radio.js';
 import { DEFAULT_INSTALLATION_MARGIN_DB } from './adr.js';
 import { type AnswerContext, answerUplink } from './answer.js';
-import { BacklogBudget, frameCost } from './backlog-budget.js';
+import { BacklogBudget, DropWarning, frameCost } from './backlog-budget.js';
 import { type CollectedUplink, Deduplicator } from './dedup.js';
-import { ClassAScheduler, joinAcceptPlans } from './downlink.js';
+import { ClassAScheduler } from './downlink.js';
 import { DownlinkLanes } from './downlink-lanes.js';
-import {
-  DownlinkQueue,
-  type DownlinkRequest,
-  type DownlinkStateStore,
-  type QueuedDownlink,
-} from './downlink-queue.js';
+import { DownlinkQueue, type DownlinkRequest, type DownlinkStateStore } from './downlink-queue.js';
+import { DownlinkReporter } from './downlink-reports.js';
+import { answerJoin } from './join-answer.js';
 import { JoinServer } from './join-server.js';
+import { RadioIntake } from './radio-intake.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
 import { KeyedSerialExecutor } from './serial-executor.js';
 import { type SessionParameters, sessionParameters } from './session.js';
 import { SessionsAhead } from './sessions-ahead.js';
-import { type TransmitResult, Transmitter } from './transmitter.js';
+import { Transmitter } from './transmitter.js';
 import type { RegionId } from './types.js';
 import { normalizeHex } from './types.js';
-import { deviceInfo, findByMic, UplinkProcessor, type VerifiedMic } from './uplink.js';
+import { findByMic, UplinkProcessor, type VerifiedMic } from './uplink.js';
 import type {
   AckEvent,
   DecodePayload,
@@ -110,13 +107,12 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   private readonly downlinks: DownlinkLanes;
   /** Data frames between arrival and their MIC check (flush() waits for them too). */
   private readonly admitting = new Set<Promise<void>>();
-  private readonly routes = new Map<string, RadioBackend>();
-  private readonly radioListeners = new Map<RadioBackend, (uplink: RadioUplink) => void>();
+  private readonly intake: RadioIntake;
+  private readonly reports: DownlinkReporter;
+  private readonly answers: AnswerContext; // built once: an object of closures per uplink showed
   private readonly counts: Record<string, number> = {};
   private running = false;
-  private lastDropWarningMs = Number.NEGATIVE_INFINITY;
-  private context: AnswerContext | undefined;
-  private droppedSinceWarning = 0;
+  private readonly dropWarning: DropWarning;
 
   constructor(private readonly options: NetworkServerOptions) {
     super();
@@ -127,7 +123,18 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
         this.count('downlink_queue_write_failed');
         this.logger.error({ devEui, err: describeError(err) }, 'downlink queue could not be stored');
       },
-      onExpired: (item) => this.reportExpired(item),
+      onExpired: (item) => this.reports.expired(item, options.repository),
+    });
+    this.intake = new RadioIntake(options.radios, (uplink) => {
+      this.count('radio_uplinks');
+      this.dedup.add(uplink);
+      this.backlogChanged();
+    });
+    this.reports = new DownlinkReporter({
+      logger: this.logger,
+      count: (name) => this.count(name),
+      emitLog: (event) => this.safeEmit('log', event),
+      emitTxAck: (event) => this.safeEmit('txack', event),
     });
     this.dedup = new Deduplicator((u) => this.onCollected(u), { windowMs: options.dedupWindowMs });
     this.joinServer = new JoinServer({
@@ -137,6 +144,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     });
     this.sessions = new SessionsAhead(options.repository);
     this.budget = new BacklogBudget(options.maxBacklogBytes ?? 32 * 1024 * 1024);
+    this.dropWarning = new DropWarning(this.logger);
     this.uplinks = new UplinkProcessor({
       repository: this.sessions,
       decodePayload: options.decodePayload,
@@ -163,6 +171,31 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       },
       () => this.count('downlinks_replaced'),
     );
+    this.answers = {
+      repository: this.options.repository,
+      sessions: this.sessions,
+      uplinks: this.uplinks,
+      scheduler: this.scheduler,
+      queue: this.queue,
+      logger: this.logger,
+      beforePublish: this.options.beforePublish,
+      devStatusIntervalMs: this.options.devStatusIntervalMs ?? 86_400_000,
+      parametersFor: (regionId: RegionId) => this.parametersFor(regionId),
+      routeFor: (rxInfo: readonly RxMetadata[]) => this.intake.routeFor(rxInfo),
+      count: (name: string) => this.count(name),
+      reject: (rejection: Rejection) => this.reject(rejection),
+      emit: <K extends keyof NetworkServerEvents>(event: K, ...args: NetworkServerEvents[K]) =>
+        this.safeEmit(event, ...args),
+      reportTransmit: (info, result, downlinkId, fCntDown) =>
+        this.reports.transmitted(info, result, downlinkId, fCntDown),
+      logNoRoute: (info: DeviceInfo) => this.reports.noRoute(info),
+      submitDownlink: (devEui, attempt) => this.downlinks.submit(devEui, attempt),
+      inUplinkLane: (devAddr: string, task: () => Promise<void>) =>
+        new Promise<void>((resolve) => {
+          this.uplinkLanes.run(devAddr, () => task().finally(resolve));
+        }),
+      afterEarlier: (devAddr, task) => void this.publishLanes.run(devAddr, task),
+    };
   }
 
   /** Subscribes to every radio's uplinks. Radios are started and stopped by their owner. */
@@ -171,19 +204,14 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     const restored = await this.queue.load();
     if (restored > 0) this.logger.info({ downlinks: restored }, 'queued downlinks restored');
     this.running = true;
-    for (const radio of this.options.radios) {
-      const listener = (uplink: RadioUplink) => this.onRadioUplink(radio, uplink);
-      this.radioListeners.set(radio, listener);
-      radio.on('uplink', listener);
-    }
+    this.intake.subscribe();
   }
 
   /** Unsubscribes, hands over frames still being collected, and waits for processing to finish. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const [radio, listener] of this.radioListeners) radio.off('uplink', listener);
-    this.radioListeners.clear();
+    this.intake.unsubscribe();
     await this.settle();
     await this.queue.idle();
   }
@@ -234,18 +262,19 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     return (await this.queue.enqueue(id, request)).id;
   }
 
-  counters(): Readonly<Record<string, number>> {
-    return { ...this.counts };
+  /** Holds uplinks back at the radios for `holder` (a consumer downstream that is behind), or ends it. */
+  holdUplinks(holder: string, held: boolean): void {
+    this.intake.holdFor(holder, held);
   }
 
-  private onRadioUplink(radio: RadioBackend, uplink: RadioUplink): void {
-    this.count('radio_uplinks');
-    this.routes.set(uplink.rx.gatewayEui, radio);
-    this.dedup.add(uplink);
+  counters(): Readonly<Record<string, number>> {
+    const holds = this.intake.holdCount();
+    return holds > 0 ? { ...this.counts, radio_holds: holds } : { ...this.counts };
   }
 
   private onCollected(collected: CollectedUplink): void {
     this.count('uplinks');
+    this.backlogChanged(); // a frame left the de-duplication window: a hold may end
     let frame: ReturnType<typeof decodePhy>;
     try {
       frame = decodePhy(collected.phyPayload);
@@ -258,7 +287,8 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       return;
     }
     if (frame.kind === 'join-request') {
-      if (!this.joinLanes.run(frame.devEui, () => this.handleJoin(collected, frame))) {
+      const joins = { ...this.answers, joinServer: this.joinServer, transmitter: this.transmitter };
+      if (!this.joinLanes.run(frame.devEui, () => answerJoin(joins, collected, frame))) {
         this.count('joins_dropped_backlog');
       }
     } else if (frame.kind === 'data' && frame.uplink) {
@@ -309,69 +339,30 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       });
     }
     const cost = frameCost(collected.phyPayload.length, collected.rxInfo.length);
-    if (!this.budget.take(cost)) {
+    // While every radio holds uplinks back, frames in flight before the hold go beyond the budget.
+    const taken = this.budget.take(cost, this.intake.holding());
+    this.backlogChanged();
+    if (!taken) {
       this.count('uplinks_dropped_backlog');
-      this.warnDropped({ devAddr: frame.devAddr, fCnt16: frame.fCnt16, gatewayEui });
+      this.dropWarning.dropped({ devAddr: frame.devAddr, fCnt16: frame.fCnt16, gatewayEui }, this.budget);
       return;
     }
     const verified = { nwkSKey: match.active.session.nwkSKey, fCnt32: match.fCnt32 };
     this.uplinkLanes.run(frame.devAddr, () =>
       this.handleData(collected, frame, verified).finally(() =>
         // Released after whatever the frame queued in the publish lane.
-        this.publishLanes.run(frame.devAddr, async () => this.budget.release(cost)),
+        this.publishLanes.run(frame.devAddr, async () => {
+          this.budget.release(cost);
+          this.backlogChanged();
+        }),
       ),
     );
   }
 
-  /**
-   * One warning per second at most while frames are dropped (with how many since the last one):
-   * a line per frame would add a log flood to a gateway that is already behind.
-   */
-  private warnDropped(frame: { devAddr: string; fCnt16: number; gatewayEui?: string }): void {
-    this.droppedSinceWarning++;
-    const now = Date.now();
-    if (now - this.lastDropWarningMs < 1000) return;
-    this.logger.warn(
-      { ...frame, dropped: this.droppedSinceWarning, backlog: this.budget.pending() },
-      'the store is too far behind; frames dropped',
-    );
-    this.lastDropWarningMs = now;
-    this.droppedSinceWarning = 0;
-  }
-
-  private async handleJoin(collected: CollectedUplink, frame: JoinRequestFrame): Promise<void> {
-    const outcome = await this.joinServer.handle(frame);
-    if (!outcome.ok)
-      return this.reject({ ...outcome.rejection, gatewayEui: collected.rxInfo[0]?.gatewayEui });
-    this.count('joins');
-    this.sessions.forget(outcome.device.devEui);
-    const info = deviceInfo(outcome.device);
-    // The gateway journals joins for people (gateway/journal.ts); this is the trace.
-    this.logger.debug({ devEui: info.devEui, devAddr: outcome.session.devAddr }, 'device joined');
-    this.safeEmit('join', {
-      device: info,
-      devAddr: outcome.session.devAddr,
-      joinNonce: outcome.joinNonce,
-      time: new Date(collected.receivedAtMs).toISOString(),
-      rxInfo: collected.rxInfo,
-    });
-    const route = this.routeFor(collected.rxInfo);
-    if (!route) return this.logNoRoute(info);
-    const region = getRegion(outcome.device.regionId);
-    const upDr = region.dataRateIndex(route.rx.dataRate) ?? 0;
-    let plans: ReturnType<typeof joinAcceptPlans>;
-    try {
-      plans = joinAcceptPlans(region, route.rx, upDr, outcome.joinAccept);
-    } catch (err) {
-      this.count('downlinks_unplannable');
-      this.logger.warn({ devEui: info.devEui, err: describeError(err) }, 'join accept could not be planned');
-      return;
-    }
-    // The join accept waits for its TX_ACK in the device's downlink lane, not in its join lane.
-    this.downlinks.submit(info.devEui, async () => {
-      const result = await this.transmitter.transmit(route.backend, route.rx.gatewayEui, region, plans);
-      this.reportTransmit(info, result, undefined, undefined);
-    });
+  /** Frames in the de-duplication window count too, at what they weigh there (a quarter of one admitted). */
+  private backlogChanged(): void {
+    const collecting = (this.dedup.size * frameCost(0, 1)) / 4;
+    this.intake.backlogChanged(this.budget.usedBytes() + collecting, this.budget.limitBytes);
   }
 
   private async handleData(
@@ -379,108 +370,11 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     frame: DataFrame,
     verified: VerifiedMic,
   ): Promise<void> {
-    // Built once: a context (a dozen closures) per uplink was a measurable share of the ingest's allocations.
-    this.context ??= this.answerContext();
-    await answerUplink(this.context, collected, frame, verified);
-  }
-
-  private answerContext(): AnswerContext {
-    return {
-      repository: this.options.repository,
-      sessions: this.sessions,
-      uplinks: this.uplinks,
-      scheduler: this.scheduler,
-      queue: this.queue,
-      logger: this.logger,
-      beforePublish: this.options.beforePublish,
-      devStatusIntervalMs: this.options.devStatusIntervalMs ?? 86_400_000,
-      parametersFor: (regionId: RegionId) => this.parametersFor(regionId),
-      routeFor: (rxInfo: readonly RxMetadata[]) => this.routeFor(rxInfo),
-      count: (name: string) => this.count(name),
-      reject: (rejection: Rejection) => this.reject(rejection),
-      emit: <K extends keyof NetworkServerEvents>(event: K, ...args: NetworkServerEvents[K]) =>
-        this.safeEmit(event, ...args),
-      reportTransmit: (info: DeviceInfo, result: TransmitResult, downlinkId?: string, fCntDown?: number) =>
-        this.reportTransmit(info, result, downlinkId, fCntDown),
-      logNoRoute: (info: DeviceInfo) => this.logNoRoute(info),
-      submitDownlink: (devEui: string, attempt: () => Promise<void>) =>
-        this.downlinks.submit(devEui, attempt),
-      inUplinkLane: (devAddr: string, task: () => Promise<void>) =>
-        new Promise<void>((resolve) => {
-          this.uplinkLanes.run(devAddr, () => task().finally(resolve));
-        }),
-      afterEarlier: (devAddr: string, task: () => Promise<void>) => {
-        this.publishLanes.run(devAddr, task);
-      },
-    };
+    await answerUplink(this.answers, collected, frame, verified);
   }
 
   private parametersFor(regionId: RegionId): SessionParameters {
     return sessionParameters(regionId, this.options.sessionParameters?.[regionId]);
-  }
-
-  /** The best receiver whose backend can transmit at a concentrator timestamp. */
-  private routeFor(rxInfo: readonly RxMetadata[]): { backend: RadioBackend; rx: RxMetadata } | undefined {
-    for (const rx of rxInfo) {
-      const backend = this.routes.get(rx.gatewayEui);
-      if (backend?.capabilities.downlink && backend.capabilities.timedDownlink) return { backend, rx };
-    }
-    return undefined;
-  }
-
-  private reportTransmit(
-    info: DeviceInfo,
-    result: TransmitResult,
-    downlinkId?: string,
-    fCntDown?: number,
-  ): void {
-    for (const attempt of result.attempts) {
-      if (attempt.status === 'DUTY_CYCLE') {
-        this.count('downlinks_duty_cycle');
-        this.safeEmit('log', {
-          device: info,
-          level: 'warn',
-          code: 'DUTY_CYCLE',
-          description: `${attempt.window} skipped: the sub-band's duty cycle is used up`,
-          context: { frequencyHz: attempt.frequencyHz },
-        });
-        continue;
-      }
-      this.safeEmit('txack', { device: info, downlinkId, fCntDown, ...attempt });
-    }
-    this.count(result.sent ? 'downlinks_sent' : 'downlinks_failed');
-    if (!result.sent) {
-      this.logger.warn(
-        { devEui: info.devEui, attempts: result.attempts },
-        'downlink not sent in RX1 nor RX2',
-      );
-    }
-  }
-
-  /** ChirpStack's `log` event (code EXPIRED) for a downlink whose `expiresAt` passed unsent. */
-  private reportExpired(item: QueuedDownlink): void {
-    this.count('downlinks_expired');
-    void this.options.repository.getDevice(item.devEui).then((device) => {
-      if (!device) return;
-      this.safeEmit('log', {
-        device: deviceInfo(device),
-        level: 'warn',
-        code: 'EXPIRED',
-        description: `downlink ${item.id} expired at ${item.expiresAt} before the device sent an uplink`,
-        context: { queueItemId: item.id, expiresAt: item.expiresAt },
-      });
-    });
-  }
-
-  private logNoRoute(info: DeviceInfo): void {
-    this.count('downlinks_no_route');
-    this.logger.warn({ devEui: info.devEui }, 'no receiving gateway can transmit a timed downlink');
-    this.safeEmit('log', {
-      device: info,
-      level: 'warn',
-      code: 'NO_ROUTE',
-      description: 'no gateway can answer this device',
-    });
   }
 
   private reject(rejection: Rejection): void {

@@ -9,10 +9,9 @@
  * one per file); it is started at the first write, so read-only users (the
  * `maverick uplinks` CLI) never start one.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
+import { startModuleWorker } from '../worker-module.js';
 import {
   type FromWriter,
   rebuildError,
@@ -31,23 +30,6 @@ interface Waiting {
 /** How long release() waits for the writer thread to close a file's connection. */
 const CLOSE_WAIT_MS = 10_000;
 
-/**
- * The worker's module next to this one: `.js` when running compiled (dist/).
- * From source (tsx, vitest) it is `.ts`, which a thread can only load after
- * registering tsx's loader in that thread: a two-line bootstrap does that.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./sqlite-writer-worker.js', import.meta.url));
-  }
-  // require.resolve finds the package's CommonJS entry; its ES module sits beside it.
-  const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  const tsxApi = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./sqlite-writer-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true });
-}
-
 /** The process's writer thread; replaced by a new one if it ever dies. */
 class WriterThread {
   private static current: WriterThread | undefined;
@@ -62,7 +44,7 @@ class WriterThread {
   }
 
   private constructor() {
-    this.worker = startWorker();
+    this.worker = startModuleWorker('./sqlite-writer-worker', import.meta.url);
     this.worker.on('message', (message: FromWriter) => this.onMessage(message));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread exited (code ${code})`)));

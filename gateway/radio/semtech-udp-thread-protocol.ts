@@ -1,0 +1,50 @@
+/**
+ * Messages between the event loop (semtech-udp-thread.ts) and the thread that
+ * owns the Semtech UDP socket (semtech-udp-thread-worker.ts). Every message
+ * from the thread carries a snapshot of its counters and routes, so the
+ * event loop answers counters() and gateways() without asking.
+ */
+import type { LogLevel } from '../../proto/log.js';
+import type { GatewayStats, RadioStateChange, RadioUplink, TxAck, TxRequest } from '../../proto/radio.js';
+import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
+import type { GatewayRoute } from './semtech-udp-routes.js';
+
+/** What crosses to the thread at start: everything but the logger and the clock (functions). */
+export type ThreadSettings = Omit<SemtechUdpBackendOptions, 'logger' | 'now'>;
+
+export interface ThreadSnapshot {
+  counters: Record<string, number>;
+  gateways: GatewayRoute[];
+}
+
+/** A MaverickError's parts, to rebuild it on the other side. */
+export interface FlatRadioError {
+  code: number;
+  message: string;
+  hint?: string;
+}
+
+export type ToUdpThread =
+  | { kind: 'start' }
+  | { kind: 'stop' }
+  | { kind: 'schedule'; id: number; tx: TxRequest }
+  /** The event loop has handed the last batch to its listeners: the next may come. */
+  | { kind: 'taken' };
+
+/** How often the thread sends its counters and routes when nothing else carried them. */
+export const SNAPSHOT_MS = 500;
+
+export type FromUdpThread = ThreadSnapshot &
+  (
+    | { kind: 'started'; host: string; port: number; receiveBufferBytes: number }
+    | { kind: 'failed'; error: FlatRadioError }
+    | { kind: 'stopped' }
+    | { kind: 'uplinks'; uplinks: RadioUplink[] }
+    | { kind: 'stats'; stats: GatewayStats }
+    | { kind: 'state'; change: RadioStateChange }
+    | { kind: 'scheduled'; id: number; ack: TxAck }
+    | { kind: 'schedule-failed'; id: number; error: FlatRadioError }
+    | { kind: 'log'; level: LogLevel; fields: Record<string, unknown>; message: string }
+    /** Counters or routes changed since the last message (sent at most every SNAPSHOT_MS). */
+    | { kind: 'snapshot' }
+  );
