@@ -31,7 +31,7 @@ import { SessionsAhead } from './sessions-ahead.js';
 import { Transmitter } from './transmitter.js';
 import type { RegionId } from './types.js';
 import { normalizeHex } from './types.js';
-import { findByMic, UplinkProcessor, type VerifiedMic } from './uplink.js';
+import { findByMic, UplinkProcessor } from './uplink.js';
 import type {
   AckEvent,
   DecodePayload,
@@ -349,7 +349,7 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     }
     const verified = { nwkSKey: match.active.session.nwkSKey, fCnt32: match.fCnt32 };
     this.uplinkLanes.run(frame.devAddr, () =>
-      this.handleData(collected, frame, verified).finally(() =>
+      answerUplink(this.answers, collected, frame, verified).finally(() =>
         // Released after whatever the frame queued in the publish lane.
         this.publishLanes.run(frame.devAddr, async () => {
           this.budget.release(cost);
@@ -363,14 +363,6 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   private backlogChanged(): void {
     const collecting = (this.dedup.size * frameCost(0, 1)) / 4;
     this.intake.backlogChanged(this.budget.usedBytes() + collecting, this.budget.limitBytes);
-  }
-
-  private async handleData(
-    collected: CollectedUplink,
-    frame: DataFrame,
-    verified: VerifiedMic,
-  ): Promise<void> {
-    await answerUplink(this.answers, collected, frame, verified);
   }
 
   private parametersFor(regionId: RegionId): SessionParameters {
