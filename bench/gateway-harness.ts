@@ -138,13 +138,33 @@ export interface RunningGateway {
  * The NODE_OPTIONS the systemd unit runs `maverick run` with (hardware/systemd/maverick.service):
  * benchmarks measure the gateway as it is deployed.
  */
-export function deployedNodeOptions(): string {
+/** Every `Environment=` of the systemd unit, as the deployed gateway gets it (NODE_OPTIONS, MALLOC_ARENA_MAX, ...). */
+export function deployedEnvironment(): Record<string, string> {
   const unit = readFileSync(join(projectRoot, 'hardware', 'systemd', 'maverick.service'), 'utf8');
-  return /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit)?.[1]?.trim() ?? '';
+  const env: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment="?([A-Za-z_][A-Za-z0-9_]*)=([^"\n]*)"?$/gm)) {
+    env[m[1] as string] = (m[2] as string).trim();
+  }
+  return env;
+}
+
+function deployedNodeOptions(): string {
+  return deployedEnvironment().NODE_OPTIONS ?? '';
+}
+
+/** The unit's environment in one line, for a bench's note. */
+export function deployedEnvironmentNote(): string {
+  const env = deployedEnvironment();
+  delete env.NODE_ENV;
+  return (
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || 'none'
+  );
 }
 
 /**
- * Spawns `maverick run` from dist/ (with the unit's NODE_OPTIONS, then `nodeOptions`) and
+ * Spawns `maverick run` from dist/ (with the unit's environment, its NODE_OPTIONS then `nodeOptions`) and
  * subscribes to its `up` events once its broker answers.
  */
 export async function startGateway(
@@ -156,7 +176,11 @@ export async function startGateway(
   const startedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--data-dir', setup.dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: `${deployedNodeOptions()} ${options.nodeOptions ?? ''}`.trim() },
+    env: {
+      ...process.env,
+      ...deployedEnvironment(),
+      NODE_OPTIONS: `${deployedNodeOptions()} ${options.nodeOptions ?? ''}`.trim(),
+    },
   });
   // The log (stdout, level warn) and stderr: the tail is kept for error messages.
   let stderr = '';
