@@ -17,6 +17,7 @@ import { withGatewayStore } from '../gateway/store-access.js';
 import { encodeCayenneLpp } from '../kernel/codec/index.js';
 import { TestDevice } from '../kernel/ns/test-device.test-helpers.js';
 import { encodePullData, encodePushData, encodeTxAck, PacketId } from '../proto/semtech-udp/index.js';
+import { deployedEnvironment, deployedNodeOptions } from './deployed-environment.js';
 import { type FleetDevice, fleetDevice, registerFleet, rx } from './ingest-fleet.js';
 
 const projectRoot = resolve(import.meta.dirname, '..');
@@ -138,31 +139,6 @@ export interface RunningGateway {
  * The NODE_OPTIONS the systemd unit runs `maverick run` with (hardware/systemd/maverick.service):
  * benchmarks measure the gateway as it is deployed.
  */
-/** Every `Environment=` of the systemd unit, as the deployed gateway gets it (NODE_OPTIONS, MALLOC_ARENA_MAX, ...). */
-export function deployedEnvironment(): Record<string, string> {
-  const unit = readFileSync(join(projectRoot, 'hardware', 'systemd', 'maverick.service'), 'utf8');
-  const env: Record<string, string> = {};
-  for (const m of unit.matchAll(/^Environment="?([A-Za-z_][A-Za-z0-9_]*)=([^"\n]*)"?$/gm)) {
-    env[m[1] as string] = (m[2] as string).trim();
-  }
-  return env;
-}
-
-function deployedNodeOptions(): string {
-  return deployedEnvironment().NODE_OPTIONS ?? '';
-}
-
-/** The unit's environment in one line, for a bench's note. */
-export function deployedEnvironmentNote(): string {
-  const env = deployedEnvironment();
-  delete env.NODE_ENV;
-  return (
-    Object.entries(env)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ') || 'none'
-  );
-}
-
 /**
  * Spawns `maverick run` from dist/ (with the unit's environment, its NODE_OPTIONS then `nodeOptions`) and
  * subscribes to its `up` events once its broker answers.

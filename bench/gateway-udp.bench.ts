@@ -20,11 +20,11 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deployedEnvironmentNote } from './deployed-environment.js';
 import type { BenchFigure } from './figure.js';
 import {
   buildDatagrams,
   cpuSeconds,
-  deployedEnvironmentNote,
   feed,
   lossesBetween,
   pipelineCounters,
