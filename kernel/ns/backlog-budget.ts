@@ -7,6 +7,7 @@
  */
 
 import type { Logger } from '../../proto/log.js';
+import { ThrottledWarning } from './throttled-warning.js';
 
 /** Bytes one waiting frame is charged besides its PHYPayload (see frameCost). */
 const FRAME_OVERHEAD_BYTES = 4096;
@@ -58,23 +59,13 @@ export class BacklogBudget {
  * a line per frame would add a log flood to a gateway that is already behind.
  */
 export class DropWarning {
-  private lastWarningMs = Number.NEGATIVE_INFINITY;
-  private droppedSinceWarning = 0;
+  private readonly warning: ThrottledWarning;
 
-  constructor(
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(logger: Logger, now: () => number = Date.now) {
+    this.warning = new ThrottledWarning(logger, 'the store is too far behind; frames dropped', 1000, now);
+  }
 
   dropped(frame: { devAddr: string; fCnt16: number; gatewayEui?: string }, budget: BacklogBudget): void {
-    this.droppedSinceWarning++;
-    const now = this.now();
-    if (now - this.lastWarningMs < 1000) return;
-    this.logger.warn(
-      { ...frame, dropped: this.droppedSinceWarning, backlog: budget.pending() },
-      'the store is too far behind; frames dropped',
-    );
-    this.lastWarningMs = now;
-    this.droppedSinceWarning = 0;
+    this.warning.warn({ ...frame, backlog: budget.pending() });
   }
 }

@@ -6,6 +6,7 @@
 import type { Logger } from '../../proto/log.js';
 import type { QueuedDownlink } from './downlink-queue.js';
 import type { NetworkRepository } from './repository.js';
+import { ThrottledWarning } from './throttled-warning.js';
 import type { TransmitResult } from './transmitter.js';
 import { deviceInfo } from './uplink.js';
 import type { DeviceInfo, LogEvent, TxAckEvent } from './uplink-types.js';
@@ -15,13 +16,19 @@ export interface DownlinkReporterDeps {
   count: (name: string) => void;
   emitLog: (event: LogEvent) => void;
   emitTxAck: (event: TxAckEvent) => void;
+  now?: () => number;
 }
 
 export class DownlinkReporter {
-  constructor(private readonly deps: DownlinkReporterDeps) {}
+  /** Once a minute at most (the application hears of each one in its tx-ack events). */
+  private readonly notSent: ThrottledWarning;
+
+  constructor(private readonly deps: DownlinkReporterDeps) {
+    this.notSent = new ThrottledWarning(deps.logger, 'downlink not sent in RX1 nor RX2', 60_000, deps.now);
+  }
 
   transmitted(info: DeviceInfo, result: TransmitResult, downlinkId?: string, fCntDown?: number): void {
-    const { count, emitLog, emitTxAck, logger } = this.deps;
+    const { count, emitLog, emitTxAck } = this.deps;
     for (const attempt of result.attempts) {
       if (attempt.status === 'DUTY_CYCLE') {
         count('downlinks_duty_cycle');
@@ -38,7 +45,7 @@ export class DownlinkReporter {
     }
     count(result.sent ? 'downlinks_sent' : 'downlinks_failed');
     if (!result.sent) {
-      logger.warn({ devEui: info.devEui, attempts: result.attempts }, 'downlink not sent in RX1 nor RX2');
+      this.notSent.warn({ devEui: info.devEui, attempts: result.attempts });
     }
   }
 

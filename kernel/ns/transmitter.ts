@@ -9,6 +9,7 @@ import { type Region, timeOnAirMs } from '../../proto/regions/index.js';
 import { CoalescingWrite } from './coalescing-write.js';
 import type { DownlinkStateStore } from './downlink-queue.js';
 import { DutyCycleTracker } from './duty-cycle.js';
+import { ThrottledWarning } from './throttled-warning.js';
 
 export type ReceiveWindow = 'rx1' | 'rx2';
 
@@ -53,7 +54,17 @@ export class Transmitter {
   private readonly dutyCycleWrites = new Map<string, CoalescingWrite>();
   private nextId = 1;
 
-  constructor(private readonly options: TransmitterOptions) {}
+  /** Once a minute at most: with many devices every downlink of a burst may meet a spent sub-band. */
+  private readonly dutyCycleSkipped: ThrottledWarning;
+
+  constructor(private readonly options: TransmitterOptions) {
+    this.dutyCycleSkipped = new ThrottledWarning(
+      options.logger,
+      'downlink would exceed the sub-band duty cycle; window skipped',
+      60_000,
+      options.now,
+    );
+  }
 
   async transmit(
     backend: RadioBackend,
@@ -76,10 +87,7 @@ export class Transmitter {
       // Downlinks carry no payload CRC (LoRaWAN 1.0.4 §3.2).
       const airMs = timeOnAirMs(dataRate, plan.phyPayload.length, { crc: false });
       if (duty && !duty.allows(plan.frequencyHz, airMs)) {
-        this.options.logger.warn(
-          { gatewayEui, window: plan.window, frequencyHz: plan.frequencyHz, airMs },
-          'downlink would exceed the sub-band duty cycle; window skipped',
-        );
+        this.dutyCycleSkipped.warn({ gatewayEui, window: plan.window, frequencyHz: plan.frequencyHz, airMs });
         attempts.push({ ...attemptOf(plan, gatewayEui), status: 'DUTY_CYCLE' });
         continue;
       }
