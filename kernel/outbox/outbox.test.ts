@@ -265,3 +265,36 @@ describe('SyncEngine', () => {
     await engine.stop();
   });
 });
+
+describe('SyncEngine and an ack that outruns its send', () => {
+  it('resends after the back-off, not after the ack timeout, when the rejection came back before transmit() resolved', async () => {
+    // The regional node can answer before the broker's PUBACK reaches the gateway: the ack is
+    // handled while transmit() is still pending. (CI once waited out the whole ack timeout here.)
+    const outbox = await Outbox.open({ store: new RxdbOutboxStore(db), retry: { firstMs: 20, maxMs: 20 } });
+    const link = new RecordingLink();
+    link.autoAck = false;
+    let rejections = 0;
+    const original = link.transmit.bind(link);
+    link.transmit = async (item, gate) => {
+      const outcome = await original(item, gate);
+      if (rejections < 2) {
+        rejections++;
+        link.ack({ digest: item.digest, status: 'rejected', reason: 'BundleUnknownKey', transient: true });
+        // Let the ack's settlement run before transmit() resolves, as an early ack does.
+        await until(
+          () => outbox.nextRetryInMs() !== Number.POSITIVE_INFINITY || outbox.sendable().length > 0,
+        );
+      } else {
+        queueMicrotask(() => link.ack({ digest: item.digest, status: 'accepted' }));
+      }
+      return outcome;
+    };
+    const engine = new SyncEngine({ outbox, links: [{ link }], ackTimeoutMs: 600_000 });
+    await outbox.enqueue(Outbox.item('bundle', 1, bytes(8, 1)));
+    engine.start();
+    // Without the fix the second send waits the 10-minute ack timeout: this deadline would pass.
+    await until(() => outbox.size === 0, 10_000, 'the item retired after two early rejections');
+    expect(link.sent).toHaveLength(3);
+    await engine.stop();
+  });
+});

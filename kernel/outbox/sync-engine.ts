@@ -159,10 +159,19 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange]; byt
         continue;
       }
       if (!this.options.outbox.get(item.digest)) continue;
+      // Awaited from before the attempt, not after it: the ack can come back before transmit()
+      // resolves (the regional node answered before the broker's PUBACK reached us), and an entry
+      // made afterwards would then hold the item back for a whole ack timeout. An ack removes it.
+      const attempt = { link: lane.link.name, at: this.now() };
+      this.awaiting.set(item.digest, attempt);
+      const forget = () => {
+        if (this.awaiting.get(item.digest) === attempt) this.awaiting.delete(item.digest);
+      };
       let outcome: Awaited<ReturnType<SyncLink['transmit']>>;
       try {
         outcome = await lane.link.transmit(item, this.gateFor(lane));
       } catch (err) {
+        forget();
         this.log.warn(
           { link: lane.link.name, seq: item.seq, err: describeError(err) },
           'transmit failed; will retry',
@@ -170,9 +179,10 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange]; byt
         this.schedule(1000);
         return;
       }
+      if (outcome !== 'sent') forget();
       if (outcome === 'sent') {
-        if (this.options.outbox.get(item.digest))
-          this.awaiting.set(item.digest, { link: lane.link.name, at: this.now() });
+        // The ack timeout runs from the end of the attempt (a satellite message takes minutes).
+        if (this.awaiting.get(item.digest) === attempt) attempt.at = this.now();
         nextCheck = Math.min(nextCheck, this.ackTimeoutMs);
       } else if (outcome === 'budget') {
         if (this.preferredUp(lane)) return; // the state change already asked for a new pass
