@@ -298,3 +298,103 @@ describe('SyncEngine and an ack that outruns its send', () => {
     await engine.stop();
   });
 });
+
+describe('SyncEngine and a back-off that ends during another send', () => {
+  it('sends the item whose back-off ended while an earlier one was in flight, without waiting for the ack timeout', async () => {
+    // A pass plans from the items sendable when it starts. Bundle 2's back-off ends while bundle 1
+    // is being sent; the pass ends with nothing left in back-off and bundle 1 awaiting its ack, so
+    // unless it looks again, bundle 2 waits for the next kick: bundle 1's ack (an acceptance does
+    // not kick) or the ack timeout. CI waited out that timeout once a gateway had been registered.
+    const outbox = await Outbox.open({ store: new RxdbOutboxStore(db), retry: { firstMs: 50, maxMs: 50 } });
+    const link = new RecordingLink();
+    link.autoAck = false;
+    const one = Outbox.item('bundle', 1, bytes(8, 1));
+    const two = Outbox.item('bundle', 2, bytes(8, 2));
+    const original = link.transmit.bind(link);
+    link.transmit = async (item, gate) => {
+      const outcome = await original(item, gate);
+      const first = link.sent.filter((s) => s.digest === item.digest).length === 1;
+      if (first) {
+        // Bundle 2's rejection comes 30 ms after bundle 1's: its back-off ends later.
+        if (item.digest === two.digest) await new Promise((resolve) => setTimeout(resolve, 30));
+        link.ack({ digest: item.digest, status: 'rejected', reason: 'BundleUnknownKey', transient: true });
+      } else if (item.digest === one.digest) {
+        // Bundle 1's resend is in flight until bundle 2's back-off has ended; then it is accepted.
+        await until(
+          () => outbox.sendable().some((s) => s.digest === two.digest),
+          10_000,
+          "bundle 2's back-off",
+        );
+        queueMicrotask(() => link.ack({ digest: item.digest, status: 'accepted' }));
+      } else {
+        queueMicrotask(() => link.ack({ digest: item.digest, status: 'accepted' }));
+      }
+      return outcome;
+    };
+    const engine = new SyncEngine({ outbox, links: [{ link }], ackTimeoutMs: 600_000 });
+    await outbox.enqueue(one);
+    await outbox.enqueue(two);
+    engine.start();
+    // Without the fix bundle 2's resend waits the 10-minute ack timeout: this deadline would pass.
+    await until(() => outbox.size === 0, 10_000, 'both bundles retired');
+    expect(link.sent.map((s) => s.seq)).toEqual([1, 2, 1, 2]);
+    await engine.stop();
+  });
+});
+
+describe('SyncEngine and an item being retired', () => {
+  it('does not send an acknowledged item again while its retirement is being written', async () => {
+    // An ack retires the item with a store write. A pass that runs meanwhile (here: another item
+    // enqueued) must still count the item as awaited, not take it for one to send: on the
+    // satellite link every resend is paid for.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let retiring = false;
+    class SlowRetireStore extends RxdbOutboxStore {
+      override async markAcked(digest: string, at: number): Promise<boolean> {
+        retiring = true;
+        await released;
+        return super.markAcked(digest, at);
+      }
+    }
+    const outbox = await Outbox.open({ store: new SlowRetireStore(db) });
+    const link = new RecordingLink();
+    const engine = new SyncEngine({ outbox, links: [{ link }], ackTimeoutMs: 600_000 });
+    await outbox.enqueue(Outbox.item('bundle', 1, bytes(8, 1)));
+    engine.start();
+    await until(() => retiring, 10_000, "bundle 1's ack being recorded");
+    await outbox.enqueue(Outbox.item('bundle', 2, bytes(8, 2)));
+    await until(() => link.sent.some((s) => s.seq === 2), 10_000, 'bundle 2 sent');
+    release();
+    await until(() => outbox.size === 0, 10_000, 'both bundles retired');
+    expect(link.sent.map((s) => s.seq)).toEqual([1, 2]);
+    await engine.stop();
+  });
+});
+
+describe('SyncEngine and a send that fails while the link stays up', () => {
+  it('tries again without waiting for another event', async () => {
+    // MqttLink answers 'down' when a publish times out although the connection still stands: no
+    // state change follows, so the engine itself must come back to the item.
+    const outbox = await Outbox.open({ store: new RxdbOutboxStore(db) });
+    const link = new RecordingLink();
+    let failures = 0;
+    const original = link.transmit.bind(link);
+    link.transmit = async (item, gate) => {
+      if (failures === 0) {
+        failures++;
+        return 'down';
+      }
+      return original(item, gate);
+    };
+    const engine = new SyncEngine({ outbox, links: [{ link }], ackTimeoutMs: 600_000 });
+    await outbox.enqueue(Outbox.item('bundle', 1, bytes(8, 1)));
+    engine.start();
+    await until(() => outbox.size === 0, 10_000, 'the bundle sent again and retired');
+    expect(failures).toBe(1);
+    expect(link.sent.map((s) => s.seq)).toEqual([1]);
+    await engine.stop();
+  });
+});

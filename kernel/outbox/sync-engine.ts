@@ -69,11 +69,13 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange]; byt
       this.monitor.watch(lane.link);
       this.unsubscribers.push(
         lane.link.onAck((ack) => {
-          this.awaiting.delete(ack.digest);
           void outbox
             .settle(ack)
-            // A rejection puts the item in back-off or parks it: the next pass plans around it.
             .then(() => {
+              // No longer awaited once settled, not before: until the outbox has retired the item
+              // (a store write), a pass would take it for one to send again.
+              this.awaiting.delete(ack.digest);
+              // A rejection puts the item in back-off or parks it: the next pass plans around it.
               if (ack.status === 'rejected') this.kick();
             })
             .catch((err: unknown) =>
@@ -153,8 +155,8 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange]; byt
     let nextCheck = Number.POSITIVE_INFINITY;
     for (const item of this.options.outbox.sendable()) {
       if (this.stopped || !lane.link.isUp()) return;
-      const waiting = this.awaiting.get(item.digest);
-      if (waiting && this.now() - waiting.at < this.ackTimeoutMs) {
+      if (this.isAwaited(item.digest)) {
+        const waiting = this.awaiting.get(item.digest) as { at: number };
         nextCheck = Math.min(nextCheck, waiting.at + this.ackTimeoutMs - this.now());
         continue;
       }
@@ -190,10 +192,25 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange]; byt
         this.schedule(Math.min(lane.budget.retryInMs(Math.min(item.bytes.length, 340)), 3_600_000));
         return;
       } else if (outcome === 'down') {
+        // A link that went down says so when it is back (a state change asks for a pass); one that
+        // reports 'down' while still up (a publish that timed out) hears from nothing: look again.
+        if (lane.link.isUp()) this.schedule(1000);
         return;
       }
     }
+    // An item whose back-off ended while this pass was sending was not in its list, and nothing else
+    // may come to send it (an acceptance asks for no pass): look again at once.
+    if (this.options.outbox.sendable().some((item) => !this.isAwaited(item.digest))) {
+      this.again = true;
+      return;
+    }
     this.schedule(Math.min(nextCheck, this.options.outbox.nextRetryInMs()));
+  }
+
+  /** Sent and within its ack timeout. */
+  private isAwaited(digest: string): boolean {
+    const waiting = this.awaiting.get(digest);
+    return waiting !== undefined && this.now() - waiting.at < this.ackTimeoutMs;
   }
 
   /** Stops sending and waits for a pass in progress. Links are closed by their owner. */
