@@ -301,25 +301,33 @@ export interface LogLine {
   level: string;
   msg: string;
   fields: Record<string, unknown>;
+  /** Date.now() when it was logged. */
+  at: number;
 }
 
-/** A Logger that keeps warn-and-above lines, to check that rejections are logged. */
-export function captureLogger(lines: LogLine[]): Logger {
-  const at =
-    (level: string, keep: boolean): LogFn =>
-    (a: Record<string, unknown> | string, b?: string) => {
-      if (!keep) return;
-      if (typeof a === 'string') lines.push({ level, msg: a, fields: {} });
-      else lines.push({ level, msg: b ?? '', fields: a });
+/**
+ * A Logger that keeps warn-and-above lines, to check that rejections are
+ * logged; with `everyLevel`, every line with the child loggers' bindings (for
+ * a test that prints what happened when it fails).
+ */
+export function captureLogger(lines: LogLine[], options: { everyLevel?: boolean } = {}): Logger {
+  const make = (bindings: Record<string, unknown>): Logger => {
+    const at =
+      (level: string, keep: boolean): LogFn =>
+      (a: Record<string, unknown> | string, b?: string) => {
+        if (!keep && !options.everyLevel) return;
+        const fields = typeof a === 'string' ? { ...bindings } : { ...bindings, ...a };
+        lines.push({ level, msg: typeof a === 'string' ? a : (b ?? ''), fields, at: Date.now() });
+      };
+    return {
+      trace: at('trace', false),
+      debug: at('debug', false),
+      info: at('info', false),
+      warn: at('warn', true),
+      error: at('error', true),
+      fatal: at('fatal', true),
+      child: (more) => make({ ...bindings, ...more }),
     };
-  const logger: Logger = {
-    trace: at('trace', false),
-    debug: at('debug', false),
-    info: at('info', false),
-    warn: at('warn', true),
-    error: at('error', true),
-    fatal: at('fatal', true),
-    child: () => logger,
   };
-  return logger;
+  return make({});
 }

@@ -138,13 +138,15 @@ describe('forged regional acks', () => {
 describe('a gateway registered on a running regional node', () => {
   it('has every bundle accepted, none lost', async () => {
     const gw = testGateway('b827ebfffe00f002');
+    const startedAt = Date.now();
     const regionalDir = tempDir('maverick-sec-regional-');
     const serviceLogs: LogLine[] = [];
     const service = await startRegionalService({
       dataDir: regionalDir,
       embedded: { host: '127.0.0.1', port: 0 },
       credentials,
-      logger: captureLogger(serviceLogs),
+      // Every level: printed if the test fails, so a failure on a loaded CI machine can be read.
+      logger: captureLogger(serviceLogs, { everyLevel: true }),
     });
     cleanups.push(() => service.close());
     const gatewayDir = tempDir('maverick-sec-gw-');
@@ -158,7 +160,7 @@ describe('a gateway registered on a running regional node', () => {
         credentials,
         retry: { firstMs: 200, maxMs: 1_000 },
       },
-      captureLogger(logs),
+      captureLogger(logs, { everyLevel: true }),
     );
     cleanups.push(() => sync.stop());
     const deferred: string[] = [];
@@ -188,16 +190,17 @@ describe('a gateway registered on a running regional node', () => {
       },
     );
     expect(added.code, added.stderr).toBe(0);
+    const registeredAt = Date.now();
 
     await eventually(() => sync.outbox.size === 0, 60_000, 'every bundle to be accepted').catch(
       (err: Error) => {
         // What both sides said, so a failure on a loaded CI machine can be read, not guessed at.
         const tail = (lines: LogLine[]) =>
-          lines.slice(-30).map((l) => `${l.level} ${l.msg} ${JSON.stringify(l.fields)}`);
+          lines.slice(-60).map((l) => `+${l.at - startedAt} ${l.level} ${l.msg} ${JSON.stringify(l.fields)}`);
         throw new Error(
           [
             err.message,
-            `outbox: ${sync.outbox.size} pending, deferred ${JSON.stringify(sync.outbox.deferredItems().map((d) => ({ seq: d.item.seq, ...d.deferral })))}`,
+            `registered at +${registeredAt - startedAt} ms; outbox: ${sync.outbox.size} pending, deferred ${JSON.stringify(sync.outbox.deferredItems().map((d) => ({ seq: d.item.seq, ...d.deferral })))}`,
             'gateway log:',
             ...tail(logs),
             'regional log:',
