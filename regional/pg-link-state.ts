@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { describeError } from '../proto/errors.js';
+import { describeError, ErrorCode, MaverickError } from '../proto/errors.js';
 import type { ItemKind } from '../proto/link/fragment.js';
 import type { ItemStatus } from '../proto/link/status.js';
 import type { Logger } from '../proto/log.js';
@@ -136,7 +136,10 @@ export class PgLinkState implements LinkStateStore {
           return { ...current, bitmap: new Uint8Array(bitmap) };
         },
         addFragment: async (index, payload, at) => {
-          if (!current) throw new Error('addFragment before begin');
+          if (!current)
+            throw new MaverickError(ErrorCode.LinkFragment, 'a fragment was added before its item began', {
+              hint: 'the reassembler must call begin() first; this is a bug in Maverick, please report it',
+            });
           const { rowCount } = await client.query({
             name: 'link-fragment',
             text: `INSERT INTO link_fragments (sender, item_id, idx, payload) VALUES ($1, $2, $3, $4)

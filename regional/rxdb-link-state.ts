@@ -10,6 +10,7 @@
  * prune never removes a partial a message is working on.
  */
 import type { RxCollection } from 'rxdb';
+import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type { ItemKind } from '../proto/link/fragment.js';
 import type { ItemStatus } from '../proto/link/status.js';
 import {
@@ -143,7 +144,10 @@ export class RxdbLinkState implements LinkStateStore {
           return { ...current, bitmap: current.bitmap.slice() };
         },
         addFragment: async (index, payload, at) => {
-          if (!current) throw new Error('addFragment before begin');
+          if (!current)
+            throw new MaverickError(ErrorCode.LinkFragment, 'a fragment was added before its item began', {
+              hint: 'the reassembler must call begin() first; this is a bug in Maverick, please report it',
+            });
           const bitmap = current.bitmap.slice();
           const held = ((bitmap[index >> 3] ?? 0) & (1 << (index & 7))) !== 0;
           if (!held) {
