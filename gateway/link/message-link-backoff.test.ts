@@ -28,6 +28,9 @@ class MemoryOutboxStore implements OutboxStore {
   async pending() {
     return [...this.items.values()];
   }
+  async bytesOf(item: { digest: string }) {
+    return this.items.get(item.digest)?.bytes;
+  }
   async markAcked(digest: string) {
     return this.items.delete(digest);
   }

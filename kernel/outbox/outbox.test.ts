@@ -398,3 +398,52 @@ describe('SyncEngine and a send that fails while the link stays up', () => {
     await engine.stop();
   });
 });
+
+describe('Outbox memory', () => {
+  it('holds pending items without their bytes and reads them from the store to send', async () => {
+    // Months offline means thousands of pending bundles: memory must not grow with their bytes.
+    const store = new RxdbOutboxStore(db);
+    const outbox = await Outbox.open({ store });
+    const bundle = Outbox.item('bundle', 1, bytes(5_000, 7), { fromMs: 1, toMs: 2, uplinkCount: 3 });
+    const alarm = Outbox.item('alarm', 1, bytes(40, 9));
+    await outbox.enqueue(bundle);
+    await outbox.enqueue(alarm);
+    for (const held of [outbox.get(bundle.digest), ...outbox.sendable()]) {
+      expect(held).toBeDefined();
+      expect(held).not.toHaveProperty('bytes');
+    }
+    expect(outbox.get(bundle.digest)).toMatchObject({ kind: 'bundle', seq: 1, size: 5_000, uplinkCount: 3 });
+    expect((await outbox.load(outbox.get(bundle.digest)!))?.bytes).toEqual(bundle.bytes);
+    expect((await outbox.load(outbox.get(alarm.digest)!))?.bytes).toEqual(alarm.bytes);
+
+    const reopened = await Outbox.open({ store });
+    expect(reopened.get(bundle.digest)).not.toHaveProperty('bytes');
+    expect((await reopened.load(reopened.get(bundle.digest)!))?.bytes).toEqual(bundle.bytes);
+    // Retired meanwhile: nothing to send.
+    await reopened.settle({ digest: bundle.digest, status: 'accepted' });
+    expect(await reopened.load({ ...bundle, size: bundle.bytes.length })).toBeUndefined();
+  });
+
+  it('parks an item whose bytes are gone from the store, raises the alarm, and sends the rest', async () => {
+    const lost = Outbox.item('bundle', 1, bytes(8, 1));
+    const kept = Outbox.item('bundle', 2, bytes(8, 2));
+    class DamagedStore extends RxdbOutboxStore {
+      override async bytesOf(item: Pick<OutboxItem, 'digest' | 'kind' | 'seq'>) {
+        return item.digest === lost.digest ? undefined : super.bytesOf(item);
+      }
+    }
+    const outbox = await Outbox.open({ store: new DamagedStore(db) });
+    const rejected: string[] = [];
+    outbox.on('rejected', (r) => rejected.push(`${r.item.seq}:${r.reason}`));
+    const link = new RecordingLink();
+    const engine = new SyncEngine({ outbox, links: [{ link }] });
+    await outbox.enqueue(lost);
+    await outbox.enqueue(kept);
+    engine.start();
+    await until(() => outbox.size === 1, 10_000, 'bundle 2 sent and retired');
+    expect(link.sent.map((s) => s.seq)).toEqual([2]);
+    expect(rejected).toEqual(['1:MissingFromStore']);
+    expect(outbox.isParked(lost.digest)).toBe(true);
+    await engine.stop();
+  });
+});

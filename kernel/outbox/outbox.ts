@@ -9,7 +9,14 @@ import { EventEmitter } from 'node:events';
 import { bundleDigest } from '../../proto/bundle/bundle.js';
 import { toHex } from '../../proto/bundle/ed25519.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
-import { type ItemKind, KIND_PRIORITY, type LinkAck, type OutboxItem, type OutboxStore } from './types.js';
+import {
+  type ItemKind,
+  KIND_PRIORITY,
+  type LinkAck,
+  type OutboxItem,
+  type OutboxStore,
+  type PendingItem,
+} from './types.js';
 
 export interface OutboxOptions {
   store: OutboxStore;
@@ -28,21 +35,22 @@ export interface DeferredItem {
 }
 
 export interface OutboxEvents {
-  enqueued: [OutboxItem];
-  acked: [{ item: OutboxItem; status: 'accepted' | 'duplicate' }];
+  enqueued: [PendingItem];
+  acked: [{ item: PendingItem; status: 'accepted' | 'duplicate' }];
   /** The regional node refused the item for good; it stays pending but is not sent again until `unpark`. */
-  rejected: [{ item: OutboxItem; reason: string }];
+  rejected: [{ item: PendingItem; reason: string }];
   /** The regional node refused the item for a reason of its own (unknown key, store unavailable); sent again later. */
-  deferred: [{ item: OutboxItem; reason: string; attempts: number; retryInMs: number }];
+  deferred: [{ item: PendingItem; reason: string; attempts: number; retryInMs: number }];
   drained: [];
 }
 
-function byPriority(a: OutboxItem, b: OutboxItem): number {
+function byPriority(a: PendingItem, b: PendingItem): number {
   return KIND_PRIORITY[a.kind] - KIND_PRIORITY[b.kind] || a.seq - b.seq || a.createdAt - b.createdAt;
 }
 
 export class Outbox extends EventEmitter<OutboxEvents> {
-  private readonly items = new Map<string, OutboxItem>();
+  /** Pending items without their bytes (read from the store when sent). */
+  private readonly items = new Map<string, PendingItem>();
   private readonly parked = new Map<string, string>();
   private readonly deferred = new Map<string, DeferredItem>();
   private readonly retryFirstMs: number;
@@ -65,7 +73,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   /** Opens the outbox and loads every unacknowledged item from the store (resume after restart). */
   static async open(options: OutboxOptions): Promise<Outbox> {
     const outbox = new Outbox(options.store, options);
-    for (const item of await options.store.pending()) outbox.items.set(item.digest, item);
+    for (const item of await options.store.pending()) outbox.items.set(item.digest, pendingOf(item));
     outbox.log.info({ pending: outbox.items.size }, 'outbox opened');
     return outbox;
   }
@@ -91,8 +99,32 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   async enqueue(item: OutboxItem): Promise<void> {
     await this.store.put(item);
     if (this.items.has(item.digest)) return;
-    this.items.set(item.digest, item);
-    this.emit('enqueued', item);
+    const pending = pendingOf(item);
+    this.items.set(item.digest, pending);
+    this.emit('enqueued', pending);
+  }
+
+  /** The item with its bytes, read from the store to be sent; undefined once it is no longer pending. */
+  async load(item: PendingItem): Promise<OutboxItem | undefined> {
+    if (!this.items.has(item.digest)) return undefined;
+    const bytes = await this.store.bytesOf(item);
+    if (!this.items.has(item.digest)) return undefined;
+    if (!bytes) {
+      // Pending but gone from the store (a damaged or hand-edited database): it cannot be sent, and
+      // offering it again would spin. Parked, with the alarm a rejection raises, for a person to look at.
+      const reason = 'MissingFromStore';
+      if (!this.parked.has(item.digest)) {
+        this.parked.set(item.digest, reason);
+        this.deferred.delete(item.digest);
+        this.log.error(
+          { kind: item.kind, seq: item.seq, digest: item.digest },
+          'an outbox item is pending but its bytes are not in the store; kept, not sent',
+        );
+        this.emit('rejected', { item, reason });
+      }
+      return undefined;
+    }
+    return { ...item, bytes };
   }
 
   /** Re-reads pending items written to the store by someone else (e.g. the sealer's sink). */
@@ -100,15 +132,16 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     let added = 0;
     for (const item of await this.store.pending()) {
       if (this.items.has(item.digest)) continue;
-      this.items.set(item.digest, item);
+      const pending = pendingOf(item);
+      this.items.set(item.digest, pending);
       added++;
-      this.emit('enqueued', item);
+      this.emit('enqueued', pending);
     }
     return added;
   }
 
   /** Pending items eligible for sending now, highest priority first (parked and backing-off ones left out). */
-  sendable(): OutboxItem[] {
+  sendable(): PendingItem[] {
     const now = this.now();
     return [...this.items.values()]
       .filter((i) => !this.parked.has(i.digest) && !((this.deferred.get(i.digest)?.until ?? 0) > now))
@@ -124,7 +157,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   }
 
   /** Items the regional node refused for good, with the reason it gave. */
-  parkedItems(): { item: OutboxItem; reason: string }[] {
+  parkedItems(): { item: PendingItem; reason: string }[] {
     return [...this.parked].flatMap(([digest, reason]) => {
       const item = this.items.get(digest);
       return item ? [{ item, reason }] : [];
@@ -132,7 +165,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   }
 
   /** Items backing off after a transient rejection. */
-  deferredItems(): { item: OutboxItem; deferral: DeferredItem }[] {
+  deferredItems(): { item: PendingItem; deferral: DeferredItem }[] {
     return [...this.deferred].flatMap(([digest, deferral]) => {
       const item = this.items.get(digest);
       return item ? [{ item, deferral }] : [];
@@ -143,12 +176,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     return this.items.size;
   }
 
-  get(digest: string): OutboxItem | undefined {
+  get(digest: string): PendingItem | undefined {
     return this.items.get(digest);
   }
 
   /** Finds a pending item by the first bytes of its digest (the message link's 4-byte id). */
-  findByDigestPrefix(prefixHex: string): OutboxItem | undefined {
+  findByDigestPrefix(prefixHex: string): PendingItem | undefined {
     for (const item of this.items.values()) if (item.digest.startsWith(prefixHex)) return item;
     return undefined;
   }
@@ -199,7 +232,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   }
 
   /** Exponential back-off: firstMs, 2×, 4×, … up to maxMs. A repeated ack for the same attempt does not double it. */
-  private deferRetry(item: OutboxItem, reason: string): void {
+  private deferRetry(item: PendingItem, reason: string): void {
     const now = this.now();
     const held = this.deferred.get(item.digest);
     if (held && held.until > now) return;
@@ -212,4 +245,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     );
     this.emit('deferred', { item, reason, attempts, retryInMs });
   }
+}
+
+/** An item as the outbox keeps it in memory: without its bytes. */
+function pendingOf(item: OutboxItem): PendingItem {
+  const { bytes, ...rest } = item;
+  return { ...rest, size: bytes.length };
 }

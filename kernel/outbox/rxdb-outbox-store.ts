@@ -18,7 +18,7 @@ const PROGRESS_PREFIX = 'outbox:progress:';
 // One past ':' in code-point order: the upper bound of a prefix range query.
 const prefixEnd = (prefix: string): string => `${prefix.slice(0, -1)};`;
 
-function docIdFor(item: OutboxItem): string {
+function docIdFor(item: Pick<OutboxItem, 'kind' | 'seq'>): string {
   return item.kind === 'commitment'
     ? `commitment-${item.seq.toString().padStart(8, '0')}`
     : bundleId(item.seq);
@@ -124,6 +124,16 @@ export class RxdbOutboxStore implements OutboxStore {
       });
     }
     return items;
+  }
+
+  async bytesOf(item: Pick<OutboxItem, 'digest' | 'kind' | 'seq'>): Promise<Uint8Array | undefined> {
+    if (item.kind === 'bundle' || item.kind === 'commitment') {
+      // By primary key (kind and sequence), then checked: a key that now holds another item is not this one.
+      const doc = await this.db.bundles.findOne(docIdFor(item)).exec();
+      return doc && doc.digest === item.digest ? fromB64(doc.cose) : undefined;
+    }
+    const kv = await this.db.kv.findOne(`${ITEM_PREFIX}${item.digest}`).exec();
+    return kv ? fromB64((kv.value as unknown as KvItem).bytes) : undefined;
   }
 
   async markAcked(digest: string, at: number): Promise<boolean> {

@@ -160,7 +160,10 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange]; byt
         nextCheck = Math.min(nextCheck, waiting.at + this.ackTimeoutMs - this.now());
         continue;
       }
-      if (!this.options.outbox.get(item.digest)) continue;
+      // Its bytes come from the store only now: pending items are held in memory without them.
+      const full = await this.options.outbox.load(item);
+      if (!full) continue;
+      if (this.stopped || !lane.link.isUp()) return;
       // Awaited from before the attempt, not after it: the ack can come back before transmit()
       // resolves (the regional node answered before the broker's PUBACK reached us), and an entry
       // made afterwards would then hold the item back for a whole ack timeout. An ack removes it.
@@ -171,7 +174,7 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange]; byt
       };
       let outcome: Awaited<ReturnType<SyncLink['transmit']>>;
       try {
-        outcome = await lane.link.transmit(item, this.gateFor(lane));
+        outcome = await lane.link.transmit(full, this.gateFor(lane));
       } catch (err) {
         forget();
         this.log.warn(
@@ -189,7 +192,7 @@ export class SyncEngine extends EventEmitter<{ linkState: [LinkStateChange]; byt
       } else if (outcome === 'budget') {
         if (this.preferredUp(lane)) return; // the state change already asked for a new pass
         this.log.debug({ link: lane.link.name }, 'link budget spent; pausing');
-        this.schedule(Math.min(lane.budget.retryInMs(Math.min(item.bytes.length, 340)), 3_600_000));
+        this.schedule(Math.min(lane.budget.retryInMs(Math.min(item.size, 340)), 3_600_000));
         return;
       } else if (outcome === 'down') {
         // A link that went down says so when it is back (a state change asks for a pass); one that

@@ -30,6 +30,16 @@ export interface OutboxItem {
   uplinkCount?: number;
 }
 
+/**
+ * What the outbox holds in memory for a pending item: everything but its
+ * bytes, which stay in the store until the item is sent. A gateway that is
+ * offline for months holds thousands of items; its memory must not grow with them.
+ */
+export type PendingItem = Omit<OutboxItem, 'bytes'> & {
+  /** Length of the item's bytes. */
+  size: number;
+};
+
 /** Which fragments of an item the regional node confirmed (message link only). */
 export interface FragmentProgress {
   count: number;
@@ -48,6 +58,8 @@ export interface OutboxStore {
   put(item: OutboxItem): Promise<void>;
   /** Every item not yet acknowledged. */
   pending(): Promise<OutboxItem[]>;
+  /** A stored item's bytes (read just before it is sent); undefined when the store has no such item. */
+  bytesOf(item: Pick<OutboxItem, 'digest' | 'kind' | 'seq'>): Promise<Uint8Array | undefined>;
   /** Marks an item acknowledged (kept, syncState acked); false when no pending item has this digest. */
   markAcked(digest: string, at: number): Promise<boolean>;
   getProgress(digest: string): Promise<FragmentProgress | undefined>;
