@@ -128,7 +128,8 @@ export async function checkCommitment(
  * separately. Version 1 has none to check.
  */
 function dayRootHolds(deps: CommitmentDeps, commitment: StoredCommitment, coses: Uint8Array[]): boolean {
-  const resolve = (kid: Uint8Array) => deps.registry.resolve(kid)?.publicKey;
+  // Held already: a key removed since still verifies what it signed while in use.
+  const resolve = (kid: Uint8Array) => deps.registry.resolveStored(kid)?.publicKey;
   const { commitment: signed } = verifyCommitment(commitment.cose, resolve);
   if (!signed.dayRoot) return true;
   const hashes: Uint8Array[] = [];

@@ -21,7 +21,8 @@ export async function heldPeriod(
   registry: GatewayRegistry,
   statement: Uint8Array,
 ): Promise<HeldPeriod & { gatewayId: string }> {
-  const resolve = (kid: Uint8Array) => registry.resolve(kid)?.publicKey;
+  // Held already: a key removed since still verifies what it signed while in use.
+  const resolve = (kid: Uint8Array) => registry.resolveStored(kid)?.publicKey;
   const v = verifyPeriodStatement(statement, resolve);
   const gatewayId = v.claims.iss;
   const { fromDay, toDay } = v.statement;
@@ -84,7 +85,7 @@ export function keyRegistrations(
   regional: { issuer: string; publicKey: Uint8Array; since: number },
 ): KeyRegistration[] {
   const gateways = registry
-    .list()
+    .list({ includeRemoved: true })
     .filter((k) => gatewayIds.includes(k.gatewayId))
     .map(
       (k): KeyRegistration => ({
@@ -92,7 +93,7 @@ export function keyRegistrations(
         id: k.gatewayId,
         publicKey: k.publicKey,
         addedAt: k.addedAt,
-        removedAt: null,
+        removedAt: k.removedAt ?? null,
       }),
     );
   return [

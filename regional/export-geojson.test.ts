@@ -54,16 +54,41 @@ describe('EUDR GeoJSON export', () => {
     expect(JSON.parse(text).features[0].geometry.coordinates[0][1]).toEqual([-1.2321, 6.123456]);
   });
 
-  it('reports a chain gap and a bundle that no longer verifies (key removed)', async () => {
+  it('reports a chain gap; bundles signed by a key removed since still verify', async () => {
     const chain = makeChain(gw, 3);
     await node.ingest(chain[0]!.cose, { source: 't' });
     await node.ingest(chain[2]!.cose, { source: 't' });
+    // The key is rotated out after the node took these bundles: they stay evidence.
     await registry.remove(Buffer.from(gw.kid).toString('hex'));
     const { report } = await exportPlot(store, registry, day);
     expect(report.chains[0]?.missing).toEqual([[2, 2]]);
     expect(report.alerts.map((a) => a.kind)).toEqual(['gap']);
+    expect(report.allBundlesValid).toBe(true);
+    expect(report.bundles.map((b) => [b.seq, b.valid])).toEqual([
+      [1, true],
+      [3, true],
+    ]);
+  });
+
+  it('reports a stored bundle that no longer verifies', async () => {
+    const chain = makeChain(gw, 1);
+    await node.ingest(chain[0]!.cose, { source: 't' });
+    // The stored bytes damaged behind the node's back (a restored backup, a disk fault): the
+    // signature's last byte flipped.
+    const damaged: typeof store = Object.create(store, {
+      getBundleByDigest: {
+        value: async (digest: string) => {
+          const held = await store.getBundleByDigest(digest);
+          if (!held) return held;
+          const cose = Uint8Array.from(held.cose);
+          cose[cose.length - 1]! ^= 0x01;
+          return { ...held, cose };
+        },
+      },
+    });
+    const { report } = await exportPlot(damaged, registry, day);
     expect(report.allBundlesValid).toBe(false);
-    expect(report.bundles.map((b) => b.reason)).toEqual(['BundleUnknownKey', 'BundleUnknownKey']);
+    expect(report.bundles.map((b) => b.reason)).toEqual(['BundleBadSignature']);
   });
 
   it('holds back the bundles of a chain conflict and says so; the rest stays evidence', async () => {

@@ -177,7 +177,7 @@ export async function exportPlot(
     for (const p of stored.plots) if (p.plotId === request.plotId) hashes.add(p.geometryHash);
     try {
       // Re-verified from the stored signed bytes, not trusted from the database.
-      verifyBundle(stored.cose, (kid) => registry.resolve(kid)?.publicKey);
+      verifyBundle(stored.cose, (kid) => registry.resolveStored(kid)?.publicKey);
       checks.push({ gatewayId, seq: stored.seq, digest, valid: true });
     } catch (err) {
       if (!isMaverickError(err)) throw err;

@@ -241,6 +241,11 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 8,
+    name: 'removed gateway keys are kept (what they signed stays verifiable)',
+    sql: 'ALTER TABLE gateway_keys ADD COLUMN removed_at bigint',
+  },
 ];
 
 /** Same 64-bit key for every worker: the migration lock. */

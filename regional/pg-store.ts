@@ -112,14 +112,24 @@ export class PgRegionalStore implements RegionalStore {
 
   async putGatewayKey(record: GatewayKeyRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO gateway_keys (kid, gateway_id, public_key, label, added_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (kid) DO UPDATE SET gateway_id = $2, public_key = $3, label = $4, added_at = $5`,
-      [record.kid, record.gatewayId, Buffer.from(record.publicKey), record.label ?? null, record.addedAt],
+      `INSERT INTO gateway_keys (kid, gateway_id, public_key, label, added_at, removed_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (kid) DO UPDATE SET gateway_id = $2, public_key = $3, label = $4, added_at = $5, removed_at = $6`,
+      [
+        record.kid,
+        record.gatewayId,
+        Buffer.from(record.publicKey),
+        record.label ?? null,
+        record.addedAt,
+        record.removedAt ?? null,
+      ],
     );
   }
 
-  async removeGatewayKey(kid: string): Promise<boolean> {
-    const result = await this.pool.query('DELETE FROM gateway_keys WHERE kid = $1', [kid]);
+  async removeGatewayKey(kid: string, at: number): Promise<boolean> {
+    const result = await this.pool.query(
+      'UPDATE gateway_keys SET removed_at = $2 WHERE kid = $1 AND removed_at IS NULL',
+      [kid, at],
+    );
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -130,13 +140,17 @@ export class PgRegionalStore implements RegionalStore {
       public_key: Buffer;
       label: string | null;
       added_at: string;
-    }>('SELECT kid, gateway_id, public_key, label, added_at FROM gateway_keys ORDER BY gateway_id, added_at');
+      removed_at: string | null;
+    }>(
+      'SELECT kid, gateway_id, public_key, label, added_at, removed_at FROM gateway_keys ORDER BY gateway_id, added_at',
+    );
     return rows.map((r) => ({
       gatewayId: r.gateway_id,
       kid: r.kid,
       publicKey: new Uint8Array(r.public_key),
       ...(r.label === null ? {} : { label: r.label }),
       addedAt: Number(r.added_at),
+      ...(r.removed_at === null ? {} : { removedAt: Number(r.removed_at) }),
     }));
   }
 

@@ -1,6 +1,9 @@
 /**
  * The gateways this regional node trusts: their Ed25519 public keys, by kid.
- * Only registered keys verify bundles (`maverick regional gateway add`).
+ * Only registered keys in use verify what arrives (`maverick regional gateway
+ * add`); a removed key (`… gateway remove`: rotated out, lost, stolen) is kept
+ * with the time it was removed, so what it signed before stays verifiable
+ * (`resolveStored`) and evidence packs name it as rotated out.
  * Persisted in the RegionalStore; held in memory for synchronous lookups
  * during verification.
  */
@@ -76,7 +79,8 @@ export class GatewayRegistry {
     if (existing && existing.gatewayId !== gatewayId) {
       throw new MaverickError(
         ErrorCode.KeyExists,
-        `key ${kid} is already registered to gateway ${existing.gatewayId}`,
+        `key ${kid} is already registered to gateway ${existing.gatewayId}${existing.removedAt === undefined ? '' : ' (removed since)'}`,
+        { hint: 'a key belongs to one gateway for good: give this gateway a new key (`maverick keys`)' },
       );
     }
     const record: GatewayKeyRecord = {
@@ -91,19 +95,37 @@ export class GatewayRegistry {
     return record;
   }
 
-  async remove(kidHex: string): Promise<boolean> {
-    const removed = await this.store.removeGatewayKey(kidHex);
-    this.byKid.delete(kidHex);
+  /**
+   * Stops trusting a key for anything new; it is kept, marked removed, so
+   * what it signed before stays verifiable. False when no key in use has this kid.
+   */
+  async remove(kidHex: string, options: { now?: number } = {}): Promise<boolean> {
+    const at = options.now ?? Date.now();
+    const removed = await this.store.removeGatewayKey(kidHex, at);
+    const record = this.byKid.get(kidHex);
+    if (removed && record) this.byKid.set(kidHex, { ...record, removedAt: at });
     return removed;
   }
 
-  list(): GatewayKeyRecord[] {
-    return [...this.byKid.values()].sort(
-      (a, b) => a.gatewayId.localeCompare(b.gatewayId) || a.addedAt - b.addedAt,
-    );
+  /** The keys in use, or with `includeRemoved` every key ever registered. */
+  list(options: { includeRemoved?: boolean } = {}): GatewayKeyRecord[] {
+    return [...this.byKid.values()]
+      .filter((k) => options.includeRemoved || k.removedAt === undefined)
+      .sort((a, b) => a.gatewayId.localeCompare(b.gatewayId) || a.addedAt - b.addedAt);
   }
 
+  /** A key in use: what verifies a bundle, commitment or statement arriving now. */
   resolve(kid: Uint8Array): GatewayKeyRecord | undefined {
+    const record = this.byKid.get(toHex(kid));
+    return record?.removedAt === undefined ? record : undefined;
+  }
+
+  /**
+   * A key that is or was registered: what re-verifies something the node
+   * already accepted (exports, evidence packs). Intake accepts only keys in
+   * use, so a stored item signed by a removed key was taken while it was.
+   */
+  resolveStored(kid: Uint8Array): GatewayKeyRecord | undefined {
     return this.byKid.get(toHex(kid));
   }
 }

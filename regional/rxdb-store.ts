@@ -102,14 +102,15 @@ export class RxdbRegionalStore implements RegionalStore {
         kid: record.kid,
         publicKey: hex(record.publicKey),
         ...(record.label ? { label: record.label } : {}),
+        ...(record.removedAt !== undefined ? { removedAt: record.removedAt } : {}),
       },
     });
   }
 
-  async removeGatewayKey(kid: string): Promise<boolean> {
+  async removeGatewayKey(kid: string, at: number): Promise<boolean> {
     const doc = await this.db.regional_records.findOne(`gateway|${kid}`).exec();
-    if (!doc) return false;
-    await doc.remove();
+    if (!doc || typeof doc.data.removedAt === 'number') return false;
+    await doc.incrementalPatch({ data: { ...doc.data, removedAt: at } });
     return true;
   }
 
@@ -128,6 +129,7 @@ export class RxdbRegionalStore implements RegionalStore {
         publicKey: fromHex(String(d.data.publicKey)),
         ...(typeof d.data.label === 'string' ? { label: d.data.label } : {}),
         addedAt: d.at,
+        ...(typeof d.data.removedAt === 'number' ? { removedAt: d.data.removedAt } : {}),
       }));
   }
 

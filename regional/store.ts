@@ -24,6 +24,12 @@ export interface GatewayKeyRecord {
   publicKey: Uint8Array;
   label?: string;
   addedAt: number;
+  /**
+   * When the key was removed (Unix ms): from then on it verifies nothing new,
+   * while what it signed before stays verifiable (evidence packs carry it as
+   * "rotated out"). Absent while the key is in use.
+   */
+  removedAt?: number;
 }
 
 /** One accepted bundle: the exact signed bytes (re-verifiable for years) and its decoded summary. */
@@ -156,7 +162,8 @@ export interface RegionalStore {
   readonly linkState: LinkStateStore;
 
   putGatewayKey(record: GatewayKeyRecord): Promise<void>;
-  removeGatewayKey(kid: string): Promise<boolean>;
+  /** Marks a key removed at `at` (kept, see GatewayKeyRecord.removedAt); false when no key in use has this kid. */
+  removeGatewayKey(kid: string, at: number): Promise<boolean>;
   listGatewayKeys(): Promise<GatewayKeyRecord[]>;
 
   /**

@@ -15,6 +15,7 @@ import { decodePack, type EvidencePack, encodePack } from '../proto/evidence/pac
 import { sampleIndices } from '../proto/evidence/sampling.js';
 import { decodeLeaf, encodeLeaf } from '../proto/proof/leaf.js';
 import { buildEvidencePack } from '../regional/evidence.js';
+import { DAY_MS } from './fixtures/bundle-simulated-day.js';
 import { farmEvidenceRequest, farmPeriod, gatewayKey, regionalKey } from './fixtures/evidence-farm.js';
 
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -88,6 +89,24 @@ describe('the pack checked by independent Python verifiers', () => {
     expect(out).toMatchObject({ valid: true, plot: 'plot-north', committedLeaves: period.leaves.length });
     expect(out.indices).toEqual(sampleIndices(nonce, period.leaves.length, 20));
     expect(code).toBe(0);
+  });
+
+  it('verify_pack.py takes a key rotated out after the statement was signed, and refuses one rotated out before', () => {
+    // The regional node keeps a removed gateway key with the time it was removed: what it signed
+    // before stays evidence, anything signed later is not.
+    const rotated = (removedAt: number) => {
+      const request = farmEvidenceRequest(period, nonce);
+      request.keys = request.keys.map((k) => (k.role === 'gateway' ? { ...k, removedAt } : k));
+      return buildEvidencePack(request).bytes;
+    };
+    expect(verifyPackPy(rotated((period.toDay + 30) * DAY_MS))).toMatchObject({
+      code: 0,
+      out: { valid: true },
+    });
+    expect(verifyPackPy(rotated((period.fromDay + 3) * DAY_MS))).toMatchObject({
+      code: 1,
+      out: { valid: false, reason: expect.stringMatching(/rotated-out key/) },
+    });
   });
 
   it('verify_pack.py refuses a changed disclosed record and a sample that does not match the nonce', () => {

@@ -138,27 +138,41 @@ describe('maverick bundle verify / regional', () => {
 
     // `--to` is inclusive: a bare day as both ends is that whole day, its uplinks all there.
     const dayText = new Date(DAY_START_MS).toISOString().slice(0, 10);
-    const dayReport = join(dir, 'north-day.json');
-    const byDay = await run(
-      'regional',
-      'export',
-      '--data-dir',
-      regionalDir,
-      '--plot',
-      'plot-north',
-      '--from',
-      dayText,
-      '--to',
-      dayText,
-      '--out',
-      join(dir, 'north-day.geojson'),
-      '--report',
-      dayReport,
-    );
-    expect(byDay.code).toBe(0);
-    const dayRep = JSON.parse(await readFile(dayReport, 'utf8'));
+    const exportDay = async (name: string) => {
+      const exported = await run(
+        ...['regional', 'export', '--data-dir', regionalDir, '--plot', 'plot-north'],
+        ...['--from', dayText, '--to', dayText, '--out', join(dir, `${name}.geojson`)],
+        ...['--report', join(dir, `${name}.json`)],
+      );
+      expect(exported.code).toBe(0);
+      return JSON.parse(await readFile(join(dir, `${name}.json`), 'utf8'));
+    };
+    const dayRep = await exportDay('north-day');
     expect(rep.uplinks).toBeGreaterThan(0);
     expect(dayRep.uplinks).toBe(rep.uplinks);
     expect(dayRep.period.to).toBe(`${dayText}T23:59:59.999Z`);
+
+    // The key is rotated out: nothing new is taken under it, what it signed stays evidence.
+    const kid = (await run('regional', 'gateway', 'list', '--data-dir', regionalDir)).out.split('\t')[1]!;
+    expect(kid).toMatch(/^[0-9a-f]{16}$/);
+    expect((await run('regional', 'gateway', 'remove', '--data-dir', regionalDir, '--kid', kid)).code).toBe(
+      0,
+    );
+    expect((await run('regional', 'gateway', 'list', '--data-dir', regionalDir)).out).toBe('');
+    expect((await run('regional', 'gateway', 'list', '--data-dir', regionalDir, '--all')).out).toMatch(
+      new RegExp(`^gw-cli\t${kid}\t.*\tremoved \\d{4}-`),
+    );
+    expect((await run('regional', 'gateway', 'remove', '--data-dir', regionalDir, '--kid', kid)).code).toBe(
+      1,
+    );
+    uplinks.add(day.slice(480, 600));
+    await sealer.sealNow();
+    const third = join(dir, 'bundle-3.cose');
+    await writeFile(third, uplinks.commits.at(-1)!.cose);
+    const late = await run('regional', 'ingest', '--data-dir', regionalDir, third);
+    expect(JSON.parse(late.out)).toMatchObject({ status: 'rejected', reason: 'BundleUnknownKey' });
+    const removedRep = await exportDay('north-after-removal');
+    expect(removedRep.allBundlesValid).toBe(true);
+    expect(removedRep.uplinks).toBe(rep.uplinks);
   });
 });

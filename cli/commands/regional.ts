@@ -83,14 +83,16 @@ export const registerRegional: RegisterCommand = (program: Command) => {
 
   gateway
     .command('list')
-    .description('list registered gateway keys')
+    .description('list registered gateway keys (removed ones with --all)')
     .option('--data-dir <dir>', 'regional data directory (embedded store)')
     .option('--config <file>', 'regional node TOML config (its store, e.g. PostgreSQL)')
-    .action(async (flags: StoreFlags) => {
+    .option('--all', 'also list removed keys, with the time they were removed')
+    .action(async (flags: StoreFlags & { all?: boolean }) => {
       await withRegional(flags, async ({ registry }) => {
-        for (const k of registry.list()) {
+        for (const k of registry.list({ includeRemoved: flags.all === true })) {
+          const removed = k.removedAt === undefined ? '' : `\tremoved ${new Date(k.removedAt).toISOString()}`;
           process.stdout.write(
-            `${k.gatewayId}\t${k.kid}\t${new Date(k.addedAt).toISOString()}\t${k.label ?? ''}\n`,
+            `${k.gatewayId}\t${k.kid}\t${new Date(k.addedAt).toISOString()}\t${k.label ?? ''}${removed}\n`,
           );
         }
       });
@@ -98,16 +100,22 @@ export const registerRegional: RegisterCommand = (program: Command) => {
 
   gateway
     .command('remove')
-    .description('stop accepting bundles signed by a key')
+    .description(
+      'stop accepting anything new signed by a key (rotated, lost, stolen); what it signed before stays verifiable',
+    )
     .option('--data-dir <dir>', 'regional data directory (embedded store)')
     .option('--config <file>', 'regional node TOML config (its store, e.g. PostgreSQL)')
     .requiredOption('--kid <kid>', 'key id (16 hex characters)')
     .action(async (flags: StoreFlags & { kid: string }) => {
       await withRegional(flags, async ({ registry }) => {
         if (!(await registry.remove(flags.kid.toLowerCase()))) {
-          throw new MaverickError(ErrorCode.RegionalUnknownGateway, `no registered key ${flags.kid}`, {
-            hint: 'maverick regional gateway list shows the key ids',
-          });
+          throw new MaverickError(
+            ErrorCode.RegionalUnknownGateway,
+            `no registered key in use with id ${flags.kid}`,
+            {
+              hint: 'maverick regional gateway list shows the key ids (--all also the removed ones)',
+            },
+          );
         }
         process.stdout.write(`key ${flags.kid} removed\n`);
       });
