@@ -34,6 +34,7 @@ export async function ingestCommitment(
 ): Promise<CommitmentIngestResult> {
   const log = deps.logger ?? silentLogger;
   try {
+    await deps.registry.fresh();
     const { envelope, commitment } = verifyCommitment(bytes, (kid) => deps.registry.resolve(kid)?.publicKey);
     const gatewayId = envelope.claims.iss;
     if (deps.registry.resolve(envelope.kid)?.gatewayId !== gatewayId) {

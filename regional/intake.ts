@@ -151,6 +151,7 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
   /** Verifies against registered keys; an unknown kid re-reads the registry once (a key added while running). */
   private async verify(bytes: Uint8Array): Promise<VerifiedBundle> {
     const { registry } = this.options;
+    await registry.fresh();
     const verifyNow = () =>
       verifyBundle(bytes, (kid) => registry.resolve(kid)?.publicKey, {
         maxBytes: this.options.maxBundleBytes ?? 1024 * 1024,

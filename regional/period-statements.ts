@@ -30,6 +30,7 @@ export async function ingestPeriodStatement(
 ): Promise<PeriodIngestResult> {
   const log = deps.logger ?? silentLogger;
   try {
+    await deps.registry.fresh();
     const verified = verifyPeriodStatement(bytes, (kid) => deps.registry.resolve(kid)?.publicKey);
     const gatewayId = verified.claims.iss;
     // The key must be registered to the gateway the statement names, not merely to some gateway.

@@ -76,6 +76,26 @@ describe('GatewayRegistry refresh', () => {
   });
 });
 
+describe('a key removed while the node runs', () => {
+  it('stops verifying within maxAgeMs, without a restart', async () => {
+    let t = 0;
+    const store = await openStore();
+    const registry = await GatewayRegistry.open(store, { maxAgeMs: 15_000, now: () => t });
+    const node = new RegionalNode({ registry, store });
+    await registry.add(gw.id, gw.publicKey);
+    const [b1, b2, b3] = makeChain(gw, 3);
+    expect(await node.ingest(b1!.cose, { source: 'test' })).toMatchObject({ status: 'accepted' });
+    // `maverick regional gateway remove` in another process: its own registry over the same store.
+    const cli = await GatewayRegistry.open(store);
+    expect(await cli.remove(toHex(gw.kid))).toBe(true);
+    t = 10_000; // what the node holds is younger than maxAgeMs: not read again yet
+    expect(await node.ingest(b2!.cose, { source: 'test' })).toMatchObject({ status: 'accepted' });
+    t = 15_000;
+    expect(await node.ingest(b3!.cose, { source: 'test' })).toMatchObject({ reason: 'BundleUnknownKey' });
+    expect(registry.resolveStored(gw.kid)?.removedAt).toBeTypeOf('number');
+  });
+});
+
 describe('key registrations in an evidence pack', () => {
   it('name a removed key with the time it was rotated out, and keys in use as in use', async () => {
     const store = await openStore();

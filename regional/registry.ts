@@ -14,13 +14,20 @@ import type { GatewayKeyRecord, RegionalStore } from './store.js';
 export interface RegistryOptions {
   /** Re-read the store at most this often when asked for a key it does not know (default 1 s). */
   minRefreshMs?: number;
+  /**
+   * Re-read the store when the keys held are older than this (default 15 s), so a key removed by
+   * `maverick regional gateway remove` in another process stops verifying without a restart.
+   */
+  maxAgeMs?: number;
   now?: () => number;
 }
 
 export class GatewayRegistry {
   private byKid = new Map<string, GatewayKeyRecord>();
   private lastRefresh = Number.NEGATIVE_INFINITY;
+  private reloading: Promise<void> | undefined;
   private readonly minRefreshMs: number;
+  private readonly maxAgeMs: number;
   private readonly now: () => number;
 
   private constructor(
@@ -28,6 +35,7 @@ export class GatewayRegistry {
     options: RegistryOptions,
   ) {
     this.minRefreshMs = options.minRefreshMs ?? 1000;
+    this.maxAgeMs = options.maxAgeMs ?? 15_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -49,11 +57,28 @@ export class GatewayRegistry {
     return true;
   }
 
-  private async reload(): Promise<void> {
-    this.lastRefresh = this.now();
-    const next = new Map<string, GatewayKeyRecord>();
-    for (const record of await this.store.listGatewayKeys()) next.set(record.kid, record);
-    this.byKid = next;
+  /**
+   * Re-reads the keys when what is held is older than `maxAgeMs`: called
+   * before each item is verified, so a removal made elsewhere (the CLI,
+   * another worker) takes effect within that time. Concurrent callers share one read.
+   */
+  async fresh(): Promise<void> {
+    if (this.now() - this.lastRefresh < this.maxAgeMs) return;
+    await this.reload();
+  }
+
+  private reload(): Promise<void> {
+    this.reloading ??= (async () => {
+      try {
+        this.lastRefresh = this.now();
+        const next = new Map<string, GatewayKeyRecord>();
+        for (const record of await this.store.listGatewayKeys()) next.set(record.kid, record);
+        this.byKid = next;
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
   }
 
   /** Registers a gateway public key; the kid is derived from the key, never taken on trust. */
