@@ -7,8 +7,7 @@
  * payload only when both agree, so there is one byte form per content.
  */
 import { ErrorCode, MaverickError } from '../errors.js';
-import { bundleLeafHashes, SALT_SEED_BYTES } from '../proof/leaf.js';
-import { MerkleTree } from '../proof/merkle.js';
+import { bundleMerkleRoot, SALT_SEED_BYTES } from '../proof/leaf.js';
 import { type CborMap, type CborValue, encodeCbor } from './cbor-encode.js';
 import { compareText, encodeTelemetry, sortUplinks, sourceCounts } from './columnar.js';
 import { deviceSummaryToCbor, summarizeDevices } from './device-summaries.js';
@@ -156,7 +155,7 @@ export function buildPayload(content: BundleContent, options: BuildOptions = {})
     [PayloadKey.devices, devices],
   ]);
   if (version !== 3) return { map, summaries, telemetry, ...(telemetryBytes ? { telemetryBytes } : {}) };
-  const tree = MerkleTree.fromLeafHashes(bundleLeafHashes(uplinks, saltSeed as Uint8Array));
+  const tree = bundleMerkleRoot(uplinks, saltSeed as Uint8Array);
   const telemetryDigest = options.decoded?.telemetryDigest ?? sha256(telemetryBytes ?? encodeCbor(telemetry));
   const commitment = { telemetryDigest, leaves: tree.size, root: tree.root };
   map.set(StatementKey.telemetryDigest, commitment.telemetryDigest);
