@@ -42,22 +42,11 @@ const W = new Int32Array(64);
 const H = new Int32Array(8);
 const TAIL = new Uint8Array(2 * SHA256_BLOCK_BYTES);
 
-/** One compression of the 64 bytes at `offset` into `state` (FIPS 180-4 §6.2.2). */
+/**
+ * One compression of the 64 bytes at `offset` into `state` (FIPS 180-4 §6.2.2), the message
+ * schedule computed round by round; Ch and Maj in their three-operation forms.
+ */
 function compress(state: Int32Array, bytes: Uint8Array, offset: number): void {
-  for (let t = 0, o = offset; t < 16; t++, o += 4) {
-    W[t] =
-      ((bytes[o] as number) << 24) |
-      ((bytes[o + 1] as number) << 16) |
-      ((bytes[o + 2] as number) << 8) |
-      (bytes[o + 3] as number);
-  }
-  for (let t = 16; t < 64; t++) {
-    const w15 = W[t - 15] as number;
-    const w2 = W[t - 2] as number;
-    const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
-    const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
-    W[t] = ((W[t - 16] as number) + s0 + (W[t - 7] as number) + s1) | 0;
-  }
   let a = state[0] as number;
   let b = state[1] as number;
   let c = state[2] as number;
@@ -67,12 +56,27 @@ function compress(state: Int32Array, bytes: Uint8Array, offset: number): void {
   let g = state[6] as number;
   let h = state[7] as number;
   for (let t = 0; t < 64; t++) {
+    let w: number;
+    if (t < 16) {
+      const o = offset + 4 * t;
+      w =
+        ((bytes[o] as number) << 24) |
+        ((bytes[o + 1] as number) << 16) |
+        ((bytes[o + 2] as number) << 8) |
+        (bytes[o + 3] as number);
+    } else {
+      const w15 = W[t - 15] as number;
+      const w2 = W[t - 2] as number;
+      const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
+      const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
+      w = ((W[t - 16] as number) + s0 + (W[t - 7] as number) + s1) | 0;
+    }
+    W[t] = w;
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const ch = (e & f) ^ (~e & g);
-    const t1 = (h + S1 + ch + (K[t] as number) + (W[t] as number)) | 0;
+    const ch = g ^ (e & (f ^ g));
+    const t1 = (h + S1 + ch + (K[t] as number) + w) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const maj = (a & b) ^ (a & c) ^ (b & c);
-    const t2 = (S0 + maj) | 0;
+    const maj = (a & b) | (c & (a | b));
     h = g;
     g = f;
     f = e;
@@ -80,7 +84,7 @@ function compress(state: Int32Array, bytes: Uint8Array, offset: number): void {
     d = c;
     c = b;
     b = a;
-    a = (t1 + t2) | 0;
+    a = (t1 + S0 + maj) | 0;
   }
   state[0] = ((state[0] as number) + a) | 0;
   state[1] = ((state[1] as number) + b) | 0;

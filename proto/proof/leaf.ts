@@ -60,19 +60,24 @@ function writeLeaf(w: CborWriter, record: UplinkRecord, salt: Uint8Array): void 
   if (salt.length !== SALT_BYTES) throw malformed(`salt must be ${SALT_BYTES} bytes`);
   const readings = inLeafOrder(record.readings);
   w.head(4, 8);
-  w.value(salt);
-  w.value(record.devEui);
-  w.value(record.session ?? 0);
-  w.value(record.fCnt);
-  w.value(record.receivedAt);
-  w.value(TIME_SOURCES.indexOf(record.timeSource));
-  w.value(record.plotId);
+  w.byteString(salt);
+  // The typed writers for the types a record holds; anything else goes through `value`, which
+  // writes or refuses it as for any CBOR value.
+  if (record.devEui instanceof Uint8Array) w.byteString(record.devEui);
+  else w.value(record.devEui);
+  w.int(record.session ?? 0);
+  w.int(record.fCnt);
+  w.int(record.receivedAt);
+  w.int(TIME_SOURCES.indexOf(record.timeSource));
+  if (typeof record.plotId === 'string') w.text(record.plotId);
+  else w.value(record.plotId);
   w.head(4, readings.length);
   for (const r of readings) {
     w.head(4, 3);
-    w.value(r.field);
-    w.value(r.scale);
-    w.value(r.value);
+    if (typeof r.field === 'string') w.text(r.field);
+    else w.value(r.field);
+    w.int(r.scale);
+    w.int(r.value);
   }
 }
 
