@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SHA256_BLOCK_BYTES, sha256Into, sha256Midstate } from './sha256-blocks.js';
+import { PaddedSha256Message, SHA256_BLOCK_BYTES, sha256Into, sha256Midstate } from './sha256-blocks.js';
 
 const nodeSha256 = (...parts: Uint8Array[]): Buffer => {
   const hash = createHash('sha256');
@@ -94,6 +94,29 @@ describe('SHA-256 in JavaScript for short inputs (node:crypto as the oracle)', (
         sha256Into(inner, 0, 32, mac, 0, pads[1]);
         expect(Buffer.from(mac)).toEqual(createHmac('sha256', key).update(message).digest());
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('hashes a padded message again and again as its bytes change, from any midstate (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 }),
+        fc.uint8Array({ minLength: 128, maxLength: 128 }),
+        fc.array(fc.uint8Array({ minLength: 0, maxLength: 200 }), { minLength: 1, maxLength: 4 }),
+        fc.nat(200),
+        (blocks, prefixPool, contents, length) => {
+          const prefix = prefixPool.subarray(0, blocks * SHA256_BLOCK_BYTES);
+          const message = new PaddedSha256Message(length, sha256Midstate(prefix));
+          for (const content of contents) {
+            message.bytes.fill(0, 0, length);
+            message.bytes.set(content.subarray(0, length));
+            const out = new Uint8Array(32);
+            message.digestInto(out, 0);
+            expect(Buffer.from(out)).toEqual(nodeSha256(prefix, message.bytes.subarray(0, length)));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

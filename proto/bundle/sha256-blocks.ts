@@ -107,6 +107,39 @@ export function sha256Midstate(prefix: Uint8Array): Sha256Midstate {
 }
 
 /**
+ * Writes SHA-256's padding (FIPS 180-4 §5.1.1) after the `rest` bytes at the start of `buffer`,
+ * for a message of `totalBytes` in all; returns how many blocks (1 or 2) the tail now fills.
+ */
+function padTail(buffer: Uint8Array, rest: number, totalBytes: number): number {
+  buffer[rest] = 0x80;
+  const tailBytes = rest + 9 <= SHA256_BLOCK_BYTES ? SHA256_BLOCK_BYTES : 2 * SHA256_BLOCK_BYTES;
+  buffer.fill(0, rest + 1, tailBytes - 8);
+  // The message length in bits, 64-bit big-endian.
+  const bits = totalBytes * 8;
+  const high = Math.floor(bits / 0x100000000);
+  const low = bits >>> 0;
+  buffer[tailBytes - 8] = high >>> 24;
+  buffer[tailBytes - 7] = (high >>> 16) & 0xff;
+  buffer[tailBytes - 6] = (high >>> 8) & 0xff;
+  buffer[tailBytes - 5] = high & 0xff;
+  buffer[tailBytes - 4] = low >>> 24;
+  buffer[tailBytes - 3] = (low >>> 16) & 0xff;
+  buffer[tailBytes - 2] = (low >>> 8) & 0xff;
+  buffer[tailBytes - 1] = low & 0xff;
+  return tailBytes / SHA256_BLOCK_BYTES;
+}
+
+function writeDigest(out: Uint8Array, outOffset: number): void {
+  for (let i = 0, p = outOffset; i < 8; i++, p += 4) {
+    const word = H[i] as number;
+    out[p] = word >>> 24;
+    out[p + 1] = (word >>> 16) & 0xff;
+    out[p + 2] = (word >>> 8) & 0xff;
+    out[p + 3] = word & 0xff;
+  }
+}
+
+/**
  * SHA-256 of (the midstate's prefix ‖ input[start, end)) written to out[outOffset, outOffset + 32).
  * `out` may be `input` itself (the digest is written after the last read).
  */
@@ -123,28 +156,35 @@ export function sha256Into(
   for (; end - o >= SHA256_BLOCK_BYTES; o += SHA256_BLOCK_BYTES) compress(H, input, o);
   const rest = end - o;
   for (let i = 0; i < rest; i++) TAIL[i] = input[o + i] as number;
-  TAIL[rest] = 0x80;
-  const tailBytes = rest + 9 <= SHA256_BLOCK_BYTES ? SHA256_BLOCK_BYTES : 2 * SHA256_BLOCK_BYTES;
-  TAIL.fill(0, rest + 1, tailBytes - 8);
-  // The message length in bits, 64-bit big-endian (FIPS 180-4 §5.1.1).
-  const bits = (from.bytes + end - start) * 8;
-  const high = Math.floor(bits / 0x100000000);
-  const low = bits >>> 0;
-  TAIL[tailBytes - 8] = high >>> 24;
-  TAIL[tailBytes - 7] = (high >>> 16) & 0xff;
-  TAIL[tailBytes - 6] = (high >>> 8) & 0xff;
-  TAIL[tailBytes - 5] = high & 0xff;
-  TAIL[tailBytes - 4] = low >>> 24;
-  TAIL[tailBytes - 3] = (low >>> 16) & 0xff;
-  TAIL[tailBytes - 2] = (low >>> 8) & 0xff;
-  TAIL[tailBytes - 1] = low & 0xff;
-  compress(H, TAIL, 0);
-  if (tailBytes > SHA256_BLOCK_BYTES) compress(H, TAIL, SHA256_BLOCK_BYTES);
-  for (let i = 0, p = outOffset; i < 8; i++, p += 4) {
-    const word = H[i] as number;
-    out[p] = word >>> 24;
-    out[p + 1] = (word >>> 16) & 0xff;
-    out[p + 2] = (word >>> 8) & 0xff;
-    out[p + 3] = word & 0xff;
+  const blocks = padTail(TAIL, rest, from.bytes + end - start);
+  for (let b = 0; b < blocks; b++) compress(H, TAIL, b * SHA256_BLOCK_BYTES);
+  writeDigest(out, outOffset);
+}
+
+/**
+ * A message of fixed length kept padded in its own buffer, for hashing it again and again as
+ * its bytes change (a salt's counter, a Merkle node's children): the padding is written once,
+ * and each digest is the compressions alone, with nothing copied.
+ */
+export class PaddedSha256Message {
+  /** The message bytes, then the padding: write the message into [0, length). */
+  readonly bytes: Uint8Array;
+  private readonly blocks: number;
+
+  constructor(
+    readonly length: number,
+    private readonly from: Sha256Midstate = START,
+  ) {
+    const whole = Math.floor(length / SHA256_BLOCK_BYTES) * SHA256_BLOCK_BYTES;
+    this.bytes = new Uint8Array(whole + 2 * SHA256_BLOCK_BYTES);
+    const tail = this.bytes.subarray(whole);
+    this.blocks = whole / SHA256_BLOCK_BYTES + padTail(tail, length - whole, from.bytes + length);
+  }
+
+  /** SHA-256 of (the midstate's prefix ‖ bytes[0, length)) into out[outOffset, outOffset + 32). */
+  digestInto(out: Uint8Array, outOffset: number): void {
+    H.set(this.from.state);
+    for (let b = 0; b < this.blocks; b++) compress(H, this.bytes, b * SHA256_BLOCK_BYTES);
+    writeDigest(out, outOffset);
   }
 }

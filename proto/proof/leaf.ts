@@ -8,7 +8,12 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { decodeCbor } from '../bundle/cbor-decode.js';
 import { type CborValue, CborWriter } from '../bundle/cbor-encode.js';
 import { compareText } from '../bundle/columnar.js';
-import { SHA256_BLOCK_BYTES, sha256Into, sha256Midstate } from '../bundle/sha256-blocks.js';
+import {
+  PaddedSha256Message,
+  SHA256_BLOCK_BYTES,
+  sha256Into,
+  sha256Midstate,
+} from '../bundle/sha256-blocks.js';
 import { type Reading, TIME_SOURCES, type UplinkRecord } from '../bundle/types.js';
 import { ErrorCode, MaverickError } from '../errors.js';
 import { HASH_BYTES, LEAF_PREFIX, MerkleTree, rootOfFlatLeafHashes } from './merkle.js';
@@ -153,18 +158,17 @@ function leafSalter(seed: Uint8Array): (index: number, out: Uint8Array) => void 
     innerPad[i] = k ^ 0x36;
     outerPad[i] = k ^ 0x5c;
   }
-  const inner = sha256Midstate(innerPad);
-  const outer = sha256Midstate(outerPad);
-  const message = new Uint8Array(SALT_LABEL.length + 4);
-  message.set(SALT_LABEL);
-  const counter = new DataView(message.buffer, SALT_LABEL.length, 4);
-  const innerHash = new Uint8Array(32);
+  const inner = new PaddedSha256Message(SALT_LABEL.length + 4, sha256Midstate(innerPad));
+  inner.bytes.set(SALT_LABEL);
+  const counter = new DataView(inner.bytes.buffer, SALT_LABEL.length, 4);
+  // The inner hash is written straight into the outer message.
+  const outer = new PaddedSha256Message(32, sha256Midstate(outerPad));
   return (index, out) => {
     if (!Number.isSafeInteger(index) || index < 0 || index > 0xffffffff)
       throw malformed(`leaf index ${index}`);
     counter.setUint32(0, index);
-    sha256Into(message, 0, message.length, innerHash, 0, inner);
-    sha256Into(innerHash, 0, 32, out, 0, outer);
+    inner.digestInto(outer.bytes, 0);
+    outer.digestInto(out, 0);
   };
 }
 

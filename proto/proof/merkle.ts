@@ -7,7 +7,7 @@
  * recursive definition and the RFC 6962 reference vectors.
  */
 import { sha256 } from '../bundle/sha256.js';
-import { sha256Into } from '../bundle/sha256-blocks.js';
+import { PaddedSha256Message } from '../bundle/sha256-blocks.js';
 import { ErrorCode, MaverickError } from '../errors.js';
 
 export const HASH_BYTES = 32;
@@ -154,7 +154,7 @@ export class MerkleRootBuilder {
  * MTH over leaf hashes laid end to end in `hashes` (32 bytes each), computed level by level in
  * that buffer, which it overwrites: each node goes where its left child was, and an unpaired
  * last node moves up unchanged, as in MerkleTree.fromLeafHashes. The node hashes run in
- * JavaScript over a reused 65-byte input (sha256-blocks.ts), with no allocation per node.
+ * JavaScript over one padded 65-byte input (sha256-blocks.ts), with no allocation per node.
  */
 export function rootOfFlatLeafHashes(hashes: Uint8Array): Uint8Array {
   if (hashes.length % HASH_BYTES !== 0) {
@@ -162,14 +162,15 @@ export function rootOfFlatLeafHashes(hashes: Uint8Array): Uint8Array {
   }
   let width = hashes.length / HASH_BYTES;
   if (width === 0) return EMPTY_ROOT.slice();
-  const node = new Uint8Array(1 + 2 * HASH_BYTES);
-  node[0] = NODE_PREFIX;
+  const node = new PaddedSha256Message(1 + 2 * HASH_BYTES);
+  const input = node.bytes;
+  input[0] = NODE_PREFIX;
   while (width > 1) {
     const pairs = width >>> 1;
     for (let k = 0; k < pairs; k++) {
       const from = 2 * k * HASH_BYTES;
-      for (let i = 0; i < 2 * HASH_BYTES; i++) node[1 + i] = hashes[from + i] as number;
-      sha256Into(node, 0, node.length, hashes, k * HASH_BYTES);
+      for (let i = 0; i < 2 * HASH_BYTES; i++) input[1 + i] = hashes[from + i] as number;
+      node.digestInto(hashes, k * HASH_BYTES);
     }
     if (width % 2 === 1) hashes.copyWithin(pairs * HASH_BYTES, (width - 1) * HASH_BYTES, width * HASH_BYTES);
     width = pairs + (width % 2);
