@@ -18,7 +18,8 @@ function malformed(message: string): MaverickError {
   return new MaverickError(ErrorCode.BundleMalformed, `telemetry block: ${message}`);
 }
 
-function belowSurrogates(text: string): boolean {
+/** Whether no code unit of `text` is U+D800 or above: then its UTF-16 order is its UTF-8 byte order. */
+export function belowSurrogates(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0xd800) return false;
   return true;
 }

@@ -6,8 +6,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { decodeCbor } from '../bundle/cbor-decode.js';
-import { type CborValue, CborWriter } from '../bundle/cbor-encode.js';
-import { compareText } from '../bundle/columnar.js';
+import { type CborValue, CborWriter, encodeCbor } from '../bundle/cbor-encode.js';
+import { belowSurrogates, compareText } from '../bundle/columnar.js';
 import {
   PaddedSha256Message,
   SHA256_BLOCK_BYTES,
@@ -44,16 +44,62 @@ function malformed(message: string): MaverickError {
 const compareReadings = (a: Reading, b: Reading): number =>
   compareText(a.field, b.field) || a.scale - b.scale;
 
+/** A text of the leaves as CBOR, and whether its UTF-16 order is its UTF-8 order. */
+interface LeafText {
+  cbor: Uint8Array;
+  plain: boolean;
+}
+
+/**
+ * The texts of one bundle's leaves (field names and plot ids: a handful, repeated in every
+ * record), each encoded once, with whether it sorts by its UTF-16 code units
+ * (belowSurrogates), so checking a record's reading order compares no bytes. Bounded, as the
+ * texts come from the bundle.
+ */
+class LeafTexts {
+  private readonly texts = new Map<string, LeafText>();
+
+  get(text: string): LeafText {
+    let known = this.texts.get(text);
+    if (!known) {
+      known = { cbor: encodeCbor(text), plain: belowSurrogates(text) };
+      if (this.texts.size < 1024) this.texts.set(text, known);
+    }
+    return known;
+  }
+
+  /** compareReadings, by code units where both names allow it. */
+  compare(a: Reading, b: Reading): number {
+    if (a.field === b.field) return a.scale - b.scale;
+    if (
+      typeof a.field === 'string' &&
+      typeof b.field === 'string' &&
+      this.get(a.field).plain &&
+      this.get(b.field).plain
+    )
+      return a.field < b.field ? -1 : 1;
+    return compareReadings(a, b);
+  }
+}
+
 /**
  * A record's readings in leaf order (field, then scale). A decoded bundle's records already
  * are (their columns come in field order), so they are only checked, not copied and sorted.
  */
-function inLeafOrder(readings: readonly Reading[]): readonly Reading[] {
+function inLeafOrder(readings: readonly Reading[], texts: LeafTexts | undefined): readonly Reading[] {
   for (let i = 1; i < readings.length; i++) {
-    if (compareReadings(readings[i - 1] as Reading, readings[i] as Reading) > 0)
-      return [...readings].sort(compareReadings);
+    const a = readings[i - 1] as Reading;
+    const b = readings[i] as Reading;
+    if ((texts ? texts.compare(a, b) : compareReadings(a, b)) > 0) return [...readings].sort(compareReadings);
   }
   return readings;
+}
+
+/** A text of a leaf: from the bundle's cache when there is one, else as `value` writes it. */
+function writeText(w: CborWriter, text: string | null, texts: LeafTexts | undefined): void {
+  if (typeof text !== 'string') w.value(text);
+  else if (texts) w.bytes(texts.get(text).cbor);
+  else w.text(text);
 }
 
 /**
@@ -61,9 +107,9 @@ function inLeafOrder(readings: readonly Reading[]): readonly Reading[] {
  * [salt, DevEUI, session, FCnt, received-at, time source, plot, [[field, scale, value]…]],
  * readings in field order, exactly as encodeCbor writes that array.
  */
-function writeLeaf(w: CborWriter, record: UplinkRecord, salt: Uint8Array): void {
+function writeLeaf(w: CborWriter, record: UplinkRecord, salt: Uint8Array, texts?: LeafTexts): void {
   if (salt.length !== SALT_BYTES) throw malformed(`salt must be ${SALT_BYTES} bytes`);
-  const readings = inLeafOrder(record.readings);
+  const readings = inLeafOrder(record.readings, texts);
   w.head(4, 8);
   w.byteString(salt);
   // The typed writers for the types a record holds; anything else goes through `value`, which
@@ -74,13 +120,11 @@ function writeLeaf(w: CborWriter, record: UplinkRecord, salt: Uint8Array): void 
   w.int(record.fCnt);
   w.int(record.receivedAt);
   w.int(TIME_SOURCES.indexOf(record.timeSource));
-  if (typeof record.plotId === 'string') w.text(record.plotId);
-  else w.value(record.plotId);
+  writeText(w, record.plotId, texts);
   w.head(4, readings.length);
   for (const r of readings) {
     w.head(4, 3);
-    if (typeof r.field === 'string') w.text(r.field);
-    else w.value(r.field);
+    writeText(w, r.field, texts);
     w.int(r.scale);
     w.int(r.value);
   }
@@ -202,11 +246,12 @@ export function bundleLeafHashesFlat(records: readonly UplinkRecord[], seed: Uin
   const salt = hmac.subarray(0, SALT_BYTES);
   const hashes = new Uint8Array(records.length * HASH_BYTES);
   const w = new CborWriter();
+  const texts = new LeafTexts();
   for (let i = 0; i < records.length; i++) {
     salter(i, hmac);
     w.reset();
     w.byte(LEAF_PREFIX);
-    writeLeaf(w, records[i] as UplinkRecord, salt);
+    writeLeaf(w, records[i] as UplinkRecord, salt, texts);
     const leaf = w.view();
     sha256Into(leaf, 0, leaf.length, hashes, i * HASH_BYTES);
   }
