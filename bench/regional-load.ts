@@ -41,6 +41,7 @@ import {
   spawnWorker,
   writeWorkerConfig,
 } from '../test/fixtures/regional-fleet.js';
+import { deployedEnvironment, deployedEnvironmentNote } from './deployed-environment.js';
 import type { BenchFigure } from './figure.js';
 
 export interface RegionalLoadOptions {
@@ -103,8 +104,11 @@ export async function runRegionalLoad(options: RegionalLoadOptions): Promise<Ben
     });
     const profile = process.env.MAVERICK_BENCH_CPU_PROF;
     const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+    // As the systemd unit runs a worker (its NODE_OPTIONS: the young generation's size).
+    const env = deployedEnvironment('maverick-regional@.service');
+    delete env.NODE_ENV;
     const startWorker = async (i: number) => {
-      workers[i] = await spawnWorker(config, `w${i}`, { nodeArgs });
+      workers[i] = await spawnWorker(config, `w${i}`, { nodeArgs, env });
     };
     await Promise.all(Array.from({ length: options.workers }, (_, i) => startWorker(i)));
 
@@ -175,7 +179,7 @@ export async function runRegionalLoad(options: RegionalLoadOptions): Promise<Ben
         name: `regional ${label}: per worker CPU`,
         value: total / cpuTotal,
         unit: 'bundles/CPU-s',
-        note: `workers' CPU ${cpu.map((c) => c.toFixed(1)).join(' + ')} s (PostgreSQL and mosquitto not counted)`,
+        note: `workers' CPU ${cpu.map((c) => c.toFixed(1)).join(' + ')} s (PostgreSQL and mosquitto not counted); worker environment of the systemd unit: ${deployedEnvironmentNote('maverick-regional@.service')}`,
       },
       { name: `regional ${label}: publish→ack p50`, value: quantile(latencies, 0.5), unit: 'ms' },
       { name: `regional ${label}: publish→ack p99`, value: quantile(latencies, 0.99), unit: 'ms' },

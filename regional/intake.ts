@@ -18,9 +18,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { type VerifiedBundle, verifyBundle } from '../proto/bundle/bundle.js';
+import { decodeStoredBundle, type VerifiedBundle, verifyBundle } from '../proto/bundle/bundle.js';
 import { toHex } from '../proto/bundle/ed25519.js';
-import type { PlotDefinition } from '../proto/bundle/types.js';
+import type { PlotDefinition, UplinkRecord } from '../proto/bundle/types.js';
 import { ErrorCode, type ErrorCodeName, isMaverickError, MaverickError } from '../proto/errors.js';
 import { type Logger, silentLogger } from '../proto/log.js';
 import { ChainAlerts } from './chain-alerts.js';
@@ -74,6 +74,9 @@ export interface RegionalNodeEvents {
 }
 
 class Rejection extends MaverickError {}
+
+/** A plot definition a bundle carried, as the store keeps it. */
+type PlotDefinitionRow = { geometryHash: string; plotId: string; definition: PlotDefinition };
 
 const SUMMARY_EVERY_MS = 60_000;
 
@@ -188,17 +191,31 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     const ack: Ack = { gatewayId, seq, digest };
     if (seq === 0) throw new Rejection(ErrorCode.BundleSequence, 'sequence numbers start at 1');
 
+    // Everything the store needs is taken from the decoded bundle now: it is not held while
+    // PostgreSQL works (its records are hundreds of objects a bundle, and with an intake window of
+    // them in flight, keeping them alive across the wait cost the garbage collector more than
+    // their decoding). The full path, rare, reads the records from the verified bytes again.
+    const head = this.stored(verified, bytes, source, gatewayId, false);
+    const definitions = this.definitions(verified);
+    const prevHash = toHex(bundle.prevHash);
+    // A store without the one-step path takes the full path at once: its records need no second decoding.
+    const uplinks = this.options.store.appendHead ? undefined : bundle.uplinks;
+    const appended = await this.appendHead(head, bundle.uplinks, definitions);
     const outcome =
-      (await this.appendHead(verified, bytes, source, gatewayId)) ??
+      appended ??
       (await this.options.store.withGateway(gatewayId, async (chain) => {
         const { links: held, below, above } = await chain.around(seq, 2);
         if (held.some((l) => l.digest === digest)) return 'duplicate' as const;
         const window = held.filter((l) => !l.overruled);
         const gaps = this.chainAlerts.gapChanges(chain, gatewayId, seq, window, below, above);
-        const arriving: ChainLink = { seq, digest, prevHash: toHex(bundle.prevHash), disputed: false };
+        const arriving: ChainLink = { seq, digest, prevHash, disputed: false };
         const verdicts = verdictsAfterArrival(window, arriving);
-        const stored = this.stored(verified, bytes, source, gatewayId, verdicts.arriving.disputed);
-        await chain.putBundle(stored, bundle.uplinks, this.definitions(verified));
+        const stored: StoredBundle = {
+          ...head,
+          receivedAt: this.now(),
+          disputed: verdicts.arriving.disputed,
+        };
+        await chain.putBundle(stored, uplinks ?? decodeStoredBundle(bytes).uplinks, definitions);
         for (const link of verdicts.changed) await chain.setDisputed(link.digest, link.disputed);
         const raised = await this.chainAlerts.reconcileConflicts(
           chain,
@@ -237,16 +254,13 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
    * Undefined when it did not apply: nothing was stored, take the full path.
    */
   private async appendHead(
-    verified: VerifiedBundle,
-    bytes: Uint8Array,
-    source: string,
-    gatewayId: string,
+    stored: StoredBundle,
+    uplinks: UplinkRecord[],
+    definitions: PlotDefinitionRow[],
   ): Promise<{ stored: StoredBundle; raised: RegionalAlert[] } | undefined> {
     const { store } = this.options;
     if (!store.appendHead) return undefined;
-    const stored = this.stored(verified, bytes, source, gatewayId, false);
-    if (!(await store.appendHead(stored, verified.bundle.uplinks, this.definitions(verified))))
-      return undefined;
+    if (!(await store.appendHead(stored, uplinks, definitions))) return undefined;
     return { stored, raised: [] };
   }
 
@@ -286,9 +300,7 @@ export class RegionalNode extends EventEmitter<RegionalNodeEvents> {
     });
   }
 
-  private definitions(
-    verified: VerifiedBundle,
-  ): { geometryHash: string; plotId: string; definition: PlotDefinition }[] {
+  private definitions(verified: VerifiedBundle): PlotDefinitionRow[] {
     return verified.bundle.plots.flatMap((p) =>
       p.definition
         ? [{ geometryHash: toHex(p.geometryHash), plotId: p.plotId, definition: p.definition }]

@@ -25,7 +25,7 @@ class ByteWriter {
 
   length = 0;
 
-  private reserve(n: number): void {
+  protected reserve(n: number): void {
     if (this.length + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.length + n) size *= 2;
@@ -43,6 +43,42 @@ class ByteWriter {
     this.reserve(b.length);
     this.buf.set(b, this.length);
     this.length += b.length;
+  }
+
+  /** A major type + argument in its shortest form (RFC 8949 §4.2.1), room made once. */
+  writeHead(major: number, arg: number): void {
+    this.reserve(9);
+    const buf = this.buf;
+    const m = major << 5;
+    if (arg < 24) {
+      buf[this.length++] = m | arg;
+    } else if (arg < 0x100) {
+      buf[this.length++] = m | 24;
+      buf[this.length++] = arg;
+    } else if (arg < 0x10000) {
+      buf[this.length++] = m | 25;
+      buf[this.length++] = arg >>> 8;
+      buf[this.length++] = arg & 0xff;
+    } else if (arg < 0x100000000) {
+      buf[this.length++] = m | 26;
+      buf[this.length++] = arg >>> 24;
+      buf[this.length++] = (arg >>> 16) & 0xff;
+      buf[this.length++] = (arg >>> 8) & 0xff;
+      buf[this.length++] = arg & 0xff;
+    } else {
+      // Unix milliseconds take this path: every record's reception time.
+      const hi = Math.floor(arg / 0x100000000);
+      const lo = arg % 0x100000000;
+      buf[this.length++] = m | 27;
+      buf[this.length++] = hi >>> 24;
+      buf[this.length++] = (hi >>> 16) & 0xff;
+      buf[this.length++] = (hi >>> 8) & 0xff;
+      buf[this.length++] = hi & 0xff;
+      buf[this.length++] = lo >>> 24;
+      buf[this.length++] = (lo >>> 16) & 0xff;
+      buf[this.length++] = (lo >>> 8) & 0xff;
+      buf[this.length++] = lo & 0xff;
+    }
   }
 
   /** Text whose every character is below U+0080 (the caller checked). */
@@ -69,6 +105,25 @@ export class CborWriter extends ByteWriter {
     writeValue(this, value, 0);
   }
 
+  /** An integer, as `value` writes it, without the type dispatch (a record's numbers). */
+  int(value: number): void {
+    if (!Number.isSafeInteger(value))
+      writeValue(this, value, 0); // throws the data model's error
+    else if (value >= 0) this.writeHead(0, value);
+    else this.writeHead(1, -1 - value);
+  }
+
+  /** A byte string, as `value` writes it. */
+  byteString(value: Uint8Array): void {
+    this.writeHead(2, value.length);
+    this.bytes(value);
+  }
+
+  /** A text string, as `value` writes it. */
+  text(value: string): void {
+    writeText(this, value);
+  }
+
   reset(): void {
     this.length = 0;
   }
@@ -81,33 +136,7 @@ export class CborWriter extends ByteWriter {
 
 /** Writes a major type + argument in its shortest form (RFC 8949 §4.2.1). */
 function writeHead(w: ByteWriter, major: number, arg: number): void {
-  const m = major << 5;
-  if (arg < 24) {
-    w.byte(m | arg);
-  } else if (arg < 0x100) {
-    w.byte(m | 24);
-    w.byte(arg);
-  } else if (arg < 0x10000) {
-    w.byte(m | 25);
-    w.byte(arg >>> 8);
-    w.byte(arg & 0xff);
-  } else if (arg < 0x100000000) {
-    w.byte(m | 26);
-    w.byte((arg >>> 24) & 0xff);
-    w.byte((arg >>> 16) & 0xff);
-    w.byte((arg >>> 8) & 0xff);
-    w.byte(arg & 0xff);
-  } else {
-    w.byte(m | 27);
-    const hi = Math.floor(arg / 0x100000000);
-    const lo = arg % 0x100000000;
-    for (const word of [hi, lo]) {
-      w.byte((word >>> 24) & 0xff);
-      w.byte((word >>> 16) & 0xff);
-      w.byte((word >>> 8) & 0xff);
-      w.byte(word & 0xff);
-    }
-  }
+  w.writeHead(major, arg);
 }
 
 /**

@@ -8,16 +8,18 @@
 import { ErrorCode, MaverickError } from '../errors.js';
 import { type CborMap, type CborValue, compareBytes } from './cbor-encode.js';
 import { type BundleFormatVersion, TIME_SOURCES, type TimeSource, type UplinkRecord } from './types.js';
-import { VarintReader, VarintWriter } from './varint.js';
+import { VarintWriter } from './varint.js';
 
 const textEncoder = new TextEncoder();
-const MAX_READING_MAGNITUDE = 2 ** 51;
+/** Largest reading magnitude a bundle carries (BUNDLE.md §5). */
+export const MAX_READING_MAGNITUDE = 2 ** 51;
 
 function malformed(message: string): MaverickError {
   return new MaverickError(ErrorCode.BundleMalformed, `telemetry block: ${message}`);
 }
 
-function belowSurrogates(text: string): boolean {
+/** Whether no code unit of `text` is U+D800 or above: then its UTF-16 order is its UTF-8 byte order. */
+export function belowSurrogates(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0xd800) return false;
   return true;
 }
@@ -53,7 +55,8 @@ export function sessionOf(u: UplinkRecord): number {
   return u.session ?? 0;
 }
 
-function compareRows(a: UplinkRecord, b: UplinkRecord): number {
+/** A device block's row order (BUNDLE.md §5): reception time, then session, then FCnt. */
+export function compareRows(a: UplinkRecord, b: UplinkRecord): number {
   return a.receivedAt - b.receivedAt || sessionOf(a) - sessionOf(b) || a.fCnt - b.fCnt;
 }
 
@@ -227,149 +230,6 @@ function writeRuns(out: VarintWriter, rows: UplinkRecord[], pick: (row: UplinkRe
     out.unsigned(run);
     i += run;
   }
-}
-
-/** Reads run-length pairs back, handing each row its value; every run must fit the rows. */
-function readRuns(
-  reader: VarintReader,
-  rowCount: number,
-  what: string,
-  apply: (row: number, value: number) => boolean,
-): void {
-  for (let i = 0; i < rowCount; ) {
-    const value = reader.unsigned();
-    const run = reader.unsigned();
-    if (run === 0 || i + run > rowCount) throw malformed(`bad ${what} run`);
-    for (let j = 0; j < run; j++) if (!apply(i + j, value)) throw malformed(`bad ${what} ${value}`);
-    i += run;
-  }
-  reader.finish();
-}
-
-function asArray(v: CborValue | undefined, what: string): CborValue[] {
-  if (!Array.isArray(v)) throw malformed(`${what} must be an array`);
-  return v;
-}
-
-function asUint(v: CborValue | undefined, what: string): number {
-  if (typeof v !== 'number' || v < 0) throw malformed(`${what} must be an unsigned integer`);
-  return v;
-}
-
-function asBytes(v: CborValue | undefined, what: string): Uint8Array {
-  if (!(v instanceof Uint8Array)) throw malformed(`${what} must be a byte string`);
-  return v;
-}
-
-/** Rebuilds the uplink records; every structural rule is checked, none trusted. */
-export function decodeTelemetry(
-  block: CborValue,
-  plotIds: readonly string[],
-  version: BundleFormatVersion,
-): UplinkRecord[] {
-  if (!(block instanceof Map) || block.size !== 3) throw malformed('must be a map of keys 0, 1, 2');
-  const devices = asArray(block.get(0), 'device table').map((entry, i) => {
-    const [devEui, plot] = asArray(entry, `device ${i}`);
-    if (!(devEui instanceof Uint8Array) || devEui.length !== 8)
-      throw malformed(`device ${i}: DevEUI must be 8 bytes`);
-    if (plot !== null && (typeof plot !== 'number' || plot < 0 || plot >= plotIds.length)) {
-      throw malformed(`device ${i}: plot index out of range`);
-    }
-    return { devEui, plotIndex: plot as number | null };
-  });
-  const fields = asArray(block.get(1), 'field table').map((entry, i) => {
-    const [name, scale] = asArray(entry, `field ${i}`);
-    if (typeof name !== 'string' || typeof scale !== 'number' || scale < -18 || scale > 18) {
-      throw malformed(`field ${i} must be [name, scale -18..18]`);
-    }
-    return { name, scale };
-  });
-  const uplinks: UplinkRecord[] = [];
-  asArray(block.get(2), 'blocks').forEach((raw, b) => {
-    const parts = asArray(raw, `block ${b}`);
-    const elements = version >= 2 ? 8 : 7;
-    if (parts.length !== elements) throw malformed(`block ${b} must have ${elements} elements`);
-    const deviceIndex = asUint(parts[0], 'device index');
-    const device = devices[deviceIndex];
-    if (!device) throw malformed(`block ${b}: device index out of range`);
-    const rowCount = asUint(parts[1], 'row count');
-    const times = new VarintReader(asBytes(parts[3], 'timestamps'), `block ${b} timestamps`);
-    const fcnts = new VarintReader(asBytes(parts[4], 'fcnts'), `block ${b} fcnts`);
-    const sources = new VarintReader(asBytes(parts[5], 'time sources'), `block ${b} time sources`);
-    if (rowCount === 0 || rowCount > asBytes(parts[4], 'fcnts').length)
-      throw malformed(`block ${b}: bad row count`);
-    const rows: UplinkRecord[] = [];
-    let time = asUint(parts[2], 't0');
-    let delta = 0;
-    let fCnt = 0;
-    for (let i = 0; i < rowCount; i++) {
-      if (i === 1) delta = times.signed();
-      else if (i > 1) delta += times.signed();
-      if (i > 0) time += delta;
-      fCnt = i === 0 ? fcnts.unsigned() : fCnt + fcnts.signed();
-      if (!Number.isSafeInteger(time) || time < 0 || fCnt < 0 || fCnt > 0xffffffff) {
-        throw malformed(`block ${b} row ${i}: time or FCnt out of range`);
-      }
-      rows.push({
-        devEui: device.devEui,
-        plotId: device.plotIndex === null ? null : (plotIds[device.plotIndex] as string),
-        fCnt,
-        receivedAt: time,
-        timeSource: 'gps',
-        readings: [],
-      });
-    }
-    times.finish();
-    fcnts.finish();
-    readRuns(sources, rowCount, `block ${b} time-source`, (row, value) => {
-      const source = TIME_SOURCES[value];
-      if (source) (rows[row] as UplinkRecord).timeSource = source;
-      return source !== undefined;
-    });
-    if (version >= 2) {
-      const sessions = new VarintReader(asBytes(parts[7], 'sessions'), `block ${b} sessions`);
-      readRuns(sessions, rowCount, `block ${b} session`, (row, value) => {
-        (rows[row] as UplinkRecord).session = value;
-        return Number.isSafeInteger(value);
-      });
-    }
-    decodeColumns(asArray(parts[6], 'columns'), rows, fields, b);
-    uplinks.push(...rows);
-  });
-  return uplinks;
-}
-
-function decodeColumns(
-  columns: CborValue[],
-  rows: UplinkRecord[],
-  fields: { name: string; scale: number }[],
-  b: number,
-): void {
-  for (const rawColumn of columns) {
-    const column = asArray(rawColumn, `block ${b} column`);
-    const f = asUint(column[0], 'field index');
-    const field = fields[f];
-    if (!field || column.length < 2 || column.length > 3) throw malformed(`block ${b}: bad column`);
-    const present = (i: number): boolean => {
-      const bitmap = column[2];
-      if (bitmap === undefined) return true;
-      if (!(bitmap instanceof Uint8Array) || bitmap.length !== Math.ceil(rows.length / 8)) {
-        throw malformed(`block ${b}: presence bitmap has the wrong length`);
-      }
-      return ((bitmap[i >> 3] as number) & (0x80 >> (i & 7))) !== 0;
-    };
-    const values = new VarintReader(asBytes(column[1], 'values'), `block ${b} field ${field.name}`);
-    let value = 0;
-    for (let i = 0; i < rows.length; i++) {
-      if (!present(i)) continue;
-      value += values.signed();
-      if (Math.abs(value) > MAX_READING_MAGNITUDE) throw malformed(`block ${b}: value beyond ±2^51`);
-      (rows[i] as UplinkRecord).readings.push({ field: field.name, scale: field.scale, value });
-    }
-    values.finish();
-  }
-  // Non-canonical forms (unsorted columns, stray bitmap bits, empty columns) are caught by the
-  // re-encoding comparison in payload.ts rather than rule by rule here.
 }
 
 export function sourceCounts(uplinks: readonly UplinkRecord[]): Record<TimeSource, number> {

@@ -7,8 +7,7 @@
  * payload only when both agree, so there is one byte form per content.
  */
 import { ErrorCode, MaverickError } from '../errors.js';
-import { bundleLeafHashes, SALT_SEED_BYTES } from '../proof/leaf.js';
-import { MerkleTree } from '../proof/merkle.js';
+import { bundleMerkleRoot, SALT_SEED_BYTES } from '../proof/leaf.js';
 import { type CborMap, type CborValue, encodeCbor } from './cbor-encode.js';
 import { compareText, encodeTelemetry, sortUplinks, sourceCounts } from './columnar.js';
 import { deviceSummaryToCbor, summarizeDevices } from './device-summaries.js';
@@ -80,8 +79,8 @@ export interface BuiltPayload {
   map: CborMap;
   /** The device summaries the map holds (in CBOR form there). */
   summaries: DeviceSummary[];
-  telemetry: CborMap;
-  /** The telemetry block's bytes; absent when built for a decoder (`decoded`). */
+  /** The telemetry block and its bytes; absent when built for a decoder (`decoded`). */
+  telemetry?: CborMap;
   telemetryBytes?: Uint8Array;
   /** Format 3 only. */
   commitment?: BundleCommitment;
@@ -91,10 +90,11 @@ export interface BuildOptions {
   /** Format 3: the bundle's salt seed (it goes into the telemetry and salts the leaves). */
   saltSeed?: Uint8Array;
   /**
-   * Built for a decoder, which compares the block built here with the one it decoded value by
-   * value (cborEqual: the same as comparing their canonical bytes), so the block is not encoded
-   * again; a format 3 statement then signs the telemetry digest the decoder checked against the
-   * bytes it inflated.
+   * Built for a decoder: the uplinks come from the strict telemetry decoder
+   * (columnar-decode.ts), which accepted the block only in the one form encodeTelemetry gives
+   * them and returned them in canonical order, so they are neither sorted nor encoded again
+   * (no `telemetry` in the result); a format 3 statement then signs the telemetry digest the
+   * decoder checked against the bytes it inflated.
    */
   decoded?: { telemetryDigest?: Uint8Array };
 }
@@ -134,15 +134,15 @@ export function buildPayload(content: BundleContent, options: BuildOptions = {})
   }
   const version = content.version ?? BUNDLE_FORMAT_VERSION;
   if (version === 3) checkFormat3Scope(content, plots);
-  const uplinks = sortUplinks(content.uplinks, plotIndex);
-  const telemetry = encodeTelemetry(uplinks, plotIndex, version);
+  const uplinks = options.decoded ? content.uplinks : sortUplinks(content.uplinks, plotIndex);
+  const telemetry = options.decoded ? undefined : encodeTelemetry(uplinks, plotIndex, version);
   if (version === 3) {
     if (!(saltSeed instanceof Uint8Array) || saltSeed.length !== SALT_SEED_BYTES) {
       throw malformed(`format 3 needs a ${SALT_SEED_BYTES}-byte salt seed`);
     }
-    telemetry.set(TELEMETRY_SALT_SEED, saltSeed);
+    telemetry?.set(TELEMETRY_SALT_SEED, saltSeed);
   }
-  const telemetryBytes = options.decoded ? undefined : encodeCbor(telemetry);
+  const telemetryBytes = telemetry ? encodeCbor(telemetry) : undefined;
   const counts = sourceCounts(uplinks);
   const summaries = summarizeDevices(uplinks);
   const devices = summaries.map((d) => deviceSummaryToCbor(d, plotIndex, version));
@@ -155,12 +155,13 @@ export function buildPayload(content: BundleContent, options: BuildOptions = {})
     [PayloadKey.plots, plots.map(plotToCbor)],
     [PayloadKey.devices, devices],
   ]);
-  if (version !== 3) return { map, summaries, telemetry, ...(telemetryBytes ? { telemetryBytes } : {}) };
-  const tree = MerkleTree.fromLeafHashes(bundleLeafHashes(uplinks, saltSeed as Uint8Array));
-  const telemetryDigest = options.decoded?.telemetryDigest ?? sha256(telemetryBytes ?? encodeCbor(telemetry));
+  const block = telemetry ? { telemetry, telemetryBytes } : {};
+  if (version !== 3) return { map, summaries, ...block };
+  const tree = bundleMerkleRoot(uplinks, saltSeed as Uint8Array);
+  const telemetryDigest = options.decoded?.telemetryDigest ?? sha256(telemetryBytes as Uint8Array);
   const commitment = { telemetryDigest, leaves: tree.size, root: tree.root };
   map.set(StatementKey.telemetryDigest, commitment.telemetryDigest);
   map.set(StatementKey.leaves, commitment.leaves);
   map.set(StatementKey.root, commitment.root);
-  return { map, summaries, telemetry, ...(telemetryBytes ? { telemetryBytes } : {}), commitment };
+  return { map, summaries, ...block, commitment };
 }

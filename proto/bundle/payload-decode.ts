@@ -1,17 +1,18 @@
 /**
  * The strict payload decoder (BUNDLE.md §3; format 3: PROOF.md §3): decodes
- * the payload or statement and its telemetry, builds the payload again from
- * the decoded content (payload-build.ts) and accepts it only when the rebuilt
- * summaries, Merkle root and telemetry block equal what was signed and sent,
- * so a payload is accepted only in the one form its content has. Values are
- * compared as values (cborEqual), which for canonical CBOR is the same as
- * comparing bytes, without encoding either side again.
+ * the payload or statement and its telemetry (the block checked canonical
+ * rule by rule as it is read, columnar-decode.ts), builds the payload's
+ * summaries again from the decoded content (payload-build.ts) and accepts it
+ * only when the rebuilt summaries, plot list and Merkle root equal what was
+ * signed, so a payload is accepted only in the one form its content has.
+ * Values are compared as values (cborEqual), which for canonical CBOR is the
+ * same as comparing bytes, without encoding either side again.
  */
 import { ErrorCode, MaverickError } from '../errors.js';
 import { SALT_SEED_BYTES } from '../proof/leaf.js';
 import { decodeCbor } from './cbor-decode.js';
 import { type CborMap, type CborValue, cborEqual, compareBytes } from './cbor-encode.js';
-import { decodeTelemetry } from './columnar.js';
+import { decodeTelemetry } from './columnar-decode.js';
 import { DEFAULT_MAX_INFLATED_BYTES, inflateCapped } from './deflate.js';
 import {
   buildPayload,
@@ -37,8 +38,6 @@ export interface DecodePayloadOptions {
 }
 
 interface Telemetry {
-  /** The block as sent (format 3: with its salt seed). */
-  block: CborValue;
   /** The columns decodeTelemetry reads (format 3: the block without its salt seed). */
   columns: CborValue;
   compress: boolean;
@@ -70,14 +69,13 @@ function telemetryOf(root: CborMap, format: BundleFormatVersion, options: Decode
     }
     const columns = new Map(block);
     columns.delete(TELEMETRY_SALT_SEED);
-    return { block, columns, compress: true, saltSeed, digest };
+    return { columns, compress: true, saltSeed, digest };
   }
   const raw = root.get(PayloadKey.telemetry);
   if (raw instanceof Uint8Array) {
-    const block = decodeCbor(inflateCapped(raw, cap));
-    return { block, columns: block, compress: true };
+    return { columns: decodeCbor(inflateCapped(raw, cap)), compress: true };
   }
-  if (raw instanceof Map) return { block: raw, columns: raw, compress: false };
+  if (raw instanceof Map) return { columns: raw, compress: false };
   throw malformed('7 (telemetry) must be a map or a deflated byte string');
 }
 
@@ -158,13 +156,10 @@ export function decodeBundlePayload(bytes: Uint8Array, options: DecodePayloadOpt
       }
     }
   }
-  if (
-    !cborEqual(rebuilt.telemetry, telemetry.block) ||
-    !cborEqual(rebuilt.map.get(PayloadKey.plots), rawPlots)
-  ) {
+  if (!cborEqual(rebuilt.map.get(PayloadKey.plots), rawPlots)) {
     throw new MaverickError(
       ErrorCode.BundleNonCanonical,
-      'bundle payload: telemetry or plot list is not in its canonical order/form',
+      'bundle payload: the plot list is not in its canonical order/form',
     );
   }
   const counts = root.get(PayloadKey.timeSources) as number[];

@@ -6,7 +6,7 @@
  * payload again from what it decoded, so a payload is accepted only in the one
  * byte form its content has.
  */
-import { encodeCbor } from './cbor-encode.js';
+import { type CborMap, encodeCbor } from './cbor-encode.js';
 import { deflate } from './deflate.js';
 import { buildPayload, payloadMalformed as malformed, PayloadKey } from './payload-build.js';
 import type { BundleCommitment, BundleContent } from './types.js';
@@ -22,7 +22,10 @@ export function encodeBundlePayload(content: BundleContent): Uint8Array {
   }
   const { map, telemetry, telemetryBytes } = buildPayload(content);
   // The uncompressed block is embedded as the map itself; the compressed one as a bstr.
-  map.set(PayloadKey.telemetry, content.compress ? deflate(telemetryBytes as Uint8Array) : telemetry);
+  map.set(
+    PayloadKey.telemetry,
+    content.compress ? deflate(telemetryBytes as Uint8Array) : (telemetry as CborMap),
+  );
   return encodeCbor(map);
 }
 

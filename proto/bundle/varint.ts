@@ -86,7 +86,12 @@ export class VarintReader {
   }
 
   signed(): number {
-    return unzigzag(this.unsigned());
+    const value = this.unsigned();
+    // The writer's range is ±(2^53 − 1)/2: the one varint beyond it, 2^53 − 1, would be −2^52.
+    if (value === Number.MAX_SAFE_INTEGER) {
+      throw new MaverickError(ErrorCode.BundleMalformed, `${this.what}: value beyond the ±2^52 of a delta`);
+    }
+    return unzigzag(value);
   }
 
   /** Fails unless every byte was consumed (no hidden trailing data in a signed column). */

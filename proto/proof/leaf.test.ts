@@ -4,7 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { simulatedDay } from '../../test/fixtures/bundle-simulated-day.js';
 import type { UplinkRecord } from '../bundle/types.js';
 import { ErrorCode, isMaverickError } from '../errors.js';
-import { bundleLeafHashes, decodeLeaf, encodeLeaf, leafSalt, leafSalts, SALT_BYTES } from './leaf.js';
+import {
+  bundleLeafHashes,
+  bundleLeaves,
+  bundleMerkleRoot,
+  decodeLeaf,
+  encodeLeaf,
+  leafSalt,
+  leafSalts,
+  SALT_BYTES,
+} from './leaf.js';
+import { merkleRoot } from './merkle.js';
 
 const record: UplinkRecord = {
   devEui: Uint8Array.from([0x70, 0xb3, 0xd5, 0x7e, 0xd0, 0x05, 0x00, 0x01]),
@@ -91,6 +101,63 @@ describe('proof leaves (PROOF.md §1–2)', () => {
         .digest();
       expect(Buffer.from(hashes[i] as Uint8Array)).toEqual(expected);
     });
+  });
+
+  it("roots a bundle's records as merkleRoot over its encoded leaves does (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.nat(400),
+        fc.boolean(),
+        (devices, daySeed, seedBytes, take, shuffleReadings) => {
+          const records = simulatedDay({ devices, seed: daySeed }).slice(0, take);
+          // Readings in any order: the leaf sorts them, whatever order the record holds them in.
+          const given = shuffleReadings
+            ? records.map((r) => ({ ...r, readings: [...r.readings].reverse() }))
+            : records;
+          const { root, size } = bundleMerkleRoot(given, seedBytes);
+          expect(size).toBe(records.length);
+          expect(Buffer.from(root)).toEqual(Buffer.from(merkleRoot(bundleLeaves(records, seedBytes))));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('hashes records with any field names and plot ids as encodeLeaf and leafSalt do (property)', () => {
+    // Names on both sides of U+D800 (where UTF-16 order stops being UTF-8 order), astral, repeated.
+    const name = fc.oneof(
+      fc.constantFrom('a', 'ab', 'b', 'é', '\uE000', '\uFFFF', '\u{1F600}', 'Z'),
+      fc.string({ unit: 'binary', maxLength: 4 }),
+    );
+    const reading = fc.record({ field: name, scale: fc.integer({ min: -3, max: 3 }), value: fc.integer() });
+    const recordArb = fc.record({
+      devEui: fc.uint8Array({ minLength: 8, maxLength: 8 }),
+      plotId: fc.option(name, { nil: null }),
+      fCnt: fc.nat(),
+      session: fc.nat(5),
+      receivedAt: fc.nat({ max: 2 ** 50 }),
+      timeSource: fc.constantFrom('gps' as const, 'ntp' as const, 'host-unsynced' as const),
+      readings: fc.uniqueArray(reading, { maxLength: 5, selector: (r) => `${r.field}|${r.scale}` }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(recordArb, { maxLength: 12 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (records, seedBytes) => {
+          const hashes = bundleLeafHashes(records, seedBytes);
+          records.forEach((r, i) => {
+            const leaf = encodeLeaf(r, leafSalt(seedBytes, i));
+            expect(Buffer.from(hashes[i] as Uint8Array)).toEqual(
+              createHash('sha256').update(Uint8Array.of(0)).update(leaf).digest(),
+            );
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('round-trips a day of records and reports the leaf size', () => {

@@ -8,6 +8,7 @@ import {
   MerkleTree,
   merkleRoot,
   rootFromInclusionProof,
+  rootOfFlatLeafHashes,
   verifyInclusion,
 } from './merkle.js';
 
@@ -17,6 +18,7 @@ const sha = (...parts: Uint8Array[]): Uint8Array => {
   return new Uint8Array(h.digest());
 };
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const endToEnd = (hashes: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(hashes));
 
 /** RFC 9162 §2.1.1 MTH, written recursively and independently of the implementation. */
 function referenceRoot(d: Uint8Array[]): Uint8Array {
@@ -88,6 +90,26 @@ describe('RFC 9162 Merkle tree', () => {
       expect(growing.size).toBe(n);
       expect(hex(growing.root)).toBe(hex(referenceRoot(leaves)));
     }
+  });
+
+  it('gives the recursive root over leaf hashes laid end to end, for every size up to 130', () => {
+    const leaves: Uint8Array[] = [];
+    for (let n = 0; n <= 130; n++) {
+      const flat = endToEnd(leaves.map(leafHash));
+      expect(hex(rootOfFlatLeafHashes(flat))).toBe(hex(referenceRoot(leaves)));
+      leaves.push(Uint8Array.of(n, n >> 8, 9));
+    }
+    expect(() => rootOfFlatLeafHashes(new Uint8Array(33))).toThrow(/whole leaf hashes/);
+  });
+
+  it("gives MerkleTree's root over random leaf hashes (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 300 }), (hashes) => {
+        const flat = endToEnd(hashes);
+        expect(hex(rootOfFlatLeafHashes(flat))).toBe(hex(MerkleTree.fromLeafHashes(hashes).root));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('refuses a proof for another leaf, another index or a changed path', () => {

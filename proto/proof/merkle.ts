@@ -7,6 +7,7 @@
  * recursive definition and the RFC 6962 reference vectors.
  */
 import { sha256 } from '../bundle/sha256.js';
+import { PaddedSha256Message } from '../bundle/sha256-blocks.js';
 import { ErrorCode, MaverickError } from '../errors.js';
 
 export const HASH_BYTES = 32;
@@ -147,6 +148,34 @@ export class MerkleRootBuilder {
     }
     return root ?? EMPTY_ROOT;
   }
+}
+
+/**
+ * MTH over leaf hashes laid end to end in `hashes` (32 bytes each), computed level by level in
+ * that buffer, which it overwrites: each node goes where its left child was, and an unpaired
+ * last node moves up unchanged, as in MerkleTree.fromLeafHashes. The node hashes run in
+ * JavaScript over one padded 65-byte input (sha256-blocks.ts), with no allocation per node.
+ */
+export function rootOfFlatLeafHashes(hashes: Uint8Array): Uint8Array {
+  if (hashes.length % HASH_BYTES !== 0) {
+    throw new MaverickError(ErrorCode.BundleMalformed, `${hashes.length} bytes are not whole leaf hashes`);
+  }
+  let width = hashes.length / HASH_BYTES;
+  if (width === 0) return EMPTY_ROOT.slice();
+  const node = new PaddedSha256Message(1 + 2 * HASH_BYTES);
+  const input = node.bytes;
+  input[0] = NODE_PREFIX;
+  while (width > 1) {
+    const pairs = width >>> 1;
+    for (let k = 0; k < pairs; k++) {
+      const from = 2 * k * HASH_BYTES;
+      for (let i = 0; i < 2 * HASH_BYTES; i++) input[1 + i] = hashes[from + i] as number;
+      node.digestInto(hashes, k * HASH_BYTES);
+    }
+    if (width % 2 === 1) hashes.copyWithin(pairs * HASH_BYTES, (width - 1) * HASH_BYTES, width * HASH_BYTES);
+    width = pairs + (width % 2);
+  }
+  return hashes.slice(0, HASH_BYTES);
 }
 
 /** MTH(D[n]) without keeping the tree. */
