@@ -313,6 +313,43 @@ describe('embedded MQTT broker', () => {
     expect((wrong as { code?: number }).code).toBe(5);
   });
 
+  it('takes a burst of events while a subscriber reads slowly, without overflowing the stack', async () => {
+    // aedes routes publishes through mqemitter, which queues them past its concurrency (100 in
+    // flight by default) and, when one delivery completes, starts the next queued one from inside
+    // that completion: a queue of events nobody subscribes to drains as one recursion per event.
+    // A farm app that stops reading made the gateway's 101st event wait, and a burst queued behind
+    // it ended in "Maximum call stack size exceeded" (the gateway died under a 5,000/s burst).
+    const broker = await startBroker();
+    const slow = await connect(broker);
+    await slow.subscribeAsync(eventTopic(GATEWAY, DEV_EUI, 'up'), { qos: 0 });
+    slow.stream.pause(); // stops reading: its deliveries wait for the socket to drain
+    const big = Buffer.alloc(256 * 1024, 0x61);
+    const pending: Promise<void>[] = [];
+    // Enough to fill the socket buffers both ways and keep more than 100 deliveries waiting.
+    for (let i = 0; i < 400; i++) pending.push(broker.publish(eventTopic(GATEWAY, DEV_EUI, 'up'), big));
+    // A burst of events no one subscribes to, queued behind them.
+    for (let i = 0; i < 30_000; i++)
+      pending.push(broker.publish(eventTopic(GATEWAY, DEV_EUI, 'status'), 'x'));
+    const errors: unknown[] = [];
+    let crashed!: () => void;
+    const crash = new Promise<void>((resolve) => {
+      crashed = resolve;
+    });
+    const onError = (err: unknown) => {
+      errors.push(err);
+      crashed();
+    };
+    process.on('uncaughtException', onError);
+    try {
+      slow.stream.resume();
+      // Every publish completes, or the broker died: whichever comes first.
+      await Promise.race([Promise.all(pending), crash]);
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+    expect(errors.map(String)).toEqual([]);
+  }, 120_000);
+
   it('close() ends every connected client and frees the port', async () => {
     const broker = await startBroker();
     const { port } = broker.address();

@@ -106,6 +106,13 @@ export class MqttBroker {
     disableMqttNumberCache();
     const aedes = await Aedes.createBroker({
       connectTimeout: guard.connectTimeoutMs,
+      // No cap on messages routed at once (aedes' default is 100). Past the cap mqemitter queues
+      // them and starts each queued one from inside the previous one's completion, so a burst of
+      // events queued behind a slow subscriber drained as one recursion per event: "Maximum call
+      // stack size exceeded" took the gateway down. What bounds the gateway's events in flight is
+      // its event backlog (gateway/event-backlog.ts); a client's publishes are taken one after
+      // another as aedes reads its socket, capped in size by the broker guard.
+      concurrency: 0,
       authenticate(client, username, password, done) {
         if (!requireCredentials) return done(null, true);
         const remote = (client.conn as { remoteAddress?: string }).remoteAddress;
