@@ -85,6 +85,10 @@ export class EmbeddedRegionalBroker {
       ].every(Boolean);
     const aedes = await Aedes.createBroker({
       connectTimeout: guard.connectTimeoutMs,
+      // No cap on messages routed at once: past aedes' default (100) mqemitter queues them and
+      // drains the queue as one recursion per message, which overflows the stack under a burst
+      // (see gateway/mqtt/broker.ts). Each client's publishes are taken one after another.
+      concurrency: 0,
       authenticate(client, username, password, done) {
         if (!creds && !gateways) return done(null, true);
         const remote = (client.conn as { remoteAddress?: string }).remoteAddress;
