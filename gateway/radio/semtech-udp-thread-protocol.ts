@@ -12,6 +12,33 @@ import type { GatewayRoute } from './semtech-udp-routes.js';
 /** What crosses to the thread at start: everything but the logger and the clock (functions). */
 export type ThreadSettings = Omit<SemtechUdpBackendOptions, 'logger' | 'now'>;
 
+/** The thread's workerData. */
+export interface ThreadStart {
+  settings: ThreadSettings;
+  /**
+   * One Int32: batches of uplinks the event loop has taken so far. The event loop adds one per
+   * batch (and wakes the thread, which may be blocked waiting for it: see the worker).
+   */
+  taken: SharedArrayBuffer;
+  /** Memory the uplinks waiting for the event loop may take in the thread (default DEFAULT_MAX_WAITING_BYTES). */
+  maxWaitingBytes?: number;
+}
+
+/**
+ * What uplinks waiting in the thread may take: about 5,400 of them (1,500 bytes each), a second
+ * at 5,000 uplinks/s; the kernel's receive buffer holds about as many more (8 MiB of SO_RCVBUF
+ * counts 1,280 bytes per small datagram on Linux) while the thread waits for the event loop.
+ */
+export const DEFAULT_MAX_WAITING_BYTES = 8 * 1024 * 1024;
+
+/**
+ * What a waiting uplink takes in the thread's heap, roughly: its PHYPayload and a fixed part for
+ * its metadata object and strings (20,000 waiting uplinks took ~28 MB of old generation).
+ */
+export function waitingCost(uplink: RadioUplink): number {
+  return 1_400 + uplink.phyPayload.length;
+}
+
 export interface ThreadSnapshot {
   counters: Record<string, number>;
   gateways: GatewayRoute[];

@@ -10,7 +10,14 @@
  * Uplinks go to the event loop in batches, one batch at a time: the next is
  * posted when the event loop says it took the last one, so a busy event loop
  * takes in what arrived meanwhile in one piece instead of a message per
- * datagram, and what waits here is bounded (MAX_WAITING_UPLINKS).
+ * datagram. What waits here is bounded by memory (MAX_WAITING_BYTES): when
+ * the bound is reached while the event loop still has the last batch (it is
+ * behind, or holds uplinks back), the thread stops reading the socket until
+ * the event loop takes it, and the datagrams wait in the kernel's receive
+ * buffer (SO_RCVBUF, 8 MiB asked) instead of as objects in this heap. The
+ * thread blocks for that (Atomics.wait on a counter the event loop raises
+ * with every batch it takes): a forwarder's datagram is then dropped only if
+ * the kernel's buffer fills too, and the kernel counts it (RcvbufErrors).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type LogFn, type Logger, type LogLevel, loggerOf } from '../../proto/log.js';
@@ -18,21 +25,27 @@ import type { RadioUplink } from '../../proto/radio.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
 import { flattenRadioError } from './semtech-udp-thread-errors.js';
 import {
+  DEFAULT_MAX_WAITING_BYTES,
   type FromUdpThread,
   SNAPSHOT_MS,
-  type ThreadSettings,
   type ThreadSnapshot,
+  type ThreadStart,
   type ToUdpThread,
+  waitingCost,
 } from './semtech-udp-thread-protocol.js';
 
-/** Uplinks waiting for the event loop at most (about 4 s at 5,000 uplinks/s); more are dropped and counted. */
-const MAX_WAITING_UPLINKS = 20_000;
 /** Uplinks per batch at most: after a hold, the event loop takes the backlog in bites, not at once. */
 const MAX_BATCH = 512;
 
 const port = parentPort;
 if (!port) throw new Error('semtech-udp-thread-worker runs as a worker thread only');
-const settings = workerData as ThreadSettings;
+const {
+  settings,
+  taken: takenCount,
+  maxWaitingBytes = DEFAULT_MAX_WAITING_BYTES,
+} = workerData as ThreadStart;
+/** Batches the event loop has taken so far (it adds one per batch; see ThreadStart.taken). */
+const batchesTaken = new Int32Array(takenCount);
 
 /** Log lines go to the event loop's logger (pino is not shared between threads). */
 function forwardingLogger(bindings: Record<string, unknown>): Logger {
@@ -47,17 +60,24 @@ function forwardingLogger(bindings: Record<string, unknown>): Logger {
 
 const backend = new SemtechUdpBackend({ ...settings, logger: forwardingLogger({}) });
 let waiting: RadioUplink[] = [];
-let droppedWaiting = 0;
-/** Whether the event loop has taken the last batch posted. */
-let taken = true;
+/** What the waiting uplinks take in this heap, as waitingCost() estimates it. */
+let waitingBytes = 0;
+/** Batches posted to the event loop so far; the last is taken once batchesTaken reaches it. */
+let batchesPosted = 0;
+/** Times the thread stopped reading the socket because the event loop had not taken the last batch. */
+let readPauses = 0;
 let flushQueued = false;
+
+function lastBatchTaken(): boolean {
+  return Atomics.load(batchesTaken, 0) === batchesPosted;
+}
 
 /** The snapshot the event loop saw last, serialised: a timer sends a new one only when it differs. */
 let lastSnapshot = '';
 
 function snapshot(): ThreadSnapshot {
   return {
-    counters: { ...backend.counters(), uplinksDroppedThreadQueue: droppedWaiting },
+    counters: { ...backend.counters(), readPauses, waitingUplinks: waiting.length },
     gateways: backend.gateways(),
   };
 }
@@ -77,20 +97,32 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 function flush(): void {
   flushQueued = false;
-  if (!taken || waiting.length === 0) return;
-  taken = false;
+  if (!lastBatchTaken() || waiting.length === 0) return;
   let batch = waiting;
   if (waiting.length <= MAX_BATCH) waiting = [];
   else batch = waiting.splice(0, MAX_BATCH);
+  for (const uplink of batch) waitingBytes -= waitingCost(uplink);
+  batchesPosted++;
   post({ kind: 'uplinks', uplinks: batch });
 }
 
-backend.on('uplink', (uplink) => {
-  if (waiting.length >= MAX_WAITING_UPLINKS) {
-    droppedWaiting++;
-    return;
+/**
+ * The waiting uplinks fill their budget: post a batch if the event loop took the last one, else
+ * stop reading (block this thread) until it does. Datagrams meanwhile wait in the kernel.
+ */
+function makeRoom(): void {
+  if (!lastBatchTaken()) {
+    readPauses++;
+    // Returns at once if the count moved on between the check and the wait.
+    while (!lastBatchTaken()) Atomics.wait(batchesTaken, 0, batchesPosted - 1);
   }
+  flush();
+}
+
+backend.on('uplink', (uplink) => {
   waiting.push(uplink);
+  waitingBytes += waitingCost(uplink);
+  if (waitingBytes >= maxWaitingBytes) return makeRoom();
   // After this round of datagrams: the batch carries all that the socket held.
   if (!flushQueued) {
     flushQueued = true;
@@ -124,7 +156,7 @@ port.on('message', (message: ToUdpThread) => {
       );
       break;
     case 'taken':
-      taken = true;
+      // The count in shared memory says which batch; this message only wakes an idle thread.
       flush();
       break;
   }

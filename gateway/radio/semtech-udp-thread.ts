@@ -27,9 +27,19 @@ import { ackOf } from './semtech-udp-downlinks.js';
 import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
 import type { GatewayRoute } from './semtech-udp-routes.js';
 import { rebuildRadioError } from './semtech-udp-thread-errors.js';
-import type { FromUdpThread, ThreadSettings, ToUdpThread } from './semtech-udp-thread-protocol.js';
+import type {
+  FromUdpThread,
+  ThreadSettings,
+  ThreadStart,
+  ToUdpThread,
+} from './semtech-udp-thread-protocol.js';
 
 const RESTART_AFTER_MS = 1000;
+
+export interface SemtechUdpThreadOptions extends SemtechUdpBackendOptions {
+  /** Memory the uplinks waiting in the thread may take before it stops reading (ThreadStart). */
+  maxWaitingBytes?: number;
+}
 
 interface Scheduled {
   resolve: (ack: TxAck) => void;
@@ -43,6 +53,9 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   readonly capabilities: RadioCapabilities = { downlink: true, timedDownlink: true };
 
   readonly #settings: ThreadSettings;
+  readonly #maxWaitingBytes: number | undefined;
+  /** The running thread's count of batches taken (ThreadStart.taken). */
+  #batchesTaken: Int32Array | undefined;
   readonly #log: Logger;
   #worker: Worker | undefined;
   #state: RadioBackendState = 'stopped';
@@ -62,10 +75,11 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   #onStarted: ((outcome: FromUdpThread) => void) | undefined;
   #onStopped: (() => void) | undefined;
 
-  constructor(options: SemtechUdpBackendOptions = {}) {
+  constructor(options: SemtechUdpThreadOptions = {}) {
     super();
-    const { logger, now: _now, ...settings } = options;
+    const { logger, now: _now, maxWaitingBytes, ...settings } = options;
     this.#settings = settings;
+    this.#maxWaitingBytes = maxWaitingBytes;
     this.#log = logger ?? silentLogger;
   }
 
@@ -77,9 +91,11 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     if (this.#worker) return;
     this.#wanted = true;
     this.#setState('starting');
-    const worker = startModuleWorker('./semtech-udp-thread-worker', import.meta.url, {
-      workerData: this.#settings,
-    });
+    const taken = new SharedArrayBuffer(4);
+    this.#batchesTaken = new Int32Array(taken);
+    const start: ThreadStart = { settings: this.#settings, taken };
+    if (this.#maxWaitingBytes !== undefined) start.maxWaitingBytes = this.#maxWaitingBytes;
+    const worker = startModuleWorker('./semtech-udp-thread-worker', import.meta.url, { workerData: start });
     this.#worker = worker;
     const outcome = new Promise<FromUdpThread>((resolve) => {
       this.#onStarted = resolve;
@@ -114,6 +130,8 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
       const stopped = new Promise<void>((resolve) => {
         this.#onStopped = resolve;
       });
+      // A thread that stopped reading until its last batch is taken must get on to the stop.
+      if (this.#owesTaken) this.#take();
       this.#post({ kind: 'stop' });
       await stopped;
       this.#worker = undefined;
@@ -166,15 +184,23 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   }
 
   /**
-   * While held, the next batch waits in the thread (bounded there; what does not fit is dropped
-   * and counted as uplinksDroppedThreadQueue) until released.
+   * While held, the next batch waits in the thread until released (bounded there by memory; past
+   * the bound the thread stops reading and datagrams wait in the kernel's receive buffer).
    */
   holdUplinks(held: boolean): void {
     this.#held = held;
-    if (!held && this.#owesTaken) {
-      this.#owesTaken = false;
-      this.#post({ kind: 'taken' });
+    if (!held && this.#owesTaken) this.#take();
+  }
+
+  /** Tells the thread its last batch is taken: through shared memory (it may be blocked) and a message. */
+  #take(): void {
+    this.#owesTaken = false;
+    const taken = this.#batchesTaken;
+    if (taken) {
+      Atomics.add(taken, 0, 1);
+      Atomics.notify(taken, 0);
     }
+    this.#post({ kind: 'taken' });
   }
 
   #started(what: string): { host: string; port: number; receiveBufferBytes: number } {
@@ -196,8 +222,9 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     switch (message.kind) {
       case 'uplinks':
         for (const uplink of message.uplinks) this.#emitSafely('uplink', uplink);
-        if (this.#held) this.#owesTaken = true;
-        else this.#post({ kind: 'taken' });
+        this.#owesTaken = true;
+        // While stopping, nothing holds: the thread may be blocked until this batch is taken.
+        if (!this.#held || !this.#wanted) this.#take();
         break;
       case 'stats':
         this.#emitSafely('stats', message.stats);
