@@ -5,7 +5,7 @@
  * event loop answers counters() and gateways() without asking.
  */
 import type { LogLevel } from '../../proto/log.js';
-import type { GatewayStats, RadioStateChange, RadioUplink, TxAck, TxRequest } from '../../proto/radio.js';
+import type { GatewayStats, RadioStateChange, TxAck, TxRequest } from '../../proto/radio.js';
 import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
 import type { GatewayRoute } from './semtech-udp-routes.js';
 
@@ -25,19 +25,11 @@ export interface ThreadStart {
 }
 
 /**
- * What uplinks waiting in the thread may take: about 5,400 of them (1,500 bytes each), a second
- * at 5,000 uplinks/s; the kernel's receive buffer holds about as many more (8 MiB of SO_RCVBUF
+ * What uplinks waiting in the thread may take (packedCost(): ~440 bytes each, so ~19,000 of them,
+ * about 4 s at 5,000 uplinks/s); the kernel's receive buffer holds ~6,500 more (8 MiB of SO_RCVBUF
  * counts 1,280 bytes per small datagram on Linux) while the thread waits for the event loop.
  */
 export const DEFAULT_MAX_WAITING_BYTES = 8 * 1024 * 1024;
-
-/**
- * What a waiting uplink takes in the thread's heap, roughly: its PHYPayload and a fixed part for
- * its metadata object and strings (20,000 waiting uplinks took ~28 MB of old generation).
- */
-export function waitingCost(uplink: RadioUplink): number {
-  return 1_400 + uplink.phyPayload.length;
-}
 
 export interface ThreadSnapshot {
   counters: Record<string, number>;
@@ -66,7 +58,8 @@ export type FromUdpThread = ThreadSnapshot &
     | { kind: 'started'; host: string; port: number; receiveBufferBytes: number }
     | { kind: 'failed'; error: FlatRadioError }
     | { kind: 'stopped' }
-    | { kind: 'uplinks'; uplinks: RadioUplink[] }
+    /** A batch of uplinks, packed (packed-uplinks.ts). */
+    | { kind: 'uplinks'; packed: Uint8Array; count: number }
     | { kind: 'stats'; stats: GatewayStats }
     | { kind: 'state'; change: RadioStateChange }
     | { kind: 'scheduled'; id: number; ack: TxAck }

@@ -14,14 +14,15 @@
  * the bound is reached while the event loop still has the last batch (it is
  * behind, or holds uplinks back), the thread stops reading the socket until
  * the event loop takes it, and the datagrams wait in the kernel's receive
- * buffer (SO_RCVBUF, 8 MiB asked) instead of as objects in this heap. The
+ * buffer (SO_RCVBUF, 8 MiB asked). Waiting uplinks are kept packed as bytes
+ * (packed-uplinks.ts), not as objects on this thread's heap. The
  * thread blocks for that (Atomics.wait on a counter the event loop raises
  * with every batch it takes): a forwarder's datagram is then dropped only if
  * the kernel's buffer fills too, and the kernel counts it (RcvbufErrors).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type LogFn, type Logger, type LogLevel, loggerOf } from '../../proto/log.js';
-import type { RadioUplink } from '../../proto/radio.js';
+import { packedCost, UplinkPacker } from './packed-uplinks.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
 import { flattenRadioError } from './semtech-udp-thread-errors.js';
 import {
@@ -31,7 +32,6 @@ import {
   type ThreadSnapshot,
   type ThreadStart,
   type ToUdpThread,
-  waitingCost,
 } from './semtech-udp-thread-protocol.js';
 
 /** Uplinks per batch at most: after a hold, the event loop takes the backlog in bites, not at once. */
@@ -59,9 +59,11 @@ function forwardingLogger(bindings: Record<string, unknown>): Logger {
 }
 
 const backend = new SemtechUdpBackend({ ...settings, logger: forwardingLogger({}) });
-let waiting: RadioUplink[] = [];
-/** What the waiting uplinks take in this heap, as waitingCost() estimates it. */
+/** Uplinks waiting for the event loop, packed in batches of MAX_BATCH at most; the last one fills. */
+const waiting: UplinkPacker[] = [new UplinkPacker()];
+/** What the waiting uplinks take, as packedCost() estimates it. */
 let waitingBytes = 0;
+let waitingCount = 0;
 /** Batches posted to the event loop so far; the last is taken once batchesTaken reaches it. */
 let batchesPosted = 0;
 /** Times the thread stopped reading the socket because the event loop had not taken the last batch. */
@@ -77,7 +79,7 @@ let lastSnapshot = '';
 
 function snapshot(): ThreadSnapshot {
   return {
-    counters: { ...backend.counters(), readPauses, waitingUplinks: waiting.length },
+    counters: { ...backend.counters(), readPauses, waitingUplinks: waitingCount },
     gateways: backend.gateways(),
   };
 }
@@ -97,13 +99,14 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 function flush(): void {
   flushQueued = false;
-  if (!lastBatchTaken() || waiting.length === 0) return;
-  let batch = waiting;
-  if (waiting.length <= MAX_BATCH) waiting = [];
-  else batch = waiting.splice(0, MAX_BATCH);
-  for (const uplink of batch) waitingBytes -= waitingCost(uplink);
+  const first = waiting[0] as UplinkPacker;
+  if (!lastBatchTaken() || first.count === 0) return;
+  if (waiting.length > 1) waiting.shift();
+  waitingBytes -= first.bytes;
+  waitingCount -= first.count;
+  const { packed, count } = first.take();
   batchesPosted++;
-  post({ kind: 'uplinks', uplinks: batch });
+  post({ kind: 'uplinks', packed, count });
 }
 
 /**
@@ -120,8 +123,14 @@ function makeRoom(): void {
 }
 
 backend.on('uplink', (uplink) => {
-  waiting.push(uplink);
-  waitingBytes += waitingCost(uplink);
+  let last = waiting[waiting.length - 1] as UplinkPacker;
+  if (last.count >= MAX_BATCH) {
+    last = new UplinkPacker();
+    waiting.push(last);
+  }
+  last.add(uplink);
+  waitingBytes += packedCost(uplink);
+  waitingCount++;
   if (waitingBytes >= maxWaitingBytes) return makeRoom();
   // After this round of datagrams: the batch carries all that the socket held.
   if (!flushQueued) {

@@ -23,6 +23,7 @@ import type {
   TxAck,
   TxRequest,
 } from '../../proto/radio.js';
+import { unpackUplinks } from './packed-uplinks.js';
 import { ackOf } from './semtech-udp-downlinks.js';
 import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
 import type { GatewayRoute } from './semtech-udp-routes.js';
@@ -221,7 +222,7 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     this.#gateways = message.gateways;
     switch (message.kind) {
       case 'uplinks':
-        for (const uplink of message.uplinks) this.#emitSafely('uplink', uplink);
+        for (const uplink of unpackUplinks(message.packed, message.count)) this.#emitSafely('uplink', uplink);
         this.#owesTaken = true;
         // While stopping, nothing holds: the thread may be blocked until this batch is taken.
         if (!this.#held || !this.#wanted) this.#take();
