@@ -14,16 +14,6 @@ import type { Logger } from '../proto/log.js';
 import type { OutgoingEvent } from './events.js';
 import type { EventPublisher } from './mqtt/index.js';
 
-/**
- * Events in flight before uplinks are held back, and below which they come again. An event in
- * flight (its JSON, its payload Buffer, aedes' packet and delivery state) is live heap, and it
- * outlives the young generation's collections, so it is also copied into the old generation.
- * 512 is a tenth of a second at 5,000 events/s, longer than the embedded broker takes to hand
- * an event to a local subscriber.
- */
-const DEFAULT_HIGH = 512;
-const DEFAULT_LOW = 128;
-
 export interface EventBacklogOptions {
   publisher: Pick<EventPublisher, 'publishEvent'>;
   logger: Logger;
@@ -40,8 +30,8 @@ export class EventBacklog {
   private readonly low: number;
 
   constructor(private readonly options: EventBacklogOptions) {
-    this.high = options.high ?? DEFAULT_HIGH;
-    this.low = options.low ?? DEFAULT_LOW;
+    this.high = options.high ?? 2000;
+    this.low = options.low ?? 500;
   }
 
   /** Publishes `event` (nothing for undefined); a failure is logged, never thrown. */

@@ -369,14 +369,12 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
 
 /**
  * The uplink backlog's memory budget: a sixteenth of the heap the process may use, at most
- * 8 MiB. Under `--max-old-space-size=64` (the soak; a small Pi) a backlog of the default size
+ * 32 MiB. Under `--max-old-space-size=64` (the soak; a small Pi) a backlog of the default size
  * would take most of the heap, and sealing needs room beside it (a heap of 64 MB ran out with
- * an eighth while a bundle was sealed). Past half of it the radios hold uplinks back (the
- * Semtech UDP thread, then the kernel's receive buffer), so a larger budget buys no uplinks, only
- * more frames alive on the heap at once (~7 KB each in a heap snapshot at 5,000 uplinks/s).
+ * an eighth while a bundle was sealed); with V8's default limit the cap applies.
  */
 export function backlogBudgetFor(heapLimitBytes: number): number {
-  return Math.min(8 * 1024 * 1024, Math.floor(heapLimitBytes / 16));
+  return Math.min(32 * 1024 * 1024, Math.floor(heapLimitBytes / 16));
 }
 
 /**
