@@ -51,7 +51,6 @@ import type { CollectionTable } from './collection-table.js';
 import { encodeIndexKey } from './index-key.js';
 import { indexRangeCondition, scanIndexRange } from './index-range.js';
 import type { SqliteConnection } from './sqlite-driver.js';
-import type { WriteOutcome } from './sqlite-writer.js';
 
 export interface SqliteStorageInternals {
   connection: SqliteConnection;
@@ -149,9 +148,18 @@ export class RxStorageInstanceSqlite<RxDocType>
         readStored = true;
         continue;
       }
-      const written = this.sendWrite(result, docsInDb, rows.length);
-      if (!written) return result;
-      const outcome = await written;
+      const inserts = this.table.insertGroup();
+      for (const row of result.bulkInsertDocs) {
+        this.table.addInsert(inserts, row.document, row.document[primaryPath] as string);
+      }
+      const updates = this.table.updateGroup();
+      for (const row of result.bulkUpdateDocs) {
+        const id = row.document[primaryPath] as string;
+        this.table.addUpdate(updates, row.document, id, (docsInDb.get(id) as RxDocumentData<RxDocType>)._rev);
+      }
+      const groups = [inserts, updates].filter((group) => group.count > 0);
+      if (groups.length === 0) return result;
+      const outcome = await this.table.connection.writeGroups(`writing ${rows.length} documents`, groups);
       if (outcome.kind === 'committed') return result;
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new MaverickError(
@@ -165,33 +173,6 @@ export class RxStorageInstanceSqlite<RxDocType>
       }
       readStored = true;
     }
-  }
-
-  /**
-   * Hands the decided rows to the writer thread; undefined when there is nothing to write. The
-   * statements' parameters (each document's JSON and index keys) are built and posted here, in a
-   * function of their own, so that nothing holds them while the commit is awaited: in a burst,
-   * what outlives a few young-generation collections is copied into the old generation and
-   * stays there, as garbage, until the next full collection.
-   */
-  private sendWrite(
-    result: ReturnType<typeof categorizeBulkWriteRows<RxDocType>>,
-    docsInDb: Map<string, RxDocumentData<RxDocType>>,
-    rowCount: number,
-  ): Promise<WriteOutcome> | undefined {
-    const primaryPath = this.primaryPath;
-    const inserts = this.table.insertGroup();
-    for (const row of result.bulkInsertDocs) {
-      this.table.addInsert(inserts, row.document, row.document[primaryPath] as string);
-    }
-    const updates = this.table.updateGroup();
-    for (const row of result.bulkUpdateDocs) {
-      const id = row.document[primaryPath] as string;
-      this.table.addUpdate(updates, row.document, id, (docsInDb.get(id) as RxDocumentData<RxDocType>)._rev);
-    }
-    const groups = [inserts, updates].filter((group) => group.count > 0);
-    if (groups.length === 0) return undefined;
-    return this.table.connection.writeGroups(`writing ${rowCount} documents`, groups);
   }
 
   async findDocumentsById(ids: string[], withDeleted: boolean): Promise<RxDocumentData<RxDocType>[]> {
