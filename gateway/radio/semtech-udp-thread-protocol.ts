@@ -5,31 +5,12 @@
  * event loop answers counters() and gateways() without asking.
  */
 import type { LogLevel } from '../../proto/log.js';
-import type { GatewayStats, RadioStateChange, TxAck, TxRequest } from '../../proto/radio.js';
+import type { GatewayStats, RadioStateChange, RadioUplink, TxAck, TxRequest } from '../../proto/radio.js';
 import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
 import type { GatewayRoute } from './semtech-udp-routes.js';
 
 /** What crosses to the thread at start: everything but the logger and the clock (functions). */
 export type ThreadSettings = Omit<SemtechUdpBackendOptions, 'logger' | 'now'>;
-
-/** The thread's workerData. */
-export interface ThreadStart {
-  settings: ThreadSettings;
-  /**
-   * One Int32: batches of uplinks the event loop has taken so far. The event loop adds one per
-   * batch (and wakes the thread, which may be blocked waiting for it: see the worker).
-   */
-  taken: SharedArrayBuffer;
-  /** Memory the uplinks waiting for the event loop may take in the thread (default DEFAULT_MAX_WAITING_BYTES). */
-  maxWaitingBytes?: number;
-}
-
-/**
- * What uplinks waiting in the thread may take (packedCost(): ~440 bytes each, so ~19,000 of them,
- * about 4 s at 5,000 uplinks/s); the kernel's receive buffer holds ~6,500 more (8 MiB of SO_RCVBUF
- * counts 1,280 bytes per small datagram on Linux) while the thread waits for the event loop.
- */
-export const DEFAULT_MAX_WAITING_BYTES = 8 * 1024 * 1024;
 
 export interface ThreadSnapshot {
   counters: Record<string, number>;
@@ -58,8 +39,7 @@ export type FromUdpThread = ThreadSnapshot &
     | { kind: 'started'; host: string; port: number; receiveBufferBytes: number }
     | { kind: 'failed'; error: FlatRadioError }
     | { kind: 'stopped' }
-    /** A batch of uplinks, packed (packed-uplinks.ts). */
-    | { kind: 'uplinks'; packed: Uint8Array; count: number }
+    | { kind: 'uplinks'; uplinks: RadioUplink[] }
     | { kind: 'stats'; stats: GatewayStats }
     | { kind: 'state'; change: RadioStateChange }
     | { kind: 'scheduled'; id: number; ack: TxAck }

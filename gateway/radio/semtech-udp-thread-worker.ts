@@ -10,42 +10,29 @@
  * Uplinks go to the event loop in batches, one batch at a time: the next is
  * posted when the event loop says it took the last one, so a busy event loop
  * takes in what arrived meanwhile in one piece instead of a message per
- * datagram. What waits here is bounded by memory (MAX_WAITING_BYTES): when
- * the bound is reached while the event loop still has the last batch (it is
- * behind, or holds uplinks back), the thread stops reading the socket until
- * the event loop takes it, and the datagrams wait in the kernel's receive
- * buffer (SO_RCVBUF, 8 MiB asked). Waiting uplinks are kept packed as bytes
- * (packed-uplinks.ts), not as objects on this thread's heap. The
- * thread blocks for that (Atomics.wait on a counter the event loop raises
- * with every batch it takes): a forwarder's datagram is then dropped only if
- * the kernel's buffer fills too, and the kernel counts it (RcvbufErrors).
+ * datagram, and what waits here is bounded (MAX_WAITING_UPLINKS).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type LogFn, type Logger, type LogLevel, loggerOf } from '../../proto/log.js';
-import { packedCost, UplinkPacker } from './packed-uplinks.js';
+import type { RadioUplink } from '../../proto/radio.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
 import { flattenRadioError } from './semtech-udp-thread-errors.js';
 import {
-  DEFAULT_MAX_WAITING_BYTES,
   type FromUdpThread,
   SNAPSHOT_MS,
+  type ThreadSettings,
   type ThreadSnapshot,
-  type ThreadStart,
   type ToUdpThread,
 } from './semtech-udp-thread-protocol.js';
 
+/** Uplinks waiting for the event loop at most (about 4 s at 5,000 uplinks/s); more are dropped and counted. */
+const MAX_WAITING_UPLINKS = 20_000;
 /** Uplinks per batch at most: after a hold, the event loop takes the backlog in bites, not at once. */
 const MAX_BATCH = 512;
 
 const port = parentPort;
 if (!port) throw new Error('semtech-udp-thread-worker runs as a worker thread only');
-const {
-  settings,
-  taken: takenCount,
-  maxWaitingBytes = DEFAULT_MAX_WAITING_BYTES,
-} = workerData as ThreadStart;
-/** Batches the event loop has taken so far (it adds one per batch; see ThreadStart.taken). */
-const batchesTaken = new Int32Array(takenCount);
+const settings = workerData as ThreadSettings;
 
 /** Log lines go to the event loop's logger (pino is not shared between threads). */
 function forwardingLogger(bindings: Record<string, unknown>): Logger {
@@ -59,27 +46,18 @@ function forwardingLogger(bindings: Record<string, unknown>): Logger {
 }
 
 const backend = new SemtechUdpBackend({ ...settings, logger: forwardingLogger({}) });
-/** Uplinks waiting for the event loop, packed in batches of MAX_BATCH at most; the last one fills. */
-const waiting: UplinkPacker[] = [new UplinkPacker()];
-/** What the waiting uplinks take, as packedCost() estimates it. */
-let waitingBytes = 0;
-let waitingCount = 0;
-/** Batches posted to the event loop so far; the last is taken once batchesTaken reaches it. */
-let batchesPosted = 0;
-/** Times the thread stopped reading the socket because the event loop had not taken the last batch. */
-let readPauses = 0;
+let waiting: RadioUplink[] = [];
+let droppedWaiting = 0;
+/** Whether the event loop has taken the last batch posted. */
+let taken = true;
 let flushQueued = false;
-
-function lastBatchTaken(): boolean {
-  return Atomics.load(batchesTaken, 0) === batchesPosted;
-}
 
 /** The snapshot the event loop saw last, serialised: a timer sends a new one only when it differs. */
 let lastSnapshot = '';
 
 function snapshot(): ThreadSnapshot {
   return {
-    counters: { ...backend.counters(), readPauses, waitingUplinks: waitingCount },
+    counters: { ...backend.counters(), uplinksDroppedThreadQueue: droppedWaiting },
     gateways: backend.gateways(),
   };
 }
@@ -99,39 +77,20 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 function flush(): void {
   flushQueued = false;
-  const first = waiting[0] as UplinkPacker;
-  if (!lastBatchTaken() || first.count === 0) return;
-  if (waiting.length > 1) waiting.shift();
-  waitingBytes -= first.bytes;
-  waitingCount -= first.count;
-  const { packed, count } = first.take();
-  batchesPosted++;
-  post({ kind: 'uplinks', packed, count });
-}
-
-/**
- * The waiting uplinks fill their budget: post a batch if the event loop took the last one, else
- * stop reading (block this thread) until it does. Datagrams meanwhile wait in the kernel.
- */
-function makeRoom(): void {
-  if (!lastBatchTaken()) {
-    readPauses++;
-    // Returns at once if the count moved on between the check and the wait.
-    while (!lastBatchTaken()) Atomics.wait(batchesTaken, 0, batchesPosted - 1);
-  }
-  flush();
+  if (!taken || waiting.length === 0) return;
+  taken = false;
+  let batch = waiting;
+  if (waiting.length <= MAX_BATCH) waiting = [];
+  else batch = waiting.splice(0, MAX_BATCH);
+  post({ kind: 'uplinks', uplinks: batch });
 }
 
 backend.on('uplink', (uplink) => {
-  let last = waiting[waiting.length - 1] as UplinkPacker;
-  if (last.count >= MAX_BATCH) {
-    last = new UplinkPacker();
-    waiting.push(last);
+  if (waiting.length >= MAX_WAITING_UPLINKS) {
+    droppedWaiting++;
+    return;
   }
-  last.add(uplink);
-  waitingBytes += packedCost(uplink);
-  waitingCount++;
-  if (waitingBytes >= maxWaitingBytes) return makeRoom();
+  waiting.push(uplink);
   // After this round of datagrams: the batch carries all that the socket held.
   if (!flushQueued) {
     flushQueued = true;
@@ -165,7 +124,7 @@ port.on('message', (message: ToUdpThread) => {
       );
       break;
     case 'taken':
-      // The count in shared memory says which batch; this message only wakes an idle thread.
+      taken = true;
       flush();
       break;
   }

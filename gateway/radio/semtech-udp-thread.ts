@@ -23,24 +23,13 @@ import type {
   TxAck,
   TxRequest,
 } from '../../proto/radio.js';
-import { unpackUplinks } from './packed-uplinks.js';
 import { ackOf } from './semtech-udp-downlinks.js';
 import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
 import type { GatewayRoute } from './semtech-udp-routes.js';
 import { rebuildRadioError } from './semtech-udp-thread-errors.js';
-import type {
-  FromUdpThread,
-  ThreadSettings,
-  ThreadStart,
-  ToUdpThread,
-} from './semtech-udp-thread-protocol.js';
+import type { FromUdpThread, ThreadSettings, ToUdpThread } from './semtech-udp-thread-protocol.js';
 
 const RESTART_AFTER_MS = 1000;
-
-export interface SemtechUdpThreadOptions extends SemtechUdpBackendOptions {
-  /** Memory the uplinks waiting in the thread may take before it stops reading (ThreadStart). */
-  maxWaitingBytes?: number;
-}
 
 interface Scheduled {
   resolve: (ack: TxAck) => void;
@@ -54,9 +43,6 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   readonly capabilities: RadioCapabilities = { downlink: true, timedDownlink: true };
 
   readonly #settings: ThreadSettings;
-  readonly #maxWaitingBytes: number | undefined;
-  /** The running thread's count of batches taken (ThreadStart.taken). */
-  #batchesTaken: Int32Array | undefined;
   readonly #log: Logger;
   #worker: Worker | undefined;
   #state: RadioBackendState = 'stopped';
@@ -76,11 +62,10 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   #onStarted: ((outcome: FromUdpThread) => void) | undefined;
   #onStopped: (() => void) | undefined;
 
-  constructor(options: SemtechUdpThreadOptions = {}) {
+  constructor(options: SemtechUdpBackendOptions = {}) {
     super();
-    const { logger, now: _now, maxWaitingBytes, ...settings } = options;
+    const { logger, now: _now, ...settings } = options;
     this.#settings = settings;
-    this.#maxWaitingBytes = maxWaitingBytes;
     this.#log = logger ?? silentLogger;
   }
 
@@ -92,11 +77,9 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     if (this.#worker) return;
     this.#wanted = true;
     this.#setState('starting');
-    const taken = new SharedArrayBuffer(4);
-    this.#batchesTaken = new Int32Array(taken);
-    const start: ThreadStart = { settings: this.#settings, taken };
-    if (this.#maxWaitingBytes !== undefined) start.maxWaitingBytes = this.#maxWaitingBytes;
-    const worker = startModuleWorker('./semtech-udp-thread-worker', import.meta.url, { workerData: start });
+    const worker = startModuleWorker('./semtech-udp-thread-worker', import.meta.url, {
+      workerData: this.#settings,
+    });
     this.#worker = worker;
     const outcome = new Promise<FromUdpThread>((resolve) => {
       this.#onStarted = resolve;
@@ -131,8 +114,6 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
       const stopped = new Promise<void>((resolve) => {
         this.#onStopped = resolve;
       });
-      // A thread that stopped reading until its last batch is taken must get on to the stop.
-      if (this.#owesTaken) this.#take();
       this.#post({ kind: 'stop' });
       await stopped;
       this.#worker = undefined;
@@ -185,23 +166,15 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   }
 
   /**
-   * While held, the next batch waits in the thread until released (bounded there by memory; past
-   * the bound the thread stops reading and datagrams wait in the kernel's receive buffer).
+   * While held, the next batch waits in the thread (bounded there; what does not fit is dropped
+   * and counted as uplinksDroppedThreadQueue) until released.
    */
   holdUplinks(held: boolean): void {
     this.#held = held;
-    if (!held && this.#owesTaken) this.#take();
-  }
-
-  /** Tells the thread its last batch is taken: through shared memory (it may be blocked) and a message. */
-  #take(): void {
-    this.#owesTaken = false;
-    const taken = this.#batchesTaken;
-    if (taken) {
-      Atomics.add(taken, 0, 1);
-      Atomics.notify(taken, 0);
+    if (!held && this.#owesTaken) {
+      this.#owesTaken = false;
+      this.#post({ kind: 'taken' });
     }
-    this.#post({ kind: 'taken' });
   }
 
   #started(what: string): { host: string; port: number; receiveBufferBytes: number } {
@@ -222,10 +195,9 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     this.#gateways = message.gateways;
     switch (message.kind) {
       case 'uplinks':
-        for (const uplink of unpackUplinks(message.packed, message.count)) this.#emitSafely('uplink', uplink);
-        this.#owesTaken = true;
-        // While stopping, nothing holds: the thread may be blocked until this batch is taken.
-        if (!this.#held || !this.#wanted) this.#take();
+        for (const uplink of message.uplinks) this.#emitSafely('uplink', uplink);
+        if (this.#held) this.#owesTaken = true;
+        else this.#post({ kind: 'taken' });
         break;
       case 'stats':
         this.#emitSafely('stats', message.stats);
