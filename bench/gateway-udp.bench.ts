@@ -130,7 +130,8 @@ export async function run(): Promise<BenchFigure[]> {
         },
       );
     } catch (err) {
-      if (gateway.child.exitCode === null) await gateway.stop();
+      // Also after the gateway died: stop() closes the MQTT client, socket and timer that keep this process alive.
+      await gateway.stop();
       throw err;
     }
   } finally {

@@ -126,7 +126,8 @@ try {
     const code = await gateway.stop();
     if (code !== 0) throw new Error(`maverick run exited with ${code}: ${gateway.stderr()}`);
   } catch (err) {
-    if (gateway.child.exitCode === null) await gateway.stop();
+    // Also after the gateway died: stop() closes the MQTT client, socket and timer that keep this process alive.
+    await gateway.stop();
     throw new Error(`soak failed: ${String(err)}\n${gateway.stderr()}`);
   }
   // What the store holds after the run: every uplink, and how many are sealed (by POST /seal or the sealer's own timer).
