@@ -25,8 +25,12 @@ import {
   type ToUdpThread,
 } from './semtech-udp-thread-protocol.js';
 
-/** Uplinks waiting for the event loop at most (about 4 s at 5,000 uplinks/s); more are dropped and counted. */
-const MAX_WAITING_UPLINKS = 20_000;
+/**
+ * Uplinks waiting for the event loop at most (20 s at 5,000 uplinks/s, ~1.4 KB each); more are
+ * dropped and counted. A forwarder never resends, so this is sized for a whole burst on a machine
+ * whose event loop drains slower than the burst arrives, not for the usual few hundred.
+ */
+const MAX_WAITING_UPLINKS = 100_000;
 /** Uplinks per batch at most: after a hold, the event loop takes the backlog in bites, not at once. */
 const MAX_BATCH = 512;
 
