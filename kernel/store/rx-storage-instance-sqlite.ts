@@ -14,7 +14,10 @@
  *   no stored document for a row without one), so a bulkInsert is pure
  *   inserts and an update of the version last written is one guarded UPDATE;
  *   only a stale answer sends the write the long way.
- *   Change events are emitted only after COMMIT returned.
+ *   Change events are emitted only after COMMIT returned, before the write's
+ *   exclusive section ends; a read whose snapshot already holds the write is
+ *   answered after them (SqliteConnection.readInOrder), or RxDB, which keeps a
+ *   query's result current from change events, would count the write twice.
  * - query/count: RxDB's query plan picks an index; its bounds become a range
  *   over that index's key column, the rest of the selector is matched in JS
  *   with RxDB's query matcher and, when the index order is not the wanted
@@ -104,15 +107,19 @@ export class RxStorageInstanceSqlite<RxDocType>
   ): Promise<RxStorageBulkWriteResponse<RxDocType>> {
     this.ensureOpen();
     if (rows.length === 0) return { error: [] };
-    const categorized = await this.table.connection.exclusive(() => this.decideAndWrite(rows, context));
-    // Emitted after COMMIT: a subscriber never sees a write that could still vanish.
-    if (categorized.eventBulk.events.length > 0 && categorized.newestRow) {
-      const newest = categorized.newestRow.document;
-      const bulk = categorized.eventBulk as ChangeBulk<RxDocType>;
-      bulk.checkpoint = { id: newest[this.primaryPath] as string, lwt: newest._meta.lwt };
-      this.changes.next(bulk);
-    }
-    return { error: categorized.errors };
+    const errors = await this.table.connection.exclusive(async () => {
+      const categorized = await this.decideAndWrite(rows, context);
+      // Emitted after COMMIT: a subscriber never sees a write that could still vanish. Inside the
+      // exclusive section: a read that holds this write is answered only after it (readInOrder).
+      if (categorized.eventBulk.events.length > 0 && categorized.newestRow) {
+        const newest = categorized.newestRow.document;
+        const bulk = categorized.eventBulk as ChangeBulk<RxDocType>;
+        bulk.checkpoint = { id: newest[this.primaryPath] as string, lwt: newest._meta.lwt };
+        this.changes.next(bulk);
+      }
+      return categorized.errors;
+    });
+    return { error: errors };
   }
 
   private async decideAndWrite(
@@ -178,6 +185,10 @@ export class RxStorageInstanceSqlite<RxDocType>
   async findDocumentsById(ids: string[], withDeleted: boolean): Promise<RxDocumentData<RxDocType>[]> {
     this.ensureOpen();
     if (ids.length === 0) return [];
+    return this.table.connection.readInOrder(() => this.findNow(ids, withDeleted));
+  }
+
+  private findNow(ids: string[], withDeleted: boolean): RxDocumentData<RxDocType>[] {
     const found = new Map<string, RxDocumentData<RxDocType>>();
     for (const doc of this.table.findByIds(ids, withDeleted)) found.set(doc[this.primaryPath] as string, doc);
     // Same order (and multiplicity) as asked, like RxDB's memory storage.
@@ -189,8 +200,13 @@ export class RxStorageInstanceSqlite<RxDocType>
     return out;
   }
 
+  /** Reads (query, count, findDocumentsById) are answered in order with the writes they hold: see readInOrder. */
   async query(preparedQuery: PreparedQuery<RxDocType>): Promise<RxStorageQueryResult<RxDocType>> {
     this.ensureOpen();
+    return this.table.connection.readInOrder(() => this.queryNow(preparedQuery));
+  }
+
+  private queryNow(preparedQuery: PreparedQuery<RxDocType>): RxStorageQueryResult<RxDocType> {
     const { query, queryPlan } = preparedQuery;
     const skip = query.skip ?? 0;
     const limit = typeof query.limit === 'number' ? query.limit : Number.POSITIVE_INFINITY;
@@ -217,6 +233,10 @@ export class RxStorageInstanceSqlite<RxDocType>
 
   async count(preparedQuery: PreparedQuery<RxDocType>): Promise<RxStorageCountResult> {
     this.ensureOpen();
+    return this.table.connection.readInOrder(() => this.countNow(preparedQuery));
+  }
+
+  private countNow(preparedQuery: PreparedQuery<RxDocType>): RxStorageCountResult {
     const { queryPlan } = preparedQuery;
     const index = this.table.indexColumn(queryPlan.index);
     if (queryPlan.selectorSatisfiedByIndex && index) {

@@ -5,14 +5,16 @@ import {
   fillWithDefaultSettings,
   normalizeMangoQuery,
   prepareQuery,
+  type RxDocumentData,
   type RxJsonSchema,
   randomToken,
 } from 'rxdb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../proto/errors.js';
 import { MAX_COLLECTIONS_PER_PROCESS, openMaverickDatabase } from './open-database.js';
 import { getRxStorageSqlite } from './rx-storage-sqlite.js';
 import { openRawDatabase, resolveDriver, type SqlRow } from './sqlite-adapters.js';
+import type { SqliteConnection } from './sqlite-driver.js';
 
 interface Note {
   id: string;
@@ -209,5 +211,129 @@ describe('getRxStorageSqlite', () => {
     await expect(openMaverickDatabase({ directory, name: 'many', collections })).rejects.toMatchObject({
       code: ErrorCode.StoreUnsupported,
     });
+  });
+});
+
+function note(id: string): RxDocumentData<Note> {
+  return { id, text: id, _deleted: false, _rev: `1-${id}`, _attachments: {}, _meta: { lwt: 1000 } };
+}
+
+function storedCount(connection: SqliteConnection): number {
+  return Number(connection.prepare('SELECT COUNT(*) AS n FROM "notes-v0"').get()?.n);
+}
+
+/** Blocks the event loop (so no answer of the writer thread is handled) until `condition` holds. */
+function holdEventLoopUntil(condition: () => boolean, what: string): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within 20 s`);
+    Atomics.wait(pause, 0, 0, 1);
+  }
+}
+
+/**
+ * Makes the next write of `connection` stop the event loop right after the writer thread
+ * committed it; the returned promise resolves then, before the write's answer is handled.
+ */
+function stopAfterNextCommit(connection: SqliteConnection, rowsAfter: number): Promise<void> {
+  const send = connection.writeGroups.bind(connection);
+  return new Promise<void>((committed) => {
+    vi.spyOn(connection, 'writeGroups').mockImplementationOnce((operation, groups) => {
+      const outcome = send(operation, groups);
+      holdEventLoopUntil(() => storedCount(connection) === rowsAfter, 'the writer thread committing');
+      committed();
+      return outcome;
+    });
+  });
+}
+
+/**
+ * Reads on the event loop while a write is at the writer thread. The writer's COMMIT is visible
+ * to the event loop's connection at once (WAL), but the write's change event goes out only when
+ * the event loop handles the writer's answer. RxDB keeps a query's result current from change
+ * events once it has read it (a count query adds 1 per insert event), so a read that already
+ * holds a write must not be answered before that write's change event: RxDB then sees the event
+ * arrive during the read and runs the read again. These tests hold the event loop (Atomics.wait)
+ * from the moment the writer committed, so the read lands in that window every time.
+ */
+describe('reads while a write is committing', () => {
+  const schema = fillWithDefaultSettings(noteSchema);
+  const everything = prepareQuery(schema, normalizeMangoQuery(schema, { selector: {} }));
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("answers a read that already holds a committed write only after that write's change event", async () => {
+    const notes = await getRxStorageSqlite({ directory }).createStorageInstance<Note>(params('notes'));
+    try {
+      const seen: string[] = [];
+      notes.changeStream().subscribe((bulk) => seen.push(`event ${bulk.events.map((e) => e.documentId)}`));
+      await notes.bulkWrite([{ document: note('a') }], 'test');
+      const committed = stopAfterNextCommit(notes.internals.connection, 2);
+      const writing = notes.bulkWrite([{ document: note('b') }], 'test');
+      await committed;
+      // The row is there for this connection, its change event is not out yet.
+      expect(storedCount(notes.internals.connection)).toBe(2);
+      expect(seen).toEqual(['event a']);
+      const counting = notes.count(everything).then(({ count }) => seen.push(`count ${count}`));
+      const querying = notes
+        .query(everything)
+        .then(({ documents }) => seen.push(`query ${documents.length}`));
+      await Promise.all([writing, counting, querying]);
+      expect(seen).toEqual(['event a', 'event b', 'count 2', 'query 2']);
+    } finally {
+      await notes.close();
+    }
+  });
+
+  it('an RxDB count query run in that window does not count the write twice', async () => {
+    const database = await openMaverickDatabase({
+      directory,
+      name: 'unit',
+      collections: { notes: { schema: noteSchema } },
+    });
+    try {
+      const notes = database.notes;
+      const connection = (notes.storageInstance.internals as { connection: SqliteConnection }).connection;
+      await notes.insert({ id: 'a', text: 'a' });
+      const committed = stopAfterNextCommit(connection, 2);
+      const writing = notes.insert({ id: 'b', text: 'b' });
+      await committed;
+      // The query's first run reads the table, which already holds b; from then on RxDB keeps
+      // its result current from change events, b's among them.
+      const counting = notes.count().exec();
+      await writing;
+      expect(await counting).toBe(2);
+      expect(await notes.count().exec()).toBe(2);
+      expect(await notes.find().exec()).toHaveLength(2);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('answers a read at once, without the write, while that write waits for the file lock', async () => {
+    const notes = await getRxStorageSqlite({ directory }).createStorageInstance<Note>(params('notes'));
+    // Another process holds the write lock: the writer thread waits (busy_timeout) before its BEGIN.
+    const other = await openRawDatabase(join(directory, 'unit.sqlite'), await resolveDriver());
+    try {
+      await notes.bulkWrite([{ document: note('a') }], 'test');
+      other.exec('BEGIN IMMEDIATE');
+      let written = false;
+      const writing = notes.bulkWrite([{ document: note('b') }], 'test').then((result) => {
+        written = true;
+        return result;
+      });
+      // Not held up by the write in flight, which this read cannot hold.
+      expect((await notes.count(everything)).count).toBe(1);
+      expect((await notes.query(everything)).documents.map((d) => d.id)).toEqual(['a']);
+      expect(written).toBe(false);
+      other.exec('ROLLBACK');
+      expect((await writing).error).toEqual([]);
+      expect((await notes.count(everything)).count).toBe(2);
+    } finally {
+      other.close();
+      await notes.close();
+    }
   });
 });

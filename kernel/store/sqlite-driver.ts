@@ -61,6 +61,8 @@ export class SqliteConnection {
   private readonly settingsMade: string[] = [];
   /** The tail of the queue of exclusive sections (see `exclusive`). */
   private queueTail: Promise<unknown> = Promise.resolve();
+  /** The exclusive section running now, and the file's data_version when it started. */
+  private running: { dataVersion: number; done: Promise<unknown> } | undefined;
 
   constructor(
     readonly file: string,
@@ -163,9 +165,53 @@ export class SqliteConnection {
    * table that an earlier write of this process is still changing.
    */
   exclusive<T>(section: () => Promise<T> | T): Promise<T> {
-    const run = this.queueTail.then(section, section);
+    const start = () => this.runSection(section);
+    const run = this.queueTail.then(start, start);
     this.queueTail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Runs synchronous reads of this connection in one snapshot, answered in order with the
+   * exclusive sections: a snapshot that may hold the write of the section running now (the
+   * writer thread committed it, WAL makes it visible here at once, but the section has not
+   * finished, so its change events are not out yet) is answered only once that section has
+   * finished. RxDB keeps a query's result current from change events after reading it; a count
+   * that held an insert answered before the insert's event counted that insert twice. Answered
+   * after it, RxDB sees the event arrive during its read and reads again. A snapshot without
+   * the running section's write (it has not committed yet) is answered at once, so a read never
+   * waits for a write it does not hold (an fsync, another process's lock).
+   */
+  async readInOrder<T>(read: () => T): Promise<T> {
+    const running = this.running;
+    if (!running) return read();
+    this.exec('BEGIN');
+    let dataVersion: number;
+    let result: T;
+    try {
+      // The first statement fixes the snapshot; data_version changes with every commit of
+      // another connection (the writer thread's among them) that the snapshot holds.
+      dataVersion = this.dataVersion();
+      result = read();
+    } finally {
+      this.exec('COMMIT');
+    }
+    if (dataVersion !== running.dataVersion) await running.done.catch(() => undefined);
+    return result;
+  }
+
+  private runSection<T>(section: () => Promise<T> | T): Promise<T> {
+    const running = { dataVersion: this.dataVersion(), done: (async () => section())() };
+    this.running = running;
+    const finished = () => {
+      if (this.running === running) this.running = undefined;
+    };
+    running.done.then(finished, finished);
+    return running.done;
+  }
+
+  private dataVersion(): number {
+    return Number(this.prepare('PRAGMA data_version').get()?.data_version);
   }
 
   retain(): this {
