@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -165,6 +165,9 @@ export async function startGateway(
   };
   child.stdout?.setEncoding('utf8');
   child.stdout?.on('data', keepTail);
+  // MAVERICK_BENCH_GATEWAY_LOG=file keeps the gateway's whole stdout (e.g. with --trace-gc).
+  const logFile = process.env.MAVERICK_BENCH_GATEWAY_LOG;
+  if (logFile) child.stdout?.on('data', (chunk: string) => appendFileSync(logFile, chunk));
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', keepTail);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

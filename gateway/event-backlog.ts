@@ -1,13 +1,20 @@
 /**
- * Events handed to the MQTT publisher and not yet through it. The embedded
- * broker delivers each event to every subscriber; a subscriber that reads
- * slowly (or a burst faster than the broker) left tens of thousands of events
- * waiting in memory (a heap snapshot of `maverick run` at 5,000 uplinks/s
- * held 14,000 aedes publish states and their JSON). Past `high` events in
- * flight the network server is asked to hold uplinks back at the radios (the
- * Semtech UDP thread keeps them in its bounded queue), below `low` it lets
- * them come again: the whole pipeline runs at the pace of its slowest part
- * instead of growing.
+ * Events on their way to the MQTT publisher. The embedded broker delivers each
+ * event to every subscriber; a subscriber that reads slowly (or a burst faster
+ * than the broker) leaves events waiting in memory.
+ *
+ * Two limits keep that memory small:
+ * - at most `window` events are inside the publisher at once. Each one there
+ *   costs the broker's routing state besides its JSON (a heap snapshot of
+ *   `maverick run` in a 5,000 uplinks/s burst held 8,000 aedes publishes in
+ *   flight: packets, publish states, closures, promises, an immediate each);
+ *   the rest wait here in order as their JSON text alone, a third of that;
+ * - past `high` events waiting or in flight the network server is asked to
+ *   hold uplinks back at the radios (the Semtech UDP thread keeps them as
+ *   datagrams in its bounded queue), below `low` it lets them come again: the
+ *   whole pipeline runs at the pace of its slowest part instead of growing.
+ *
+ * Events leave in the order they were handed over, whatever the window.
  */
 import { describeError } from '../proto/errors.js';
 import type { Logger } from '../proto/log.js';
@@ -15,44 +22,88 @@ import type { OutgoingEvent } from './events.js';
 import type { EventPublisher } from './mqtt/index.js';
 
 export interface EventBacklogOptions {
-  publisher: Pick<EventPublisher, 'publishEvent'>;
+  publisher: Pick<EventPublisher, 'publishJson'>;
   logger: Logger;
-  /** Called when events in flight pass `high` (true) and fall below `low` again (false). */
+  /** Called when events waiting or in flight pass `high` (true) and fall below `low` again (false). */
   hold: (held: boolean) => void;
   high?: number;
   low?: number;
+  /** Events inside the publisher at once. */
+  window?: number;
 }
 
 export class EventBacklog {
+  /** Waiting events as topic, JSON text pairs: `queue[2i]` the topic, `queue[2i + 1]` the text. */
+  private queue: string[] = [];
+  private head = 0;
   private inFlight = 0;
   private held = false;
   private readonly high: number;
   private readonly low: number;
+  private readonly window: number;
 
   constructor(private readonly options: EventBacklogOptions) {
     this.high = options.high ?? 2000;
     this.low = options.low ?? 500;
+    this.window = Math.max(1, options.window ?? 256);
   }
 
   /** Publishes `event` (nothing for undefined); a failure is logged, never thrown. */
   publish(event: OutgoingEvent | undefined): void {
     if (!event) return;
+    let text: string;
+    try {
+      text = JSON.stringify(event.json);
+    } catch (err) {
+      this.options.logger.warn({ err: describeError(err), topic: event.topic }, 'event not published');
+      return;
+    }
+    if (this.inFlight < this.window && this.waiting() === 0) this.send(event.topic, text);
+    else this.queue.push(event.topic, text);
+    if (!this.held && this.pending() > this.high) this.setHeld(true);
+  }
+
+  /** Events handed over and not yet through the publisher (waiting here or inside it). */
+  pending(): number {
+    return this.inFlight + this.waiting();
+  }
+
+  private waiting(): number {
+    return (this.queue.length - this.head) / 2;
+  }
+
+  private send(topic: string, text: string): void {
     this.inFlight++;
-    if (!this.held && this.inFlight > this.high) this.setHeld(true);
     this.options.publisher
-      .publishEvent(event.topic, event.json)
+      .publishJson(topic, text)
       .catch((err: unknown) => {
-        this.options.logger.warn({ err: describeError(err), topic: event.topic }, 'event not published');
+        this.options.logger.warn({ err: describeError(err), topic }, 'event not published');
       })
       .finally(() => {
         this.inFlight--;
-        if (this.held && this.inFlight < this.low) this.setHeld(false);
+        this.sendWaiting();
+        if (this.held && this.pending() < this.low) this.setHeld(false);
       });
   }
 
-  /** Events handed over and not yet through the publisher. */
-  pending(): number {
-    return this.inFlight;
+  private sendWaiting(): void {
+    while (this.inFlight < this.window && this.head < this.queue.length) {
+      const topic = this.queue[this.head] as string;
+      const text = this.queue[this.head + 1] as string;
+      // Let go of the text now: the prefix is dropped only now and then.
+      this.queue[this.head] = '';
+      this.queue[this.head + 1] = '';
+      this.head += 2;
+      this.send(topic, text);
+    }
+    // Drop the sent prefix now and then, so the array does not keep what has left.
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 4096) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
   }
 
   private setHeld(held: boolean): void {

@@ -57,10 +57,14 @@ export class EmbeddedPublisher implements EventPublisher {
   }
 
   async publishEvent(topic: string, json: unknown): Promise<void> {
+    return this.publishJson(topic, JSON.stringify(json));
+  }
+
+  async publishJson(topic: string, text: string): Promise<void> {
     if (this.closed)
       throw new MaverickError(ErrorCode.MqttClosed, `mqtt: publisher closed, cannot publish ${topic}`);
     try {
-      await this.broker.publish(topic, JSON.stringify(json));
+      await this.broker.publish(topic, text);
       this.dispatcher.counters.published++;
     } catch (err) {
       this.dispatcher.counters.publishFailures++;

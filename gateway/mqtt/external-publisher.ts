@@ -119,10 +119,14 @@ export class ExternalPublisher implements EventPublisher {
   }
 
   async publishEvent(topic: string, json: unknown): Promise<void> {
+    return this.publishJson(topic, JSON.stringify(json));
+  }
+
+  async publishJson(topic: string, text: string): Promise<void> {
     if (this.closed)
       throw new MaverickError(ErrorCode.MqttClosed, `mqtt: publisher closed, cannot publish ${topic}`);
     try {
-      await this.client.publishAsync(topic, JSON.stringify(json), { qos: 1 });
+      await this.client.publishAsync(topic, text, { qos: 1 });
       this.dispatcher.counters.published++;
     } catch (err) {
       this.dispatcher.counters.publishFailures++;

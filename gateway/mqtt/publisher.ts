@@ -15,6 +15,8 @@ export type InvalidCommandHandler = (error: MaverickError, topic: string) => voi
 export interface EventPublisher {
   /** Publishes one event (the object is serialised as JSON), QoS 1. */
   publishEvent(topic: string, json: unknown): Promise<void>;
+  /** Publishes an event already serialised as JSON text, QoS 1 (what queues of events hold). */
+  publishJson(topic: string, text: string): Promise<void>;
   /** Every valid `command/down` reaches `handler` parsed; invalid ones go to `onInvalid` (and the log). */
   onCommand(handler: CommandHandler, onInvalid?: InvalidCommandHandler): void;
   /** Marks the gateway OFFLINE and disconnects. */

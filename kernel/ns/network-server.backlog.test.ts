@@ -198,6 +198,36 @@ describe('back-pressure on the radios', () => {
     expect(ns.counters().uplinks_dropped_backlog).toBeUndefined();
   });
 
+  it('counts frames still in the de-duplication window at full weight toward the hold', async () => {
+    const radio = new HoldingRadio();
+    ns = new NetworkServer({
+      repository: repo,
+      radios: [radio],
+      // A window that stays open for the whole test: nothing is admitted yet.
+      dedupWindowMs: 600_000,
+      devStatusIntervalMs: 0,
+      maxBacklogBytes: 10 * (4096 + 20 + 512),
+    });
+    await ns.start();
+    const device = TestDevice.abp(ABP.devEui, ABP.devAddr, ABP.nwkSKey, ABP.appSKey);
+    const receive = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        radio.receive({
+          phyPayload: device.uplink({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7) }),
+          rx: rxMeta(),
+          receivedAtMs: Date.now(),
+        });
+      }
+    };
+    receive(5);
+    expect(radio.holds).toEqual([]);
+    // Six distinct frames waiting in the window: each will be admitted when it closes, so six of
+    // ten frames' worth is over half the budget (at a quarter each they counted as one and a half).
+    receive(1);
+    expect(ns.backlog().uplinks).toBe(0);
+    expect(radio.holds).toEqual([true]);
+  });
+
   it('takes frames beyond the budget while every radio holds uplinks back, and drops them when one cannot', async () => {
     const device = TestDevice.abp(ABP.devEui, ABP.devAddr, ABP.nwkSKey, ABP.appSKey);
     for (const [radio, dropped] of [
