@@ -15,6 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type LogFn, type Logger, type LogLevel, loggerOf } from '../../proto/log.js';
 import type { RadioUplink } from '../../proto/radio.js';
+import { CompactQueue } from './compact-queue.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
 import { flattenRadioError } from './semtech-udp-thread-errors.js';
 import {
@@ -26,13 +27,20 @@ import {
 } from './semtech-udp-thread-protocol.js';
 
 /**
- * Uplinks waiting for the event loop at most (20 s at 5,000 uplinks/s, ~1.4 KB each); more are
- * dropped and counted. A forwarder never resends, so this is sized for a whole burst on a machine
- * whose event loop drains slower than the burst arrives, not for the usual few hundred.
+ * Uplinks waiting for the event loop at most (20 s at 5,000 uplinks/s); more are dropped and
+ * counted. A forwarder never resends, so this is sized for a whole burst on a machine whose event
+ * loop drains slower than the burst arrives, not for the usual few hundred.
  */
 const MAX_WAITING_UPLINKS = 100_000;
 /** Uplinks per batch at most: after a hold, the event loop takes the backlog in bites, not at once. */
 const MAX_BATCH = 512;
+/**
+ * Uplinks waiting as objects at most (the next two batches); the rest wait serialised
+ * (CompactQueue: a few hundred bytes each instead of ~1.4 KB of heap) and are read back here,
+ * on this thread, as batches leave. A 1,000-device burst the event loop drained at ~2,000/s left
+ * ~40,000 uplinks here and this thread's heap at ~60 MB.
+ */
+const WAITING_AS_OBJECTS = 2 * MAX_BATCH;
 
 const port = parentPort;
 if (!port) throw new Error('semtech-udp-thread-worker runs as a worker thread only');
@@ -51,6 +59,8 @@ function forwardingLogger(bindings: Record<string, unknown>): Logger {
 
 const backend = new SemtechUdpBackend({ ...settings, logger: forwardingLogger({}) });
 let waiting: RadioUplink[] = [];
+/** Uplinks that arrived while `WAITING_AS_OBJECTS` were waiting, in order after `waiting`. */
+const overflow = new CompactQueue<RadioUplink>();
 let droppedWaiting = 0;
 /** Whether the event loop has taken the last batch posted. */
 let taken = true;
@@ -79,22 +89,32 @@ setInterval(() => {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** Moves uplinks from the serialised overflow to the objects waiting, up to `WAITING_AS_OBJECTS`. */
+function refill(): void {
+  while (waiting.length < WAITING_AS_OBJECTS && overflow.size > 0)
+    waiting.push(overflow.shift() as RadioUplink);
+}
+
 function flush(): void {
   flushQueued = false;
+  refill();
   if (!taken || waiting.length === 0) return;
   taken = false;
   let batch = waiting;
   if (waiting.length <= MAX_BATCH) waiting = [];
   else batch = waiting.splice(0, MAX_BATCH);
   post({ kind: 'uplinks', uplinks: batch });
+  refill();
 }
 
 backend.on('uplink', (uplink) => {
-  if (waiting.length >= MAX_WAITING_UPLINKS) {
+  if (waiting.length + overflow.size >= MAX_WAITING_UPLINKS) {
     droppedWaiting++;
     return;
   }
-  waiting.push(uplink);
+  // Once any wait serialised, later ones do too: they leave in the order they came.
+  if (overflow.size > 0 || waiting.length >= WAITING_AS_OBJECTS) overflow.push(uplink);
+  else waiting.push(uplink);
   // After this round of datagrams: the batch carries all that the socket held.
   if (!flushQueued) {
     flushQueued = true;

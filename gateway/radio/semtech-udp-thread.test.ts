@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import { type LogLine, recordingLogger } from '../../proto/log.test-helpers.js';
-import type { RadioStateChange } from '../../proto/radio.js';
+import type { RadioStateChange, RadioUplink } from '../../proto/radio.js';
 import { eventually } from '../../test/helpers/wait.js';
 import { SemtechUdpThreadBackend } from './semtech-udp-thread.js';
 
@@ -54,6 +54,44 @@ describe('SemtechUdpThreadBackend', () => {
     // The PUSH_ACK's send completes after the warning; the thread's next snapshot carries it.
     await eventually(() => backend.counters().pushAcksSent === 1);
     expect(backend.counters()).toMatchObject({ datagramsReceived: 1, malformedDatagrams: 1 });
+  });
+
+  it('keeps thousands of uplinks while held (most of them serialised) and hands every one over in order', async () => {
+    const backend = new SemtechUdpThreadBackend({ host: '127.0.0.1', port: 0 });
+    running.push(backend);
+    const uplinks: RadioUplink[] = [];
+    backend.on('uplink', (u) => uplinks.push(u));
+    await backend.start();
+    backend.holdUplinks(true);
+    const client = dgram.createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+    // Past the two batches the thread keeps as objects: the rest wait serialised.
+    const total = 3000;
+    const eui = [0xaa, 0x55, 0x5a, 0, 0, 0, 0, 1];
+    for (let i = 0; i < total; i++) {
+      const payload = Buffer.alloc(4);
+      payload.writeUInt32BE(i);
+      const rxpk = [
+        { tmst: i, chan: 0, rfch: 0, freq: 868.1, stat: 1, modu: 'LORA', datr: 'SF7BW125', codr: '4/5' },
+      ].map((r) => ({ ...r, rssi: -40, lsnr: 9.5, size: 4, data: payload.toString('base64') }));
+      const body = Buffer.from(JSON.stringify({ rxpk }));
+      client.send(
+        Buffer.concat([Buffer.from([2, i >> 8, i & 0xff, 0, ...eui]), body]),
+        backend.address().port,
+        '127.0.0.1',
+      );
+      // Bounded pacing: the socket's receive buffer is never the limit here.
+      if (i % 500 === 499) await eventually(() => backend.counters().rxpkReceived === i + 1);
+    }
+    await eventually(() => backend.counters().rxpkReceived === total);
+    // Held: at most the batch that was in flight when the hold came.
+    expect(uplinks.length).toBeLessThanOrEqual(512);
+    backend.holdUplinks(false);
+    await eventually(() => uplinks.length === total);
+    client.close();
+    expect(uplinks.map((u) => Buffer.from(u.phyPayload).readUInt32BE(0))).toEqual([...Array(total).keys()]);
+    expect(uplinks.map((u) => u.rx.tmst)).toEqual([...Array(total).keys()]);
+    expect(backend.counters().uplinksDroppedThreadQueue).toBe(0);
   });
 
   it('answers UNSUPPORTED for a downlink while stopped, and stops twice without harm', async () => {
