@@ -20,7 +20,7 @@ import { HASH_BYTES, LEAF_PREFIX, MerkleTree, rootOfFlatLeafHashes } from './mer
 
 export const SALT_SEED_BYTES = 32;
 export const SALT_BYTES = 16;
-const SALT_LABEL = new TextEncoder().encode('maverick leaf salt');
+export const SALT_LABEL = new TextEncoder().encode('maverick leaf salt');
 
 /** A fresh random salt seed for one bundle's telemetry (PROOF.md §2). */
 export function newSaltSeed(): Uint8Array {
@@ -56,7 +56,7 @@ interface LeafText {
  * (belowSurrogates), so checking a record's reading order compares no bytes. Bounded, as the
  * texts come from the bundle.
  */
-class LeafTexts {
+export class LeafTexts {
   private readonly texts = new Map<string, LeafText>();
 
   get(text: string): LeafText {
@@ -107,7 +107,7 @@ function writeText(w: CborWriter, text: string | null, texts: LeafTexts | undefi
  * [salt, DevEUI, session, FCnt, received-at, time source, plot, [[field, scale, value]…]],
  * readings in field order, exactly as encodeCbor writes that array.
  */
-function writeLeaf(w: CborWriter, record: UplinkRecord, salt: Uint8Array, texts?: LeafTexts): void {
+export function writeLeaf(w: CborWriter, record: UplinkRecord, salt: Uint8Array, texts?: LeafTexts): void {
   if (salt.length !== SALT_BYTES) throw malformed(`salt must be ${SALT_BYTES} bytes`);
   const readings = inLeafOrder(record.readings, texts);
   w.head(4, 8);
