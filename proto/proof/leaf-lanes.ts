@@ -14,7 +14,6 @@
  *   (N/2 × 128, padding constant) · descriptors: inner, outer (constant), leaves, nodes
  *   (constant) · leaves (the rest).
  */
-import { CborWriter } from '../bundle/cbor-encode.js';
 import { SHA256_BLOCK_BYTES } from '../bundle/sha256-blocks.js';
 import {
   DESCRIPTOR_BYTES,
@@ -23,7 +22,7 @@ import {
   type Sha256LanesExports,
 } from '../bundle/sha256-lanes.js';
 import type { UplinkRecord } from '../bundle/types.js';
-import { bundleMerkleRoot, LeafTexts, SALT_BYTES, SALT_LABEL, SALT_SEED_BYTES, writeLeaf } from './leaf.js';
+import { bundleMerkleRoot, LeafTexts, leafBound, SALT_LABEL, SALT_SEED_BYTES, writeLeafAt } from './leaf.js';
 import { HASH_BYTES, LEAF_PREFIX, NODE_PREFIX } from './merkle.js';
 
 /** Records and leaf bytes above which a bundle takes the JavaScript path (memory kept stays bounded). */
@@ -87,17 +86,10 @@ function writePadding(memory: Uint8Array, at: number, bytes: number, blockEnd: n
   new DataView(memory.buffer).setUint32(blockEnd - 4, bytes * 8);
 }
 
-const ZEROS = new Uint8Array(SHA256_BLOCK_BYTES);
-/** Zero runs of every length below a block, made once (a padded leaf takes one). */
-const ZERO_RUNS = Array.from({ length: SHA256_BLOCK_BYTES }, (_, n) => ZEROS.subarray(0, n));
-
 class LanesTreeHasher {
   private layout: Layout = layoutFor(0);
   private bytes: Uint8Array;
   private words: Uint32Array;
-  private readonly writer = new CborWriter();
-  private leafStarts = new Uint32Array(0);
-  private readonly salt = new Uint8Array(SALT_BYTES);
 
   constructor(private readonly wasm: Sha256LanesExports) {
     this.bytes = new Uint8Array(wasm.memory.buffer);
@@ -109,7 +101,6 @@ class LanesTreeHasher {
     if (records > MAX_RECORDS || leafBytes > MAX_LEAF_BYTES) return false;
     if (records > this.layout.records) {
       this.layout = layoutFor(Math.max(256, 2 ** Math.ceil(Math.log2(records))));
-      this.leafStarts = new Uint32Array(this.layout.records);
       this.grow(this.layout.leaves);
       this.writeConstants();
     }
@@ -172,55 +163,49 @@ class LanesTreeHasher {
     this.wasm.hash(this.layout.outerDescriptors, n);
   }
 
-  /** Each record's leaf, 0x00-prefixed and padded, end to end in the writer; their starts in leafStarts. */
-  private writeLeaves(records: readonly UplinkRecord[]): void {
-    const w = this.writer;
+  /**
+   * Each record's leaf, 0x00-prefixed and padded, end to end in the leaf area, its salt read
+   * where the salt pass left it; each leaf's descriptor beside. False when over the cap.
+   */
+  private writeLeaves(records: readonly UplinkRecord[]): boolean {
     const texts = new LeafTexts();
-    const { salt, leafStarts } = this;
-    w.reset();
+    const l = this.layout;
+    let p = l.leaves;
     for (let i = 0; i < records.length; i++) {
-      const from = this.layout.salts + i * HASH_BYTES;
-      for (let k = 0; k < SALT_BYTES; k++) salt[k] = this.bytes[from + k] as number;
-      const start = w.length;
-      leafStarts[i] = start;
-      w.byte(LEAF_PREFIX);
-      writeLeaf(w, records[i] as UplinkRecord, salt, texts);
-      const length = w.length - start;
-      w.byte(0x80);
-      // Zeros up to the block's last 8 bytes, then the bit length (a leaf is far below 2^32 bits).
-      w.bytes(
-        ZERO_RUNS[
-          (SHA256_BLOCK_BYTES - ((length + 9) % SHA256_BLOCK_BYTES)) % SHA256_BLOCK_BYTES
-        ] as Uint8Array,
-      );
+      const record = records[i] as UplinkRecord;
+      // The leaf, its prefix and at most a block of padding.
+      if (!this.reserve(records.length, p - l.leaves + 1 + leafBound(record) + SHA256_BLOCK_BYTES))
+        return false;
+      const out = this.bytes;
+      const start = p;
+      out[p++] = LEAF_PREFIX;
+      p = writeLeafAt(out, p, record, out, l.salts + i * HASH_BYTES, texts);
+      const length = p - start;
+      // SHA-256 padding: 0x80, zeros up to the block's last 8 bytes, the bit length (a leaf is far below 2^32 bits).
+      out[p++] = 0x80;
+      const end = start + Math.ceil((length + 9) / SHA256_BLOCK_BYTES) * SHA256_BLOCK_BYTES;
+      while (p < end - 4) out[p++] = 0;
       const bits = length * 8;
-      w.bytes(ZERO_RUNS[4] as Uint8Array);
-      w.byte(bits >>> 24);
-      w.byte((bits >>> 16) & 0xff);
-      w.byte((bits >>> 8) & 0xff);
-      w.byte(bits & 0xff);
+      out[p++] = bits >>> 24;
+      out[p++] = (bits >>> 16) & 0xff;
+      out[p++] = (bits >>> 8) & 0xff;
+      out[p++] = bits & 0xff;
+      const d = (l.leafDescriptors + i * DESCRIPTOR_BYTES) / 4;
+      const words = this.words;
+      words[d] = start;
+      words[d + 1] = (p - start) / SHA256_BLOCK_BYTES;
+      words[d + 2] = IV_AT;
+      words[d + 3] = l.hashes + i * HASH_BYTES;
     }
+    return true;
   }
 
   root(records: readonly UplinkRecord[], seed: Uint8Array): Uint8Array | undefined {
     const n = records.length;
     if (n === 0 || seed.length !== SALT_SEED_BYTES || !this.reserve(n, 0)) return undefined;
     this.salts(seed, n);
-    this.writeLeaves(records);
-    const leaves = this.writer.view();
-    if (!this.reserve(n, leaves.length)) return undefined;
+    if (!this.writeLeaves(records)) return undefined;
     const l = this.layout;
-    this.bytes.set(leaves, l.leaves);
-    const { words, leafStarts } = this;
-    for (let i = 0; i < n; i++) {
-      const start = leafStarts[i] as number;
-      const end = i + 1 < n ? (leafStarts[i + 1] as number) : leaves.length;
-      const at = (l.leafDescriptors + i * DESCRIPTOR_BYTES) / 4;
-      words[at] = l.leaves + start;
-      words[at + 1] = (end - start) / SHA256_BLOCK_BYTES;
-      words[at + 2] = IV_AT;
-      words[at + 3] = l.hashes + i * HASH_BYTES;
-    }
     this.wasm.hash(l.leafDescriptors, n);
     // RFC 9162 MTH level by level in place, as rootOfFlatLeafHashes: an unpaired last node moves up.
     for (let width = n; width > 1; ) {
