@@ -184,7 +184,8 @@ class LanesTreeHasher {
       // SHA-256 padding: 0x80, zeros up to the block's last 8 bytes, the bit length (a leaf is far below 2^32 bits).
       out[p++] = 0x80;
       const end = start + Math.ceil((length + 9) / SHA256_BLOCK_BYTES) * SHA256_BLOCK_BYTES;
-      while (p < end - 4) out[p++] = 0;
+      out.fill(0, p, end - 4);
+      p = end - 4;
       const bits = length * 8;
       out[p++] = bits >>> 24;
       out[p++] = (bits >>> 16) & 0xff;

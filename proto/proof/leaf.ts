@@ -67,32 +67,43 @@ export class LeafTexts {
     }
     return known;
   }
-
-  /** compareReadings, by code units where both names allow it. */
-  compare(a: Reading, b: Reading): number {
-    if (a.field === b.field) return a.scale - b.scale;
-    if (
-      typeof a.field === 'string' &&
-      typeof b.field === 'string' &&
-      this.get(a.field).plain &&
-      this.get(b.field).plain
-    )
-      return a.field < b.field ? -1 : 1;
-    return compareReadings(a, b);
-  }
 }
 
+/** The cached texts of the record's field names inLeafOrder last returned, index for index. */
+const fieldTexts: (LeafText | undefined)[] = [];
+
+const textOf = (reading: Reading, texts: LeafTexts): LeafText | undefined =>
+  typeof reading.field === 'string' ? texts.get(reading.field) : undefined;
+
 /**
- * A record's readings in leaf order (field, then scale). A decoded bundle's records already
- * are (their columns come in field order), so they are only checked, not copied and sorted.
+ * A record's readings in leaf order (field, then scale), each field name's cached text left in
+ * fieldTexts at its index: one lookup a reading. A decoded bundle's records already are in
+ * order (their columns come in field order), so they are only checked (by UTF-16 code units
+ * where both names allow it, see LeafTexts), not copied and sorted.
  */
-function inLeafOrder(readings: readonly Reading[], texts: LeafTexts | undefined): readonly Reading[] {
-  for (let i = 1; i < readings.length; i++) {
-    const a = readings[i - 1] as Reading;
+function inLeafOrder(readings: readonly Reading[], texts: LeafTexts): readonly Reading[] {
+  let ordered = true;
+  for (let i = 0; i < readings.length; i++) {
     const b = readings[i] as Reading;
-    if ((texts ? texts.compare(a, b) : compareReadings(a, b)) > 0) return [...readings].sort(compareReadings);
+    const tb = textOf(b, texts);
+    fieldTexts[i] = tb;
+    if (i === 0 || !ordered) continue;
+    const a = readings[i - 1] as Reading;
+    const ta = fieldTexts[i - 1];
+    const order =
+      a.field === b.field
+        ? a.scale - b.scale
+        : ta?.plain && tb?.plain
+          ? a.field < b.field
+            ? -1
+            : 1
+          : compareReadings(a, b);
+    if (order > 0) ordered = false;
   }
-  return readings;
+  if (ordered) return readings;
+  const sorted = [...readings].sort(compareReadings);
+  for (let i = 0; i < sorted.length; i++) fieldTexts[i] = textOf(sorted[i] as Reading, texts);
+  return sorted;
 }
 
 /** An integer of a leaf at out[at…], as encodeCbor writes it (anything but a safe integer is refused as it refuses it). */
@@ -104,11 +115,15 @@ function intAt(out: Uint8Array, at: number, value: number): number {
   return value >= 0 ? headAt(out, at, 0, value) : headAt(out, at, 1, -1 - value);
 }
 
+/** Encoded bytes copied to out[at…] (a few bytes: a loop, no call); returns where they end. */
+function bytesAt(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i] as number;
+  return at + bytes.length;
+}
+
 /** A text of a leaf (or null, or whatever `value` writes) at out[at…]: names from the bundle's cache. */
 function textAt(out: Uint8Array, at: number, text: string | null, texts: LeafTexts): number {
-  const cbor = typeof text === 'string' ? texts.get(text).cbor : encodeCbor(text);
-  for (let i = 0; i < cbor.length; i++) out[at + i] = cbor[i] as number;
-  return at + cbor.length;
+  return bytesAt(out, at, typeof text === 'string' ? texts.get(text).cbor : encodeCbor(text));
 }
 
 /** Room a text may take: 3 UTF-8 bytes per UTF-16 code unit at most, and its head. */
@@ -155,9 +170,11 @@ export function writeLeafAt(
   p = intAt(out, p, TIME_SOURCES.indexOf(record.timeSource));
   p = textAt(out, p, record.plotId, texts);
   p = headAt(out, p, 4, readings.length);
-  for (const r of readings) {
+  for (let k = 0; k < readings.length; k++) {
+    const r = readings[k] as Reading;
     out[p++] = 0x83; // array(3)
-    p = textAt(out, p, r.field, texts);
+    const cached = fieldTexts[k];
+    p = cached ? bytesAt(out, p, cached.cbor) : textAt(out, p, r.field, texts);
     p = intAt(out, p, r.scale);
     p = intAt(out, p, r.value);
   }
