@@ -158,8 +158,14 @@ export class HeadAppender {
     try {
       const { rows } = await this.pool.query<{ stored: boolean[] }>({
         name: 'append-heads',
+        // The COSE bytes of the batch go as one binary parameter ($7, cut by $26/$27 into the array the
+        // function takes), not as a bytea[] text literal: a bundle's ~3 KB would go as ~6 KB of hex,
+        // escaped by the client and parsed by the server.
         text: `SELECT maverick_append_heads($1::bigint[], $2::bytea[], $3::text[], $4::bigint[], $5::bytea[],
-                 $6::bytea[], $7::bytea[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::integer[],
+                 $6::bytea[],
+                 ARRAY(SELECT substring($7::bytea FROM x.at FOR x.length)
+                       FROM unnest($26::integer[], $27::integer[]) WITH ORDINALITY AS x(at, length, n) ORDER BY x.n),
+                 $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::integer[],
                  $13::jsonb[], $14::jsonb[], $15::jsonb[], $16::bigint[], $17::text[], $18::integer[], $19::text[],
                  $20::bigint[], $21::bigint[], $22::integer[], $23::text[], $24::text[], $25::jsonb[]) AS stored`,
         values: batchColumns(batch),
@@ -174,9 +180,24 @@ export class HeadAppender {
   }
 }
 
-/** The batch as the statement's 25 array parameters: one element per append, evidence and definitions flattened with their append's (1-based) index. */
+/** Index of the COSE bytes in a bundle's row values. */
+const COSE_COLUMN = 5;
+
+/**
+ * The batch as the statement's parameters: 25 arrays, one element per append (evidence and
+ * definitions flattened with their append's 1-based index), except the COSE bytes, which go
+ * end to end in one buffer ($7) with their 1-based offsets and lengths last ($26, $27).
+ */
 function batchColumns(batch: PendingAppend[]): unknown[] {
-  const rowColumns = Array.from({ length: 16 }, (_, c) => batch.map((p) => p.values.row[c]));
+  const rowColumns: unknown[] = Array.from({ length: 16 }, (_, c) => batch.map((p) => p.values.row[c]));
+  const coses = batch.map((p) => p.values.row[COSE_COLUMN] as Buffer);
+  const offsets: number[] = [];
+  let at = 1;
+  for (const cose of coses) {
+    offsets.push(at);
+    at += cose.length;
+  }
+  rowColumns[COSE_COLUMN] = Buffer.concat(coses);
   const flat = (pick: (v: BundleValues) => unknown[][]) => {
     const columns: unknown[][] = [[], ...pick((batch[0] as PendingAppend).values).map(() => [])];
     batch.forEach((p, i) => {
@@ -195,5 +216,7 @@ function batchColumns(batch: PendingAppend[]): unknown[] {
     ...rowColumns,
     ...flat((v) => v.evidence),
     ...flat((v) => v.definitions),
+    offsets,
+    coses.map((c) => c.length),
   ];
 }

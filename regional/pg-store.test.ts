@@ -298,6 +298,8 @@ describe.runIf(installed)('PgRegionalStore', () => {
       for (const [i, gw] of gateways.entries()) {
         const held = await store.listBundles(gw.id);
         expect(held.map((b) => [b.seq, b.digest])).toEqual([[i < 5 ? 1 : 2, toHex(items[i]!.digest)]]);
+        // Each bundle's exact bytes, cut back out of the batch's one COSE buffer.
+        expect(Buffer.from(held[0]!.cose)).toEqual(Buffer.from(items[i]!.cose));
       }
       // Bundle 2 first is not a head: the full path stored it and opened the gap alert.
       expect((await store.listAlerts('gw-batch-5')).map((a) => a.id)).toEqual(['gap|gw-batch-5|1|1']);

@@ -16,6 +16,11 @@ export interface DecodeOptions {
   maxDepth?: number;
   /** If set, the top level must be this tag (and only there may a tag appear). */
   topLevelTag?: number;
+  /**
+   * Byte strings as views of `bytes` instead of copies: only for input the caller owns and
+   * never changes while the values live (an inflated telemetry block, made for this decode).
+   */
+  byteStringViews?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -37,6 +42,7 @@ class Reader {
   constructor(
     readonly bytes: Uint8Array,
     readonly maxDepth: number,
+    readonly views: boolean,
   ) {}
 
   need(n: number): void {
@@ -50,13 +56,19 @@ class Reader {
     return this.bytes[this.pos++] as number;
   }
 
-  /** Reads a head; returns [major, argument] after checking the shortest form. */
-  head(): [number, number] {
+  /** The argument of the last head read (head() returns its major type): no pair allocated per item. */
+  arg = 0;
+
+  /** Reads a head; returns its major type and leaves its argument in `arg`, after checking the shortest form. */
+  head(): number {
     const start = this.pos;
     const initial = this.u8();
     const major = initial >> 5;
     const info = initial & 0x1f;
-    if (info < 24) return [major, info];
+    if (info < 24) {
+      this.arg = info;
+      return major;
+    }
     if (info === 31) throw nonCanonical('indefinite length', start);
     if (info > 27) throw malformed(`reserved additional information ${info}`, start);
     if (major === 7) {
@@ -77,7 +89,8 @@ class Reader {
     }
     const minimum = size === 1 ? 24 : size === 2 ? 0x100 : size === 4 ? 0x10000 : 0x100000000;
     if (arg < minimum) throw nonCanonical(`argument ${arg} not in its shortest form`, start);
-    return [major, arg];
+    this.arg = arg;
+    return major;
   }
 
   private readUint(size: number): number {
@@ -89,7 +102,8 @@ class Reader {
   value(depth: number): CborValue {
     if (depth > this.maxDepth) throw malformed(`nesting deeper than ${this.maxDepth}`, this.pos);
     const start = this.pos;
-    const [major, arg] = this.head();
+    const major = this.head();
+    const arg = this.arg;
     switch (major) {
       case 0:
         if (arg > Number.MAX_SAFE_INTEGER) throw malformed('integer beyond 2^53', start);
@@ -100,7 +114,9 @@ class Reader {
       case 2:
         this.need(arg);
         this.pos += arg;
-        return this.bytes.slice(this.pos - arg, this.pos);
+        return this.views
+          ? this.bytes.subarray(this.pos - arg, this.pos)
+          : this.bytes.slice(this.pos - arg, this.pos);
       case 3: {
         this.need(arg);
         this.pos += arg;
@@ -158,10 +174,10 @@ class Reader {
 
 /** Decodes one complete, canonical CBOR item; anything else throws a Bundle* MaverickError. */
 export function decodeCbor(bytes: Uint8Array, options: DecodeOptions = {}): CborValue {
-  const reader = new Reader(bytes, options.maxDepth ?? 16);
+  const reader = new Reader(bytes, options.maxDepth ?? 16, options.byteStringViews === true);
   if (options.topLevelTag !== undefined) {
-    const [major, tag] = reader.head();
-    if (major !== 6 || tag !== options.topLevelTag) {
+    const major = reader.head();
+    if (major !== 6 || reader.arg !== options.topLevelTag) {
       throw malformed(`expected CBOR tag ${options.topLevelTag} at the top level`, 0);
     }
   }

@@ -130,6 +130,22 @@ describe('properties', () => {
     );
   });
 
+  it('decodes byte strings as views of the input when asked, to the same values', () => {
+    fc.assert(
+      fc.property(cborValue, (v) => {
+        const bytes = encodeCbor(v);
+        const viewed = decodeCbor(bytes, { maxDepth: 64, byteStringViews: true });
+        expect(cborEqual(viewed, decodeCbor(bytes, { maxDepth: 64 }))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+    const bytes = encodeCbor([Uint8Array.of(1, 2, 3)]);
+    const [copied] = decodeCbor(bytes) as Uint8Array[];
+    const [viewed] = decodeCbor(bytes, { byteStringViews: true }) as Uint8Array[];
+    expect(copied?.buffer).not.toBe(bytes.buffer);
+    expect(viewed?.buffer).toBe(bytes.buffer);
+  });
+
   it('cborEqual holds exactly when the canonical encodings are equal', () => {
     fc.assert(
       fc.property(cborValue, cborValue, (a, b) => {

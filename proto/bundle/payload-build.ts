@@ -7,7 +7,8 @@
  * payload only when both agree, so there is one byte form per content.
  */
 import { ErrorCode, MaverickError } from '../errors.js';
-import { bundleMerkleRoot, SALT_SEED_BYTES } from '../proof/leaf.js';
+import { SALT_SEED_BYTES } from '../proof/leaf.js';
+import { bundleMerkleRootLanes } from '../proof/leaf-lanes.js';
 import { type CborMap, type CborValue, encodeCbor } from './cbor-encode.js';
 import { compareText, encodeTelemetry, sortUplinks, sourceCounts } from './columnar.js';
 import { deviceSummaryToCbor, summarizeDevices } from './device-summaries.js';
@@ -157,7 +158,7 @@ export function buildPayload(content: BundleContent, options: BuildOptions = {})
   ]);
   const block = telemetry ? { telemetry, telemetryBytes } : {};
   if (version !== 3) return { map, summaries, ...block };
-  const tree = bundleMerkleRoot(uplinks, saltSeed as Uint8Array);
+  const tree = bundleMerkleRootLanes(uplinks, saltSeed as Uint8Array);
   const telemetryDigest = options.decoded?.telemetryDigest ?? sha256(telemetryBytes as Uint8Array);
   const commitment = { telemetryDigest, leaves: tree.size, root: tree.root };
   map.set(StatementKey.telemetryDigest, commitment.telemetryDigest);

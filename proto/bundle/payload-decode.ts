@@ -62,18 +62,19 @@ function telemetryOf(root: CborMap, format: BundleFormatVersion, options: Decode
     if (compareBytes(sha256(bytes), digest) !== 0) {
       throw malformed('format 3: the telemetry does not hash to the digest the statement signs');
     }
-    const block = decodeCbor(bytes);
+    // The inflated block is this decode's own: its byte strings (columns of varints) are read as views.
+    const block = decodeCbor(bytes, { byteStringViews: true });
     const saltSeed = block instanceof Map ? block.get(TELEMETRY_SALT_SEED) : undefined;
     if (!(block instanceof Map) || !(saltSeed instanceof Uint8Array) || saltSeed.length !== SALT_SEED_BYTES) {
       throw malformed(`format 3: the telemetry must carry a ${SALT_SEED_BYTES}-byte salt seed under key 3`);
     }
     const columns = new Map(block);
     columns.delete(TELEMETRY_SALT_SEED);
-    return { columns, compress: true, saltSeed, digest };
+    return { columns, compress: true, saltSeed: saltSeed.slice(), digest };
   }
   const raw = root.get(PayloadKey.telemetry);
   if (raw instanceof Uint8Array) {
-    return { columns: decodeCbor(inflateCapped(raw, cap)), compress: true };
+    return { columns: decodeCbor(inflateCapped(raw, cap), { byteStringViews: true }), compress: true };
   }
   if (raw instanceof Map) return { columns: raw, compress: false };
   throw malformed('7 (telemetry) must be a map or a deflated byte string');

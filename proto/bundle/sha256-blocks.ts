@@ -10,7 +10,7 @@
  */
 
 /** Round constants K (FIPS 180-4 §4.2.2): the cube roots of the first 64 primes, fractional bits. */
-const K = Int32Array.from([
+export const SHA256_K = Int32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
   0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
   0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
@@ -22,7 +22,7 @@ const K = Int32Array.from([
 ]);
 
 /** Initial hash value H(0) (FIPS 180-4 §5.3.3): the square roots of the first 8 primes, fractional bits. */
-const IV = Int32Array.from([
+export const SHA256_IV = Int32Array.from([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
 
@@ -35,7 +35,7 @@ export interface Sha256Midstate {
   readonly bytes: number;
 }
 
-const START: Sha256Midstate = { state: IV, bytes: 0 };
+const START: Sha256Midstate = { state: SHA256_IV, bytes: 0 };
 
 // Scratch shared by every call: JavaScript runs one call at a time and none of them yields.
 const W = new Int32Array(64);
@@ -74,7 +74,7 @@ function compress(state: Int32Array, bytes: Uint8Array, offset: number): void {
     W[t] = w;
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
     const ch = g ^ (e & (f ^ g));
-    const t1 = (h + S1 + ch + (K[t] as number) + w) | 0;
+    const t1 = (h + S1 + ch + (SHA256_K[t] as number) + w) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const maj = (a & b) | (c & (a | b));
     h = g;
@@ -101,7 +101,7 @@ export function sha256Midstate(prefix: Uint8Array): Sha256Midstate {
   if (prefix.length % SHA256_BLOCK_BYTES !== 0) {
     throw new RangeError(`a SHA-256 midstate needs whole 64-byte blocks, got ${prefix.length} bytes`);
   }
-  const state = IV.slice();
+  const state = SHA256_IV.slice();
   for (let o = 0; o < prefix.length; o += SHA256_BLOCK_BYTES) compress(state, prefix, o);
   return { state, bytes: prefix.length };
 }

@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { simulatedDay } from '../../test/fixtures/bundle-simulated-day.js';
+import { uplinkRecordArbitrary } from '../../test/fixtures/uplink-record-arbitrary.js';
 import type { UplinkRecord } from '../bundle/types.js';
 import { ErrorCode, isMaverickError } from '../errors.js';
 import {
@@ -127,21 +128,7 @@ describe('proof leaves (PROOF.md §1–2)', () => {
   });
 
   it('hashes records with any field names and plot ids as encodeLeaf and leafSalt do (property)', () => {
-    // Names on both sides of U+D800 (where UTF-16 order stops being UTF-8 order), astral, repeated.
-    const name = fc.oneof(
-      fc.constantFrom('a', 'ab', 'b', 'é', '\uE000', '\uFFFF', '\u{1F600}', 'Z'),
-      fc.string({ unit: 'binary', maxLength: 4 }),
-    );
-    const reading = fc.record({ field: name, scale: fc.integer({ min: -3, max: 3 }), value: fc.integer() });
-    const recordArb = fc.record({
-      devEui: fc.uint8Array({ minLength: 8, maxLength: 8 }),
-      plotId: fc.option(name, { nil: null }),
-      fCnt: fc.nat(),
-      session: fc.nat(5),
-      receivedAt: fc.nat({ max: 2 ** 50 }),
-      timeSource: fc.constantFrom('gps' as const, 'ntp' as const, 'host-unsynced' as const),
-      readings: fc.uniqueArray(reading, { maxLength: 5, selector: (r) => `${r.field}|${r.scale}` }),
-    });
+    const recordArb = uplinkRecordArbitrary(5);
     fc.assert(
       fc.property(
         fc.array(recordArb, { maxLength: 12 }),

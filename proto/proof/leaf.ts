@@ -6,7 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { decodeCbor } from '../bundle/cbor-decode.js';
-import { type CborValue, CborWriter, encodeCbor } from '../bundle/cbor-encode.js';
+import { type CborValue, CborWriter, encodeCbor, headAt } from '../bundle/cbor-encode.js';
 import { belowSurrogates, compareText } from '../bundle/columnar.js';
 import {
   PaddedSha256Message,
@@ -20,7 +20,7 @@ import { HASH_BYTES, LEAF_PREFIX, MerkleTree, rootOfFlatLeafHashes } from './mer
 
 export const SALT_SEED_BYTES = 32;
 export const SALT_BYTES = 16;
-const SALT_LABEL = new TextEncoder().encode('maverick leaf salt');
+export const SALT_LABEL = new TextEncoder().encode('maverick leaf salt');
 
 /** A fresh random salt seed for one bundle's telemetry (PROOF.md §2). */
 export function newSaltSeed(): Uint8Array {
@@ -56,7 +56,7 @@ interface LeafText {
  * (belowSurrogates), so checking a record's reading order compares no bytes. Bounded, as the
  * texts come from the bundle.
  */
-class LeafTexts {
+export class LeafTexts {
   private readonly texts = new Map<string, LeafText>();
 
   get(text: string): LeafText {
@@ -67,67 +67,130 @@ class LeafTexts {
     }
     return known;
   }
-
-  /** compareReadings, by code units where both names allow it. */
-  compare(a: Reading, b: Reading): number {
-    if (a.field === b.field) return a.scale - b.scale;
-    if (
-      typeof a.field === 'string' &&
-      typeof b.field === 'string' &&
-      this.get(a.field).plain &&
-      this.get(b.field).plain
-    )
-      return a.field < b.field ? -1 : 1;
-    return compareReadings(a, b);
-  }
 }
 
+/** The cached texts of the record's field names inLeafOrder last returned, index for index. */
+const fieldTexts: (LeafText | undefined)[] = [];
+
+const textOf = (reading: Reading, texts: LeafTexts): LeafText | undefined =>
+  typeof reading.field === 'string' ? texts.get(reading.field) : undefined;
+
 /**
- * A record's readings in leaf order (field, then scale). A decoded bundle's records already
- * are (their columns come in field order), so they are only checked, not copied and sorted.
+ * A record's readings in leaf order (field, then scale), each field name's cached text left in
+ * fieldTexts at its index: one lookup a reading. A decoded bundle's records already are in
+ * order (their columns come in field order), so they are only checked (by UTF-16 code units
+ * where both names allow it, see LeafTexts), not copied and sorted.
  */
-function inLeafOrder(readings: readonly Reading[], texts: LeafTexts | undefined): readonly Reading[] {
-  for (let i = 1; i < readings.length; i++) {
-    const a = readings[i - 1] as Reading;
+function inLeafOrder(readings: readonly Reading[], texts: LeafTexts): readonly Reading[] {
+  let ordered = true;
+  for (let i = 0; i < readings.length; i++) {
     const b = readings[i] as Reading;
-    if ((texts ? texts.compare(a, b) : compareReadings(a, b)) > 0) return [...readings].sort(compareReadings);
+    const tb = textOf(b, texts);
+    fieldTexts[i] = tb;
+    if (i === 0 || !ordered) continue;
+    const a = readings[i - 1] as Reading;
+    const ta = fieldTexts[i - 1];
+    const order =
+      a.field === b.field
+        ? a.scale - b.scale
+        : ta?.plain && tb?.plain
+          ? a.field < b.field
+            ? -1
+            : 1
+          : compareReadings(a, b);
+    if (order > 0) ordered = false;
   }
-  return readings;
+  if (ordered) return readings;
+  const sorted = [...readings].sort(compareReadings);
+  for (let i = 0; i < sorted.length; i++) fieldTexts[i] = textOf(sorted[i] as Reading, texts);
+  return sorted;
 }
 
-/** A text of a leaf: from the bundle's cache when there is one, else as `value` writes it. */
-function writeText(w: CborWriter, text: string | null, texts: LeafTexts | undefined): void {
-  if (typeof text !== 'string') w.value(text);
-  else if (texts) w.bytes(texts.get(text).cbor);
-  else w.text(text);
+/** An integer of a leaf at out[at…], as encodeCbor writes it (anything but a safe integer is refused as it refuses it). */
+function intAt(out: Uint8Array, at: number, value: number): number {
+  if (!Number.isSafeInteger(value)) {
+    encodeCbor(value); // throws the data model's error
+    throw malformed(`${value} is not an integer`);
+  }
+  return value >= 0 ? headAt(out, at, 0, value) : headAt(out, at, 1, -1 - value);
+}
+
+/** Encoded bytes copied to out[at…] (a few bytes: a loop, no call); returns where they end. */
+function bytesAt(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i] as number;
+  return at + bytes.length;
+}
+
+/** A text of a leaf (or null, or whatever `value` writes) at out[at…]: names from the bundle's cache. */
+function textAt(out: Uint8Array, at: number, text: string | null, texts: LeafTexts): number {
+  return bytesAt(out, at, typeof text === 'string' ? texts.get(text).cbor : encodeCbor(text));
+}
+
+/** Room a text may take: 3 UTF-8 bytes per UTF-16 code unit at most, and its head. */
+const textBound = (text: string | null): number => (typeof text === 'string' ? 3 * text.length + 9 : 9);
+
+/**
+ * Most bytes the leaf of `record` may take: written to a buffer with this much room, the
+ * leaf needs no check per byte.
+ */
+export function leafBound(record: UplinkRecord): number {
+  let bound = 1 + 1 + SALT_BYTES + 9 + record.devEui.length + 4 * 9 + textBound(record.plotId) + 9;
+  for (const r of record.readings) bound += 1 + textBound(r.field) + 2 * 9;
+  return bound;
 }
 
 /**
- * Writes the leaf's deterministic CBOR (PROOF.md §1): the array
+ * Writes the leaf's deterministic CBOR (PROOF.md §1) at out[at…] and returns where it ends;
+ * `out` must have leafBound(record) bytes of room from `at`. The array
  * [salt, DevEUI, session, FCnt, received-at, time source, plot, [[field, scale, value]…]],
- * readings in field order, exactly as encodeCbor writes that array.
+ * readings in field order, exactly as encodeCbor writes that array; the salt is
+ * salt[saltAt, saltAt + 16). Byte by byte into one buffer: a bundle writes one leaf a record.
  */
-function writeLeaf(w: CborWriter, record: UplinkRecord, salt: Uint8Array, texts?: LeafTexts): void {
-  if (salt.length !== SALT_BYTES) throw malformed(`salt must be ${SALT_BYTES} bytes`);
+export function writeLeafAt(
+  out: Uint8Array,
+  at: number,
+  record: UplinkRecord,
+  salt: Uint8Array,
+  saltAt: number,
+  texts: LeafTexts,
+): number {
+  if (saltAt + SALT_BYTES > salt.length) throw malformed(`salt must be ${SALT_BYTES} bytes`);
+  const { devEui } = record;
+  if (!(devEui instanceof Uint8Array)) throw malformed('DevEUI must be a byte string');
   const readings = inLeafOrder(record.readings, texts);
-  w.head(4, 8);
-  w.byteString(salt);
-  // The typed writers for the types a record holds; anything else goes through `value`, which
-  // writes or refuses it as for any CBOR value.
-  if (record.devEui instanceof Uint8Array) w.byteString(record.devEui);
-  else w.value(record.devEui);
-  w.int(record.session ?? 0);
-  w.int(record.fCnt);
-  w.int(record.receivedAt);
-  w.int(TIME_SOURCES.indexOf(record.timeSource));
-  writeText(w, record.plotId, texts);
-  w.head(4, readings.length);
-  for (const r of readings) {
-    w.head(4, 3);
-    writeText(w, r.field, texts);
-    w.int(r.scale);
-    w.int(r.value);
+  let p = at;
+  out[p++] = 0x88; // array(8)
+  out[p++] = 0x40 | SALT_BYTES; // bstr(16)
+  for (let i = 0; i < SALT_BYTES; i++) out[p++] = salt[saltAt + i] as number;
+  p = headAt(out, p, 2, devEui.length);
+  for (let i = 0; i < devEui.length; i++) out[p++] = devEui[i] as number;
+  p = intAt(out, p, record.session ?? 0);
+  p = intAt(out, p, record.fCnt);
+  p = intAt(out, p, record.receivedAt);
+  p = intAt(out, p, TIME_SOURCES.indexOf(record.timeSource));
+  p = textAt(out, p, record.plotId, texts);
+  p = headAt(out, p, 4, readings.length);
+  for (let k = 0; k < readings.length; k++) {
+    const r = readings[k] as Reading;
+    out[p++] = 0x83; // array(3)
+    const cached = fieldTexts[k];
+    p = cached ? bytesAt(out, p, cached.cbor) : textAt(out, p, r.field, texts);
+    p = intAt(out, p, r.scale);
+    p = intAt(out, p, r.value);
   }
+  return p;
+}
+
+/** writeLeafAt into a CborWriter (after what it holds); exactly `salt`'s 16 bytes. */
+export function writeLeaf(
+  w: CborWriter,
+  record: UplinkRecord,
+  salt: Uint8Array,
+  texts = new LeafTexts(),
+): void {
+  if (salt.length !== SALT_BYTES) throw malformed(`salt must be ${SALT_BYTES} bytes`);
+  const out = w.room(leafBound(record));
+  w.advanceTo(writeLeafAt(out, w.length, record, salt, 0, texts));
 }
 
 /** The leaf's deterministic CBOR (PROOF.md §1). */

@@ -13,7 +13,7 @@ import { ErrorCode, MaverickError } from '../errors.js';
 export const HASH_BYTES = 32;
 /** RFC 9162: a leaf is hashed as H(0x00 ‖ leaf). */
 export const LEAF_PREFIX = 0x00;
-const NODE_PREFIX = 0x01;
+export const NODE_PREFIX = 0x01;
 
 /** An inclusion proof (RFC 9162 §2.1.3): the leaf's index, the tree's size and the audit path. */
 export interface InclusionProof {
