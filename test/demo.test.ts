@@ -35,6 +35,8 @@ describe('maverick demo', () => {
       { timeoutMs: 180_000 },
     );
     expect(result.timedOut).toBe(false);
+    // Without a summary, say why: the exit code and the end of what the demo wrote on stderr.
+    expect(result.stdout, `exit ${result.code}; stderr ends:\n${result.stderr.slice(-3000)}`).not.toBe('');
     const summary = JSON.parse(result.stdout) as Record<string, number | boolean | Record<string, number>>;
     expect(summary).toMatchObject({
       ok: true,

@@ -4,6 +4,7 @@
  * sockets and a pty, and to the regional node through the emulated link.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -26,6 +27,22 @@ export async function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A UDP port free on 127.0.0.1 now, for the gateway's Semtech socket. A port free for TCP
+ * (freePort) may be held by a UDP socket (another gateway, a test's forwarder): the gateway then
+ * fails to bind and the demo ends before it began.
+ */
+export async function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
     });
   });
 }
@@ -84,7 +101,7 @@ export async function setUpGateway(
   const dataDir = join(root, 'gateway');
   const mqttPassword = `demo-${Math.random().toString(36).slice(2, 12)}`;
   await initSetup({ dataDir, gatewayId: DEMO_GATEWAY_ID, region, mqttPassword, regionalNodeKey });
-  const [udpPort, mqttPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const [udpPort, mqttPort, metricsPort] = [await freeUdpPort(), await freePort(), await freePort()];
   // The demo seals on simulated hours (through POST /seal), not on the wall clock. The file is
   // edited through the config's own parser and renderer, so the demo's values are validated too.
   const file = configPath(dataDir);
