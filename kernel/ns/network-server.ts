@@ -359,17 +359,9 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
     );
   }
 
-  /**
-   * Frames in the de-duplication window count too, at the weight of an admitted frame: each is
-   * admitted once its window closes, whatever holds the radios then (frames in flight before a
-   * hold go beyond the budget). Counted at a quarter, a busy event loop let ~14,000 frames into
-   * the window before the hold, all admitted 200 ms later: 10,800 frames in the backlog against
-   * a budget of 7,200, and 12,000 events behind them (/status in bench/gateway-udp, 1,000
-   * devices at 5,000/s).
-   */
+  /** What the hold decision weighs: admitted frames and those still being collected (BacklogBudget.weighing). */
   private backlogChanged(): void {
-    const collecting = this.dedup.size * frameCost(0, 1);
-    this.intake.backlogChanged(this.budget.usedBytes() + collecting, this.budget.limitBytes);
+    this.intake.backlogChanged(this.budget.weighing(this.dedup.size), this.budget.limitBytes);
   }
 
   private parametersFor(regionId: RegionId): SessionParameters {
