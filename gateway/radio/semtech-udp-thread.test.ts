@@ -92,6 +92,10 @@ describe('SemtechUdpThreadBackend', () => {
     expect(uplinks.map((u) => Buffer.from(u.phyPayload).readUInt32BE(0))).toEqual([...Array(total).keys()]);
     expect(uplinks.map((u) => u.rx.tmst)).toEqual([...Array(total).keys()]);
     expect(backend.counters().uplinksDroppedThreadQueue).toBe(0);
+    // A batch's payloads arrive packed in one buffer of their size (≤ 512 × 4 bytes), not as
+    // copies of the buffers they were views of on the thread (1 MiB chunks of its queue).
+    const buffers = new Set(uplinks.map((u) => u.phyPayload.buffer));
+    for (const buffer of buffers) expect(buffer.byteLength).toBeLessThanOrEqual(512 * 4);
   });
 
   it('answers UNSUPPORTED for a downlink while stopped, and stops twice without harm', async () => {
