@@ -76,7 +76,10 @@ function snapshot(): ThreadSnapshot {
   };
 }
 
-function post(message: DistributiveOmit<FromUdpThread, keyof ThreadSnapshot>, transfer: ArrayBuffer[] = []): void {
+function post(
+  message: DistributiveOmit<FromUdpThread, keyof ThreadSnapshot>,
+  transfer: ArrayBuffer[] = [],
+): void {
   const current = snapshot();
   lastSnapshot = JSON.stringify(current);
   port?.postMessage({ ...message, ...current } as FromUdpThread, transfer);
