@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../../kernel/worker-module.js';
+import { HELPER_THREAD_LIMITS, startModuleWorker } from '../../kernel/worker-module.js';
 import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import type {
@@ -79,6 +79,7 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     this.#setState('starting');
     const worker = startModuleWorker('./semtech-udp-thread-worker', import.meta.url, {
       workerData: this.#settings,
+      resourceLimits: HELPER_THREAD_LIMITS,
     });
     this.#worker = worker;
     const outcome = new Promise<FromUdpThread>((resolve) => {

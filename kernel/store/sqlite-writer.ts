@@ -11,7 +11,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
-import { startModuleWorker } from '../worker-module.js';
+import { HELPER_THREAD_LIMITS, startModuleWorker } from '../worker-module.js';
 import {
   type FromWriter,
   rebuildError,
@@ -44,7 +44,9 @@ class WriterThread {
   }
 
   private constructor() {
-    this.worker = startModuleWorker('./sqlite-writer-worker', import.meta.url);
+    this.worker = startModuleWorker('./sqlite-writer-worker', import.meta.url, {
+      resourceLimits: HELPER_THREAD_LIMITS,
+    });
     this.worker.on('message', (message: FromWriter) => this.onMessage(message));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread exited (code ${code})`)));
