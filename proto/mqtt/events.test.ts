@@ -9,6 +9,7 @@ import {
   txAckEventJson,
   uplinkEventJson,
 } from './events.js';
+import { rxInfoJson } from './metadata.js';
 
 const device = {
   tenantId: '52f14cd4-c6f1-4fbd-8f87-4025e1d49242',
@@ -120,6 +121,13 @@ describe('ChirpStack v4 event JSON', () => {
     expect(json.fPort).toBe(0);
     expect(json.object).toBeUndefined();
     expect(json.data).toBe('');
+  });
+
+  it('gives each receiver a random u32 uplinkId, across refills of its random pool', () => {
+    const ids = Array.from({ length: 3000 }, () => rxInfoJson(rx).uplinkId as number);
+    for (const id of ids) expect(Number.isInteger(id) && id >= 0 && id <= 0xffff_ffff).toBe(true);
+    // 3,000 draws from 2^32 collide with probability ~0.1 %; a pool handed out twice would not pass.
+    expect(new Set(ids).size).toBeGreaterThan(2990);
   });
 
   it('builds join, ack, txack, status and log events', () => {
