@@ -73,3 +73,86 @@ describe('Deduplicator', () => {
     expect(dedup.size).toBe(0);
   });
 });
+
+describe('Deduplicator with a sole receiver', () => {
+  const frame = (i: number) => new Uint8Array([7, i]);
+
+  it('skips the window once one receiver alone was heard for soleReceiverAfterMs', () => {
+    const out: CollectedUplink[] = [];
+    dedup = new Deduplicator((u) => out.push(u), { windowMs: 200, soleReceiverAfterMs: 30_000 });
+    dedup.add({ phyPayload: frame(0), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 0 });
+    // Not yet a record long enough: the window applies.
+    vi.advanceTimersByTime(199);
+    expect(out).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(out).toHaveLength(1);
+    vi.advanceTimersByTime(29_800);
+    dedup.add({ phyPayload: frame(1), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 1 });
+    // Another antenna of the same receiver, in the same turn: still one uplink with both.
+    dedup.add({ phyPayload: frame(1), rx: rxMeta({ gatewayEui: 'a', channel: 3 }), receivedAtMs: 1 });
+    expect(out).toHaveLength(1);
+    vi.advanceTimersByTime(0);
+    expect(out).toHaveLength(2);
+    expect(out[1]?.rxInfo).toHaveLength(2);
+  });
+
+  it('drops a copy from another receiver that comes within the window of a frame released early, then waits again', () => {
+    const out: CollectedUplink[] = [];
+    dedup = new Deduplicator((u) => out.push(u), { windowMs: 200, soleReceiverAfterMs: 1000 });
+    dedup.add({ phyPayload: frame(0), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 0 });
+    vi.advanceTimersByTime(1000);
+    dedup.add({ phyPayload: frame(1), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 1 });
+    vi.advanceTimersByTime(0);
+    expect(out).toHaveLength(2);
+    vi.advanceTimersByTime(150);
+    dedup.add({ phyPayload: frame(1), rx: rxMeta({ gatewayEui: 'b' }), receivedAtMs: 2 });
+    vi.advanceTimersByTime(500);
+    expect(out).toHaveLength(2);
+    expect(dedup.late).toBe(1);
+    // Receiver b was heard: a's frames wait for copies again.
+    dedup.add({ phyPayload: frame(2), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 3 });
+    vi.advanceTimersByTime(199);
+    expect(out).toHaveLength(2);
+    dedup.add({ phyPayload: frame(2), rx: rxMeta({ gatewayEui: 'b' }), receivedAtMs: 4 });
+    vi.advanceTimersByTime(1);
+    expect(out).toHaveLength(3);
+    expect(out[2]?.rxInfo.map((r) => r.gatewayEui).sort()).toEqual(['a', 'b']);
+  });
+
+  it('takes the shortcut again once the other receiver was silent that long, and a copy after the window is a new frame', () => {
+    const out: CollectedUplink[] = [];
+    dedup = new Deduplicator((u) => out.push(u), { windowMs: 200, soleReceiverAfterMs: 1000 });
+    dedup.add({ phyPayload: frame(0), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 0 });
+    dedup.add({ phyPayload: frame(0), rx: rxMeta({ gatewayEui: 'b' }), receivedAtMs: 0 });
+    vi.advanceTimersByTime(999);
+    dedup.add({ phyPayload: frame(1), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 1 });
+    vi.advanceTimersByTime(0);
+    expect(out).toHaveLength(1);
+    vi.advanceTimersByTime(200);
+    expect(out).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    dedup.add({ phyPayload: frame(2), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 2 });
+    vi.advanceTimersByTime(0);
+    expect(out).toHaveLength(3);
+    // A copy past the window it would have had is not a late copy: it goes on as a frame.
+    vi.advanceTimersByTime(200);
+    dedup.add({ phyPayload: frame(2), rx: rxMeta({ gatewayEui: 'b' }), receivedAtMs: 3 });
+    vi.advanceTimersByTime(200);
+    expect(out).toHaveLength(4);
+    expect(dedup.late).toBe(0);
+  });
+
+  it('never takes the shortcut with soleReceiverAfterMs 0', () => {
+    const out: CollectedUplink[] = [];
+    dedup = new Deduplicator((u) => out.push(u), { windowMs: 200, soleReceiverAfterMs: 0 });
+    for (let i = 0; i < 5; i++) {
+      dedup.add({ phyPayload: frame(i), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: i });
+      vi.advanceTimersByTime(60_000);
+    }
+    dedup.add({ phyPayload: frame(9), rx: rxMeta({ gatewayEui: 'a' }), receivedAtMs: 9 });
+    vi.advanceTimersByTime(199);
+    expect(out).toHaveLength(5);
+    vi.advanceTimersByTime(1);
+    expect(out).toHaveLength(6);
+  });
+});

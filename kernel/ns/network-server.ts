@@ -29,8 +29,7 @@ import { KeyedSerialExecutor } from './serial-executor.js';
 import { type SessionParameters, sessionParameters } from './session.js';
 import { SessionsAhead } from './sessions-ahead.js';
 import { Transmitter } from './transmitter.js';
-import type { RegionId } from './types.js';
-import { normalizeHex } from './types.js';
+import { normalizeHex, type RegionId } from './types.js';
 import { findByMic, UplinkProcessor } from './uplink.js';
 import type {
   AckEvent,
@@ -50,8 +49,9 @@ export interface NetworkServerOptions {
   regionId?: RegionId;
   /** NetID, 6 hex characters (default 000000). */
   netId?: string;
-  /** How long to collect copies of one frame (default 200 ms). */
+  /** How long to collect copies of one frame (default 200 ms); see Deduplicator for a sole receiver. */
   dedupWindowMs?: number;
+  soleReceiverAfterMs?: number;
   decodePayload?: DecodePayload;
   /** Whether the host clock is NTP-synchronised; default 'host-unsynced'. */
   hostTimeSource?: () => TimeSource;
@@ -136,7 +136,8 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       emitLog: (event) => this.safeEmit('log', event),
       emitTxAck: (event) => this.safeEmit('txack', event),
     });
-    this.dedup = new Deduplicator((u) => this.onCollected(u), { windowMs: options.dedupWindowMs });
+    const { dedupWindowMs: windowMs, soleReceiverAfterMs } = options;
+    this.dedup = new Deduplicator((u) => this.onCollected(u), { windowMs, soleReceiverAfterMs });
     this.joinServer = new JoinServer({
       repository: options.repository,
       netId: options.netId ?? '000000',
@@ -269,7 +270,8 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
 
   counters(): Readonly<Record<string, number>> {
     const holds = this.intake.holdCount();
-    return holds > 0 ? { ...this.counts, radio_holds: holds } : { ...this.counts };
+    const late: Record<string, number> = this.dedup.late > 0 ? { copies_late: this.dedup.late } : {};
+    return holds > 0 ? { ...this.counts, ...late, radio_holds: holds } : { ...this.counts, ...late };
   }
 
   private onCollected(collected: CollectedUplink): void {
