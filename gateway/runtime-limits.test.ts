@@ -4,9 +4,9 @@ import { backlogBudgetFor, bundleSizeFor } from './runtime.js';
 const MiB = 1024 * 1024;
 
 describe('limits the gateway derives from its heap', () => {
-  it('keeps the uplink backlog to a sixteenth of a small heap and at most 32 MiB', () => {
+  it('keeps the uplink backlog to a sixteenth of a small heap and at most 16 MiB', () => {
     expect(backlogBudgetFor(70 * MiB)).toBe(Math.floor((70 * MiB) / 16));
-    expect(backlogBudgetFor(4096 * MiB)).toBe(32 * MiB);
+    expect(backlogBudgetFor(4096 * MiB)).toBe(16 * MiB);
   });
 
   it('seals smaller bundles on a small heap, the sealer default (5000) otherwise, never under 500', () => {

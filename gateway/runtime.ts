@@ -369,12 +369,16 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
 
 /**
  * The uplink backlog's memory budget: a sixteenth of the heap the process may use, at most
- * 32 MiB. Under `--max-old-space-size=64` (the soak; a small Pi) a backlog of the default size
+ * 16 MiB. Under `--max-old-space-size=64` (the soak; a small Pi) a backlog of the default size
  * would take most of the heap, and sealing needs room beside it (a heap of 64 MB ran out with
- * an eighth while a bundle was sealed); with V8's default limit the cap applies.
+ * an eighth while a bundle was sealed); with V8's default limit the cap applies. A frame in
+ * flight costs more than frameCost charges (~5 KB of heap measured at the 5,000 uplinks/s burst,
+ * plus what the collector keeps beside it): at 32 MiB the gateway peaked ~15 MB higher (median
+ * of three runs of bench/gateway-udp.bench.ts each, 217 against 198 MB), while frames beyond the
+ * hold wait in the Semtech UDP thread at ~340 bytes each, and every one was stored either way.
  */
 export function backlogBudgetFor(heapLimitBytes: number): number {
-  return Math.min(32 * 1024 * 1024, Math.floor(heapLimitBytes / 16));
+  return Math.min(16 * 1024 * 1024, Math.floor(heapLimitBytes / 16));
 }
 
 /**
