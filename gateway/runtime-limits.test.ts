@@ -9,9 +9,10 @@ describe('limits the gateway derives from its heap', () => {
     expect(backlogBudgetFor(4096 * MiB)).toBe(16 * MiB);
   });
 
-  it('seals smaller bundles on a small heap, the sealer default (5000) otherwise, never under 500', () => {
-    expect(bundleSizeFor(70 * MiB)).toBe(2240);
-    expect(bundleSizeFor(4096 * MiB)).toBe(5000);
+  it('seals smaller bundles on a small heap, at most 2000, never under 500', () => {
+    expect(bundleSizeFor(60 * MiB)).toBe(1920);
+    expect(bundleSizeFor(70 * MiB)).toBe(2000);
+    expect(bundleSizeFor(4096 * MiB)).toBe(2000);
     expect(bundleSizeFor(4 * MiB)).toBe(500);
   });
 });

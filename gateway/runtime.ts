@@ -382,13 +382,17 @@ export function backlogBudgetFor(heapLimitBytes: number): number {
 }
 
 /**
- * Uplinks per bundle unless configured: the sealer's default (5000), fewer on a small heap.
- * Sealing a bundle holds its uplinks' documents a few times over (read, marked, encoded); under
+ * Uplinks per bundle unless configured: at most 2,000, fewer on a small heap. Sealing a bundle
+ * holds its uplinks' documents a few times over (read, marked, encoded); under
  * `--max-old-space-size=64` the 300,000-uplink soak ran out of heap twice with bundles of 5000
- * beside the gateway's own ~40 MB. One uplink per 32 KiB of heap limit (about 2,100 at 64 MB).
+ * beside the gateway's own ~40 MB. One uplink per 32 KiB of heap limit (about 2,000 at 64 MB).
+ * The size matters when many uplinks wait at once (a burst, sealed while the next goes on):
+ * bench/gateway-udp.bench.ts peaked at 233/237 MB with bundles of 5,000, 217 with 2,000, 210/212
+ * with 1,000. A farm's hourly bundle holds a few hundred uplinks either way, and a bundle's fixed
+ * cost (header, signature, chain link: ~150 bytes) stays under 1 % of 2,000 records.
  */
 export function bundleSizeFor(heapLimitBytes: number): number {
-  return Math.max(500, Math.min(5000, Math.floor(heapLimitBytes / 32_768)));
+  return Math.max(500, Math.min(2000, Math.floor(heapLimitBytes / 32_768)));
 }
 
 function prefix(p: string, o: Record<string, number>): Record<string, number> {
