@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backlogBudgetFor, bundleSizeFor } from './runtime.js';
+import { backlogBudgetFor, bundleSizeFor } from './runtime-limits.js';
 
 const MiB = 1024 * 1024;
 

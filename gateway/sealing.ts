@@ -29,6 +29,8 @@ export interface SealingOptions {
   /** Clock of the schedule (the demo runs simulated time). */
   now?: () => number;
   onSealed?: (bundle: SealedBundle) => void;
+  /** Whether the gateway is busy with uplinks: timed seals wait (Sealer's `busy`). */
+  busy?: () => boolean;
 }
 
 /** The gateway's daily commitments, signed with the same gateway key as its bundles. */
@@ -105,6 +107,7 @@ export async function createSealer(
       ? { maxUplinksPerBundle: options.maxUplinksPerBundle }
       : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.busy ? { busy: options.busy } : {}),
     logger: logger.child({ component: 'sealer' }),
   });
 }

@@ -100,6 +100,35 @@ describe('Sealer', () => {
     expect(bundles.map((b) => b.seq)).toEqual([2, 3, 4]);
   });
 
+  it('lets timed seals wait while the gateway is busy, at most maxDeferMs; sealNow never waits', async () => {
+    let now = DAY_START_MS;
+    let busy = true;
+    const uplinks = new MemoryUplinks();
+    const s = sealer(uplinks, {
+      maxUplinksPerBundle: 100,
+      now: () => now,
+      busy: () => busy,
+      maxDeferMs: 600_000,
+    });
+    uplinks.add(simulatedDay().slice(0, 250));
+    expect(await s.tick()).toEqual([]); // over the threshold, but busy
+    now += 599_000;
+    expect(await s.tick()).toEqual([]);
+    busy = false;
+    // A burst started after the first bundle: the timed run stops there.
+    let calls = 0;
+    const s2 = sealer(uplinks, { maxUplinksPerBundle: 100, now: () => now, busy: () => ++calls > 1 });
+    expect((await s2.tick()).map((b) => b.uplinks)).toEqual([100]);
+    expect((await s.tick()).map((b) => b.uplinks)).toEqual([100, 50]);
+    uplinks.add(simulatedDay().slice(250, 400));
+    busy = true;
+    expect(await s.tick()).toEqual([]);
+    now += 600_000; // waited as long as it may: sealed although still busy
+    expect((await s.tick()).map((b) => b.uplinks)).toEqual([100, 50]);
+    uplinks.add(simulatedDay().slice(400, 450));
+    expect((await s.sealNow()).map((b) => b.uplinks)).toEqual([50]);
+  });
+
   it('a crash after signing re-commits the same bytes for that seq and never signs it again', async () => {
     const uplinks = new MemoryUplinks();
     uplinks.add(simulatedDay());

@@ -98,6 +98,15 @@ export interface SealerOptions {
   format?: 2 | 3;
   now?: () => number;
   logger?: Logger;
+  /**
+   * Whether the gateway is busy taking in uplinks now. The timer's seals then wait, and a timed
+   * run stops between bundles, for at most `maxDeferMs`: a seal holds its uplinks' documents a
+   * few times over and takes the event loop for a while, which a burst being stored needs more
+   * (POST /seal and sealNow() never wait).
+   */
+  busy?: () => boolean;
+  /** Longest a timed seal waits for `busy` to end (default 10 min). */
+  maxDeferMs?: number;
 }
 
 function devEuiBytes(hex: string): Uint8Array {
@@ -118,6 +127,8 @@ export class Sealer {
   private lastSealAt: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  /** When the timer's seals started waiting for `busy` to end (undefined = not waiting). */
+  private deferredSince: number | undefined;
 
   constructor(private readonly options: SealerOptions) {
     this.periodMs = options.periodMs ?? 3_600_000;
@@ -129,8 +140,12 @@ export class Sealer {
 
   /** Seals now: first finishes a pending bundle left by a crash, then seals what is unsealed. */
   sealNow(): Promise<SealedBundle[]> {
+    return this.run(false);
+  }
+
+  private run(yieldToBusy: boolean): Promise<SealedBundle[]> {
     // Serialised: two overlapping seals would race for one sequence number.
-    const run = this.running.then(() => this.sealAll());
+    const run = this.running.then(() => this.sealAll(yieldToBusy));
     // Settles to undefined, not to the bundles: a promise kept here resolved to the last seal's
     // array would hold every bundle's signed bytes and uplink ids until the next seal (a heap
     // snapshot of a gateway under a 64 MB heap showed them all retained from `running`).
@@ -159,10 +174,21 @@ export class Sealer {
   async tick(): Promise<SealedBundle[]> {
     const due = this.now() - this.lastSealAt >= this.periodMs;
     if (!due && (await this.options.source.countUnsealed()) < this.maxUplinks) return [];
-    return this.sealNow();
+    if (this.deferring()) return [];
+    return this.run(true);
   }
 
-  private async sealAll(): Promise<SealedBundle[]> {
+  /** Whether a timed seal waits now: the gateway is busy and has not kept it waiting too long. */
+  private deferring(): boolean {
+    if (!this.options.busy?.()) {
+      this.deferredSince = undefined;
+      return false;
+    }
+    this.deferredSince ??= this.now();
+    return this.now() - this.deferredSince < (this.options.maxDeferMs ?? 600_000);
+  }
+
+  private async sealAll(yieldToBusy: boolean): Promise<SealedBundle[]> {
     const sealed: SealedBundle[] = [];
     const state = await this.options.sequences.load();
     if (state.pending) sealed.push(await this.commit(state.pending, 'recovered'));
@@ -177,6 +203,8 @@ export class Sealer {
       sealed.push(bundle);
       for (const id of bundle.uplinkIds) sealedIds.add(id);
       if (batch.length < this.maxUplinks) break;
+      // The rest waits for a quieter moment (the next tick), as a timed seal would.
+      if (yieldToBusy && this.deferring()) break;
     }
     this.lastSealAt = this.now();
     return sealed;
