@@ -35,6 +35,7 @@ export function bundleSizeFor(heapLimitBytes: number): number {
  * Uplinks between their MIC check and their publication past which the gateway counts as busy
  * and timed seals wait (Sealer's `busy`): more than two of the store's transactions carry. A
  * seal beside a burst held its documents on top of the burst's and took the event loop the burst
- * needed (bench/gateway-udp.bench.ts).
+ * needed (bench/gateway-udp.bench.ts). A burst the pipeline keeps up with stays under this, so
+ * the event loop's utilisation counts too (gateway/load-gauge.ts).
  */
 export const SEALING_BUSY_UPLINKS = 1000;

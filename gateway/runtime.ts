@@ -41,6 +41,7 @@ import {
   uplinkCodecLogEvent,
 } from './events.js';
 import { logJoin, logUplink } from './journal.js';
+import { LoadGauge } from './load-gauge.js';
 import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
 import { type RegionalSyncOptions, startRegionalSync } from './regional-sync.js';
 import { backlogBudgetFor, bundleSizeFor, SEALING_BUSY_UPLINKS } from './runtime-limits.js';
@@ -276,6 +277,9 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
     if (options.sealing) {
       try {
         const onSealed = options.sealing.onSealed;
+        const load = new LoadGauge();
+        load.start();
+        cleanups.push(async () => load.stop());
         const daily = await createDailyCommitments(
           options.dataDir,
           db,
@@ -296,7 +300,7 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
           options.gatewayId,
           {
             maxUplinksPerBundle: bundleSizeFor(getHeapStatistics().heap_size_limit),
-            busy: () => ns.backlog().uplinks > SEALING_BUSY_UPLINKS,
+            busy: () => ns.backlog().uplinks > SEALING_BUSY_UPLINKS || load.busy(),
             ...options.sealing,
             // The sink wrote the bundle as a pending outbox document; the outbox picks it up.
             // A bundle ending on a later day closes the days before it: commit them too.
