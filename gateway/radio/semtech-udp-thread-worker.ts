@@ -24,6 +24,7 @@ import {
   type ThreadSettings,
   type ThreadSnapshot,
   type ToUdpThread,
+  UDP_THREAD_MAX_BATCH,
 } from './semtech-udp-thread-protocol.js';
 
 /**
@@ -32,8 +33,7 @@ import {
  * loop drains slower than the burst arrives, not for the usual few hundred.
  */
 const MAX_WAITING_UPLINKS = 100_000;
-/** Uplinks per batch at most: after a hold, the event loop takes the backlog in bites, not at once. */
-const MAX_BATCH = 512;
+const MAX_BATCH = UDP_THREAD_MAX_BATCH;
 /**
  * Uplinks waiting as objects at most (the next two batches); the rest wait serialised
  * (CompactQueue: a few hundred bytes each instead of ~1.4 KB of heap) and are read back here,

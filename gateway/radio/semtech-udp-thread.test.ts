@@ -5,6 +5,7 @@ import { type LogLine, recordingLogger } from '../../proto/log.test-helpers.js';
 import type { RadioStateChange, RadioUplink } from '../../proto/radio.js';
 import { eventually } from '../../test/helpers/wait.js';
 import { SemtechUdpThreadBackend } from './semtech-udp-thread.js';
+import { UDP_THREAD_MAX_BATCH } from './semtech-udp-thread-protocol.js';
 
 const running: SemtechUdpThreadBackend[] = [];
 afterEach(async () => {
@@ -85,17 +86,19 @@ describe('SemtechUdpThreadBackend', () => {
     }
     await eventually(() => backend.counters().rxpkReceived === total);
     // Held: at most the batch that was in flight when the hold came.
-    expect(uplinks.length).toBeLessThanOrEqual(512);
+    expect(uplinks.length).toBeLessThanOrEqual(UDP_THREAD_MAX_BATCH);
     backend.holdUplinks(false);
     await eventually(() => uplinks.length === total);
     client.close();
     expect(uplinks.map((u) => Buffer.from(u.phyPayload).readUInt32BE(0))).toEqual([...Array(total).keys()]);
     expect(uplinks.map((u) => u.rx.tmst)).toEqual([...Array(total).keys()]);
     expect(backend.counters().uplinksDroppedThreadQueue).toBe(0);
-    // A batch's payloads arrive packed in one buffer of their size (≤ 512 × 4 bytes), not as
-    // copies of the buffers they were views of on the thread (1 MiB chunks of its queue).
+    // A batch's payloads arrive packed in one buffer of their size (≤ UDP_THREAD_MAX_BATCH × 4
+    // bytes: no batch is larger), not as copies of the buffers they were views of on the thread
+    // (1 MiB chunks of its queue).
     const buffers = new Set(uplinks.map((u) => u.phyPayload.buffer));
-    for (const buffer of buffers) expect(buffer.byteLength).toBeLessThanOrEqual(512 * 4);
+    expect(buffers.size).toBeGreaterThanOrEqual(total / UDP_THREAD_MAX_BATCH);
+    for (const buffer of buffers) expect(buffer.byteLength).toBeLessThanOrEqual(UDP_THREAD_MAX_BATCH * 4);
   });
 
   it('answers UNSUPPORTED for a downlink while stopped, and stops twice without harm', async () => {
