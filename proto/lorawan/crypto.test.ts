@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.js';
-import { aesCmac, aesDecryptBlocks, aesEncryptBlocks } from './crypto.js';
+import { aesCmac, aesDecryptBlocks, aesEncryptBlocks, cachedCipherContexts } from './crypto.js';
 import { loraPacket as lora } from './lora-packet-oracle.test-helpers.js';
 import { decodePhy, decryptFrmPayload, encodeDataFrame, verifyDataMic } from './phy.js';
 
@@ -93,5 +93,28 @@ describe('crypto', () => {
     expect(toHex(aesEncryptBlocks(key, data.subarray(0, 16)))).toBe('69c4e0d86a7b0430d8cdb78070b4c55a');
     expect(aesDecryptBlocks(key, aesEncryptBlocks(key, data))).toEqual(data);
     expect(() => aesEncryptBlocks(key, data.subarray(0, 5))).toThrow(/whole 16-byte blocks/);
+  });
+  it('keeps one OpenSSL context per session key: CBC for the NwkSKey (MICs), ECB for the AppSKey (payloads)', () => {
+    const nwkSKey = new Uint8Array(16).fill(0x5a);
+    const appSKey = new Uint8Array(16).fill(0xa5);
+    const payload = new Uint8Array([1, 2, 3, 4, 5]);
+    for (let fCnt32 = 0; fCnt32 < 3; fCnt32++) {
+      const phy = encodeDataFrame(
+        { mType: 'UnconfirmedDataUp', devAddr: '01a2b3c4', fCnt32, fPort: 2, payload },
+        { nwkSKey, appSKey },
+      );
+      const frame = decodePhy(phy);
+      if (frame.kind !== 'data') throw new Error('not data');
+      expect(verifyDataMic(frame, nwkSKey, fCnt32)).toBe(true);
+      expect(decryptFrmPayload(frame, appSKey, fCnt32)).toEqual(payload);
+    }
+    expect(cachedCipherContexts(nwkSKey)).toEqual({ ecb: false, cbc: true });
+    expect(cachedCipherContexts(appSKey)).toEqual({ ecb: true, cbc: false });
+    // The same key for both purposes still gets both, and CMACs stay right after ECB use.
+    const both = new Uint8Array(16).fill(0x33);
+    const tag = toHex(aesCmac(both, payload));
+    aesEncryptBlocks(both, new Uint8Array(16));
+    expect(toHex(aesCmac(both, payload))).toBe(tag);
+    expect(cachedCipherContexts(both)).toEqual({ ecb: true, cbc: true });
   });
 });

@@ -12,25 +12,31 @@ import { writeUintLE } from './bytes.js';
 const ZERO_IV = Buffer.alloc(16);
 
 /**
- * One long-lived AES-128 context pair per key, with its CMAC subkeys. ECB keeps
- * no state between blocks, so `update()` on whole blocks can be called forever
+ * Long-lived AES-128 contexts per key, with its CMAC subkeys. ECB keeps no
+ * state between blocks, so `update()` on whole blocks can be called forever
  * without `final()`: this saves creating an OpenSSL context per frame, which
  * dominates the cost for short LoRaWAN messages (see bench/lorawan.bench.ts).
  * The CBC context computes a whole CBC-MAC in one `update()` instead of one
  * call (and one Buffer) per block; it does carry state (its last output
  * block, kept in `chain`), which each CMAC cancels by XOR-ing it into its
  * first block, so every message starts from a zero IV as RFC 4493 wants.
- * Bounded: the oldest entry goes when the cache is full.
+ *
+ * Each context is made on first use: a session's AppSKey only ever needs ECB
+ * (the FRMPayload keystream) and its NwkSKey mostly CBC (MICs), so a device
+ * costs two OpenSSL contexts, not four (a gateway keeps one entry per key of
+ * every active device: 1,000 devices held 4,000 contexts). Bounded: the
+ * oldest entry goes when the cache is full.
  */
 interface KeyContext {
   /** The key these contexts were made for: a lookup by array identity checks it still holds it. */
   key: Uint8Array;
-  ecb: Cipher;
-  cbc: Cipher;
-  /** The CBC context's last output block: its IV for the next `update()`. */
-  chain: Uint8Array;
-  k1: Uint8Array;
-  k2: Uint8Array;
+  ecb: Cipher | undefined;
+  cbc: Cipher | undefined;
+  /**
+   * CMAC state in one buffer, made with `cbc`: bytes 0-15 the CBC context's last output block
+   * (its IV for the next `update()`), 16-31 the subkey K1, 32-47 K2.
+   */
+  cmac: Uint8Array | undefined;
 }
 const CACHE_LIMIT = 4096;
 const contexts = new Map<string, KeyContext>();
@@ -60,17 +66,47 @@ function contextFor(key: Uint8Array): KeyContext {
   const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
   let ctx = contexts.get(id);
   if (!ctx) {
-    const ecb = createCipheriv('aes-128-ecb', key, null);
-    ecb.setAutoPadding(false);
-    const cbc = createCipheriv('aes-128-cbc', key, ZERO_IV);
-    cbc.setAutoPadding(false);
-    const k1 = doubleBlock(ecb.update(ZERO_IV));
-    ctx = { key: Uint8Array.from(key), ecb, cbc, chain: new Uint8Array(16), k1, k2: doubleBlock(k1) };
+    // Checks the key now (a wrong length throws here, as it always did), then lets it go.
+    ecbContext(key);
+    ctx = { key: Uint8Array.from(key), ecb: undefined, cbc: undefined, cmac: undefined };
     if (contexts.size >= CACHE_LIMIT) contexts.delete(contexts.keys().next().value as string);
     contexts.set(id, ctx);
   }
   byArray.set(key, ctx);
   return ctx;
+}
+
+function ecbContext(key: Uint8Array): Cipher {
+  const ecb = createCipheriv('aes-128-ecb', key, null);
+  ecb.setAutoPadding(false);
+  return ecb;
+}
+
+function ecbOf(ctx: KeyContext): Cipher {
+  ctx.ecb ??= ecbContext(ctx.key);
+  return ctx.ecb;
+}
+
+/** The CBC context and the CMAC state of `ctx`, made on first use. */
+function cmacOf(ctx: KeyContext): { cbc: Cipher; cmac: Uint8Array } {
+  if (!ctx.cbc || !ctx.cmac) {
+    const cbc = createCipheriv('aes-128-cbc', ctx.key, ZERO_IV);
+    cbc.setAutoPadding(false);
+    // K1 from a one-off ECB context unless this key has one: a NwkSKey usually never needs ECB.
+    const l = (ctx.ecb ?? ecbContext(ctx.key)).update(ZERO_IV);
+    const cmac = new Uint8Array(48);
+    doubleBlock(l, cmac.subarray(16, 32));
+    doubleBlock(cmac.subarray(16, 32), cmac.subarray(32, 48));
+    ctx.cbc = cbc;
+    ctx.cmac = cmac;
+  }
+  return { cbc: ctx.cbc, cmac: ctx.cmac };
+}
+
+/** Which OpenSSL contexts the key cache holds for `key` (undefined: none); what a key costs, for tests. */
+export function cachedCipherContexts(key: Uint8Array): { ecb: boolean; cbc: boolean } | undefined {
+  const ctx = contexts.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+  return ctx && { ecb: ctx.ecb !== undefined, cbc: ctx.cbc !== undefined };
 }
 
 /** AES-128-ECB encryption of whole blocks (no padding). */
@@ -80,7 +116,7 @@ export function aesEncryptBlocks(key: Uint8Array, data: Uint8Array): Uint8Array 
       ErrorCode.LorawanMalformed,
       `AES-ECB input must be whole 16-byte blocks, got ${data.length} bytes`,
     );
-  return new Uint8Array(contextFor(key).ecb.update(data));
+  return new Uint8Array(ecbOf(contextFor(key)).update(data));
 }
 
 /** AES-128-ECB decryption of whole blocks (no padding). */
@@ -90,13 +126,11 @@ export function aesDecryptBlocks(key: Uint8Array, data: Uint8Array): Uint8Array 
   return new Uint8Array(Buffer.concat([decipher.update(data), decipher.final()]));
 }
 
-/** RFC 4493 §2.3: left shift by one bit, XOR Rb (0x87) when the MSB was set. */
-function doubleBlock(block: Uint8Array): Uint8Array {
-  const out = new Uint8Array(16);
+/** RFC 4493 §2.3: left shift by one bit, XOR Rb (0x87) when the MSB was set; written to `out`. */
+function doubleBlock(block: Uint8Array, out: Uint8Array): void {
   for (let i = 0; i < 15; i++) out[i] = ((block[i] << 1) | (block[i + 1] >>> 7)) & 0xff;
   out[15] = (block[15] << 1) & 0xff;
   if (block[0] & 0x80) out[15] ^= 0x87;
-  return out;
 }
 
 /** AES-CMAC (RFC 4493 §2.4): CBC-MAC over the padded message, last block XOR K1 (complete) or K2 (padded). */
@@ -115,13 +149,14 @@ function cmacPadded(ctx: KeyContext, padded: Uint8Array, length: number): Uint8A
   const complete = length > 0 && length % 16 === 0;
   if (!complete) padded[length] = 0x80;
   const last = padded.length - 16;
-  const subkey = complete ? ctx.k1 : ctx.k2;
+  const { cbc, cmac } = cmacOf(ctx);
+  const subkey = complete ? 16 : 32;
   for (let i = 0; i < 16; i++) {
-    padded[last + i] ^= subkey[i];
+    padded[last + i] ^= cmac[subkey + i];
     // Cancels the CBC context's carried state: the chain now starts from a zero IV.
-    padded[i] ^= ctx.chain[i];
+    padded[i] ^= cmac[i];
   }
-  const out = ctx.cbc.update(padded);
+  const out = cbc.update(padded);
   if (out.length !== padded.length) {
     // The context's chain state is unknown now: forget it, the next call builds a fresh one.
     forget(ctx);
@@ -132,7 +167,7 @@ function cmacPadded(ctx: KeyContext, padded: Uint8Array, length: number): Uint8A
   }
   // A plain Uint8Array view (not a Buffer, whose slice() would not copy).
   const tag = new Uint8Array(out.buffer, out.byteOffset + last, 16);
-  ctx.chain.set(tag);
+  cmac.set(tag);
   return tag;
 }
 
@@ -179,7 +214,7 @@ export function frmCrypt(
   const blocks = Math.ceil(data.length / 16);
   const a = new Uint8Array(blocks * 16);
   for (let i = 0; i < blocks; i++) writeCounterBlock(a, i * 16, 0x01, dir, devAddrLE, fCnt32, i + 1);
-  const s = contextFor(key).ecb.update(a);
+  const s = ecbOf(contextFor(key)).update(a);
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = data[i] ^ s[i];
   return out;
