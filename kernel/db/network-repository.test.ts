@@ -160,6 +160,11 @@ describe('RxdbNetworkRepository', () => {
     });
     const again = await RxdbNetworkRepository.open(farm);
     expect((await again.getSession(device.devEui))!.fCntUp).toBe(9);
+    // Read from the storage: no RxQuery (with its RxDocuments, a second copy of every device,
+    // session and newest uplink) stays in a collection's query cache.
+    for (const collection of [farm.devices, farm.sessions, farm.uplinks]) {
+      expect(collection._queryCache._map.size).toBe(0);
+    }
   });
 
   it('finds a device registered meanwhile by another writer (the CLI) on a lookup miss', async () => {
