@@ -4,6 +4,7 @@
  */
 import { addRxPlugin, createRxDatabase, type RxCollection, type RxDatabase, type RxStorage } from 'rxdb';
 import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
+import { boundChangeEventBuffers } from './change-event-buffer.js';
 import {
   type BundleDoc,
   type DeviceDoc,
@@ -48,6 +49,7 @@ export async function openFarmDatabase(options: OpenFarmDatabaseOptions): Promis
     closeDuplicates: true,
   });
   await db.addCollections(farmCollections);
+  boundChangeEventBuffers(Object.values(db.collections));
   try {
     // A store written before bundles had the (kind, toMs) index: copy its bundles into the
     // new table, BUNDLE_MIGRATION_BATCH at a time (RxDB's default of 200 could exceed a small heap).
