@@ -31,4 +31,11 @@ export interface SemtechUdpBackendOptions {
   routeAliveMs?: number;
   /** Clock for route liveness and reception times (tests inject one). */
   now?: () => number;
+  /**
+   * For the receive thread (semtech-udp-thread-worker.ts): a PUSH_DATA that passed every check
+   * and carries uplinks or a stat is handed over as its bytes (with the count of uplinks in it)
+   * instead of being emitted as `uplink` and `stats` events; the event loop decodes it again
+   * (readForwardedPushData). Counters, warnings and routes are as without it.
+   */
+  forwardPushData?: (datagram: Buffer, receivedAtMs: number, uplinks: number) => void;
 }

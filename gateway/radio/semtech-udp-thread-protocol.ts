@@ -5,21 +5,21 @@
  * event loop answers counters() and gateways() without asking.
  */
 import type { LogLevel } from '../../proto/log.js';
-import type { GatewayStats, RadioStateChange, RadioUplink, TxAck, TxRequest } from '../../proto/radio.js';
+import type { RadioStateChange, TxAck, TxRequest } from '../../proto/radio.js';
 import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
 import type { GatewayRoute } from './semtech-udp-routes.js';
 
 /**
- * Uplinks per batch at most. Small batches keep the event loop's share small: a batch arrives as
- * objects all at once and lives until its last uplink is stored, and the thread keeps two
- * batches as objects (the rest serialised). bench/gateway-udp.bench.ts, 1,000 devices at 5,000/s:
- * peak RSS 177-190 MB with 64, 190-200 with 512, every uplink stored, less CPU per uplink (fewer
- * objects promoted). After a hold the event loop takes the backlog in bites of this size.
+ * PUSH_DATA per batch at most. Small batches keep the event loop's share small: a batch is decoded
+ * into uplinks all at once, and each lives until it is stored. bench/gateway-udp.bench.ts,
+ * 1,000 devices at 5,000/s (then one uplink per datagram): peak RSS 177-190 MB with 64, 190-200
+ * with 512, every uplink stored, less CPU per uplink (fewer objects promoted). After a hold the
+ * event loop takes the backlog in bites of this size.
  */
 export const UDP_THREAD_MAX_BATCH = 64;
 
 /** What crosses to the thread at start: everything but the logger and the clock (functions). */
-export type ThreadSettings = Omit<SemtechUdpBackendOptions, 'logger' | 'now'>;
+export type ThreadSettings = Omit<SemtechUdpBackendOptions, 'logger' | 'now' | 'forwardPushData'>;
 
 export interface ThreadSnapshot {
   counters: Record<string, number>;
@@ -48,8 +48,8 @@ export type FromUdpThread = ThreadSnapshot &
     | { kind: 'started'; host: string; port: number; receiveBufferBytes: number }
     | { kind: 'failed'; error: FlatRadioError }
     | { kind: 'stopped' }
-    | { kind: 'uplinks'; uplinks: RadioUplink[] }
-    | { kind: 'stats'; stats: GatewayStats }
+    /** PUSH_DATA packed by DatagramQueue.take: read with readDatagramBatch, decode with readForwardedPushData. */
+    | { kind: 'push-data'; batch: ArrayBuffer }
     | { kind: 'state'; change: RadioStateChange }
     | { kind: 'scheduled'; id: number; ack: TxAck }
     | { kind: 'schedule-failed'; id: number; error: FlatRadioError }

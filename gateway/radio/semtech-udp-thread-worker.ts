@@ -1,21 +1,23 @@
 /**
  * The thread that owns the Semtech UDP socket (started by semtech-udp-thread.ts).
- * It runs the in-process backend (semtech-udp.ts) unchanged: reads every
- * datagram as soon as the kernel has it, answers PUSH_ACK and PULL_ACK,
- * parses the JSON and base64, keeps the routes and the downlinks waiting for
- * TX_ACK. The event loop, however busy it is with the network server and the
- * store, can then never let the socket's receive buffer overflow (a forwarder
- * never resends a PUSH_DATA: a datagram the kernel drops is an uplink lost).
+ * It runs the in-process backend (semtech-udp.ts): reads every datagram as
+ * soon as the kernel has it, answers PUSH_ACK and PULL_ACK, checks and counts
+ * each PUSH_DATA, keeps the routes and the downlinks waiting for TX_ACK. The
+ * event loop, however busy it is with the network server and the store, can
+ * then never let the socket's receive buffer overflow (a forwarder never
+ * resends a PUSH_DATA: a datagram the kernel drops is an uplink lost).
  *
- * Uplinks go to the event loop in batches, one batch at a time: the next is
- * posted when the event loop says it took the last one, so a busy event loop
- * takes in what arrived meanwhile in one piece instead of a message per
- * datagram, and what waits here is bounded (MAX_WAITING_UPLINKS).
+ * A PUSH_DATA that carries uplinks or a stat goes on to the event loop as its
+ * bytes (semtech-udp-forwarded.ts decodes it there), in batches, one batch at
+ * a time: the next is posted when the event loop says it took the last one,
+ * so a busy event loop takes in what arrived meanwhile in one piece instead of
+ * a message per datagram. What waits here waits as bytes (DatagramQueue), so
+ * a backlog of tens of thousands leaves this thread's heap as it was, and it
+ * is bounded (MAX_WAITING_DATAGRAMS, MAX_WAITING_BYTES).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type LogFn, type Logger, type LogLevel, loggerOf } from '../../proto/log.js';
-import type { RadioUplink } from '../../proto/radio.js';
-import { CompactQueue } from './compact-queue.js';
+import { DatagramQueue } from './datagram-queue.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
 import { flattenRadioError } from './semtech-udp-thread-errors.js';
 import {
@@ -28,19 +30,14 @@ import {
 } from './semtech-udp-thread-protocol.js';
 
 /**
- * Uplinks waiting for the event loop at most (20 s at 5,000 uplinks/s); more are dropped and
- * counted. A forwarder never resends, so this is sized for a whole burst on a machine whose event
- * loop drains slower than the burst arrives, not for the usual few hundred.
+ * PUSH_DATA waiting for the event loop at most (20 s at 5,000 uplinks/s), and their bytes at most;
+ * more are dropped and their uplinks counted. A forwarder never resends, so this is sized for a
+ * whole burst on a machine whose event loop drains slower than the burst arrives, not for the
+ * usual few hundred.
  */
-const MAX_WAITING_UPLINKS = 100_000;
+const MAX_WAITING_DATAGRAMS = 100_000;
+const MAX_WAITING_BYTES = 64 * 1024 * 1024;
 const MAX_BATCH = UDP_THREAD_MAX_BATCH;
-/**
- * Uplinks waiting as objects at most (the next two batches); the rest wait serialised
- * (CompactQueue: a few hundred bytes each instead of ~1.4 KB of heap) and are read back here,
- * on this thread, as batches leave. A 1,000-device burst the event loop drained at ~2,000/s left
- * ~40,000 uplinks here and this thread's heap at ~60 MB.
- */
-const WAITING_AS_OBJECTS = 2 * MAX_BATCH;
 
 const port = parentPort;
 if (!port) throw new Error('semtech-udp-thread-worker runs as a worker thread only');
@@ -57,14 +54,29 @@ function forwardingLogger(bindings: Record<string, unknown>): Logger {
   return loggerOf(at, (more) => forwardingLogger({ ...bindings, ...more }));
 }
 
-const backend = new SemtechUdpBackend({ ...settings, logger: forwardingLogger({}) });
-let waiting: RadioUplink[] = [];
-/** Uplinks that arrived while `WAITING_AS_OBJECTS` were waiting, in order after `waiting`. */
-const overflow = new CompactQueue<RadioUplink>();
+/** PUSH_DATA answered and checked here, waiting as bytes for the event loop to take them. */
+const waiting = new DatagramQueue();
 let droppedWaiting = 0;
 /** Whether the event loop has taken the last batch posted. */
 let taken = true;
 let flushQueued = false;
+
+const backend = new SemtechUdpBackend({
+  ...settings,
+  logger: forwardingLogger({}),
+  forwardPushData(datagram, receivedAtMs, uplinks) {
+    if (waiting.size >= MAX_WAITING_DATAGRAMS || waiting.byteLength >= MAX_WAITING_BYTES) {
+      droppedWaiting += uplinks;
+      return;
+    }
+    waiting.push(datagram, receivedAtMs);
+    // After this round of datagrams: the batch carries all that the socket held.
+    if (!flushQueued) {
+      flushQueued = true;
+      setImmediate(flush);
+    }
+  },
+});
 
 /** The snapshot the event loop saw last, serialised: a timer sends a new one only when it differs. */
 let lastSnapshot = '';
@@ -85,28 +97,6 @@ function post(
   port?.postMessage({ ...message, ...current } as FromUdpThread, transfer);
 }
 
-/**
- * Copies the batch's PHYPayloads into one buffer of exactly their size, to be transferred
- * (not copied) with the batch. Each payload is a view of a larger buffer here (an 8 KiB pool
- * slab of a base64 decode, or a 1 MiB chunk of the compact queue), and the structured clone of
- * a view copies the whole buffer under it: a batch read back from the queue arrived on the event
- * loop as a 1 MiB copy, kept alive until the last of its uplinks was stored (4 MiB of one
- * commit's 15 MiB in a heap snapshot of the 1,000-device burst).
- */
-function packPayloads(batch: RadioUplink[]): ArrayBuffer {
-  let total = 0;
-  for (const uplink of batch) total += uplink.phyPayload.byteLength;
-  const packed = new Uint8Array(total);
-  let at = 0;
-  for (const uplink of batch) {
-    const length = uplink.phyPayload.byteLength;
-    packed.set(uplink.phyPayload, at);
-    uplink.phyPayload = packed.subarray(at, at + length);
-    at += length;
-  }
-  return packed.buffer;
-}
-
 // Counters also move without a message to carry them (a PUSH_ACK's send completing).
 setInterval(() => {
   if (JSON.stringify(snapshot()) !== lastSnapshot) post({ kind: 'snapshot' });
@@ -114,39 +104,14 @@ setInterval(() => {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** Moves uplinks from the serialised overflow to the objects waiting, up to `WAITING_AS_OBJECTS`. */
-function refill(): void {
-  while (waiting.length < WAITING_AS_OBJECTS && overflow.size > 0)
-    waiting.push(overflow.shift() as RadioUplink);
-}
-
 function flush(): void {
   flushQueued = false;
-  refill();
-  if (!taken || waiting.length === 0) return;
+  if (!taken || waiting.size === 0) return;
   taken = false;
-  let batch = waiting;
-  if (waiting.length <= MAX_BATCH) waiting = [];
-  else batch = waiting.splice(0, MAX_BATCH);
-  post({ kind: 'uplinks', uplinks: batch }, [packPayloads(batch)]);
-  refill();
+  const batch = waiting.take(MAX_BATCH);
+  post({ kind: 'push-data', batch }, [batch]);
 }
 
-backend.on('uplink', (uplink) => {
-  if (waiting.length + overflow.size >= MAX_WAITING_UPLINKS) {
-    droppedWaiting++;
-    return;
-  }
-  // Once any wait serialised, later ones do too: they leave in the order they came.
-  if (overflow.size > 0 || waiting.length >= WAITING_AS_OBJECTS) overflow.push(uplink);
-  else waiting.push(uplink);
-  // After this round of datagrams: the batch carries all that the socket held.
-  if (!flushQueued) {
-    flushQueued = true;
-    setImmediate(flush);
-  }
-});
-backend.on('stats', (stats) => post({ kind: 'stats', stats }));
 backend.on('state', (change) => post({ kind: 'state', change }));
 
 port.on('message', (message: ToUdpThread) => {

@@ -5,7 +5,8 @@
  * garbage collection) while the thread keeps reading datagrams, so the
  * kernel's receive buffer never overflows. Same protocol, same counters and
  * same RadioBackend contract as the in-process backend (semtech-udp.ts), which
- * runs inside the thread; uplinks arrive here in batches.
+ * runs inside the thread; PUSH_DATA arrive here as bytes in batches and are
+ * decoded here (semtech-udp-forwarded.ts).
  *
  * If the thread dies, pending downlinks resolve TIMEOUT, the state goes
  * `down`, and a new thread is started a second later.
@@ -23,7 +24,9 @@ import type {
   TxAck,
   TxRequest,
 } from '../../proto/radio.js';
+import { readDatagramBatch } from './datagram-queue.js';
 import { ackOf } from './semtech-udp-downlinks.js';
+import { type ForwardedPushDataListener, readForwardedPushData } from './semtech-udp-forwarded.js';
 import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
 import type { GatewayRoute } from './semtech-udp-routes.js';
 import { rebuildRadioError } from './semtech-udp-thread-errors.js';
@@ -52,6 +55,8 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   readonly #scheduled = new Map<number, Scheduled>();
   #nextId = 1;
   #listenerErrors = 0;
+  /** PUSH_DATA the thread took that did not decode here (a bug: both sides use one decoder). */
+  #forwardedUnreadable = 0;
   #threadRestarts = 0;
   #wanted = false;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -147,6 +152,7 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
       ...this.#counters,
       listenerErrors: (this.#counters.listenerErrors ?? 0) + this.#listenerErrors,
       threadRestarts: this.#threadRestarts,
+      forwardedUnreadable: this.#forwardedUnreadable,
     };
   }
 
@@ -195,13 +201,10 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     this.#counters = message.counters;
     this.#gateways = message.gateways;
     switch (message.kind) {
-      case 'uplinks':
-        for (const uplink of message.uplinks) this.#emitSafely('uplink', uplink);
+      case 'push-data':
+        readDatagramBatch(message.batch, (datagram, receivedAtMs) => this.#read(datagram, receivedAtMs));
         if (this.#held) this.#owesTaken = true;
         else this.#post({ kind: 'taken' });
-        break;
-      case 'stats':
-        this.#emitSafely('stats', message.stats);
         break;
       case 'state':
         // 'stopped' is ours to say once the thread is gone; 'starting' was said already.
@@ -241,6 +244,24 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
         break;
     }
   }
+
+  /** One PUSH_DATA the thread checked and answered, decoded again here into its events. */
+  #read(datagram: Buffer, receivedAtMs: number): void {
+    try {
+      readForwardedPushData(datagram, receivedAtMs, this.#forwardedListener);
+    } catch (err) {
+      this.#forwardedUnreadable++;
+      this.#log.error(
+        { err: describeError(err) },
+        'semtech-udp: a PUSH_DATA the thread accepted did not decode',
+      );
+    }
+  }
+
+  readonly #forwardedListener: ForwardedPushDataListener = {
+    uplink: (uplink) => this.#emitSafely('uplink', uplink),
+    stats: (stats) => this.#emitSafely('stats', stats),
+  };
 
   /** The thread ended: expected after stop(); otherwise downlinks in flight time out and a new thread starts. */
   #onExit(worker: Worker, code: number): void {

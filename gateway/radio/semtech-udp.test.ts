@@ -3,11 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
 import { type LogLine, recordingLogger } from '../../proto/log.test-helpers.js';
-import type { RadioStateChange, TxRequest } from '../../proto/radio.js';
+import type { GatewayStats, RadioStateChange, RadioUplink, TxRequest } from '../../proto/radio.js';
 import { decodeDatagram, encodePullData, encodePushData } from '../../proto/semtech-udp/index.js';
 import { eventually as until } from '../../test/helpers/wait.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
 import { WarnLimiter } from './semtech-udp-counters.js';
+import { readForwardedPushData } from './semtech-udp-forwarded.js';
 
 const EUI = '0011223344556677';
 const tx: TxRequest = {
@@ -156,6 +157,83 @@ describe('SemtechUdpBackend', () => {
       rxpkNoCrc: 1,
       listenerErrors: 2,
     });
+  });
+
+  it('hands a checked PUSH_DATA over as bytes when asked (the receive thread), counted as when it emits', async () => {
+    const handed: Array<{ datagram: Buffer; receivedAtMs: number; uplinks: number }> = [];
+    const b = await started({
+      now: () => 1_000,
+      forwardPushData: (datagram, receivedAtMs, uplinks) =>
+        handed.push({ datagram: Buffer.from(datagram), receivedAtMs, uplinks }),
+    });
+    const emitted: unknown[] = [];
+    b.on('uplink', (u) => emitted.push(u));
+    b.on('stats', (s) => emitted.push(s));
+    const gw = await socketTo(b);
+    const rx = {
+      tmst: 7,
+      frequencyHz: 868_100_000,
+      channel: 0,
+      rfChain: 0,
+      dataRate: { modulation: 'LORA', spreadingFactor: 7, bandwidthKHz: 125 } as const,
+      codingRate: '4/5',
+      rssi: -50,
+      snr: 1,
+    };
+    const rxpk = [
+      { phyPayload: new Uint8Array([0x40, 1]), rx },
+      { phyPayload: new Uint8Array([0x40, 2]), rx, crc: 'bad' as const },
+      { phyPayload: new Uint8Array([0x40, 3]), rx: { ...rx, tmst: 8 } },
+    ];
+    const stat = {
+      time: '2026-12-05 14:00:00 GMT',
+      rxReceived: 3,
+      rxOk: 2,
+      rxForwarded: 2,
+      ackRatio: 100,
+      downlinksReceived: 0,
+      txEmitted: 0,
+    };
+    const withUplinks = encodePushData({ token: 1, gatewayEui: EUI, rxpk });
+    const onlyBadCrc = encodePushData({ token: 2, gatewayEui: EUI, rxpk: [rxpk[1]!] });
+    const onlyStat = encodePushData({ token: 3, gatewayEui: EUI, stat });
+    const broken = new Uint8Array([...withUplinks.subarray(0, 12), ...Buffer.from('{"rxpk":[1,')]);
+    for (const datagram of [withUplinks, onlyBadCrc, onlyStat, broken]) await gw.send(datagram);
+    await until(() => gw.replies.length === 4);
+    await until(() => b.counters().malformedDatagrams === 1);
+    // Every PUSH_DATA answered; the two with something to forward handed over whole.
+    expect(handed.map((h) => [h.uplinks, h.receivedAtMs])).toEqual([
+      [2, 1_000],
+      [0, 1_000],
+    ]);
+    expect(Buffer.compare(handed[0]!.datagram, Buffer.from(withUplinks))).toBe(0);
+    expect(emitted).toEqual([]);
+    expect(b.counters()).toMatchObject({
+      datagramsPushData: 3,
+      rxpkReceived: 4,
+      rxpkForwarded: 2,
+      rxpkBadCrc: 2,
+      statReceived: 1,
+      malformedDatagrams: 1,
+      pushAcksSent: 4,
+    });
+    // The event loop's half decodes the bytes into what the backend would have emitted.
+    const uplinks: RadioUplink[] = [];
+    const stats: GatewayStats[] = [];
+    for (const h of handed) {
+      readForwardedPushData(h.datagram, h.receivedAtMs, {
+        uplink: (u) => uplinks.push(u),
+        stats: (s) => stats.push(s),
+      });
+    }
+    expect(
+      uplinks.map((u) => [Buffer.from(u.phyPayload).toString('hex'), u.rx.tmst, u.receivedAtMs]),
+    ).toEqual([
+      ['4001', 7, 1_000],
+      ['4003', 8, 1_000],
+    ]);
+    expect(stats).toHaveLength(1);
+    expect(stats[0]).toMatchObject({ rxReceived: 3, receivedAtMs: 1_000 });
   });
 
   it('resolves NO_ROUTE for an unknown gateway, UNSUPPORTED when not started', async () => {

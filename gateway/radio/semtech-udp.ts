@@ -65,6 +65,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
   readonly #routes: GatewayRoutes;
   readonly #pending: PendingDownlinks;
   readonly #counters: SemtechUdpCounters = createSemtechUdpCounters();
+  readonly #forwardPushData: SemtechUdpBackendOptions['forwardPushData'];
   #socket: dgram.Socket | undefined;
   #state: RadioBackendState = 'stopped';
 
@@ -78,6 +79,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     this.#strangers = new WarnLimiter(this.#log, 5, 60_000, this.#now);
     this.#pending = new PendingDownlinks(this.#counters, this.#log, options.txAckTimeoutMs ?? 2000);
     this.#receiveBufferBytes = options.receiveBufferBytes ?? 8 * 1024 * 1024;
+    this.#forwardPushData = options.forwardPushData;
     this.#routes = new GatewayRoutes(options.maxGateways, options.routeAliveMs);
     this.#allowed = options.allowedGateways
       ? new Set(options.allowedGateways.map((eui) => eui.toLowerCase()))
@@ -225,7 +227,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     }
     switch (packet.type) {
       case 'PUSH_DATA':
-        this.#onPushData(packet, rinfo);
+        this.#onPushData(packet, msg, rinfo);
         break;
       case 'PULL_DATA':
         this.#onPullData(packet, rinfo);
@@ -283,7 +285,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     this.#send(ack, rinfo, () => this.#counters.pushAcksSent++);
   }
 
-  #onPushData(packet: PushDataPacket, rinfo: dgram.RemoteInfo): void {
+  #onPushData(packet: PushDataPacket, datagram: Buffer, rinfo: dgram.RemoteInfo): void {
     this.#counters.datagramsPushData++;
     const receivedAtMs = this.#now();
     const { verdict, evicted } = this.#routes.push(packet.gatewayEui, rinfo.address, receivedAtMs);
@@ -298,11 +300,14 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
         'packet forwarder heard from host',
       );
     }
+    const forward = this.#forwardPushData;
+    let uplinks = 0;
     for (const outcome of packet.rxpk) {
       this.#counters.rxpkReceived++;
       if (outcome.status === 'ok') {
         this.#counters.rxpkForwarded++;
-        this.#emitSafely('uplink', { ...outcome.uplink, receivedAtMs });
+        uplinks++;
+        if (!forward) this.#emitSafely('uplink', { ...outcome.uplink, receivedAtMs });
       } else if (outcome.status === 'bad-crc') {
         this.#counters.rxpkBadCrc++;
       } else if (outcome.status === 'no-crc') {
@@ -314,11 +319,12 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
     }
     if (packet.stat) {
       this.#counters.statReceived++;
-      this.#emitSafely('stats', { ...packet.stat, receivedAtMs });
+      if (!forward) this.#emitSafely('stats', { ...packet.stat, receivedAtMs });
     } else if (packet.statError !== undefined) {
       this.#counters.statInvalid++;
       this.#warn.warn({ gatewayEui: packet.gatewayEui }, `stat dropped: ${packet.statError}`);
     }
+    if (forward && (uplinks > 0 || packet.stat)) forward(datagram, receivedAtMs, uplinks);
   }
 
   #onPullData(packet: PullDataPacket, rinfo: dgram.RemoteInfo): void {
