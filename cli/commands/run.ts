@@ -87,10 +87,13 @@ export const registerRun: RegisterCommand = (program: Command) => {
     .action(async (flags: RunFlags & { initStore?: boolean }) => {
       const config = resolveRunConfig(flags);
       // Loaded on use: `maverick <anything> --help` should not pay for the radio stack.
-      const [{ startGateway }, { createLogger }] = await Promise.all([
+      const [{ startGateway }, { createLogger }, { applyGatewayHeapPolicy }] = await Promise.all([
         import('../../gateway/app.js'),
         import('../../kernel/log.js'),
+        import('../../gateway/heap-policy.js'),
       ]);
+      // Before the gateway's threads start: V8's flags are the process's.
+      applyGatewayHeapPolicy();
       const logger = createLogger({
         name: 'maverick',
         level: process.env.MAVERICK_LOG_LEVEL ?? config.log.level,
