@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { mosquittoInstalled } from '../../test/fixtures/mosquitto.js';
 import { mosquittoPasswordLine } from '../broker-credentials.js';
 import {
   type BrokerUser,
+  GatewayPasswords,
   mayPublish,
   maySubscribe,
   parseMosquittoHash,
@@ -54,5 +55,29 @@ describe('broker ACL for the embedded broker', () => {
     expect(maySubscribe(node, '#')).toBe(false);
     expect(mayPublish(node, ackTopic('gw-a'))).toBe(true);
     expect(mayPublish(node, upTopic('gw-a', 'bundle'))).toBe(false);
+  });
+
+  it('reads a password file replaced within one tick of the file clock (same modification time)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maverick-passwd-'));
+    try {
+      const file = join(dir, 'passwd');
+      writeFileSync(file, `${mosquittoPasswordLine('gw-a', 'a-pw')}\n`, { mode: 0o600 });
+      // `gateway add` writes a new file and renames it over the old one; the kernel's coarse
+      // clock can give both the very same modification time (here: a whole second, set).
+      const tick = 1_764_000_000;
+      utimesSync(file, tick, tick);
+      const passwords = new GatewayPasswords(file);
+      expect(passwords.verify('gw-a', Buffer.from('a-pw'))).toBe(true);
+      const next = join(dir, 'passwd.next');
+      const lines = [mosquittoPasswordLine('gw-a', 'a-pw'), mosquittoPasswordLine('gw-new', 'n-pw')];
+      writeFileSync(next, `${lines.join('\n')}\n`, { mode: 0o600 });
+      utimesSync(next, tick, tick);
+      renameSync(next, file);
+      expect(statSync(file).mtimeMs).toBe(tick * 1000);
+      expect(passwords.verify('gw-new', Buffer.from('n-pw'))).toBe(true);
+      expect(passwords.verify('gw-new', Buffer.from('wrong'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -39,10 +39,15 @@ export function verifyMosquittoPassword(entry: PasswordEntry, password: Buffer):
   return timingSafeEqual(derived, entry.hash);
 }
 
-/** The gateways' password file, read again whenever its modification time changes. */
+/**
+ * The gateways' password file, read again whenever it changes: its inode, size or modification
+ * time. The modification time alone missed a second `gateway add` within one tick of the
+ * kernel's coarse file clock (a few ms): the file is replaced by a rename, so the inode changes
+ * even when the time does not.
+ */
 export class GatewayPasswords {
   private entries = new Map<string, PasswordEntry>();
-  private loadedMtime = -1;
+  private loadedVersion = '';
   private readonly log: Logger;
 
   constructor(
@@ -54,17 +59,18 @@ export class GatewayPasswords {
   }
 
   private reload(): void {
-    let mtime: number;
+    let version: string;
     try {
-      mtime = statSync(this.file).mtimeMs;
+      const stat = statSync(this.file);
+      version = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     } catch {
       if (this.entries.size > 0)
         this.log.warn({ file: this.file }, 'gateway password file is gone; no gateway may log in');
       this.entries = new Map();
-      this.loadedMtime = -1;
+      this.loadedVersion = '';
       return;
     }
-    if (mtime === this.loadedMtime) return;
+    if (version === this.loadedVersion) return;
     const entries = new Map<string, PasswordEntry>();
     for (const line of readFileSync(this.file, 'utf8').split('\n')) {
       const at = line.indexOf(':');
@@ -75,7 +81,7 @@ export class GatewayPasswords {
         this.log.warn({ file: this.file, user: line.slice(0, at) }, 'password line not in $7$ form; ignored');
     }
     this.entries = entries;
-    this.loadedMtime = mtime;
+    this.loadedVersion = version;
   }
 
   /** Whether `username` is a gateway with this password. */
