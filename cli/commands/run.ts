@@ -87,11 +87,13 @@ export const registerRun: RegisterCommand = (program: Command) => {
     .action(async (flags: RunFlags & { initStore?: boolean }) => {
       const config = resolveRunConfig(flags);
       // Loaded on use: `maverick <anything> --help` should not pay for the radio stack.
-      const [{ startGateway }, { createLogger }, { applyGatewayHeapPolicy }] = await Promise.all([
-        import('../../gateway/app.js'),
-        import('../../kernel/log.js'),
-        import('../../gateway/heap-policy.js'),
-      ]);
+      const [{ startGateway }, { createLogger }, { applyGatewayHeapPolicy }, { startMemoryTrim }] =
+        await Promise.all([
+          import('../../gateway/app.js'),
+          import('../../kernel/log.js'),
+          import('../../gateway/heap-policy.js'),
+          import('../../gateway/memory-trim.js'),
+        ]);
       // Before the gateway's threads start: V8's flags are the process's.
       applyGatewayHeapPolicy();
       const logger = createLogger({
@@ -100,12 +102,18 @@ export const registerRun: RegisterCommand = (program: Command) => {
       });
       const stopSignal = nextStopSignal();
       const gateway = await startGateway(config, logger, flags.initStore ? { initStore: true } : {});
+      // After the gateway's threads exist: the trim covers their malloc arenas too.
+      const trimmer = startMemoryTrim({ logger });
       const radios = config.radio.backend.join(' + ');
       process.stdout.write(
         `maverick running: gateway ${config.gateway.id}, radio ${radios}, metrics ${gateway.metricsUrl}/metrics${gateway.consoleUrl ? `, console ${gateway.consoleUrl}/` : ''} (Ctrl-C stops)\n`,
       );
       const signal = await stopSignal;
       logger.info({ signal }, 'stopping');
+      if (trimmer) {
+        trimmer.stop();
+        logger.info({ ...trimmer.stats() }, 'malloc heaps trimmed (trims, released, ms)');
+      }
       await gateway.stop();
       logger.info('stopped');
     });

@@ -1,8 +1,9 @@
-/** Doctor checks of the host: clock source, free disk space, secret file permissions. */
+/** Doctor checks of the host: clock source, free disk space, secret file permissions, malloc trimming. */
 import { readdirSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { keysDir } from '../../kernel/keys/gateway-key.js';
 import type { MaverickConfig } from '../config/schema.js';
+import { loadMallocTrim } from '../memory-trim.js';
 import type { StatusSnapshot } from '../metrics/metrics.js';
 import { type CheckResult, type CommandRunner, fail, ok, warn } from './types.js';
 
@@ -110,4 +111,22 @@ export function checkSecretPermissions(dataDir: string, config: MaverickConfig |
     );
   }
   return ok(id, `${secrets.length} secret files, all mode 0600 or stricter`);
+}
+
+/**
+ * Whether `maverick run` can hand malloc's free pages back to the kernel (the addon in
+ * native/malloc-trim). Without it the gateway runs, with a higher resident peak after bursts.
+ */
+export function checkMemoryTrim(load: typeof loadMallocTrim = loadMallocTrim): CheckResult {
+  const id = 'memory-trim';
+  const loaded = load();
+  if ('trim' in loaded) return ok(id, 'malloc heaps are trimmed once a second (glibc malloc_trim)');
+  if (loaded.missing.includes('not glibc')) {
+    return ok(id, `malloc heaps are not trimmed: ${loaded.missing}; nothing to do`);
+  }
+  return warn(
+    id,
+    `malloc heaps are not trimmed: ${loaded.missing}`,
+    'build the addon: sudo apt-get install -y build-essential, then npm rebuild maverick-malloc-trim in the install directory',
+  );
 }

@@ -10,7 +10,7 @@ import { configPath, loadConfig } from '../config/load.js';
 import type { MaverickConfig } from '../config/schema.js';
 import { checkDataDirPermissions } from './check-data-dir.js';
 import { checkForwarderConfig, DEFAULT_FORWARDER_CONF } from './check-forwarder-conf.js';
-import { checkClock, checkDisk, checkSecretPermissions } from './checks-host.js';
+import { checkClock, checkDisk, checkMemoryTrim, checkSecretPermissions } from './checks-host.js';
 import { checkBroker, checkReceiveBuffer, checkRegional } from './checks-network.js';
 import { checkConcentrators, checkForwarder } from './checks-radio.js';
 import { dialHost, fetchGatewayStatus, readProcFile, runHostCommand } from './host.js';
@@ -94,6 +94,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(await checkClock(status, run));
   checks.push(checkDisk(dataDir, config));
   checks.push(checkSecretPermissions(dataDir, config));
+  checks.push(checkMemoryTrim());
   checks.push(checkDataDirPermissions(dataDir, config));
   checks.push(config ? await checkBroker(config, probeTimeoutMs) : notChecked('broker'));
   checks.push(config ? checkRegional(config) : notChecked('regional'));
