@@ -34,9 +34,9 @@ export function loadMallocTrim(): { trim: MallocTrim } | { missing: string } {
   try {
     return usable(createRequire(import.meta.url)('maverick-malloc-trim') as MallocTrim);
   } catch (err) {
-    return {
-      missing: `the malloc-trim addon did not load (${err instanceof Error ? err.message : String(err)})`,
-    };
+    // The first line only: a module-not-found error goes on with its whole require stack.
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    return { missing: `the malloc-trim addon did not load (${reason})` };
   }
 }
 

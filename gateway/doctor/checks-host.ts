@@ -127,6 +127,6 @@ export function checkMemoryTrim(load: typeof loadMallocTrim = loadMallocTrim): C
   return warn(
     id,
     `malloc heaps are not trimmed: ${loaded.missing}`,
-    'build the addon: sudo apt-get install -y build-essential, then npm rebuild maverick-malloc-trim in the install directory',
+    'the addon is an optional dependency built at install: install a C compiler (sudo apt-get install -y build-essential), then run npm ci in the install directory',
   );
 }
