@@ -17,6 +17,14 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * lowest (1.3). A young generation of 1 MB (V8's default is several) costs a few more
  * scavenges of short-lived garbage. Together ~10 MB less resident at the 5,000 uplinks/s
  * burst (bench/gateway-udp.bench.ts), no measurable CPU.
+ *
+ * V8 lets its command-line flags win over these: under the systemd unit (NODE_OPTIONS
+ * --max-semi-space-size=2 --max-old-space-size=512) a thread gets those sizes instead
+ * (heap sampler: each thread's new space 4 MB, not 2), and `maverick run` sets the growing
+ * factor for every heap itself (gateway/heap-policy.ts). The limits count where no such flag is
+ * set (tests, `maverick demo`). Making them win under the unit (the flag set to 0 before the
+ * threads start) gave the writer a 1 MB young generation that promoted more: its old space
+ * went from 5 to 12.5 MB at the burst's peak, no lower overall.
  */
 export const HELPER_THREAD_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 1 } as const;
 
