@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../proto/log.js';
 import { checkMemoryTrim } from './doctor/checks-host.js';
-import { loadMallocTrim, type MallocTrim, startMemoryTrim } from './memory-trim.js';
+import { loadMallocTrim, type MallocTrim, NOT_GLIBC, startMemoryTrim } from './memory-trim.js';
 
 function recordingLogger(lines: { fields: unknown; message: string }[]): Logger {
   const log = (fields: unknown, message?: string) => {
@@ -119,7 +119,7 @@ describe('malloc heap trimming', () => {
       expect(broken.status).toBe('warn');
       expect(broken.fix).toContain('build-essential');
       expect(broken.fix).toContain('npm ci');
-      const musl = checkMemoryTrim(() => ({ missing: 'the C library has no malloc_trim (not glibc)' }));
+      const musl = checkMemoryTrim(() => ({ missing: NOT_GLIBC }));
       expect(musl.status).toBe('ok');
     });
   });

@@ -3,7 +3,7 @@ import { readdirSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { keysDir } from '../../kernel/keys/gateway-key.js';
 import type { MaverickConfig } from '../config/schema.js';
-import { loadMallocTrim } from '../memory-trim.js';
+import { loadMallocTrim, NOT_GLIBC } from '../memory-trim.js';
 import type { StatusSnapshot } from '../metrics/metrics.js';
 import { type CheckResult, type CommandRunner, fail, ok, warn } from './types.js';
 
@@ -121,9 +121,8 @@ export function checkMemoryTrim(load: typeof loadMallocTrim = loadMallocTrim): C
   const id = 'memory-trim';
   const loaded = load();
   if ('trim' in loaded) return ok(id, 'malloc heaps are trimmed once a second (glibc malloc_trim)');
-  if (loaded.missing.includes('not glibc')) {
+  if (loaded.missing === NOT_GLIBC)
     return ok(id, `malloc heaps are not trimmed: ${loaded.missing}; nothing to do`);
-  }
   return warn(
     id,
     `malloc heaps are not trimmed: ${loaded.missing}`,
