@@ -12,7 +12,7 @@ import { monthOf } from '../kernel/db/period-statements.js';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type { Logger } from '../proto/log.js';
 import type { RadioBackend, TimeSource } from '../proto/radio.js';
-import { resolveDataPath } from './config/load.js';
+import { resolveDataPath } from './config/paths.js';
 import { radioConfigsOf } from './config/radio.js';
 import type { MaverickConfig } from './config/schema.js';
 import { readMqttPassword, refuseReadableConfigWithSecrets } from './config/secrets.js';
@@ -148,12 +148,13 @@ export async function startGateway(
   const metrics = new Metrics({ gatewayId: config.gateway.id, processMetrics: true });
   let clock: TimeSource = await hostClock();
   metrics.setClockSource(clock);
-  const backends = radioConfigsOf(config).map((radio) => {
-    const backend = createRadioBackend(radio, logger);
+  const backends: RadioBackend[] = [];
+  for (const radio of radioConfigsOf(config)) {
+    const backend = await createRadioBackend(radio, logger);
     wireRadio(backend, metrics, logger);
     metrics.setRadioBackendState(backend.kind, backend.state);
-    return backend;
-  });
+    backends.push(backend);
+  }
   let runtime: GatewayRuntime | undefined;
   const server: MetricsServer = await startMetricsServer({
     metrics,

@@ -18,7 +18,7 @@ import { Outbox, RxdbOutboxStore, SyncEngine, type SyncLink } from '../kernel/ou
 import { publicKeyFromPem } from '../proto/bundle/pem.js';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
 import type { Logger } from '../proto/log.js';
-import { createMessageLink, createMqttLink } from './link/index.js';
+import { createMessageLink } from './link/message-link.js';
 import { type OpenedModem, SatelliteModemSlot } from './satellite-modem-slot.js';
 
 export type RegionalLinkKind = 'mqtt' | 'satellite';
@@ -104,6 +104,8 @@ export async function startRegionalSync(
   const closers: (() => Promise<void> | void)[] = [];
   let ipLink: SyncLink | undefined;
   if (options.regionalUrl && regionalPublicKey) {
+    // Loaded only when an IP link is configured: a gateway without one never needs the mqtt.js client.
+    const { createMqttLink } = await import('./link/mqtt-link.js');
     const link = createMqttLink({
       url: options.regionalUrl,
       gatewayId,

@@ -42,7 +42,9 @@ import {
 } from './events.js';
 import { logJoin, logUplink } from './journal.js';
 import { LoadGauge } from './load-gauge.js';
-import { EmbeddedPublisher, type EventPublisher, ExternalPublisher, MqttBroker } from './mqtt/index.js';
+import { MqttBroker } from './mqtt/broker.js';
+import { EmbeddedPublisher } from './mqtt/embedded-publisher.js';
+import type { EventPublisher } from './mqtt/publisher.js';
 import { type RegionalSyncOptions, startRegionalSync } from './regional-sync.js';
 import { backlogBudgetFor, bundleSizeFor, SEALING_BUSY_UPLINKS } from './runtime-limits.js';
 import type { SatelliteModemSlot } from './satellite-modem-slot.js';
@@ -167,6 +169,8 @@ export async function startGatewayRuntime(options: GatewayRuntimeOptions): Promi
       cleanups.push(() => started.close());
       publisher = await EmbeddedPublisher.create(started, { gatewayEui: options.gatewayId, logger });
     } else {
+      // Loaded only here: an embedded-broker gateway (the default) never needs the mqtt.js client.
+      const { ExternalPublisher } = await import('./mqtt/external-publisher.js');
       publisher = await ExternalPublisher.connect({
         url: options.mqtt.url,
         ...(options.mqtt.username ? { username: options.mqtt.username } : {}),

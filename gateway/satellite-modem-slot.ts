@@ -10,7 +10,7 @@ import { describeError, ErrorCode, isMaverickError, MaverickError } from '../pro
 import { SBD_MO_MTU } from '../proto/link/fragment.js';
 import type { MessageTransport } from '../proto/link/transport.js';
 import { type Logger, silentLogger } from '../proto/log.js';
-import { openSbdModem, type SbdModemCounters } from './link/sbd-modem.js';
+import type { SbdModemCounters } from './link/sbd-modem.js';
 
 /** An opened modem: the transport plus a way to let go of its port. */
 export type OpenedModem = MessageTransport & { close(): void; readonly counters?: SbdModemCounters };
@@ -39,7 +39,11 @@ export class SatelliteModemSlot implements MessageTransport {
     this.log = (options.logger ?? silentLogger).child({ component: 'satellite-modem', path: options.path });
     this.open =
       options.open ??
-      (() => openSbdModem(options.path, { baudRate: options.baudRate ?? 19_200, logger: options.logger }));
+      // serialport is loaded at the first open, not with the gateway: most have no modem plugged in.
+      (async () => {
+        const { openSbdModem } = await import('./link/sbd-modem.js');
+        return openSbdModem(options.path, { baudRate: options.baudRate ?? 19_200, logger: options.logger });
+      });
   }
 
   /** Whether a modem is open right now. */

@@ -9,7 +9,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, MaverickError } from '../proto/errors.js';
-import { configPath } from './config/load.js';
+import { configPath } from './config/paths.js';
 
 /** The RxDB database name the gateway uses; its SQLite file is `<name>.sqlite`. */
 export const GATEWAY_DATABASE_NAME = 'gateway';

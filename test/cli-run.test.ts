@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../cli/commands/run.js';
 import { initSetup } from '../gateway/config/index.js';
-import { ErrorCode, isMaverickError } from '../proto/errors.js';
+import { ErrorCode, isMaverickError, type MaverickError } from '../proto/errors.js';
 import { type CliProcess, runCli, spawnCli } from './helpers/cli.js';
 import { freePort, useFreePorts } from './helpers/ports.js';
 
@@ -35,8 +35,8 @@ afterEach(async () => {
 });
 
 describe('resolveRunConfig', () => {
-  it('lets flags override the file', () => {
-    const config = resolveRunConfig({
+  it('lets flags override the file', async () => {
+    const config = await resolveRunConfig({
       dataDir: dir,
       udpBind: '0.0.0.0:1701',
       mqttPort: '2883',
@@ -46,27 +46,33 @@ describe('resolveRunConfig', () => {
     expect(config.mqtt.port).toBe(2883);
     expect(config.regional.url).toBe('mqtts://regional.example:8883');
     expect(config.radio.backend).toEqual(['semtech-udp']);
-    expect(resolveRunConfig({ dataDir: dir, metricsBind: '127.0.0.1:9200' }).metrics.bind).toEqual({
+    expect((await resolveRunConfig({ dataDir: dir, metricsBind: '127.0.0.1:9200' })).metrics.bind).toEqual({
       host: '127.0.0.1',
       port: 9200,
     });
   });
 
-  it("defaults metrics to 127.0.0.1:8868, not node_exporter's 9100", () => {
-    expect(resolveRunConfig({ dataDir: dir }).metrics.bind).toEqual({ host: '127.0.0.1', port: 8868 });
+  it("defaults metrics to 127.0.0.1:8868, not node_exporter's 9100", async () => {
+    expect((await resolveRunConfig({ dataDir: dir })).metrics.bind).toEqual({
+      host: '127.0.0.1',
+      port: 8868,
+    });
   });
 
-  it('--serial switches to the serial backend, with --udp-bind both run', () => {
-    expect(resolveRunConfig({ dataDir: dir, serial: '/dev/ttyACM0', baud: '57600' }).radio).toMatchObject({
+  it('--serial switches to the serial backend, with --udp-bind both run', async () => {
+    expect(
+      (await resolveRunConfig({ dataDir: dir, serial: '/dev/ttyACM0', baud: '57600' })).radio,
+    ).toMatchObject({
       backend: ['serial'],
       serial: { path: '/dev/ttyACM0', baud: 57600 },
     });
     expect(
-      resolveRunConfig({ dataDir: dir, serial: '/dev/ttyACM0', udpBind: '127.0.0.1:1700' }).radio.backend,
+      (await resolveRunConfig({ dataDir: dir, serial: '/dev/ttyACM0', udpBind: '127.0.0.1:1700' })).radio
+        .backend,
     ).toEqual(['semtech-udp', 'serial']);
   });
 
-  it('names the field and says a flag set it', () => {
+  it('names the field and says a flag set it (the error crosses back from the loading thread whole)', async () => {
     for (const [flags, text] of [
       [
         { mqttPort: '99999' },
@@ -85,13 +91,12 @@ describe('resolveRunConfig', () => {
         'regional.url: "http://x" is not allowed (set by a command-line flag): a URL starting with mqtt://',
       ],
     ] as const) {
-      try {
-        resolveRunConfig({ dataDir: dir, ...flags });
-        expect.unreachable();
-      } catch (err) {
-        expect(isMaverickError(err, ErrorCode.ConfigInvalid)).toBe(true);
-        expect((err as Error).message).toContain(text);
-      }
+      const err = await resolveRunConfig({ dataDir: dir, ...flags }).catch((e: unknown) => e);
+      expect(isMaverickError(err, ErrorCode.ConfigInvalid)).toBe(true);
+      expect((err as Error).message).toContain(text);
+      // The hint and the problems' paths survive the thread boundary too.
+      expect((err as MaverickError).hint).toMatch(/^edit /);
+      expect(JSON.stringify((err as MaverickError).context)).toContain('"path"');
     }
   });
 });

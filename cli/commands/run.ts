@@ -4,7 +4,9 @@
  * composition root (gateway/app.ts), stopping it cleanly on SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
-import { type ConfigOverrides, loadConfig, type MaverickConfig } from '../../gateway/config/index.js';
+import type { ConfigOverrides } from '../../gateway/config/load.js';
+import { loadConfigOffThread } from '../../gateway/config/load-off-thread.js';
+import type { MaverickConfig } from '../../gateway/config/schema.js';
 import type { RegisterCommand } from './index.js';
 
 export interface RunFlags {
@@ -42,10 +44,14 @@ export function overridesFromFlags(flags: Omit<RunFlags, 'dataDir'>): ConfigOver
   return overrides as ConfigOverrides;
 }
 
-/** The effective config of `maverick run`: the file, flags on top, validated (throws ConfigInvalid naming the field). */
-export function resolveRunConfig(flags: RunFlags): MaverickConfig {
+/**
+ * The effective config of `maverick run`: the file, flags on top, validated (rejects with
+ * ConfigInvalid naming the field). Validated on a thread of its own (load-off-thread.ts), so
+ * the validator does not stay in the gateway's heap.
+ */
+export function resolveRunConfig(flags: RunFlags): Promise<MaverickConfig> {
   const { dataDir, ...rest } = flags;
-  return loadConfig(dataDir, overridesFromFlags(rest));
+  return loadConfigOffThread(dataDir, overridesFromFlags(rest));
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -85,7 +91,7 @@ export const registerRun: RegisterCommand = (program: Command) => {
       '/metrics and /status listen address (metrics.bind, default 127.0.0.1:8868)',
     )
     .action(async (flags: RunFlags & { initStore?: boolean }) => {
-      const config = resolveRunConfig(flags);
+      const config = await resolveRunConfig(flags);
       // Loaded on use: `maverick <anything> --help` should not pay for the radio stack.
       const [{ startGateway }, { createLogger }, { applyGatewayHeapPolicy }, { startMemoryTrim }] =
         await Promise.all([

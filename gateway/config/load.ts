@@ -4,13 +4,15 @@
  * MaverickError saying which file, which line or which field, and what to do.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { describeIssues } from './issues.js';
+import { CONFIG_FILE_NAME, configPath } from './paths.js';
 import { type ConfigInput, configSchema, type FileConfig, type MaverickConfig } from './schema.js';
 
-export const CONFIG_FILE_NAME = 'maverick.toml';
+export { CONFIG_FILE_NAME, configPath, resolveDataPath } from './paths.js';
+
 /** A config file is a page of text; anything this big is not one. */
 const MAX_CONFIG_BYTES = 256 * 1024;
 
@@ -22,10 +24,6 @@ type DeepPartial<T> = T extends readonly unknown[]
 
 /** Values from command-line flags, shaped like the file; they win over it. */
 export type ConfigOverrides = DeepPartial<ConfigInput>;
-
-export function configPath(dataDir: string): string {
-  return join(resolve(dataDir), CONFIG_FILE_NAME);
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Date)
@@ -139,9 +137,4 @@ export function loadConfig(dataDir: string, overrides: ConfigOverrides = {}): Ma
     });
   }
   return { ...parseConfigText(text, file, overrides), dataDir: dir };
-}
-
-/** Resolves a path from the config: absolute as is, relative inside the data dir. */
-export function resolveDataPath(config: Pick<MaverickConfig, 'dataDir'>, path: string): string {
-  return isAbsolute(path) ? path : join(config.dataDir, path);
 }

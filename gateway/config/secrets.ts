@@ -3,10 +3,11 @@
  * in its own file, mode 0600, so the TOML can be shared or printed safely.
  */
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
 import { readSecretFile } from '../../kernel/keys/secret-file.js';
-import { ErrorCode, MaverickError } from '../../proto/errors.js';
-import { configPath, loadConfig, resolveDataPath } from './load.js';
+import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
+import { configPath, resolveDataPath } from './paths.js';
 import type { MaverickConfig } from './schema.js';
 
 export { readSecretFile, writeSecretFile } from '../../kernel/keys/secret-file.js';
@@ -41,9 +42,9 @@ function hasPassword(url: string): boolean {
 /** A maverick.toml holding a password must be 0600, like every other secret file. */
 export function refuseReadableConfigWithSecrets(config: MaverickConfig): void {
   // The file as written, without command-line overrides (a --regional-url is not in the file).
-  const fields = secretsInConfig(loadConfig(config.dataDir));
-  if (fields.length === 0) return;
   const file = configPath(config.dataDir);
+  const fields = secretsInConfig(urlsOfFile(file));
+  if (fields.length === 0) return;
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) === 0) return;
   throw new MaverickError(
@@ -51,4 +52,29 @@ export function refuseReadableConfigWithSecrets(config: MaverickConfig): void {
     `${file} holds a password (${fields.join(', ')}) and is readable by group or others (mode ${mode.toString(8)})`,
     { hint: `chmod 600 ${file}` },
   );
+}
+
+/**
+ * The two URL settings of the file as written, read as TOML without the schema: the config was
+ * validated when it was loaded, and the running gateway does not keep the validator loaded.
+ */
+function urlsOfFile(file: string): Pick<MaverickConfig, 'regional' | 'mqtt'> {
+  let raw: unknown;
+  try {
+    raw = parseToml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new MaverickError(ErrorCode.ConfigParse, `cannot read ${file} again: ${describeError(err)}`, {
+      hint: 'the file changed or went away after it was loaded; check it with maverick doctor',
+      cause: err,
+    });
+  }
+  const table = (value: unknown, key: string): Record<string, unknown> => {
+    const inner = (value as Record<string, unknown> | undefined)?.[key];
+    return inner !== null && typeof inner === 'object' ? (inner as Record<string, unknown>) : {};
+  };
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  return {
+    regional: { url: text(table(raw, 'regional').url) },
+    mqtt: { external_url: text(table(raw, 'mqtt').external_url) },
+  } as Pick<MaverickConfig, 'regional' | 'mqtt'>;
 }

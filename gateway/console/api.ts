@@ -5,49 +5,14 @@
  * by the server before a route runs (gateway/console/server.ts).
  */
 import { z } from 'zod';
-import type { FarmDatabase } from '../../kernel/db/farm-db.js';
 import { listPlots, putPlot, removePlot, validatePlot } from '../../kernel/db/plots.js';
 import { listUplinks } from '../../kernel/db/uplink-queries.js';
 import { deviceSeries } from '../../kernel/db/uplink-series.js';
-import type { NetworkServer } from '../../kernel/ns/index.js';
 import { addDevice, removeDevice, validateDevice } from '../../kernel/ns/registry.js';
-import type { NetworkRepository } from '../../kernel/ns/repository.js';
-import type { Activation, CodecRef, RegionId } from '../../kernel/ns/types.js';
-import { ErrorCode, MaverickError } from '../../proto/errors.js';
-import type { DeviceHealthBoard } from './device-health.js';
+import type { Activation, CodecRef } from '../../kernel/ns/types.js';
+import { type ApiRequest, type ConsoleData, HttpError } from './api-types.js';
 
-export interface ConsoleData {
-  db: FarmDatabase;
-  repository: NetworkRepository;
-  ns: NetworkServer;
-  health: DeviceHealthBoard;
-  regionId: RegionId;
-  /** The gateway's status (gateway/metrics StatusSnapshot and more) for the overview. */
-  overview(): Promise<Record<string, unknown>>;
-  /** `maverick doctor`'s findings with their fixes; absent when not wired (tests). */
-  doctor?: () => Promise<unknown>;
-  /** Seals pending uplinks now; absent when sealing is off (no gateway key). */
-  sealNow?: () => Promise<unknown>;
-  now: () => number;
-}
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface ApiRequest {
-  method: string;
-  /** Path segments after /api/. */
-  segments: string[];
-  query: URLSearchParams;
-  body: unknown;
-}
+export { type ApiRequest, type ConsoleData, HttpError, httpErrorOf } from './api-types.js';
 
 const hex = (bytes: number, what: string) =>
   z
@@ -294,14 +259,4 @@ export function plotsToGeoJson(plots: Awaited<ReturnType<typeof listPlots>>): Re
       geometry: p.geometry,
     })),
   };
-}
-
-/** A MaverickError becomes a 400 with its message and hint; anything else is a 500. */
-export function httpErrorOf(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
-  if (err instanceof MaverickError) {
-    const status = err.code === ErrorCode.LorawanUnknownDevice ? 404 : 400;
-    return new HttpError(status, err.message);
-  }
-  return new HttpError(500, 'internal error (see the gateway log)');
 }

@@ -6,10 +6,9 @@
  */
 import { describeError } from '../../proto/errors.js';
 import type { Logger } from '../../proto/log.js';
-import { resolveDataPath } from '../config/load.js';
+import { resolveDataPath } from '../config/paths.js';
 import type { MaverickConfig } from '../config/schema.js';
 import { readSecretFile } from '../config/secrets.js';
-import { runDoctor } from '../doctor/doctor.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { GatewayRuntime } from '../runtime.js';
 import type { DeviceHealthBoard } from './device-health.js';
@@ -78,7 +77,9 @@ export async function startConsoleFromConfig(
       password,
       regionId: config.gateway.region,
       // The doctor reads this running gateway's status instead of probing its radios.
-      doctor: () => runDoctor({ dataDir: config.dataDir }),
+      // Loaded at the first request: its checks (serialport probes, the forwarder's config schema)
+      // would otherwise stay in the gateway's heap for its whole life.
+      doctor: async () => (await import('../doctor/doctor.js')).runDoctor({ dataDir: config.dataDir }),
       overview: (health) => consoleOverview(config, runtime, metrics, Date.now(), health),
       ...(runtime.sealer
         ? {

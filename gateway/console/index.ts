@@ -7,7 +7,7 @@
 import type { Logger } from '../../proto/log.js';
 import type { RegionId } from '../../proto/regions/types.js';
 import type { GatewayRuntime } from '../runtime.js';
-import type { ConsoleData } from './api.js';
+import type { ConsoleData } from './api-types.js';
 import { DeviceHealthBoard } from './device-health.js';
 import { LiveHub } from './live.js';
 import type { PasswordVerifier } from './password.js';

@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, resolve } from 'node:path';
 import { ErrorCode, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
-import { type ConsoleData, HttpError, handleApi, httpErrorOf } from './api.js';
+import { type ConsoleData, HttpError, httpErrorOf } from './api-types.js';
 import { LiveHub } from './live.js';
 import type { PasswordVerifier } from './password.js';
 import {
@@ -226,6 +226,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     }
     if (method === 'GET' && path === 'events') return live.attach(res);
     const body = changes ? await readJson(req) : undefined;
+    // Loaded at the first API request (api-types.ts says why); the module system keeps it after.
+    const { handleApi } = await import('./api.js');
     const result = await handleApi(options.data, { method, segments, query: url.searchParams, body });
     if (path === 'plots.geojson') {
       res.setHeader('content-disposition', 'attachment; filename="plots.geojson"');

@@ -8,22 +8,22 @@ import { SerialConcentratorBackend } from './serial-concentrator.js';
 import { SingleChannelBackend } from './single-channel.js';
 
 describe('createRadioBackend', () => {
-  it('builds the backend the config names', () => {
-    const udp = createRadioBackend({ kind: 'semtech-udp', host: '127.0.0.1', port: 0 }, silentLogger);
+  it('builds the backend the config names', async () => {
+    const udp = await createRadioBackend({ kind: 'semtech-udp', host: '127.0.0.1', port: 0 }, silentLogger);
     expect(udp).toBeInstanceOf(SemtechUdpThreadBackend);
     expect(udp.kind).toBe('semtech-udp');
-    const inProcess = createRadioBackend(
+    const inProcess = await createRadioBackend(
       { kind: 'semtech-udp', host: '127.0.0.1', port: 0, thread: false },
       silentLogger,
     );
     expect(inProcess).toBeInstanceOf(SemtechUdpBackend);
-    const serial = createRadioBackend(
+    const serial = await createRadioBackend(
       { kind: 'serial', path: '/dev/ttyACM0', gatewayEui: '0011223344556677' },
       silentLogger,
     );
     expect(serial).toBeInstanceOf(SerialConcentratorBackend);
     expect(serial.capabilities.timedDownlink).toBe(true);
-    const single = createRadioBackend(
+    const single = await createRadioBackend(
       {
         kind: 'single-channel',
         path: '/dev/ttyUSB0',
@@ -36,29 +36,31 @@ describe('createRadioBackend', () => {
     expect(single.capabilities.timedDownlink).toBe(false);
   });
 
-  it('names the field in config errors', () => {
-    expect(() =>
+  it('names the field in config errors', async () => {
+    await expect(
       createRadioBackend({ kind: 'serial', path: '', gatewayEui: '0011223344556677' }, silentLogger),
-    ).toThrow(
+    ).rejects.toThrow(
       expect.objectContaining({
         code: ErrorCode.ConfigInvalid,
         message: expect.stringContaining('radio.path'),
       }),
     );
-    expect(() =>
+    await expect(
       createRadioBackend(
         { kind: 'single-channel', path: '/dev/x', gatewayEui: '0011223344556677', frequencyHz: 8.681 },
         silentLogger,
       ),
-    ).toThrow(expect.objectContaining({ message: expect.stringContaining('radio.frequencyHz') }));
-    expect(() => createRadioBackend({ kind: 'lorix' } as unknown as RadioConfig, silentLogger)).toThrow(
+    ).rejects.toThrow(expect.objectContaining({ message: expect.stringContaining('radio.frequencyHz') }));
+    await expect(
+      createRadioBackend({ kind: 'lorix' } as unknown as RadioConfig, silentLogger),
+    ).rejects.toThrow(
       expect.objectContaining({
         code: ErrorCode.ConfigInvalid,
         message: expect.stringContaining('radio.kind'),
       }),
     );
-    expect(() =>
+    await expect(
       createRadioBackend({ kind: 'serial', path: '/dev/x', gatewayEui: 'xyz' }, silentLogger),
-    ).toThrow(expect.objectContaining({ code: ErrorCode.ConfigInvalid }));
+    ).rejects.toThrow(expect.objectContaining({ code: ErrorCode.ConfigInvalid }));
   });
 });

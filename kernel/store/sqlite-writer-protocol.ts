@@ -3,8 +3,10 @@
  * say to each other. Everything here crosses a structured clone: plain data
  * only, errors flattened and rebuilt as the same MaverickError on this side.
  */
-import { type ErrorCodeValue, MaverickError } from '../../proto/errors.js';
+import type { FlatError } from '../../proto/thread-errors.js';
 import type { SqliteDriverName, SqlValue } from './sqlite-adapters.js';
+
+export { type FlatError, flattenError, rebuildError } from '../../proto/thread-errors.js';
 
 /**
  * One statement of a write transaction. `expect` makes the writer roll the
@@ -73,43 +75,8 @@ export type ToWriter =
   | { kind: 'pragma'; id: number; file: string; statement: string }
   | { kind: 'close'; file: string; closed: Int32Array };
 
-export interface FlatError {
-  code: number;
-  /** The message without the hint MaverickError appends. */
-  message: string;
-  hint?: string;
-  context?: Record<string, unknown>;
-  cause?: { message: string; code?: unknown; errcode?: unknown };
-}
-
 export type FromWriter =
   | { kind: 'committed'; id: number }
   /** A step's expectation failed; nothing of the transaction was kept. */
   | { kind: 'stale'; id: number; step: number }
   | { kind: 'failed'; id: number; error: FlatError };
-
-export function flattenError(err: MaverickError): FlatError {
-  const message = err.hint ? err.message.slice(0, err.message.length - err.hint.length - 3) : err.message;
-  const cause = err.cause as { message?: unknown; code?: unknown; errcode?: unknown } | undefined;
-  return {
-    code: err.code,
-    message,
-    ...(err.hint ? { hint: err.hint } : {}),
-    ...(err.context ? { context: err.context } : {}),
-    ...(cause && typeof cause === 'object'
-      ? { cause: { message: String(cause.message), code: cause.code, errcode: cause.errcode } }
-      : {}),
-  };
-}
-
-/** The MaverickError the writer thread raised, rebuilt with its class, code, hint and context. */
-export function rebuildError(flat: FlatError): MaverickError {
-  const cause = flat.cause
-    ? Object.assign(new Error(flat.cause.message), { code: flat.cause.code, errcode: flat.cause.errcode })
-    : undefined;
-  return new MaverickError(flat.code as ErrorCodeValue, flat.message, {
-    ...(flat.hint ? { hint: flat.hint } : {}),
-    ...(flat.context ? { context: flat.context } : {}),
-    ...(cause ? { cause } : {}),
-  });
-}

@@ -89,6 +89,20 @@ describe('ed25519Verify: strict RFC 8032 on OpenSSL with byte checks', () => {
     expect(() => ed25519Sign(message, secret.subarray(1))).toThrow(/32 bytes/);
   });
 
+  it('derives the public key on OpenSSL with the bytes noble derives (RFC 8032 test 1, random seeds), and refuses a wrong-sized seed', () => {
+    const rfcSeed = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex');
+    expect(Buffer.from(publicKeyOf(rfcSeed)).toString('hex')).toBe(
+      'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (seed) => {
+        expect(Buffer.from(publicKeyOf(seed))).toEqual(Buffer.from(ed.getPublicKey(seed)));
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => publicKeyOf(new Uint8Array(31))).toThrow(/32 bytes/);
+  });
+
   it('accepts a real signature, and refuses it on another message or key', () => {
     const signature = ed25519Sign(message, secret);
     expect(ed25519Verify(signature, message, publicKey)).toBe(true);

@@ -40,7 +40,11 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
       `an Ed25519 secret key is 32 bytes, got ${secretKey.length}`,
     );
   }
-  return ed.getPublicKey(secretKey);
+  // On OpenSSL, not noble: noble's getPublicKey builds its base-point table (~4,200 points of
+  // BigInts, ~1 MB) on first use, and the gateway derives its key at start, so that table stayed
+  // in its heap for the whole run. Same bytes (checked against noble in ed25519.test.ts).
+  const spki = createPublicKey(nodeSecretKey(secretKey)).export({ format: 'der', type: 'spki' });
+  return new Uint8Array(spki.subarray(spki.length - ED25519_PUBLIC_KEY_BYTES));
 }
 
 /** Key id: a short, stable name for a public key (first 8 bytes of its SHA-256). */
@@ -65,6 +69,11 @@ export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Ar
       `an Ed25519 secret key is 32 bytes, got ${secretKey.length}`,
     );
   }
+  return new Uint8Array(nodeSign(null, message, nodeSecretKey(secretKey)));
+}
+
+/** The OpenSSL key of a 32-byte seed (the caller checked its length), imported once per array. */
+function nodeSecretKey(secretKey: Uint8Array): KeyObject {
   let key = nodeSecretKeys.get(secretKey);
   if (!key) {
     key = createPrivateKey({
@@ -74,7 +83,7 @@ export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Ar
     });
     nodeSecretKeys.set(secretKey, key);
   }
-  return new Uint8Array(nodeSign(null, message, key));
+  return key;
 }
 
 const nodeKeys = new Map<string, KeyObject>();
