@@ -53,14 +53,44 @@ describe('DatagramQueue', () => {
     expect(queue.byteLength).toBe(6 * 112);
   });
 
-  it('matches a plain array under any interleaving of pushes and takes', () => {
+  it('reuses emptied chunks: a trickle allocates one chunk, a burst emptied at its head as it fills at its tail a few', () => {
+    const trickle = new DatagramQueue({ chunkBytes: 1024, spareChunks: 2 });
+    for (let i = 0; i < 1000; i++) {
+      trickle.push(new Uint8Array(40).fill(i & 0xff), i);
+      expect(read(trickle.take(64))[0]?.at).toBe(i);
+    }
+    expect(trickle.chunksAllocated).toBe(1);
+
+    // A queue ~6 chunks deep, taken from as fast as it is filled: without reuse every chunk
+    // that passes through would be a new one (~1,000 of them here).
+    const burst = new DatagramQueue({ chunkBytes: 1024, spareChunks: 2 });
+    for (let i = 0; i < 120; i++) burst.push(new Uint8Array(40), i);
+    for (let round = 0; round < 1000; round++) {
+      for (let i = 0; i < 20; i++) burst.push(new Uint8Array(40), round);
+      expect(read(burst.take(20))).toHaveLength(20);
+    }
+    expect(burst.chunksAllocated).toBeLessThanOrEqual(10);
+    // Drained, at most the spare count stays (the rest is let go to the collector).
+    while (burst.size > 0) burst.take(64);
+    expect(burst.spareChunks).toBeLessThanOrEqual(2);
+    // A datagram larger than a chunk gets its own, never kept for reuse.
+    burst.push(new Uint8Array(5000), 1);
+    burst.take(1);
+    expect(burst.spareChunks).toBeLessThanOrEqual(2);
+  });
+
+  it.each([
+    ['default chunks', {}],
+    ['small chunks, crossed and reused often', { chunkBytes: 256, spareChunks: 2 }],
+  ])('matches a plain array under any interleaving of pushes and takes (%s)', (_name, options) => {
     const operation = fc.oneof(
       fc.record({ push: fc.uint8Array({ maxLength: 2000 }), at: fc.double({ noNaN: true }) }),
+      fc.record({ push: fc.uint8Array({ maxLength: 100 }), at: fc.double({ noNaN: true }) }),
       fc.record({ take: fc.integer({ min: 1, max: 300 }) }),
     );
     fc.assert(
       fc.property(fc.array(operation, { maxLength: 400 }), (operations) => {
-        const queue = new DatagramQueue();
+        const queue = new DatagramQueue(options);
         const model: Datagram[] = [];
         for (const op of operations) {
           if ('push' in op) {
