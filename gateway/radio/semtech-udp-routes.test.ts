@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type GatewayRoute, GatewayRoutes } from './semtech-udp-routes.js';
 
@@ -55,5 +56,38 @@ describe('GatewayRoutes', () => {
     routes.push('0000000000000001', '10.0.0.1', 1);
     expect(routes.pull({ ...pullFrom('10.0.0.3', 1, 2), gatewayEui: '0000000000000003' }).evicted).toBe(true);
     expect(routes.list().map((r) => r.gatewayEui)).toEqual(['0000000000000001', '0000000000000003']);
+  });
+
+  it('forgets the least recently heard gateway, whatever the order they are heard in (against a model)', () => {
+    const eui = (n: number) => `00000000000000${n.toString(16).padStart(2, '0')}`;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.record({ gateway: fc.integer({ min: 0, max: 6 }), pull: fc.boolean() }), {
+          maxLength: 60,
+        }),
+        (capacity, heard) => {
+          const routes = new GatewayRoutes(capacity, 30_000);
+          // The model: most recently heard last, at most `capacity`.
+          let model: string[] = [];
+          for (const [at, { gateway, pull }] of heard.entries()) {
+            const id = eui(gateway);
+            // Each gateway speaks from its own host, so none is ever refused as foreign.
+            const address = `10.0.0.${gateway}`;
+            if (pull) routes.pull({ ...pullFrom(address, 1700, at), gatewayEui: id });
+            else routes.push(id, address, at);
+            model = [...model.filter((m) => m !== id), id].slice(-capacity);
+            // Only gateways with a usable route are listed: those that sent a PULL_DATA.
+            const listed = routes.list().map((r) => r.gatewayEui);
+            expect(listed.every((g) => model.includes(g))).toBe(true);
+            expect(listed).toEqual(model.filter((m) => listed.includes(m)));
+          }
+          // Every gateway the model keeps is still known: hearing it from another host is refused.
+          for (const id of model) {
+            expect(routes.isHost(id, `10.0.0.${Number.parseInt(id.slice(-2), 16)}`)).toBe(true);
+          }
+        },
+      ),
+    );
   });
 });
