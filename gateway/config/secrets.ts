@@ -22,8 +22,14 @@ export function readMqttPassword(config: Pick<MaverickConfig, 'dataDir' | 'mqtt'
   return readSecretFile(resolveDataPath(config, config.mqtt.password_file));
 }
 
+/** The settings secretsInConfig reads: a validated config or the file's raw values. */
+export interface ConfigUrls {
+  regional: { url?: string | undefined };
+  mqtt: { external_url?: string | undefined };
+}
+
 /** Which settings of maverick.toml carry a password (a URL with user:password@). */
-export function secretsInConfig(config: Pick<MaverickConfig, 'regional' | 'mqtt'>): string[] {
+export function secretsInConfig(config: ConfigUrls): string[] {
   const fields: Array<[string, string | undefined]> = [
     ['regional.url', config.regional.url],
     ['mqtt.external_url', config.mqtt.external_url],
@@ -58,7 +64,7 @@ export function refuseReadableConfigWithSecrets(config: MaverickConfig): void {
  * The two URL settings of the file as written, read as TOML without the schema: the config was
  * validated when it was loaded, and the running gateway does not keep the validator loaded.
  */
-function urlsOfFile(file: string): Pick<MaverickConfig, 'regional' | 'mqtt'> {
+function urlsOfFile(file: string): ConfigUrls {
   let raw: unknown;
   try {
     raw = parseToml(readFileSync(file, 'utf8'));
@@ -76,5 +82,5 @@ function urlsOfFile(file: string): Pick<MaverickConfig, 'regional' | 'mqtt'> {
   return {
     regional: { url: text(table(raw, 'regional').url) },
     mqtt: { external_url: text(table(raw, 'mqtt').external_url) },
-  } as Pick<MaverickConfig, 'regional' | 'mqtt'>;
+  };
 }
