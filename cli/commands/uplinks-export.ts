@@ -8,13 +8,14 @@
  */
 
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { FarmDatabase } from '../../kernel/db/farm-db.js';
 import type { UplinkDoc } from '../../kernel/db/schemas.js';
 import { flattenObject, streamUplinks } from '../../kernel/db/uplink-export.js';
 import { summarise, type UplinkFilter } from '../../kernel/db/uplink-queries.js';
 import { csvLine } from '../format/csv.js';
+import { BufferedTextSink, type ChunkWriter } from '../format/text-sink.js';
 
 /** The fixed columns, before the decoded fields. */
 export const EXPORT_COLUMNS = [
@@ -60,10 +61,6 @@ function fixedValues(doc: UplinkDoc): unknown[] {
   ];
 }
 
-async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
-}
-
 async function decodedColumns(db: FarmDatabase, filter: UplinkFilter): Promise<string[]> {
   const paths = new Set<string>();
   for await (const doc of streamUplinks(db, filter)) {
@@ -76,7 +73,7 @@ export async function writeUplinks(
   db: FarmDatabase,
   filter: UplinkFilter,
   format: 'csv' | 'jsonl',
-  out: Writable,
+  out: BufferedTextSink,
 ): Promise<number> {
   let rows = 0;
   if (format === 'jsonl') {
@@ -90,37 +87,53 @@ export async function writeUplinks(
         frequencyHz: doc.frequencyHz,
       };
       if (doc.codecErrors) Object.assign(line, { codecErrors: doc.codecErrors });
-      await write(out, `${JSON.stringify(line)}\n`);
+      await out.write(`${JSON.stringify(line)}\n`);
       rows++;
     }
     return rows;
   }
   const columns = await decodedColumns(db, filter);
-  await write(out, csvLine([...EXPORT_COLUMNS, ...columns.map((c) => `object.${c}`)]));
+  await out.write(csvLine([...EXPORT_COLUMNS, ...columns.map((c) => `object.${c}`)]));
   for await (const doc of streamUplinks(db, filter)) {
     const decoded = new Map(doc.object ? flattenObject(doc.object) : []);
-    await write(out, csvLine([...fixedValues(doc), ...columns.map((c) => decoded.get(c))]));
+    await out.write(csvLine([...fixedValues(doc), ...columns.map((c) => decoded.get(c))]));
     rows++;
   }
   return rows;
 }
 
-/** Writes the export to `path` (or standard output) and waits until it is flushed. */
+/** A stream keeps the chunk it is given until written: it gets a copy, and backpressure is honoured. */
+function streamWriter(out: Writable): ChunkWriter {
+  return async (chunk) => {
+    if (!out.write(Buffer.from(chunk))) await once(out, 'drain');
+  };
+}
+
+/** Writes the export to `path` (or standard output) and waits until it is written. */
 export async function exportUplinks(
   db: FarmDatabase,
   filter: UplinkFilter,
   format: 'csv' | 'jsonl',
   path?: string,
 ): Promise<number> {
-  if (!path) return writeUplinks(db, filter, format, process.stdout);
-  const file = createWriteStream(path, { mode: 0o600 });
-  try {
-    const rows = await writeUplinks(db, filter, format, file);
-    file.end();
-    await once(file, 'finish');
+  if (!path) {
+    const sink = new BufferedTextSink(streamWriter(process.stdout));
+    const rows = await writeUplinks(db, filter, format, sink);
+    await sink.flush();
     return rows;
-  } catch (err) {
-    file.destroy();
-    throw err;
+  }
+  const file = await open(path, 'w', 0o600);
+  try {
+    // The file's own writes finish before the promise settles, so the sink's buffer is reused as is.
+    const sink = new BufferedTextSink(async (chunk) => {
+      for (let done = 0; done < chunk.length; ) {
+        done += (await file.write(chunk, done, chunk.length - done)).bytesWritten;
+      }
+    });
+    const rows = await writeUplinks(db, filter, format, sink);
+    await sink.flush();
+    return rows;
+  } finally {
+    await file.close();
   }
 }

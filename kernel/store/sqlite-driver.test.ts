@@ -47,7 +47,7 @@ async function openAndScan(file: string): Promise<'ok' | MaverickError> {
 }
 
 describe('SQLite driver layer', () => {
-  it(`uses ${process.env.MAVERICK_SQLITE_DRIVER ?? 'the default driver'} with WAL, synchronous and busy_timeout set`, async () => {
+  it(`uses ${process.env.MAVERICK_SQLITE_DRIVER ?? 'the default driver'} with WAL, synchronous, busy_timeout and a 2 MB page cache set`, async () => {
     const expected = await resolveDriver();
     for (const [mode, level] of [
       ['NORMAL', 1],
@@ -62,6 +62,8 @@ describe('SQLite driver layer', () => {
       expect(Number(connection.pragma('synchronous'))).toBe(level);
       expect(Number(connection.pragma('foreign_keys'))).toBe(1);
       expect(Number(connection.pragma('busy_timeout'))).toBe(5000);
+      // better-sqlite3's build default is 16 MB, which the quick_check at open would fill.
+      expect(Number(connection.pragma('cache_size'))).toBe(-2000);
       connection.release();
     }
   });

@@ -10,6 +10,10 @@
  *   committed transaction survives power loss. NORMAL may lose the last
  *   commits on power loss (never corrupts); EXTRA also fsyncs the directory.
  * - `PRAGMA quick_check` at open: a damaged file is reported, not half-used.
+ * - `cache_size` of this (reading) connection is SQLite's own default, 2 MiB,
+ *   set before the check: better-sqlite3 is built with 16 MB, which the check
+ *   (it reads every page) filled on a large store and the process kept for
+ *   its whole life. The OS page cache keeps the file's hot pages anyway.
  *
  * Writes that must not block the event loop (every RxDB bulkWrite) go to a
  * writer thread (one per process) with its own connection to the file (sqlite-writer.ts);
@@ -258,6 +262,9 @@ export class SqliteConnection {
 
 const registry = new Map<string, Promise<SqliteConnection>>();
 
+/** KiB of page cache of the connection opened here (SQLite's compiled-in default). */
+const READER_CACHE_KIB = 2_000;
+
 /** Absolute, symlink-free path of a (possibly not yet existing) file in an existing directory. */
 function canonicalPath(file: string): string {
   return join(realpathSync(dirname(file)), basename(file));
@@ -273,6 +280,7 @@ function applyPragmas(raw: RawSqliteDatabase, file: string, options: OpenSqliteO
   }
   const busyTimeout = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
   raw.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+  raw.exec(`PRAGMA cache_size = -${READER_CACHE_KIB}`);
   const check = raw.prepare('PRAGMA quick_check').all();
   const verdicts = check.map((row) => String(Object.values(row)[0]));
   if (verdicts.length !== 1 || verdicts[0] !== 'ok') {
