@@ -50,6 +50,22 @@ export function createSemtechUdpCounters() {
 
 export type SemtechUdpCounters = ReturnType<typeof createSemtechUdpCounters>;
 
+/** The counters' own names, in a fixed order. */
+export const SEMTECH_UDP_COUNTER_KEYS = Object.keys(
+  createSemtechUdpCounters(),
+) as (keyof SemtechUdpCounters)[];
+
+/**
+ * What the backend's counters() reports, in a fixed order: the counters, then the gauges
+ * `gatewaysKnown` and `txPending`. The Semtech UDP thread sends the values as a plain array in
+ * this order (readCounters), not as a record.
+ */
+export const SEMTECH_UDP_COUNTER_NAMES: readonly string[] = [
+  ...SEMTECH_UDP_COUNTER_KEYS,
+  'gatewaysKnown',
+  'txPending',
+];
+
 const TX_STATUS_COUNTER: Record<TxAckStatus, keyof SemtechUdpCounters> = {
   OK: 'txAckOk',
   TOO_LATE: 'txAckTooLate',

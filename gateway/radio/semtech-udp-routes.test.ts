@@ -11,6 +11,10 @@ const pullFrom = (address: string, port: number, at: number): GatewayRoute => ({
   lastPullMs: at,
 });
 
+/** The routes as a set (hearing a gateway again reorders list(), which the version does not follow). */
+const sortedJson = (list: GatewayRoute[]) =>
+  JSON.stringify([...list].sort((a, b) => a.gatewayEui.localeCompare(b.gatewayEui)));
+
 describe('GatewayRoutes', () => {
   it('follows a forwarder restarting on the same host to its new port at once', () => {
     const routes = new GatewayRoutes(10, 30_000);
@@ -71,6 +75,8 @@ describe('GatewayRoutes', () => {
           // The model: most recently heard last, at most `capacity`.
           let model: string[] = [];
           for (const [at, { gateway, pull }] of heard.entries()) {
+            const listBefore = sortedJson(routes.list());
+            const versionBefore = routes.version;
             const id = eui(gateway);
             // Each gateway speaks from its own host, so none is ever refused as foreign.
             const address = `10.0.0.${gateway}`;
@@ -81,6 +87,9 @@ describe('GatewayRoutes', () => {
             const listed = routes.list().map((r) => r.gatewayEui);
             expect(listed.every((g) => model.includes(g))).toBe(true);
             expect(listed).toEqual(model.filter((m) => listed.includes(m)));
+            // A reader that skips copying the routes while the version stays put misses nothing.
+            if (sortedJson(routes.list()) !== listBefore) expect(routes.version).not.toBe(versionBefore);
+            expect(routes.usableCount()).toBe(listed.length);
           }
           // Every gateway the model keeps is still known: hearing it from another host is refused.
           for (const id of model) {

@@ -43,6 +43,9 @@ export class GatewayRoutes {
    * that thread's heap from 6 to ~15 MB.
    */
   #newest: string | undefined;
+  #version = 0;
+  #usableCount = 0;
+  #countedAt = 0;
 
   constructor(
     private readonly maxGateways = 10_000,
@@ -61,6 +64,7 @@ export class GatewayRoutes {
     const { state, evicted } = this.#state(eui);
     if (this.#foreign(state, address, nowMs)) return { verdict: 'foreign', evicted };
     const moved = state.host !== address;
+    if (moved) this.#version++;
     state.host = address;
     state.hostSeenMs = nowMs;
     return { verdict: moved ? 'opened' : 'accepted', evicted };
@@ -71,6 +75,7 @@ export class GatewayRoutes {
     const { state, evicted } = this.#state(route.gatewayEui);
     if (this.#foreign(state, route.address, route.lastPullMs)) return { verdict: 'foreign', evicted };
     const before = this.#usable(state);
+    this.#version++;
     state.pull = { ...route, gatewayEui: route.gatewayEui.toLowerCase() };
     if (state.host === undefined) state.host = route.address;
     if (state.host === route.address) state.hostSeenMs = route.lastPullMs;
@@ -91,6 +96,26 @@ export class GatewayRoutes {
     return state ? this.#usable(state) : undefined;
   }
 
+  /**
+   * Moves whenever the routes list() returns may have changed (a PULL_DATA, a gateway heard from a
+   * new host, one added, evicted or cleared), so a reader can skip copying them when it did not.
+   * Hearing a known gateway again reorders list() (most recently heard last) without moving it.
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** list().length, without copying the routes (counted again only after a change). */
+  usableCount(): number {
+    if (this.#countedAt !== this.#version) {
+      let n = 0;
+      for (const state of this.#gateways.values()) if (this.#usable(state)) n++;
+      this.#usableCount = n;
+      this.#countedAt = this.#version;
+    }
+    return this.#usableCount;
+  }
+
   list(): GatewayRoute[] {
     const out: GatewayRoute[] = [];
     for (const state of this.#gateways.values()) {
@@ -101,6 +126,7 @@ export class GatewayRoutes {
   }
 
   clear(): void {
+    this.#version++;
     this.#gateways.clear();
     this.#newest = undefined;
   }
@@ -126,6 +152,7 @@ export class GatewayRoutes {
       return { state: existing, evicted: false };
     }
     let evicted = false;
+    this.#version++;
     if (this.#gateways.size >= this.maxGateways) {
       const oldest = this.#gateways.keys().next().value;
       if (oldest !== undefined) this.#gateways.delete(oldest);

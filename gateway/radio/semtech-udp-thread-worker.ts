@@ -19,6 +19,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type LogFn, type Logger, type LogLevel, loggerOf } from '../../proto/log.js';
 import { DatagramQueue } from './datagram-queue.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
+import { SEMTECH_UDP_COUNTER_NAMES } from './semtech-udp-counters.js';
 import { flattenRadioError } from './semtech-udp-thread-errors.js';
 import {
   type FromUdpThread,
@@ -78,28 +79,42 @@ const backend = new SemtechUdpBackend({
   },
 });
 
-/** The snapshot the event loop saw last, serialised: a timer sends a new one only when it differs. */
-let lastSnapshot = '';
+/**
+ * The counters the event loop saw last (THREAD_COUNTER_NAMES order), overwritten in place as they
+ * are read, and the routes' version it saw last: a message carries only what changed since.
+ */
+const counterValues: number[] = [];
+let routesVersionSent = -1;
 
-function snapshot(): ThreadSnapshot {
-  return {
-    counters: { ...backend.counters(), uplinksDroppedThreadQueue: droppedWaiting },
-    gateways: backend.gateways(),
-  };
+function snapshotChanges(): ThreadSnapshot {
+  const changes: ThreadSnapshot = {};
+  let changed = backend.readCounters(counterValues);
+  const droppedAt = SEMTECH_UDP_COUNTER_NAMES.length;
+  if (counterValues[droppedAt] !== droppedWaiting) {
+    counterValues[droppedAt] = droppedWaiting;
+    changed = true;
+  }
+  if (changed) changes.counters = counterValues;
+  if (backend.routesVersion !== routesVersionSent) {
+    routesVersionSent = backend.routesVersion;
+    changes.gateways = backend.gateways();
+  }
+  return changes;
 }
 
 function post(
   message: DistributiveOmit<FromUdpThread, keyof ThreadSnapshot>,
   transfer: ArrayBuffer[] = [],
 ): void {
-  const current = snapshot();
-  lastSnapshot = JSON.stringify(current);
-  port?.postMessage({ ...message, ...current } as FromUdpThread, transfer);
+  // postMessage copies counterValues before it returns, so the array is reused.
+  port?.postMessage({ ...message, ...snapshotChanges() } as FromUdpThread, transfer);
 }
 
 // Counters also move without a message to carry them (a PUSH_ACK's send completing).
 setInterval(() => {
-  if (JSON.stringify(snapshot()) !== lastSnapshot) post({ kind: 'snapshot' });
+  const changes = snapshotChanges();
+  if (changes.counters || changes.gateways)
+    port?.postMessage({ kind: 'snapshot', ...changes } as FromUdpThread);
 }, SNAPSHOT_MS).unref();
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

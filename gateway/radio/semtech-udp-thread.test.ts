@@ -3,9 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isMaverickError } from '../../proto/errors.js';
 import { type LogLine, recordingLogger } from '../../proto/log.test-helpers.js';
 import type { RadioStateChange, RadioUplink } from '../../proto/radio.js';
+import { encodePullData } from '../../proto/semtech-udp/index.js';
 import { eventually } from '../../test/helpers/wait.js';
 import { SemtechUdpThreadBackend } from './semtech-udp-thread.js';
-import { UDP_THREAD_MAX_BATCH } from './semtech-udp-thread-protocol.js';
+import { THREAD_COUNTER_NAMES, UDP_THREAD_MAX_BATCH } from './semtech-udp-thread-protocol.js';
 
 const running: SemtechUdpThreadBackend[] = [];
 afterEach(async () => {
@@ -95,6 +96,42 @@ describe('SemtechUdpThreadBackend', () => {
     // Each payload owns a buffer of its size: nothing of the batch it came in (or of the
     // thread's queue) stays alive with it.
     for (const uplink of uplinks) expect(uplink.phyPayload.buffer.byteLength).toBe(4);
+  });
+
+  it('carries its counters and routes to the event loop as they change: every counter, the route a PULL_DATA opened', async () => {
+    const backend = new SemtechUdpThreadBackend({ host: '127.0.0.1', port: 0 });
+    running.push(backend);
+    await backend.start();
+    expect(Object.keys(backend.counters())).toEqual([
+      ...THREAD_COUNTER_NAMES,
+      'threadRestarts',
+      'forwardedUnreadable',
+    ]);
+    expect(backend.gateways()).toEqual([]);
+    const client = dgram.createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+    try {
+      client.send(
+        encodePullData({ token: 7, gatewayEui: 'AA555A0000000001' }),
+        backend.address().port,
+        '127.0.0.1',
+      );
+      await eventually(() => backend.counters().pullAcksSent === 1);
+      expect(backend.counters()).toMatchObject({
+        datagramsReceived: 1,
+        datagramsPullData: 1,
+        gatewaysKnown: 1,
+      });
+      expect(backend.gateways()).toEqual([
+        expect.objectContaining({
+          gatewayEui: 'aa555a0000000001',
+          address: '127.0.0.1',
+          port: client.address().port,
+        }),
+      ]);
+    } finally {
+      client.close();
+    }
   });
 
   it('answers UNSUPPORTED for a downlink while stopped, and stops twice without harm', async () => {

@@ -30,9 +30,15 @@ import { type ForwardedPushDataListener, readForwardedPushData } from './semtech
 import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
 import type { GatewayRoute } from './semtech-udp-routes.js';
 import { rebuildRadioError } from './semtech-udp-thread-errors.js';
-import type { FromUdpThread, ThreadSettings, ToUdpThread } from './semtech-udp-thread-protocol.js';
+import {
+  type FromUdpThread,
+  THREAD_COUNTER_NAMES,
+  type ThreadSettings,
+  type ToUdpThread,
+} from './semtech-udp-thread-protocol.js';
 
 const RESTART_AFTER_MS = 1000;
+const LISTENER_ERRORS_AT = THREAD_COUNTER_NAMES.indexOf('listenerErrors');
 
 interface Scheduled {
   resolve: (ack: TxAck) => void;
@@ -50,7 +56,8 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   #worker: Worker | undefined;
   #state: RadioBackendState = 'stopped';
   #address: { host: string; port: number; receiveBufferBytes: number } | undefined;
-  #counters: Record<string, number> = {};
+  /** The thread's counters as of its last message that carried them (THREAD_COUNTER_NAMES order). */
+  #counterValues: number[] = [];
   #gateways: GatewayRoute[] = [];
   readonly #scheduled = new Map<number, Scheduled>();
   #nextId = 1;
@@ -149,8 +156,8 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
 
   counters(): Readonly<Record<string, number>> {
     return {
-      ...this.#counters,
-      listenerErrors: (this.#counters.listenerErrors ?? 0) + this.#listenerErrors,
+      ...this.#threadCounters(),
+      listenerErrors: (this.#counterValues[LISTENER_ERRORS_AT] ?? 0) + this.#listenerErrors,
       threadRestarts: this.#threadRestarts,
       forwardedUnreadable: this.#forwardedUnreadable,
     };
@@ -184,6 +191,12 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     }
   }
 
+  #threadCounters(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [i, name] of THREAD_COUNTER_NAMES.entries()) out[name] = this.#counterValues[i] ?? 0;
+    return out;
+  }
+
   #started(what: string): { host: string; port: number; receiveBufferBytes: number } {
     if (!this.#address) {
       throw new MaverickError(ErrorCode.RadioNotStarted, `semtech-udp: ${what} before start()`, {
@@ -198,8 +211,8 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
   }
 
   #onMessage(message: FromUdpThread): void {
-    this.#counters = message.counters;
-    this.#gateways = message.gateways;
+    if (message.counters) this.#counterValues = message.counters;
+    if (message.gateways) this.#gateways = message.gateways;
     switch (message.kind) {
       case 'push-data':
         readDatagramBatch(message.batch, (datagram, receivedAtMs) => this.#read(datagram, receivedAtMs));
@@ -269,7 +282,7 @@ export class SemtechUdpThreadBackend extends EventEmitter<RadioBackendEvents> im
     this.#worker = undefined;
     this.#address = undefined;
     this.#owesTaken = false;
-    this.#onStarted?.({ kind: 'stopped', counters: this.#counters, gateways: [] });
+    this.#onStarted?.({ kind: 'stopped' });
     this.#onStarted = undefined;
     this.#onStopped?.();
     this.#onStopped = undefined;

@@ -7,7 +7,7 @@ import type { GatewayStats, RadioStateChange, RadioUplink, TxRequest } from '../
 import { decodeDatagram, encodePullData, encodePushData } from '../../proto/semtech-udp/index.js';
 import { eventually as until } from '../../test/helpers/wait.js';
 import { SemtechUdpBackend } from './semtech-udp.js';
-import { WarnLimiter } from './semtech-udp-counters.js';
+import { SEMTECH_UDP_COUNTER_NAMES, WarnLimiter } from './semtech-udp-counters.js';
 import { readForwardedPushData } from './semtech-udp-forwarded.js';
 
 const EUI = '0011223344556677';
@@ -284,6 +284,25 @@ describe('SemtechUdpBackend', () => {
     expect(gw.replies[1]![0]).toBe(1);
     expect(decodeDatagram(gw.replies[1]!).type).toBe('PULL_RESP');
     expect(b.counters().txSentWithoutAckV1).toBe(1);
+  });
+
+  it('reads its counters into an array in SEMTECH_UDP_COUNTER_NAMES order, saying whether any moved', async () => {
+    const b = await started();
+    const values: number[] = [];
+    const routes = b.routesVersion;
+    expect(b.readCounters(values)).toBe(true);
+    expect(b.readCounters(values)).toBe(false);
+    const gw = await socketTo(b);
+    await gw.send(encodePullData({ token: 1, gatewayEui: EUI }));
+    // Counted when the socket reports the PULL_ACK sent.
+    await until(() => b.counters().pullAcksSent === 1);
+    expect(b.readCounters(values)).toBe(true);
+    const counters = b.counters();
+    expect(Object.keys(counters)).toEqual(SEMTECH_UDP_COUNTER_NAMES);
+    expect(values).toEqual(SEMTECH_UDP_COUNTER_NAMES.map((name) => counters[name]));
+    expect(counters).toMatchObject({ datagramsPullData: 1, pullAcksSent: 1, gatewaysKnown: 1 });
+    expect(b.routesVersion).not.toBe(routes);
+    expect(b.readCounters(values)).toBe(false);
   });
 
   it('acknowledges PUSH_DATA before decoding it: the ack echoes token and version even for a bad body', async () => {

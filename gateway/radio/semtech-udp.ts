@@ -34,6 +34,7 @@ import {
 import {
   countTxStatus,
   createSemtechUdpCounters,
+  SEMTECH_UDP_COUNTER_KEYS,
   type SemtechUdpCounters,
   WarnLimiter,
 } from './semtech-udp-counters.js';
@@ -165,7 +166,34 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
   }
 
   counters(): Readonly<Record<string, number>> {
-    return { ...this.#counters, gatewaysKnown: this.#routes.list().length, txPending: this.#pending.size };
+    return { ...this.#counters, gatewaysKnown: this.#routes.usableCount(), txPending: this.#pending.size };
+  }
+
+  /**
+   * counters() as values in SEMTECH_UDP_COUNTER_NAMES order, written over `out` without allocating
+   * (the thread reads them for every message it posts); true when any value differed from `out`'s.
+   */
+  readCounters(out: number[]): boolean {
+    let changed = false;
+    const keys = SEMTECH_UDP_COUNTER_KEYS;
+    for (let i = 0; i <= keys.length + 1; i++) {
+      const value =
+        i < keys.length
+          ? this.#counters[keys[i] as keyof SemtechUdpCounters]
+          : i === keys.length
+            ? this.#routes.usableCount()
+            : this.#pending.size;
+      if (out[i] !== value) {
+        out[i] = value;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Moves whenever gateways() may have changed. */
+  get routesVersion(): number {
+    return this.#routes.version;
   }
 
   schedule(tx: TxRequest): Promise<TxAck> {
