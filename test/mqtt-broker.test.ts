@@ -205,6 +205,27 @@ describe('embedded MQTT broker', () => {
     expect(publisher.counters.published).toBe(1);
   });
 
+  it('publishes text as its exact UTF-8 bytes, to socket subscribers at QoS 0 and 1 and to the broker itself', async () => {
+    const broker = await startBroker();
+    const topic = eventTopic('café', DEV_EUI, 'up');
+    const text = JSON.stringify({ name: 'Fazenda São João ☕ 🌱', note: 'ñ\u0000"\\' });
+    const atMostOnce = await connect(broker);
+    await atMostOnce.subscribeAsync('application/+/device/+/event/up', { qos: 0 });
+    const atLeastOnce = await connect(broker);
+    await atLeastOnce.subscribeAsync('application/+/device/+/event/up', { qos: 1 });
+    const inside: Buffer[] = [];
+    const unsubscribe = await broker.subscribe('application/+/device/+/event/up', (_topic, payload) => {
+      inside.push(payload);
+    });
+    const arrivals = [nextMessage(atMostOnce, topic), nextMessage(atLeastOnce, topic)];
+    await broker.publish(topic, text);
+    const expected = Buffer.from(text, 'utf8');
+    for (const arrival of arrivals) expect((await arrival).payload.equals(expected)).toBe(true);
+    expect(inside).toHaveLength(1);
+    expect(Buffer.isBuffer(inside[0]) && inside[0].equals(expected)).toBe(true);
+    await unsubscribe();
+  });
+
   it('refuses subscriptions outside events and gateway state (SUBACK 0x80)', async () => {
     const broker = await startBroker();
     const app = await connect(broker);
