@@ -198,6 +198,48 @@ describe('back-pressure on the radios', () => {
     expect(ns.counters().uplinks_dropped_backlog).toBeUndefined();
   });
 
+  it('holds at holdBacklogBytes when that is below half the budget, and releases below half of it', async () => {
+    const radio = new HoldingRadio();
+    const commits: (() => void)[] = [];
+    const frame = 4096 + 20 + 512;
+    ns = new NetworkServer({
+      repository: repo,
+      radios: [radio],
+      dedupWindowMs: 0,
+      devStatusIntervalMs: 0,
+      // A budget of a hundred frames (nothing is dropped here) and a hold mark of four.
+      maxBacklogBytes: 100 * frame,
+      holdBacklogBytes: 4 * frame,
+      beforePublish: () => new Promise<void>((resolve) => commits.push(resolve)),
+    });
+    await ns.start();
+    const device = TestDevice.abp(ABP.devEui, ABP.devAddr, ABP.nwkSKey, ABP.appSKey);
+    const receive = async (n: number) => {
+      const before = commits.length;
+      for (let i = 0; i < n; i++) {
+        radio.receive({
+          phyPayload: device.uplink({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7) }),
+          rx: rxMeta(),
+          receivedAtMs: Date.now(),
+        });
+      }
+      await eventually(() => commits.length === before + n);
+    };
+    await receive(4);
+    expect(radio.holds).toEqual([]);
+    await receive(1);
+    expect(radio.holds).toEqual([true]);
+    for (const commit of commits.splice(0, 3)) commit();
+    await eventually(() => ns?.backlog().uplinks === 2);
+    expect(radio.holds).toEqual([true]);
+    for (const commit of commits.splice(0, 1)) commit();
+    await eventually(() => radio.holds.length === 2);
+    expect(radio.holds).toEqual([true, false]);
+    for (const commit of commits.splice(0)) commit();
+    await ns.flush();
+    expect(ns.counters().uplinks_accepted).toBe(5);
+  });
+
   it('counts frames still in the de-duplication window at full weight toward the hold', async () => {
     const radio = new HoldingRadio();
     ns = new NetworkServer({

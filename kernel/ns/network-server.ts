@@ -14,7 +14,7 @@ import { type DataFrame, decodePhy } from '../../proto/lorawan/index.js';
 import type { RadioBackend, RxMetadata, TimeSource } from '../../proto/radio.js';
 import { DEFAULT_INSTALLATION_MARGIN_DB } from './adr.js';
 import { type AnswerContext, answerUplink } from './answer.js';
-import { BacklogBudget, DropWarning, frameCost } from './backlog-budget.js';
+import { BacklogBudget, DEFAULT_HOLD_BACKLOG_BYTES, DropWarning, frameCost } from './backlog-budget.js';
 import { type CollectedUplink, Deduplicator } from './dedup.js';
 import { ClassAScheduler } from './downlink.js';
 import { DownlinkLanes } from './downlink-lanes.js';
@@ -72,6 +72,12 @@ export interface NetworkServerOptions {
    * fills it: a device's frames never wait for each other's commits.
    */
   maxBacklogBytes?: number;
+  /**
+   * Frame cost in flight past which radios that can hold uplinks back (the Semtech UDP thread)
+   * are asked to, released below half of it; at most half of maxBacklogBytes. Default
+   * DEFAULT_HOLD_BACKLOG_BYTES.
+   */
+  holdBacklogBytes?: number;
   /** Join requests waiting for their device's earlier ones, at most (default 32 per DevEUI). */
   maxPendingJoinsPerDevice?: number;
   /** Keeps the downlink queues and each gateway's duty-cycle use across restarts (kernel/db). */
@@ -125,11 +131,15 @@ export class NetworkServer extends EventEmitter<NetworkServerEvents> {
       },
       onExpired: (item) => this.reports.expired(item, options.repository),
     });
-    this.intake = new RadioIntake(options.radios, (uplink) => {
-      this.count('radio_uplinks');
-      this.dedup.add(uplink);
-      this.backlogChanged();
-    });
+    this.intake = new RadioIntake(
+      options.radios,
+      (uplink) => {
+        this.count('radio_uplinks');
+        this.dedup.add(uplink);
+        this.backlogChanged();
+      },
+      options.holdBacklogBytes ?? DEFAULT_HOLD_BACKLOG_BYTES,
+    );
     this.reports = new DownlinkReporter({
       logger: this.logger,
       count: (name) => this.count(name),

@@ -2,9 +2,10 @@
  * Where uplinks come in and downlinks go out: the network server's
  * subscription to every radio, the last backend that heard each gateway (the
  * route for an answer), and back-pressure. While the uplinks waiting for the
- * store hold more than half the backlog budget, radios that can hold uplinks
- * back in a queue of their own (RadioBackend.holdUplinks: the Semtech UDP
- * thread) are asked to; below a quarter they are released. Uplinks then wait
+ * store hold more than the hold mark (half the backlog budget, at most
+ * `holdAtBytes`), radios that can hold uplinks back in a queue of their own
+ * (RadioBackend.holdUplinks: the Semtech UDP thread) are asked to; below half
+ * the mark they are released. Uplinks then wait
  * as compact datagrams in the radio's queue, not as objects in the pipeline,
  * and none is dropped for the budget while the radio's queue has room. Parts
  * after the store (the event publisher) may ask for a hold too (holdFor).
@@ -23,6 +24,8 @@ export class RadioIntake {
   constructor(
     private readonly radios: readonly RadioBackend[],
     private readonly onUplink: (uplink: RadioUplink) => void,
+    /** The hold mark at most, in bytes of frame cost, however large the budget. */
+    private readonly holdAtBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Subscribes to every radio's uplinks. Radios are started and stopped by their owner. */
@@ -56,8 +59,9 @@ export class RadioIntake {
 
   /** Called as the backlog changes: `used` of `limit` bytes waiting for the store. */
   backlogChanged(used: number, limit: number): void {
-    if (!this.backlogHigh && used > limit / 2) this.backlogHigh = true;
-    else if (this.backlogHigh && used < limit / 4) this.backlogHigh = false;
+    const mark = Math.min(limit / 2, this.holdAtBytes);
+    if (!this.backlogHigh && used > mark) this.backlogHigh = true;
+    else if (this.backlogHigh && used < mark / 2) this.backlogHigh = false;
     else return;
     this.hold(this.backlogHigh || this.holders.size > 0);
   }
