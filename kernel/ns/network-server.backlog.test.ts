@@ -144,6 +144,17 @@ class HoldingRadio extends FakeRadio {
   }
 }
 
+/** `n` uplinks of `device` (a seven-byte payload each) heard by `radio` now. */
+function hear(radio: FakeRadio, device: TestDevice, n: number): void {
+  for (let i = 0; i < n; i++) {
+    radio.receive({
+      phyPayload: device.uplink({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7) }),
+      rx: rxMeta(),
+      receivedAtMs: Date.now(),
+    });
+  }
+}
+
 describe('back-pressure on the radios', () => {
   it('asks radios to hold uplinks back past half the budget and releases them below a quarter, dropping none', async () => {
     const radio = new HoldingRadio();
@@ -169,13 +180,7 @@ describe('back-pressure on the radios', () => {
     await ns.start();
     const device = TestDevice.abp(ABP.devEui, ABP.devAddr, ABP.nwkSKey, ABP.appSKey);
     const receive = async (n: number) => {
-      for (let i = 0; i < n; i++) {
-        radio.receive({
-          phyPayload: device.uplink({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7) }),
-          rx: rxMeta(),
-          receivedAtMs: Date.now(),
-        });
-      }
+      hear(radio, device, n);
       await eventually(() => commits.length + stored.length >= sent);
     };
     let sent = 5;
@@ -216,13 +221,7 @@ describe('back-pressure on the radios', () => {
     const device = TestDevice.abp(ABP.devEui, ABP.devAddr, ABP.nwkSKey, ABP.appSKey);
     const receive = async (n: number) => {
       const before = commits.length;
-      for (let i = 0; i < n; i++) {
-        radio.receive({
-          phyPayload: device.uplink({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7) }),
-          rx: rxMeta(),
-          receivedAtMs: Date.now(),
-        });
-      }
+      hear(radio, device, n);
       await eventually(() => commits.length === before + n);
     };
     await receive(4);
