@@ -66,6 +66,33 @@ export const SEMTECH_UDP_COUNTER_NAMES: readonly string[] = [
   'txPending',
 ];
 
+/**
+ * The counters and the two gauges in SEMTECH_UDP_COUNTER_NAMES order, written over `out` without
+ * allocating; true when any value differed from `out`'s.
+ */
+export function readCounterValues(
+  counters: SemtechUdpCounters,
+  gatewaysKnown: number,
+  txPending: number,
+  out: number[],
+): boolean {
+  let changed = false;
+  const keys = SEMTECH_UDP_COUNTER_KEYS;
+  for (let i = 0; i <= keys.length + 1; i++) {
+    const value =
+      i < keys.length
+        ? counters[keys[i] as keyof SemtechUdpCounters]
+        : i === keys.length
+          ? gatewaysKnown
+          : txPending;
+    if (out[i] !== value) {
+      out[i] = value;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 const TX_STATUS_COUNTER: Record<TxAckStatus, keyof SemtechUdpCounters> = {
   OK: 'txAckOk',
   TOO_LATE: 'txAckTooLate',

@@ -6,10 +6,9 @@
  * allowlist are heard, and each only from the host it speaks from (semtech-udp-routes.ts), so
  * nobody else on the network can take its downlinks or relay frames in its name.
  */
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { isIPv6 } from 'node:net';
-import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
+import { describeError, ErrorCode, isMaverickError, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import type {
   RadioBackend,
@@ -34,12 +33,13 @@ import {
 import {
   countTxStatus,
   createSemtechUdpCounters,
-  SEMTECH_UDP_COUNTER_KEYS,
+  readCounterValues,
   type SemtechUdpCounters,
   WarnLimiter,
 } from './semtech-udp-counters.js';
 import { ackOf, MAX_PENDING_TX, PendingDownlinks } from './semtech-udp-downlinks.js';
 import type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
+import { bindSemtechSocket } from './semtech-udp-socket.js';
 
 export type { SemtechUdpBackendOptions } from './semtech-udp-options.js';
 
@@ -94,26 +94,10 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
   async start(): Promise<void> {
     if (this.#socket) return;
     this.#setState('starting');
-    const socket = dgram.createSocket({
-      type: isIPv6(this.#host) ? 'udp6' : 'udp4',
-      recvBufferSize: this.#receiveBufferBytes,
+    const socket = await bindSemtechSocket(this.#host, this.#port, this.#receiveBufferBytes).catch((err) => {
+      this.#setState('down', describeError(isMaverickError(err) ? err.cause : err));
+      throw err;
     });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(this.#port, this.#host, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      socket.close();
-      this.#setState('down', describeError(err));
-      throw new MaverickError(ErrorCode.RadioBind, `semtech-udp: cannot bind ${this.#host}:${this.#port}`, {
-        hint: 'another process (a second maverick, chirpstack-gateway-bridge) may hold the port; pick another port',
-        cause: err,
-      });
-    }
     socket.on('message', (msg, rinfo) => this.#onDatagram(msg, rinfo));
     socket.on('error', (err) => {
       // After a successful bind, errors are per-send (e.g. ICMP unreachable); the socket stays usable.
@@ -174,21 +158,7 @@ export class SemtechUdpBackend extends EventEmitter<RadioBackendEvents> implemen
    * (the thread reads them for every message it posts); true when any value differed from `out`'s.
    */
   readCounters(out: number[]): boolean {
-    let changed = false;
-    const keys = SEMTECH_UDP_COUNTER_KEYS;
-    for (let i = 0; i <= keys.length + 1; i++) {
-      const value =
-        i < keys.length
-          ? this.#counters[keys[i] as keyof SemtechUdpCounters]
-          : i === keys.length
-            ? this.#routes.usableCount()
-            : this.#pending.size;
-      if (out[i] !== value) {
-        out[i] = value;
-        changed = true;
-      }
-    }
-    return changed;
+    return readCounterValues(this.#counters, this.#routes.usableCount(), this.#pending.size, out);
   }
 
   /** Moves whenever gateways() may have changed. */

@@ -19,6 +19,7 @@ import type { CollectedUplink } from './dedup.js';
 import type { ClassAScheduler } from './downlink.js';
 import { type DownlinkQueue, MAX_CONFIRMED_ATTEMPTS } from './downlink-queue.js';
 import { markRequestsSent, plannedRequests } from './mac.js';
+import type { NetworkServerEvents } from './network-server-options.js';
 import { regionWants } from './region-limits.js';
 import type { Rejection } from './rejection.js';
 import type { NetworkRepository } from './repository.js';
@@ -27,25 +28,9 @@ import { type AheadEntry, type SessionsAhead, sameSession } from './sessions-ahe
 import type { TransmitResult } from './transmitter.js';
 import type { Device, DeviceSession, PendingMacRequest, RegionId } from './types.js';
 import { type AcceptedUplink, deviceInfo, type UplinkProcessor, type VerifiedMic } from './uplink.js';
-import type {
-  AckEvent,
-  DeviceInfo,
-  JoinEvent,
-  LogEvent,
-  ProcessedUplink,
-  StatusEvent,
-  TxAckEvent,
-} from './uplink-types.js';
+import type { DeviceInfo, ProcessedUplink } from './uplink-types.js';
 
-type Events = {
-  up: [ProcessedUplink];
-  join: [JoinEvent];
-  ack: [AckEvent];
-  txack: [TxAckEvent];
-  status: [StatusEvent];
-  log: [LogEvent];
-  rejected: [Rejection];
-};
+type Events = NetworkServerEvents;
 
 export interface AnswerContext {
   repository: NetworkRepository;

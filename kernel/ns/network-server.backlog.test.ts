@@ -155,6 +155,25 @@ function hear(radio: FakeRadio, device: TestDevice, n: number): void {
   }
 }
 
+/**
+ * Commits `first` held frames (`left` remain: the hold stays), then `next` more (the hold ends),
+ * then the rest, and waits until everything is through.
+ */
+async function releaseInSteps(
+  radio: HoldingRadio,
+  commits: (() => void)[],
+  steps: { first: number; left: number; next: number },
+): Promise<void> {
+  for (const commit of commits.splice(0, steps.first)) commit();
+  await eventually(() => ns?.backlog().uplinks === steps.left);
+  expect(radio.holds).toEqual([true]);
+  for (const commit of commits.splice(0, steps.next)) commit();
+  await eventually(() => radio.holds.length === 2);
+  expect(radio.holds).toEqual([true, false]);
+  for (const commit of commits.splice(0)) commit();
+  await ns?.flush();
+}
+
 describe('back-pressure on the radios', () => {
   it('asks radios to hold uplinks back past half the budget and releases them below a quarter, dropping none', async () => {
     const radio = new HoldingRadio();
@@ -190,15 +209,8 @@ describe('back-pressure on the radios', () => {
     await receive(1);
     // Six of ten frames wait for the store: over half the budget.
     expect(radio.holds).toEqual([true]);
-    for (const commit of commits.splice(0, 3)) commit();
-    await eventually(() => ns?.backlog().uplinks === 3);
-    expect(radio.holds).toEqual([true]);
-    for (const commit of commits.splice(0, 2)) commit();
-    await eventually(() => radio.holds.length === 2);
-    // One frame of ten: below a quarter.
-    expect(radio.holds).toEqual([true, false]);
-    for (const commit of commits.splice(0)) commit();
-    await ns.flush();
+    // Three of ten frames left: the hold stays; one of ten, below a quarter: it ends.
+    await releaseInSteps(radio, commits, { first: 3, left: 3, next: 2 });
     expect(stored).toEqual([0, 1, 2, 3, 4, 5]);
     expect(ns.counters().uplinks_dropped_backlog).toBeUndefined();
   });
@@ -228,14 +240,7 @@ describe('back-pressure on the radios', () => {
     expect(radio.holds).toEqual([]);
     await receive(1);
     expect(radio.holds).toEqual([true]);
-    for (const commit of commits.splice(0, 3)) commit();
-    await eventually(() => ns?.backlog().uplinks === 2);
-    expect(radio.holds).toEqual([true]);
-    for (const commit of commits.splice(0, 1)) commit();
-    await eventually(() => radio.holds.length === 2);
-    expect(radio.holds).toEqual([true, false]);
-    for (const commit of commits.splice(0)) commit();
-    await ns.flush();
+    await releaseInSteps(radio, commits, { first: 3, left: 2, next: 1 });
     expect(ns.counters().uplinks_accepted).toBe(5);
   });
 

@@ -11,88 +11,29 @@ import { EventEmitter } from 'node:events';
 import { describeError, ErrorCode, MaverickError } from '../../proto/errors.js';
 import { type Logger, silentLogger } from '../../proto/log.js';
 import { type DataFrame, decodePhy } from '../../proto/lorawan/index.js';
-import type { RadioBackend, RxMetadata, TimeSource } from '../../proto/radio.js';
+import type { RxMetadata } from '../../proto/radio.js';
 import { DEFAULT_INSTALLATION_MARGIN_DB } from './adr.js';
 import { type AnswerContext, answerUplink } from './answer.js';
 import { BacklogBudget, DEFAULT_HOLD_BACKLOG_BYTES, DropWarning, frameCost } from './backlog-budget.js';
 import { type CollectedUplink, Deduplicator } from './dedup.js';
 import { ClassAScheduler } from './downlink.js';
 import { DownlinkLanes } from './downlink-lanes.js';
-import { DownlinkQueue, type DownlinkRequest, type DownlinkStateStore } from './downlink-queue.js';
+import { DownlinkQueue, type DownlinkRequest } from './downlink-queue.js';
 import { DownlinkReporter } from './downlink-reports.js';
 import { answerJoin } from './join-answer.js';
 import { JoinServer } from './join-server.js';
+import type { NetworkServerEvents, NetworkServerOptions } from './network-server-options.js';
 import { RadioIntake } from './radio-intake.js';
 import type { Rejection } from './rejection.js';
-import type { NetworkRepository } from './repository.js';
 import { KeyedSerialExecutor } from './serial-executor.js';
 import { type SessionParameters, sessionParameters } from './session.js';
 import { SessionsAhead } from './sessions-ahead.js';
 import { Transmitter } from './transmitter.js';
 import { normalizeHex, type RegionId } from './types.js';
 import { findByMic, UplinkProcessor } from './uplink.js';
-import type {
-  AckEvent,
-  DecodePayload,
-  DeviceInfo,
-  JoinEvent,
-  LogEvent,
-  ProcessedUplink,
-  StatusEvent,
-  TxAckEvent,
-} from './uplink-types.js';
+import type { DeviceInfo } from './uplink-types.js';
 
-export interface NetworkServerOptions {
-  repository: NetworkRepository;
-  radios: RadioBackend[];
-  /** Region of devices registered without one (default EU868). */
-  regionId?: RegionId;
-  /** NetID, 6 hex characters (default 000000). */
-  netId?: string;
-  /** How long to collect copies of one frame (default 200 ms); see Deduplicator for a sole receiver. */
-  dedupWindowMs?: number;
-  soleReceiverAfterMs?: number;
-  decodePayload?: DecodePayload;
-  /** Whether the host clock is NTP-synchronised; default 'host-unsynced'. */
-  hostTimeSource?: () => TimeSource;
-  logger?: Logger;
-  /** Durably stores an uplink; the `up` event waits for it, and a failure withholds it. */
-  beforePublish?: (uplink: ProcessedUplink) => Promise<void>;
-  /** Receive-window settings the network wants per region (defaults: the region's). */
-  sessionParameters?: Partial<Record<RegionId, Partial<SessionParameters>>>;
-  /** DevStatusReq period in ms (default 24 h; 0 disables). */
-  devStatusIntervalMs?: number;
-  installationMarginDb?: number;
-  /** Clock for duty-cycle bookkeeping (tests). */
-  now?: () => number;
-  /**
-   * Memory that data frames between their MIC check and their publication may hold, over all
-   * devices (default 32 MiB, each frame charged as backlog-budget.ts estimates); a frame beyond
-   * it is dropped and counted (`uplinks_dropped_backlog`). Only a store that cannot keep up
-   * fills it: a device's frames never wait for each other's commits.
-   */
-  maxBacklogBytes?: number;
-  /**
-   * Frame cost in flight past which radios that can hold uplinks back (the Semtech UDP thread)
-   * are asked to, released below half of it; at most half of maxBacklogBytes. Default
-   * DEFAULT_HOLD_BACKLOG_BYTES.
-   */
-  holdBacklogBytes?: number;
-  /** Join requests waiting for their device's earlier ones, at most (default 32 per DevEUI). */
-  maxPendingJoinsPerDevice?: number;
-  /** Keeps the downlink queues and each gateway's duty-cycle use across restarts (kernel/db). */
-  downlinkState?: DownlinkStateStore;
-}
-
-export interface NetworkServerEvents {
-  up: [ProcessedUplink];
-  join: [JoinEvent];
-  ack: [AckEvent];
-  txack: [TxAckEvent];
-  status: [StatusEvent];
-  log: [LogEvent];
-  rejected: [Rejection];
-}
+export type { NetworkServerEvents, NetworkServerOptions } from './network-server-options.js';
 
 export class NetworkServer extends EventEmitter<NetworkServerEvents> {
   readonly queue: DownlinkQueue;
